@@ -1,0 +1,202 @@
+/**
+ * RunConfig: every knob of a training run, its defaults, the named presets, and validation that reports
+ * every problem at once with the field name and what is allowed.
+ */
+import { getScheme, SCHEME_NAMES, resolveSchemeOptions } from './model/positional/registry';
+
+export const PRESETS = {
+  nano: { nLayer: 3, nHead: 3, nEmbd: 48 },
+  micro: { nLayer: 4, nHead: 4, nEmbd: 128 },
+  mini: { nLayer: 6, nHead: 6, nEmbd: 192 },
+} as const;
+export type PresetName = keyof typeof PRESETS;
+export const PRESET_NAMES = Object.keys(PRESETS) as PresetName[];
+
+export const NORM_PLACEMENTS = ['pre', 'post', 'none'] as const;
+export type NormPlacement = (typeof NORM_PLACEMENTS)[number];
+export const NORM_TYPES = ['layer', 'rms'] as const;
+export type NormType = (typeof NORM_TYPES)[number];
+
+export interface RunConfig {
+  data: string;
+  nLayer: number;
+  nHead: number;
+  nEmbd: number;
+  blockSize: number;
+  batchSize: number;
+  steps: number;
+  lr: number;
+  minLr: number;
+  /** null = automatic: 0 for pre-norm and no-norm, 10% of steps (max 200) for post-norm, which needs it. */
+  warmupSteps: number | null;
+  weightDecay: number;
+  beta1: number;
+  beta2: number;
+  gradClip: number;
+  dropoutEmbd: number;
+  dropoutAttn: number;
+  dropoutResid: number;
+  pos: string;
+  /** The chosen scheme's knobs, complete after resolveConfig (defaults filled in), so runs compare field by field. */
+  posOptions: Record<string, number>;
+  norm: NormPlacement;
+  normType: NormType;
+  /** Causal masking; only probes turn it off. */
+  causal: boolean;
+  seed: number;
+  evalEvery: number;
+  evalBatches: number;
+  sampleEvery: number;
+  sampleLength: number;
+  checkpointEvery: number;
+  valFraction: number;
+}
+
+export const DEFAULT_CONFIG: RunConfig = {
+  data: 'builtin:toy-english',
+  ...PRESETS.nano,
+  blockSize: 64,
+  batchSize: 32,
+  steps: 500,
+  lr: 1e-3,
+  minLr: 1e-4,
+  warmupSteps: null,
+  weightDecay: 0.1,
+  beta1: 0.9,
+  beta2: 0.95,
+  gradClip: 1.0,
+  dropoutEmbd: 0,
+  dropoutAttn: 0,
+  dropoutResid: 0,
+  pos: 'learned',
+  posOptions: {},
+  norm: 'pre',
+  normType: 'layer',
+  causal: true,
+  seed: 1337,
+  evalEvery: 100,
+  evalBatches: 4,
+  sampleEvery: 250,
+  sampleLength: 120,
+  checkpointEvery: 250,
+  valFraction: 0.1,
+};
+
+export interface ConfigProblem {
+  field: string;
+  message: string;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: ConfigProblem[]) {
+    super(problems.map((p) => `${p.field}: ${p.message}`).join('\n'));
+    this.name = 'ConfigError';
+  }
+}
+
+interface NumberRule {
+  min: number;
+  max: number;
+  integer: boolean;
+}
+
+const NUMBER_RULES: Partial<Record<keyof RunConfig, NumberRule>> = {
+  nLayer: { min: 1, max: 48, integer: true },
+  nHead: { min: 1, max: 64, integer: true },
+  nEmbd: { min: 2, max: 4096, integer: true },
+  blockSize: { min: 1, max: 4096, integer: true },
+  batchSize: { min: 1, max: 4096, integer: true },
+  steps: { min: 1, max: 10_000_000, integer: true },
+  lr: { min: 0, max: 10, integer: false },
+  minLr: { min: 0, max: 10, integer: false },
+  weightDecay: { min: 0, max: 10, integer: false },
+  beta1: { min: 0, max: 0.999999, integer: false },
+  beta2: { min: 0, max: 0.999999, integer: false },
+  gradClip: { min: 0, max: 1e6, integer: false },
+  dropoutEmbd: { min: 0, max: 0.95, integer: false },
+  dropoutAttn: { min: 0, max: 0.95, integer: false },
+  dropoutResid: { min: 0, max: 0.95, integer: false },
+  seed: { min: 0, max: 2 ** 31 - 1, integer: true },
+  evalEvery: { min: 1, max: 10_000_000, integer: true },
+  evalBatches: { min: 1, max: 1000, integer: true },
+  sampleEvery: { min: 0, max: 10_000_000, integer: true },
+  sampleLength: { min: 1, max: 10_000, integer: true },
+  checkpointEvery: { min: 0, max: 10_000_000, integer: true },
+  valFraction: { min: 0.01, max: 0.5, integer: false },
+};
+
+export function checkNumber(value: unknown, rule: NumberRule): string | undefined {
+  const kind = rule.integer ? 'an integer' : 'a number';
+  if (typeof value !== 'number' || !Number.isFinite(value)) return `must be ${kind} in [${rule.min}, ${rule.max}], got ${JSON.stringify(value)}`;
+  if (rule.integer && !Number.isInteger(value)) return `must be an integer in [${rule.min}, ${rule.max}], got ${value}`;
+  if (value < rule.min || value > rule.max) return `must be in [${rule.min}, ${rule.max}], got ${value}`;
+  return undefined;
+}
+
+function oneOf(value: unknown, allowed: readonly string[]): string | undefined {
+  return typeof value === 'string' && allowed.includes(value)
+    ? undefined
+    : `must be one of ${allowed.join(', ')}, got ${JSON.stringify(value)}`;
+}
+
+/** Every problem with `config`, each naming its field and the allowed range or values; empty when valid. */
+export function validateConfig(config: Partial<RunConfig> & Record<string, unknown>): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const report = (field: string, message: string | undefined): void => {
+    if (message) problems.push({ field, message });
+  };
+  const known = new Set(Object.keys(DEFAULT_CONFIG));
+  for (const key of Object.keys(config)) if (!known.has(key)) report(key, 'is not a known setting');
+
+  for (const [field, rule] of Object.entries(NUMBER_RULES)) report(field, checkNumber(config[field], rule as NumberRule));
+  if (config.warmupSteps !== null) report('warmupSteps', checkNumber(config.warmupSteps, { min: 0, max: 10_000_000, integer: true }));
+  report('norm', oneOf(config.norm, NORM_PLACEMENTS));
+  report('normType', oneOf(config.normType, NORM_TYPES));
+  if (typeof config.causal !== 'boolean') report('causal', `must be true or false, got ${JSON.stringify(config.causal)}`);
+  if (typeof config.data !== 'string' || config.data.trim() === '') report('data', 'must name a file or builtin:NAME');
+
+  const { nEmbd, nHead, lr, minLr, steps, warmupSteps } = config;
+  if (Number.isInteger(nEmbd) && Number.isInteger(nHead) && nHead! > 0 && nEmbd! % nHead! !== 0)
+    report('nHead', `must divide nEmbd (${nEmbd}); ${nHead} heads do not`);
+  if (typeof lr === 'number' && typeof minLr === 'number' && minLr > lr) report('minLr', `must not exceed lr (${lr}), got ${minLr}`);
+  if (typeof warmupSteps === 'number' && typeof steps === 'number' && warmupSteps > steps)
+    report('warmupSteps', `must not exceed steps (${steps}), got ${warmupSteps}`);
+
+  const scheme = getScheme(String(config.pos));
+  if (!scheme) {
+    report('pos', oneOf(config.pos, SCHEME_NAMES));
+  } else {
+    const posOptions = (config.posOptions ?? {}) as Record<string, unknown>;
+    for (const key of Object.keys(posOptions)) {
+      const knob = scheme.knobs.find((k) => k.key === key);
+      if (!knob) {
+        const allowed = scheme.knobs.map((k) => k.key);
+        report(`posOptions.${key}`, `is not a knob of ${scheme.name} (${allowed.length ? `its knobs: ${allowed.join(', ')}` : 'it has none'})`);
+      } else {
+        report(`posOptions.${key}`, checkNumber(posOptions[key], knob));
+      }
+    }
+    if (problems.length === 0) {
+      for (const problem of scheme.checkModel?.({ nEmbd: nEmbd!, nHead: nHead!, blockSize: config.blockSize! }) ?? [])
+        problems.push(problem);
+    }
+  }
+  return problems;
+}
+
+/** Defaults, then the preset, then the overrides; knobs of the scheme filled in; throws ConfigError if invalid. */
+export function resolveConfig(overrides: Partial<RunConfig> & { preset?: PresetName } = {}): RunConfig {
+  const { preset, ...rest } = overrides;
+  if (preset !== undefined && !(preset in PRESETS))
+    throw new ConfigError([{ field: 'preset', message: oneOf(preset, PRESET_NAMES)! }]);
+  const merged = { ...DEFAULT_CONFIG, ...(preset ? PRESETS[preset] : {}), ...rest } as RunConfig;
+  const problems = validateConfig(merged as RunConfig & Record<string, unknown>);
+  if (problems.length) throw new ConfigError(problems);
+  return { ...merged, posOptions: resolveSchemeOptions(merged.pos, merged.posOptions) };
+}
+
+/** The warmup actually used: post-norm transformers diverge without one (Xiong et al. 2020). */
+export function effectiveWarmup(config: RunConfig): number {
+  if (config.warmupSteps !== null) return config.warmupSteps;
+  return config.norm === 'post' ? Math.min(200, Math.max(1, Math.round(config.steps * 0.1))) : 0;
+}

@@ -1,0 +1,27 @@
+/**
+ * Problems with training data that the user can fix (a bad file, a wrong source name, a block size
+ * too large for the corpus). The `code` lets the CLI and UI react without parsing messages.
+ */
+export type DataErrorCode =
+  | 'empty'
+  | 'binary'
+  | 'too-short'
+  | 'unknown-builtin'
+  | 'unknown-char'
+  | 'unknown-id'
+  | 'bad-vocab'
+  | 'bad-option'
+  | 'missing'
+  | 'directory'
+  | 'too-large'
+  | 'not-utf8';
+
+export class DataError extends Error {
+  readonly code: DataErrorCode;
+
+  constructor(code: DataErrorCode, message: string) {
+    super(message);
+    this.name = 'DataError';
+    this.code = code;
+  }
+}

@@ -1,0 +1,6 @@
+export * from './batches';
+export * from './builtin';
+export * from './corpus';
+export * from './errors';
+export * from './tasks';
+export * from './tokenizer';

@@ -1,0 +1,239 @@
+/**
+ * A minGPT-style decoder with switchable positional scheme and norm placement.
+ *
+ *   x = wte[idx] (+ scheme input table)                 (B, T, C)
+ *   per block, pre-norm:  x = x + attn(ln1(x)); x = x + mlp(ln2(x))
+ *              post-norm: x = ln1(x + attn(x)); x = ln2(x + mlp(x))
+ *              none:      x = x + attn(x);      x = x + mlp(x)
+ *   pre-norm only: x = ln_f(x)   (post-norm already ends on a norm)
+ *   logits = x @ lm_head                                (B, T, V)
+ *
+ * Weights are stored (in, out), so every projection is y = x @ W + b.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { NormPlacement, NormType, RunConfig } from '../config';
+import type { Rng } from '../rng';
+import { requireScheme } from './positional/registry';
+import type { Params, PositionalScheme, SchemeContext } from './positional/types';
+import { PositionRangeError } from './positional/types';
+import { crossEntropy, gelu, layerNorm, linear, matMul2d, oneHotFloat, rmsNorm } from './ops';
+
+export interface ModelConfig {
+  vocabSize: number;
+  nLayer: number;
+  nHead: number;
+  nEmbd: number;
+  blockSize: number;
+  pos: string;
+  posOptions: Record<string, number>;
+  norm: NormPlacement;
+  normType: NormType;
+  causal: boolean;
+  dropoutEmbd: number;
+  dropoutAttn: number;
+  dropoutResid: number;
+}
+
+export function modelConfigOf(config: RunConfig, vocabSize: number): ModelConfig {
+  const { nLayer, nHead, nEmbd, blockSize, pos, posOptions, norm, normType, causal, dropoutEmbd, dropoutAttn, dropoutResid } = config;
+  return { vocabSize, nLayer, nHead, nEmbd, blockSize, pos, posOptions, norm, normType, causal, dropoutEmbd, dropoutAttn, dropoutResid };
+}
+
+export interface ParamInfo {
+  name: string;
+  shape: number[];
+  /** AdamW decays matmul weights only: not biases, norm gains, embeddings or scheme tables. */
+  decay: boolean;
+  std: number;
+  init: 'normal' | 'zeros' | 'ones';
+}
+
+/** Dropout is active only when `rng` is given (training); evaluation passes none. */
+export interface ForwardOptions {
+  rng?: Rng;
+  /** Overrides the config's causal flag (the equivariance probe compares both). */
+  causal?: boolean;
+  /** Receives each layer's attention weights (B, nh, T, T); the caller owns (must dispose) them. */
+  onAttention?: (layer: number, weights: tf.Tensor4D) => void;
+}
+
+export function parameterLayout(cfg: ModelConfig): ParamInfo[] {
+  const C = cfg.nEmbd;
+  const std = 0.02;
+  // GPT-2: residual projections scaled down so the residual stream's variance does not grow with depth.
+  const projStd = 0.02 / Math.sqrt(2 * cfg.nLayer);
+  const norm = (prefix: string): ParamInfo[] =>
+    cfg.normType === 'layer'
+      ? [
+          { name: `${prefix}.g`, shape: [C], decay: false, std: 0, init: 'ones' },
+          { name: `${prefix}.b`, shape: [C], decay: false, std: 0, init: 'zeros' },
+        ]
+      : [{ name: `${prefix}.g`, shape: [C], decay: false, std: 0, init: 'ones' }];
+  const layout: ParamInfo[] = [{ name: 'wte', shape: [cfg.vocabSize, C], decay: false, std, init: 'normal' }];
+  for (const spec of requireScheme(cfg.pos).params?.(schemeContext(cfg)) ?? [])
+    layout.push({ name: spec.name, shape: spec.shape, decay: false, std, init: spec.init });
+  for (let i = 0; i < cfg.nLayer; i++) {
+    const h = `h.${i}`;
+    if (cfg.norm !== 'none') layout.push(...norm(`${h}.ln1`));
+    layout.push(
+      { name: `${h}.attn.w_qkv`, shape: [C, 3 * C], decay: true, std, init: 'normal' },
+      { name: `${h}.attn.b_qkv`, shape: [3 * C], decay: false, std: 0, init: 'zeros' },
+      { name: `${h}.attn.w_proj`, shape: [C, C], decay: true, std: projStd, init: 'normal' },
+      { name: `${h}.attn.b_proj`, shape: [C], decay: false, std: 0, init: 'zeros' },
+    );
+    if (cfg.norm !== 'none') layout.push(...norm(`${h}.ln2`));
+    layout.push(
+      { name: `${h}.mlp.w_fc`, shape: [C, 4 * C], decay: true, std, init: 'normal' },
+      { name: `${h}.mlp.b_fc`, shape: [4 * C], decay: false, std: 0, init: 'zeros' },
+      { name: `${h}.mlp.w_proj`, shape: [4 * C, C], decay: true, std: projStd, init: 'normal' },
+      { name: `${h}.mlp.b_proj`, shape: [C], decay: false, std: 0, init: 'zeros' },
+    );
+  }
+  if (cfg.norm === 'pre') layout.push(...norm('ln_f'));
+  layout.push({ name: 'lm_head.w', shape: [C, cfg.vocabSize], decay: true, std, init: 'normal' });
+  return layout;
+}
+
+function schemeContext(cfg: ModelConfig): SchemeContext {
+  return { nEmbd: cfg.nEmbd, nHead: cfg.nHead, blockSize: cfg.blockSize, headDim: cfg.nEmbd / cfg.nHead, options: cfg.posOptions };
+}
+
+/** A causal mask (T, T): 0 on and below the diagonal, −1e9 above it (finite, so fully masked rows never make NaN). */
+function causalMask(T: number): tf.Tensor2D {
+  const mask = new Float32Array(T * T);
+  for (let i = 0; i < T; i++) for (let j = i + 1; j < T; j++) mask[i * T + j] = -1e9;
+  return tf.tensor2d(mask, [T, T]);
+}
+
+export class GPT {
+  readonly scheme: PositionalScheme;
+  readonly layout: ParamInfo[];
+  readonly params: Map<string, tf.Variable>;
+  private readonly ctx: SchemeContext;
+
+  constructor(readonly cfg: ModelConfig, seed: number) {
+    this.scheme = requireScheme(cfg.pos);
+    this.ctx = schemeContext(cfg);
+    this.layout = parameterLayout(cfg);
+    this.params = new Map();
+    let paramSeed = seed;
+    for (const p of this.layout) {
+      const initial = tf.tidy(() =>
+        p.init === 'normal' ? tf.randomNormal(p.shape, 0, p.std, 'float32', paramSeed++) : p.init === 'ones' ? tf.ones(p.shape) : tf.zeros(p.shape),
+      );
+      this.params.set(p.name, tf.variable(initial, true));
+      initial.dispose();
+    }
+  }
+
+  get parameterCount(): number {
+    return this.layout.reduce((sum, p) => sum + p.shape.reduce((a, b) => a * b, 1), 0);
+  }
+
+  /** Longest input the positional scheme can encode. */
+  get maxLength(): number {
+    return this.scheme.maxLength(this.cfg.blockSize);
+  }
+
+  /** Replace weights by name (checkpoints, parity fixtures); every shape must match. */
+  setWeights(weights: Record<string, Float32Array | number[]>): void {
+    for (const p of this.layout) {
+      const values = weights[p.name];
+      if (!values) throw new Error(`missing weight ${p.name}`);
+      const size = p.shape.reduce((a, b) => a * b, 1);
+      if (values.length !== size) throw new Error(`weight ${p.name} has ${values.length} values, expected ${size} (shape ${p.shape.join('×')})`);
+      const t = tf.tensor(values, p.shape, 'float32');
+      this.params.get(p.name)!.assign(t);
+      t.dispose();
+    }
+  }
+
+  getWeights(): Record<string, Float32Array> {
+    const out: Record<string, Float32Array> = {};
+    for (const [name, v] of this.params) out[name] = v.dataSync() as Float32Array;
+    return out;
+  }
+
+  private p(name: string): tf.Tensor {
+    return this.params.get(name)!;
+  }
+
+  private norm(x: tf.Tensor, prefix: string): tf.Tensor {
+    return this.cfg.normType === 'layer' ? layerNorm(x, this.p(`${prefix}.g`), this.p(`${prefix}.b`)) : rmsNorm(x, this.p(`${prefix}.g`));
+  }
+
+  private dropout(x: tf.Tensor, rate: number, rng?: Rng): tf.Tensor {
+    return rng && rate > 0 ? tf.dropout(x, rate, undefined, rng.seed()) : x;
+  }
+
+  private attention(x: tf.Tensor3D, layer: number, T: number, opts: ForwardOptions, mask: tf.Tensor | null, bias: tf.Tensor | null): tf.Tensor {
+    const [B, , C] = x.shape;
+    const nh = this.cfg.nHead;
+    const hs = C / nh;
+    const h = `h.${layer}.attn`;
+    const qkv = linear(x, this.p(`${h}.w_qkv`), this.p(`${h}.b_qkv`)); // (B, T, 3C)
+    const heads = (t: tf.Tensor): tf.Tensor4D => tf.transpose(tf.reshape(t, [B, T, nh, hs]), [0, 2, 1, 3]); // (B, nh, T, hs)
+    const [qFlat, kFlat, vFlat] = tf.split(qkv, 3, 2);
+    let q = heads(qFlat);
+    let k = heads(kFlat);
+    const v = heads(vFlat);
+    if (this.scheme.rotate) [q, k] = this.scheme.rotate(q, k, this.ctx);
+    let att: tf.Tensor = tf.mul(tf.matMul(q, k, false, true), 1 / Math.sqrt(hs)); // (B, nh, T, T)
+    if (bias) att = tf.add(att, bias);
+    if (mask) att = tf.add(att, mask);
+    const weights = tf.softmax(att) as tf.Tensor4D;
+    if (opts.onAttention) opts.onAttention(layer, tf.keep(weights.clone()));
+    const y = tf.matMul(this.dropout(weights, this.cfg.dropoutAttn, opts.rng) as tf.Tensor4D, v); // (B, nh, T, hs)
+    const merged = tf.reshape(tf.transpose(y, [0, 2, 1, 3]), [B, T, C]); // (B, T, C)
+    return this.dropout(linear(merged, this.p(`${h}.w_proj`), this.p(`${h}.b_proj`)), this.cfg.dropoutResid, opts.rng);
+  }
+
+  private mlp(x: tf.Tensor, layer: number, rng?: Rng): tf.Tensor {
+    const h = `h.${layer}.mlp`;
+    const hidden = gelu(linear(x, this.p(`${h}.w_fc`), this.p(`${h}.b_fc`))); // (B, T, 4C)
+    return this.dropout(linear(hidden, this.p(`${h}.w_proj`), this.p(`${h}.b_proj`)), this.cfg.dropoutResid, rng);
+  }
+
+  /** idx (B, T) int32 → logits (B, T, V). Call inside tf.tidy. */
+  forward(idx: tf.Tensor2D, opts: ForwardOptions = {}): tf.Tensor3D {
+    const [B, T] = idx.shape;
+    if (T > this.maxLength) throw new PositionRangeError(this.scheme.name, T, this.maxLength);
+    const { nEmbd: C, vocabSize: V } = this.cfg;
+    const tokens = tf.reshape(matMul2d(oneHotFloat(tf.reshape(idx, [-1]) as tf.Tensor1D, V), this.p('wte') as tf.Tensor2D), [B, T, C]);
+    const table = this.scheme.inputTable?.(T, this.ctx, this.paramTensors());
+    let x = this.dropout(table ? tf.add(tokens, table) : tokens, this.cfg.dropoutEmbd, opts.rng) as tf.Tensor3D;
+    const mask = (opts.causal ?? this.cfg.causal) ? causalMask(T) : null;
+    const bias = this.scheme.logitBias?.(T, this.ctx, this.paramTensors()) ?? null;
+    for (let i = 0; i < this.cfg.nLayer; i++) {
+      const h = `h.${i}`;
+      if (this.cfg.norm === 'pre') {
+        x = tf.add(x, this.attention(this.norm(x, `${h}.ln1`) as tf.Tensor3D, i, T, opts, mask, bias));
+        x = tf.add(x, this.mlp(this.norm(x, `${h}.ln2`), i, opts.rng));
+      } else if (this.cfg.norm === 'post') {
+        x = this.norm(tf.add(x, this.attention(x, i, T, opts, mask, bias)), `${h}.ln1`) as tf.Tensor3D;
+        x = this.norm(tf.add(x, this.mlp(x, i, opts.rng)), `${h}.ln2`) as tf.Tensor3D;
+      } else {
+        x = tf.add(x, this.attention(x, i, T, opts, mask, bias));
+        x = tf.add(x, this.mlp(x, i, opts.rng));
+      }
+    }
+    if (this.cfg.norm === 'pre') x = this.norm(x, 'ln_f') as tf.Tensor3D;
+    return linear(x, this.p('lm_head.w')) as tf.Tensor3D;
+  }
+
+  /** Mean next-token cross-entropy; idx and targets (B, T). Call inside tf.tidy or a gradient function. */
+  loss(idx: tf.Tensor2D, targets: tf.Tensor2D, opts: ForwardOptions = {}): tf.Scalar {
+    const logits = this.forward(idx, opts);
+    const V = this.cfg.vocabSize;
+    return crossEntropy(tf.reshape(logits, [-1, V]) as tf.Tensor2D, tf.reshape(targets, [-1]) as tf.Tensor1D);
+  }
+
+  private paramTensors(): Params {
+    return Object.fromEntries(this.params) as Params;
+  }
+
+  dispose(): void {
+    for (const v of this.params.values()) v.dispose();
+    this.params.clear();
+  }
+}

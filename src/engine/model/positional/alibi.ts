@@ -1,0 +1,33 @@
+import * as tf from '@tensorflow/tfjs';
+import type { PositionalScheme } from './types';
+
+/** The ALiBi paper's head slopes: geometric from 2^(-8/n); for n not a power of 2, interleave from 2n (official rule). */
+export function alibiSlopes(nHead: number): number[] {
+  const powerOfTwo = (n: number): number[] => {
+    const start = 2 ** -(2 ** -(Math.log2(n) - 3));
+    return Array.from({ length: n }, (_, i) => start * start ** i);
+  };
+  if (Number.isInteger(Math.log2(nHead))) return powerOfTwo(nHead);
+  const closest = 2 ** Math.floor(Math.log2(nHead));
+  const extra = alibiSlopes(2 * closest).filter((_, i) => i % 2 === 0).slice(0, nHead - closest);
+  return [...powerOfTwo(closest), ...extra];
+}
+
+/** (nh·T·T) bias −m_h·(i − j); not |i − j|, which is why unmasked ALiBi stays permutation-equivariant. */
+export function alibiBias(T: number, nHead: number): Float32Array {
+  const slopes = alibiSlopes(nHead);
+  const bias = new Float32Array(nHead * T * T);
+  for (let h = 0; h < nHead; h++)
+    for (let i = 0; i < T; i++) for (let j = 0; j < T; j++) bias[(h * T + i) * T + j] = -slopes[h] * (i - j);
+  return bias;
+}
+
+export const alibi: PositionalScheme = {
+  name: 'alibi',
+  label: 'ALiBi',
+  summary: 'A fixed linear penalty −m·distance per head on the logits (Press et al. 2022): extrapolates well.',
+  hook: 'bias',
+  knobs: [],
+  maxLength: () => Infinity,
+  logitBias: (T, ctx) => tf.tensor3d(alibiBias(T, ctx.nHead), [ctx.nHead, T, T]),
+};

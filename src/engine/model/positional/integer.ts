@@ -1,0 +1,19 @@
+import * as tf from '@tensorflow/tfjs';
+import type { PositionalScheme } from './types';
+
+/** PE[t, c] = t · scale on every dimension. */
+export function integerTable(T: number, C: number, scale: number): Float32Array {
+  const table = new Float32Array(T * C);
+  for (let t = 0; t < T; t++) table.fill(t * scale, t * C, (t + 1) * C);
+  return table;
+}
+
+export const integer: PositionalScheme = {
+  name: 'integer',
+  label: 'Integer',
+  summary: 'Adds t·scale to every dimension: raw integers soon swamp the token embeddings (scale 1 shows it).',
+  hook: 'input',
+  knobs: [{ key: 'scale', flag: 'pos-scale', label: 'Scale', help: 'multiplier on the position index', default: 1, min: 1e-6, max: 1e3, integer: false }],
+  maxLength: () => Infinity,
+  inputTable: (T, ctx) => tf.tensor2d(integerTable(T, ctx.nEmbd, ctx.options.scale), [T, ctx.nEmbd]),
+};

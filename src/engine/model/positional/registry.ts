@@ -1,0 +1,42 @@
+/** The positional schemes by name; adding one means a new file and a line here, nothing else. */
+import type { PositionalScheme } from './types';
+import { none } from './none';
+import { integer } from './integer';
+import { binary } from './binary';
+import { sinusoidal } from './sinusoidal';
+import { learned } from './learned';
+import { rope } from './rope';
+import { t5 } from './t5';
+import { alibi } from './alibi';
+
+export const SCHEMES: readonly PositionalScheme[] = [none, integer, binary, sinusoidal, learned, rope, t5, alibi];
+export const SCHEME_NAMES: readonly string[] = SCHEMES.map((s) => s.name);
+
+export function getScheme(name: string): PositionalScheme | undefined {
+  return SCHEMES.find((s) => s.name === name);
+}
+
+export function requireScheme(name: string): PositionalScheme {
+  const scheme = getScheme(name);
+  if (!scheme) throw new Error(`unknown positional scheme ${JSON.stringify(name)}; choose one of ${SCHEME_NAMES.join(', ')}`);
+  return scheme;
+}
+
+/** The scheme's knobs with defaults filled in; knobs of other schemes are dropped. */
+export function resolveSchemeOptions(name: string, given: Record<string, number> = {}): Record<string, number> {
+  const options: Record<string, number> = {};
+  for (const knob of requireScheme(name).knobs) options[knob.key] = given[knob.key] ?? knob.default;
+  return options;
+}
+
+/** Every distinct knob flag across schemes (the CLI offers each once, e.g. --pos-scale for integer and binary). */
+export function allKnobs(): { flag: string; key: string; help: string; schemes: string[] }[] {
+  const byFlag = new Map<string, { flag: string; key: string; help: string; schemes: string[] }>();
+  for (const scheme of SCHEMES)
+    for (const knob of scheme.knobs) {
+      const entry = byFlag.get(knob.flag) ?? { flag: knob.flag, key: knob.key, help: knob.help, schemes: [] };
+      entry.schemes.push(scheme.name);
+      byFlag.set(knob.flag, entry);
+    }
+  return [...byFlag.values()];
+}

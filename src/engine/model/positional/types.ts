@@ -1,0 +1,71 @@
+/**
+ * A positional scheme is a small object plugged into the model at one of three hook points:
+ *   input  — a (T, C) table added to the token embeddings,
+ *   rotate — a rotation applied to q and k inside attention,
+ *   bias   — an (nh, T, T) term added to the attention logits after the 1/sqrt(d) scaling.
+ * The model, trainer, CLI and UI ask the scheme (knobs, params, maxLength) instead of special-casing it.
+ */
+import type * as tf from '@tensorflow/tfjs';
+
+export interface SchemeKnob {
+  /** Key in RunConfig.posOptions. */
+  key: string;
+  /** CLI option name, without the leading dashes. */
+  flag: string;
+  label: string;
+  help: string;
+  default: number;
+  min: number;
+  max: number;
+  integer: boolean;
+}
+
+/** The model dimensions a scheme sees. */
+export interface SchemeShape {
+  nEmbd: number;
+  nHead: number;
+  blockSize: number;
+}
+
+export interface SchemeContext extends SchemeShape {
+  headDim: number;
+  options: Record<string, number>;
+}
+
+export interface ParamSpec {
+  name: string;
+  shape: number[];
+  /** Initial values: 'normal' draws N(0, 0.02) as minGPT does for embeddings. */
+  init: 'normal' | 'zeros';
+}
+
+export type Params = Record<string, tf.Tensor>;
+
+export interface PositionalScheme {
+  name: string;
+  label: string;
+  /** One line for the UI: what the scheme does and its known weakness. */
+  summary: string;
+  hook: 'none' | 'input' | 'rotate' | 'bias';
+  knobs: SchemeKnob[];
+  /** Longest sequence the scheme can encode for a model trained at blockSize; Infinity when computed at run time. */
+  maxLength(blockSize: number): number;
+  /** Extra model constraints (e.g. an even head size for rotation), reported like config problems. */
+  checkModel?(shape: SchemeShape): { field: string; message: string }[];
+  /** Learned parameters, named `pos.*`; never weight-decayed. */
+  params?(ctx: SchemeContext): ParamSpec[];
+  /** input hook: (T, C) added to the token embeddings. */
+  inputTable?(T: number, ctx: SchemeContext, params: Params): tf.Tensor2D;
+  /** rotate hook: q, k of shape (B, nh, T, hs) rotated by position; v is never passed. */
+  rotate?(q: tf.Tensor4D, k: tf.Tensor4D, ctx: SchemeContext): [tf.Tensor4D, tf.Tensor4D];
+  /** bias hook: (nh, T, T) added to the scaled logits, row i = query position, column j = key position. */
+  logitBias?(T: number, ctx: SchemeContext, params: Params): tf.Tensor3D;
+}
+
+/** Thrown when a sequence is longer than a scheme can encode; evaluation reports "not applicable" instead. */
+export class PositionRangeError extends Error {
+  constructor(readonly scheme: string, readonly length: number, readonly maxLength: number) {
+    super(`${scheme} positions exist only for lengths up to ${maxLength}; length ${length} is not applicable`);
+    this.name = 'PositionRangeError';
+  }
+}

@@ -1,0 +1,86 @@
+/**
+ * Checkpoint bytes: a 4-byte little-endian header length, a JSON header, then every tensor's float32 values.
+ * Holds the weights, the AdamW moments and the random streams, so a resumed run continues exactly.
+ */
+import type { AdamWState } from './adamw';
+
+export interface TrainingState {
+  step: number;
+  tokens: number;
+  wallMs: number;
+  batchRngState: number;
+  dropoutRngState: number;
+  weights: Record<string, Float32Array>;
+  optimizer: AdamWState;
+}
+
+interface Header {
+  format: 'gpt-lab-checkpoint';
+  version: 1;
+  step: number;
+  tokens: number;
+  wallMs: number;
+  batchRngState: number;
+  dropoutRngState: number;
+  adamStep: number;
+  tensors: { group: 'weights' | 'm' | 'v'; name: string; length: number }[];
+}
+
+export function encodeCheckpoint(state: TrainingState): Uint8Array {
+  const groups = { weights: state.weights, m: state.optimizer.m, v: state.optimizer.v };
+  const tensors: Header['tensors'] = [];
+  for (const [group, values] of Object.entries(groups) as [Header['tensors'][number]['group'], Record<string, Float32Array>][])
+    for (const [name, data] of Object.entries(values)) tensors.push({ group, name, length: data.length });
+  const header: Header = {
+    format: 'gpt-lab-checkpoint',
+    version: 1,
+    step: state.step,
+    tokens: state.tokens,
+    wallMs: state.wallMs,
+    batchRngState: state.batchRngState,
+    dropoutRngState: state.dropoutRngState,
+    adamStep: state.optimizer.t,
+    tensors,
+  };
+  const headerBytes = new TextEncoder().encode(JSON.stringify(header));
+  // Pad the header so the float data starts 4-byte aligned and can be viewed in place.
+  const dataStart = Math.ceil((4 + headerBytes.length) / 4) * 4;
+  const total = dataStart + tensors.reduce((sum, t) => sum + t.length * 4, 0);
+  const bytes = new Uint8Array(total);
+  new DataView(bytes.buffer).setUint32(0, headerBytes.length, true);
+  bytes.set(headerBytes, 4);
+  const floats = new Float32Array(bytes.buffer, dataStart);
+  let offset = 0;
+  for (const t of tensors) {
+    floats.set(groups[t.group][t.name], offset);
+    offset += t.length;
+  }
+  return bytes;
+}
+
+export function decodeCheckpoint(input: Uint8Array): TrainingState {
+  const bytes = new Uint8Array(input); // aligned private copy
+  if (bytes.length < 4) throw new Error('checkpoint is truncated');
+  const headerLength = new DataView(bytes.buffer).getUint32(0, true);
+  if (4 + headerLength > bytes.length) throw new Error('checkpoint is truncated');
+  const header = JSON.parse(new TextDecoder().decode(bytes.subarray(4, 4 + headerLength))) as Header;
+  if (header.format !== 'gpt-lab-checkpoint' || header.version !== 1) throw new Error('not a GPT Lab checkpoint (or an unknown version)');
+  const dataStart = Math.ceil((4 + headerLength) / 4) * 4;
+  const floats = new Float32Array(bytes.buffer, dataStart);
+  const groups: Record<string, Record<string, Float32Array>> = { weights: {}, m: {}, v: {} };
+  let offset = 0;
+  for (const t of header.tensors) {
+    if (offset + t.length > floats.length) throw new Error('checkpoint is truncated');
+    groups[t.group][t.name] = floats.slice(offset, offset + t.length);
+    offset += t.length;
+  }
+  return {
+    step: header.step,
+    tokens: header.tokens,
+    wallMs: header.wallMs,
+    batchRngState: header.batchRngState,
+    dropoutRngState: header.dropoutRngState,
+    weights: groups.weights,
+    optimizer: { t: header.adamStep, m: groups.m, v: groups.v },
+  };
+}

@@ -1,0 +1,255 @@
+/**
+ * The training loop, nanoGPT style: get batch → forward/backward → clip → AdamW step → log,
+ * evaluate every evalEvery steps, sample and checkpoint on their own intervals. The trainer talks to the
+ * outside world only through callbacks, so the CLI, the training host and tests drive it the same way.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { effectiveWarmup, type RunConfig } from '../config';
+import { BatchSampler, sequentialWindows } from '../data/batches';
+import type { Corpus } from '../data/corpus';
+import type { GPT } from '../model/gpt';
+import { createRng, type Rng } from '../rng';
+import { AdamW, clipByGlobalNorm, globalNorm } from './adamw';
+import { decodeCheckpoint, encodeCheckpoint } from './checkpoint';
+import { generate } from './sample';
+import { learningRate } from './schedule';
+
+export interface StepMetrics {
+  step: number;
+  tokens: number;
+  wallMs: number;
+  trainLoss: number;
+  valLoss: number | null;
+  lr: number;
+  gradNorm: number;
+  tokensPerSecond: number;
+}
+
+export interface TrainerCallbacks {
+  onStep?(metrics: StepMetrics): void | Promise<void>;
+  onSample?(sample: { step: number; prompt: string; text: string }): void | Promise<void>;
+  onCheckpoint?(step: number, data: Uint8Array): void | Promise<void>;
+}
+
+export type TrainStatus = 'completed' | 'stopped' | 'diverged';
+
+export interface TrainOutcome {
+  status: TrainStatus;
+  /** Steps completed (the last logged step + 1). */
+  steps: number;
+  finalTrainLoss: number | null;
+  finalValLoss: number | null;
+  tokensPerSecond: number;
+  /** Why a diverged run stopped. */
+  message?: string;
+}
+
+export interface TrainerOptions {
+  model: GPT;
+  config: RunConfig;
+  corpus: Corpus;
+  callbacks?: TrainerCallbacks;
+  /** Checkpoint bytes to continue from (same model, data and config). */
+  resumeFrom?: Uint8Array;
+}
+
+export class Trainer {
+  private readonly model: GPT;
+  private readonly config: RunConfig;
+  private readonly corpus: Corpus;
+  private readonly callbacks: TrainerCallbacks;
+  private readonly optimizer: AdamW;
+  private readonly batchRng: Rng;
+  private readonly dropoutRng: Rng;
+  private readonly sampler: BatchSampler;
+  private readonly valWindows: Int32Array[];
+  private step = 0;
+  private tokens = 0;
+  private wallMsBefore = 0;
+  private runStartedAt = 0;
+  private stopRequested = false;
+  private resumeWaiter: (() => void) | null = null;
+  private pausedPromise: Promise<void> | null = null;
+
+  constructor(opts: TrainerOptions) {
+    this.model = opts.model;
+    this.config = opts.config;
+    this.corpus = opts.corpus;
+    this.callbacks = opts.callbacks ?? {};
+    const decayed = new Set(this.model.layout.filter((p) => p.decay).map((p) => p.name));
+    const { beta1, beta2, weightDecay } = this.config;
+    this.optimizer = new AdamW(this.model.params, decayed, { beta1, beta2, eps: 1e-8, weightDecay });
+    const resumed = opts.resumeFrom ? decodeCheckpoint(opts.resumeFrom) : undefined;
+    this.batchRng = createRng(this.config.seed, resumed?.batchRngState);
+    this.dropoutRng = createRng(this.config.seed + 1, resumed?.dropoutRngState);
+    if (resumed) {
+      this.model.setWeights(resumed.weights);
+      this.optimizer.setState(resumed.optimizer);
+      this.step = resumed.step;
+      this.tokens = resumed.tokens;
+      this.wallMsBefore = resumed.wallMs;
+    }
+    this.sampler = new BatchSampler(this.corpus.train, this.config.blockSize, this.config.batchSize, this.batchRng);
+    const evalWindows = this.config.evalBatches * this.config.batchSize;
+    this.valWindows = sequentialWindows(this.corpus.val, this.config.blockSize, evalWindows);
+  }
+
+  /** The step the next call to run() starts at (non-zero after a resume). */
+  get startStep(): number {
+    return this.step;
+  }
+
+  stop(): void {
+    this.stopRequested = true;
+    this.resume();
+  }
+
+  pause(): void {
+    if (!this.pausedPromise) this.pausedPromise = new Promise((resolve) => (this.resumeWaiter = resolve));
+  }
+
+  resume(): void {
+    this.resumeWaiter?.();
+    this.resumeWaiter = null;
+    this.pausedPromise = null;
+  }
+
+  get paused(): boolean {
+    return this.pausedPromise !== null;
+  }
+
+  /** Mean loss over the fixed validation windows (deterministic, so runs compare fairly). */
+  evaluate(): number {
+    return evaluateLoss(this.model, this.valWindows, this.config.batchSize);
+  }
+
+  /** One optimisation step; returns the loss and the gradient norm before clipping. */
+  private trainStep(x: Int32Array, y: Int32Array, lr: number): { loss: number; gradNorm: number } {
+    const { batchSize: B, blockSize: T } = this.config;
+    return tf.tidy(() => {
+      const idx = tf.tensor2d(x, [B, T], 'int32');
+      const targets = tf.tensor2d(y, [B, T], 'int32');
+      const variables = [...this.model.params.values()];
+      const { value, grads } = tf.variableGrads(() => this.model.loss(idx, targets, { rng: this.dropoutRng }), variables);
+      const byName: Record<string, tf.Tensor> = {};
+      for (const [name, variable] of this.model.params) byName[name] = grads[variable.name];
+      const loss = value.dataSync()[0];
+      const gradNorm = globalNorm(byName).dataSync()[0];
+      if (Number.isFinite(loss) && Number.isFinite(gradNorm)) {
+        this.optimizer.apply(clipByGlobalNorm(byName, gradNorm, this.config.gradClip), lr);
+      }
+      return { loss, gradNorm };
+    });
+  }
+
+  async run(): Promise<TrainOutcome> {
+    const { steps, batchSize, blockSize, evalEvery, sampleEvery, checkpointEvery } = this.config;
+    const schedule = { lr: this.config.lr, minLr: this.config.minLr, warmupSteps: effectiveWarmup(this.config), steps };
+    const started = performance.now();
+    this.runStartedAt = started;
+    const startTokens = this.tokens;
+    let last: StepMetrics | null = null;
+    let lastVal: number | null = null;
+    let status: TrainStatus = 'completed';
+    let message: string | undefined;
+    const tokensPerSecond = (): number => {
+      const seconds = (performance.now() - started) / 1000;
+      return seconds > 0 ? (this.tokens - startTokens) / seconds : 0;
+    };
+
+    while (this.step < steps) {
+      if (this.pausedPromise) await this.pausedPromise;
+      if (this.stopRequested) {
+        status = 'stopped';
+        break;
+      }
+      const step = this.step;
+      const lr = learningRate(step, schedule);
+      const { x, y } = this.sampler.next();
+      const { loss, gradNorm } = this.trainStep(x, y, lr);
+      this.tokens += batchSize * blockSize;
+      this.step = step + 1;
+      const isLast = this.step === steps;
+      const diverged = !Number.isFinite(loss) || !Number.isFinite(gradNorm);
+      const valLoss = !diverged && ((step + 1) % evalEvery === 0 || isLast) ? this.evaluate() : null;
+      if (valLoss !== null) lastVal = valLoss;
+      last = {
+        step,
+        tokens: this.tokens,
+        wallMs: this.wallMsBefore + performance.now() - started,
+        trainLoss: loss,
+        valLoss,
+        lr,
+        gradNorm,
+        tokensPerSecond: tokensPerSecond(),
+      };
+      await this.callbacks.onStep?.(last);
+      if (diverged) {
+        status = 'diverged';
+        message = `${Number.isFinite(loss) ? 'gradient norm' : 'loss'} became ${Number.isFinite(loss) ? gradNorm : loss} at step ${step}`;
+        break;
+      }
+      if (sampleEvery > 0 && ((step + 1) % sampleEvery === 0 || isLast)) await this.emitSample(step);
+      if (checkpointEvery > 0 && ((step + 1) % checkpointEvery === 0 || isLast)) await this.callbacks.onCheckpoint?.(step, this.checkpoint());
+      // Let stop/pause requests and I/O in; training would otherwise hold the event loop for the whole run.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+    if (status === 'stopped' && last) await this.callbacks.onCheckpoint?.(last.step, this.checkpoint());
+    return {
+      status,
+      steps: this.step,
+      finalTrainLoss: last?.trainLoss ?? null,
+      finalValLoss: lastVal,
+      tokensPerSecond: tokensPerSecond(),
+      message,
+    };
+  }
+
+  private async emitSample(step: number): Promise<void> {
+    const { tokenizer } = this.corpus;
+    const prompt = tokenizer.decode(this.corpus.val.subarray(0, Math.min(8, this.corpus.val.length)));
+    const ids = generate(this.model, tokenizer.encode(prompt), {
+      maxNewTokens: this.config.sampleLength,
+      temperature: 0.8,
+      topK: 0,
+      rng: createRng(this.config.seed + step),
+    });
+    await this.callbacks.onSample?.({ step, prompt, text: tokenizer.decode(ids) });
+  }
+
+  checkpoint(): Uint8Array {
+    return encodeCheckpoint({
+      step: this.step,
+      tokens: this.tokens,
+      wallMs: this.wallMsBefore + (this.runStartedAt ? performance.now() - this.runStartedAt : 0),
+      batchRngState: this.batchRng.state(),
+      dropoutRngState: this.dropoutRng.state(),
+      weights: this.model.getWeights(),
+      optimizer: this.optimizer.getState(),
+    });
+  }
+
+  dispose(): void {
+    this.optimizer.dispose();
+  }
+}
+
+/** Mean next-token loss over windows of length T+1, in batches of at most `batchSize`. */
+export function evaluateLoss(model: GPT, windows: Int32Array[], batchSize: number): number {
+  let total = 0;
+  let count = 0;
+  for (let start = 0; start < windows.length; start += batchSize) {
+    const batch = windows.slice(start, start + batchSize);
+    const T = batch[0].length - 1;
+    const x = new Int32Array(batch.length * T);
+    const y = new Int32Array(batch.length * T);
+    batch.forEach((w, b) => {
+      x.set(w.subarray(0, T), b * T);
+      y.set(w.subarray(1), b * T);
+    });
+    const loss = tf.tidy(() => model.loss(tf.tensor2d(x, [batch.length, T], 'int32'), tf.tensor2d(y, [batch.length, T], 'int32')).dataSync()[0]);
+    total += loss * batch.length;
+    count += batch.length;
+  }
+  return total / count;
+}

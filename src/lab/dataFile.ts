@@ -1,0 +1,77 @@
+import { readFileSync, statSync, type Stats } from 'node:fs';
+import { DataError } from '../engine/data/errors';
+import { validateText } from '../engine/data/corpus';
+
+export interface ReadDataFileOptions {
+  maxBytes?: number;
+}
+
+const MB = 1024 * 1024;
+
+/** Reads a training text file, turning every way it can be unusable into a DataError that says so. */
+export function readDataFile(path: string, { maxBytes = 50 * MB }: ReadDataFileOptions = {}): string {
+  const stats = statOrMissing(path);
+  if (stats.isDirectory()) throw new DataError('directory', `data file ${path} is a directory, not a file`);
+  if (stats.size > maxBytes) {
+    throw new DataError(
+      'too-large',
+      `data file ${path} is ${formatMB(stats.size)}, more than the ${formatMB(maxBytes)} limit`,
+    );
+  }
+  const bytes = readFileSync(path);
+  if (bytes.length === 0) throw new DataError('empty', `data file ${path} is empty`);
+  // Checked before UTF-8 because a binary file usually fails both, and "binary" is the clearer diagnosis.
+  if (bytes.includes(0)) throw new DataError('binary', `data file ${path} looks like a binary file, not text`);
+  const text = decodeUtf8(bytes, path);
+  validateText(text, { source: `data file ${path}` });
+  return text;
+}
+
+function statOrMissing(path: string): Stats {
+  try {
+    return statSync(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw new DataError('missing', `data file not found: ${path}`);
+    }
+    throw err;
+  }
+}
+
+function formatMB(bytes: number): string {
+  return `${(bytes / MB).toFixed(1)} MB`;
+}
+
+function decodeUtf8(bytes: Uint8Array, path: string): string {
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    const offset = firstInvalidByte(bytes);
+    throw new DataError('not-utf8', `data file ${path} is not valid UTF-8 text (bad byte at offset ${offset})`);
+  }
+}
+
+/**
+ * The smallest prefix a streaming decoder rejects ends at the first bad byte. TextDecoder does not
+ * report where it failed, so binary-search for it; this runs only on the error path.
+ */
+function firstInvalidByte(bytes: Uint8Array): number {
+  const rejects = (n: number): boolean => {
+    try {
+      new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(0, n), { stream: true });
+      return false;
+    } catch {
+      return true;
+    }
+  };
+  let lo = 0;
+  let hi = bytes.length;
+  // Invariant: the prefix of length lo is accepted; the prefix of length hi is rejected, or is the
+  // whole file, whose only fault is a truncated final character.
+  while (hi - lo > 1) {
+    const mid = (lo + hi) >>> 1;
+    if (rejects(mid)) hi = mid;
+    else lo = mid;
+  }
+  return hi - 1;
+}

@@ -1,0 +1,372 @@
+/**
+ * Everything GPT Lab remembers about runs: their config and status, metric curves, samples,
+ * checkpoints and evals, in one SQLite file that the UI, the CLI and training hosts share.
+ */
+import Database from 'better-sqlite3';
+import { StoreError } from './errors';
+import { openDatabase } from './schema';
+
+export const RUN_STATUSES = [
+  'queued',
+  'running',
+  'paused',
+  'completed',
+  'stopped',
+  'interrupted',
+  'diverged',
+  'failed',
+] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
+
+export interface RunRecord {
+  id: number;
+  name: string;
+  status: RunStatus;
+  config: unknown;
+  backend: unknown | null;
+  dataSource: string;
+  dataHash: string | null;
+  vocab: string[] | null;
+  params: number | null;
+  sweepKey: string | null;
+  /** Times are ms since the epoch. */
+  createdAt: number;
+  startedAt: number | null;
+  finishedAt: number | null;
+  lastStep: number;
+  finalTrainLoss: number | null;
+  finalValLoss: number | null;
+  tokensPerSecond: number | null;
+  error: string | null;
+}
+
+export interface NewRun {
+  name: string;
+  config: unknown;
+  dataSource: string;
+  dataHash?: string;
+  vocab?: string[];
+  params?: number;
+  backend?: unknown;
+  sweepKey?: string;
+  status?: RunStatus;
+}
+
+export type RunPatch = Partial<{
+  status: RunStatus;
+  backend: unknown;
+  startedAt: number | null;
+  finishedAt: number | null;
+  lastStep: number;
+  finalTrainLoss: number | null;
+  finalValLoss: number | null;
+  tokensPerSecond: number | null;
+  error: string | null;
+  vocab: string[] | null;
+  dataHash: string | null;
+  params: number | null;
+}>;
+
+export interface MetricRow {
+  step: number;
+  tokens: number;
+  wallMs: number;
+  trainLoss: number | null;
+  valLoss: number | null;
+  lr: number | null;
+  gradNorm: number | null;
+}
+
+export interface SampleRow {
+  step: number;
+  prompt: string | null;
+  text: string;
+  createdAt: number;
+}
+
+export interface EvalRow {
+  id: number;
+  kind: string;
+  createdAt: number;
+  payload: unknown;
+}
+
+interface RunRow {
+  id: number;
+  name: string;
+  status: RunStatus;
+  config_json: string;
+  backend_json: string | null;
+  data_source: string;
+  data_hash: string | null;
+  vocab_json: string | null;
+  params: number | null;
+  sweep_key: string | null;
+  created_at: number;
+  started_at: number | null;
+  finished_at: number | null;
+  last_step: number;
+  final_train_loss: number | null;
+  final_val_loss: number | null;
+  tokens_per_second: number | null;
+  error: string | null;
+}
+
+const asIs = (value: unknown): unknown => value;
+const toJson = (value: unknown): string | null => (value == null ? null : JSON.stringify(value));
+const fromJson = (text: string | null): unknown => (text === null ? null : JSON.parse(text));
+
+const PATCH_COLUMNS: Record<keyof RunPatch, [column: string, encode: (value: unknown) => unknown]> = {
+  status: ['status', checkStatus],
+  backend: ['backend_json', toJson],
+  startedAt: ['started_at', asIs],
+  finishedAt: ['finished_at', asIs],
+  lastStep: ['last_step', asIs],
+  finalTrainLoss: ['final_train_loss', asIs],
+  finalValLoss: ['final_val_loss', asIs],
+  tokensPerSecond: ['tokens_per_second', asIs],
+  error: ['error', asIs],
+  vocab: ['vocab_json', toJson],
+  dataHash: ['data_hash', asIs],
+  params: ['params', asIs],
+};
+
+export class RunStore {
+  private readonly db: Database.Database;
+  private readonly statements = new Map<string, Database.Statement>();
+
+  private constructor(db: Database.Database) {
+    this.db = db;
+  }
+
+  /** Opens or creates the database at `path` (parent directories too); ':memory:' for a throwaway one. */
+  static open(path: string): RunStore {
+    return new RunStore(openDatabase(path));
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  createRun(input: NewRun): number {
+    const { lastInsertRowid } = this.sql(
+      `INSERT INTO runs (name, status, config_json, backend_json, data_source, data_hash, vocab_json,
+                         params, sweep_key, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ).run(
+      input.name,
+      checkStatus(input.status ?? 'queued'),
+      JSON.stringify(input.config ?? null),
+      toJson(input.backend),
+      input.dataSource,
+      input.dataHash ?? null,
+      toJson(input.vocab),
+      input.params ?? null,
+      input.sweepKey ?? null,
+      Date.now(),
+    );
+    return Number(lastInsertRowid);
+  }
+
+  getRun(id: number): RunRecord | undefined {
+    const row = this.sql('SELECT * FROM runs WHERE id = ?').get(id) as RunRow | undefined;
+    return row && toRunRecord(row);
+  }
+
+  /** Newest first. */
+  listRuns(): RunRecord[] {
+    const rows = this.sql('SELECT * FROM runs ORDER BY created_at DESC, id DESC').all() as RunRow[];
+    return rows.map(toRunRecord);
+  }
+
+  /** In creation order. */
+  findRunsBySweepKey(key: string): RunRecord[] {
+    const rows = this.sql('SELECT * FROM runs WHERE sweep_key = ? ORDER BY created_at, id').all(key) as RunRow[];
+    return rows.map(toRunRecord);
+  }
+
+  renameRun(id: number, name: string): void {
+    this.changeRun(id, 'UPDATE runs SET name = ? WHERE id = ?', [name, id]);
+  }
+
+  /** Also deletes the run's metrics, samples, checkpoints and evals. */
+  deleteRun(id: number): void {
+    this.changeRun(id, 'DELETE FROM runs WHERE id = ?', [id]);
+  }
+
+  /** Sets the given fields; fields left out (or undefined) keep their value, null clears one. */
+  updateRun(id: number, patch: RunPatch): void {
+    const columns: string[] = [];
+    const values: unknown[] = [];
+    for (const [key, value] of Object.entries(patch)) {
+      if (value === undefined) continue;
+      if (!Object.hasOwn(PATCH_COLUMNS, key)) {
+        throw new StoreError('INVALID_ARGUMENT', `updateRun: '${key}' is not an updatable run field`);
+      }
+      const [column, encode] = PATCH_COLUMNS[key as keyof RunPatch];
+      columns.push(`${column} = ?`);
+      values.push(encode(value));
+    }
+    if (columns.length === 0) {
+      if (this.getRun(id) === undefined) throw unknownRun(id);
+      return;
+    }
+    this.changeRun(id, `UPDATE runs SET ${columns.join(', ')} WHERE id = ?`, [...values, id]);
+  }
+
+  /**
+   * Writes a batch in one transaction (so the caller decides how often to pay for a commit) and
+   * moves the run's last_step forward. A step already stored is replaced, so a resumed run that
+   * repeats steps since its checkpoint never duplicates them.
+   */
+  appendMetrics(runId: number, rows: readonly MetricRow[]): void {
+    if (rows.length === 0) return;
+    const insert = this.sql(
+      `INSERT OR REPLACE INTO metrics (run_id, step, tokens, wall_ms, train_loss, val_loss, lr, grad_norm)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    this.writeForRun(runId, () => {
+      let maxStep = 0;
+      for (const row of rows) {
+        insert.run(runId, row.step, row.tokens, row.wallMs,
+          row.trainLoss ?? null, row.valLoss ?? null, row.lr ?? null, row.gradNorm ?? null);
+        maxStep = Math.max(maxStep, row.step);
+      }
+      this.sql('UPDATE runs SET last_step = max(last_step, ?) WHERE id = ?').run(maxStep, runId);
+    });
+  }
+
+  /** Rows with step > sinceStep, by step; pass the last step you have to poll for new ones. */
+  metrics(runId: number, sinceStep = -1): MetricRow[] {
+    return this.sql(
+      `SELECT step, tokens, wall_ms AS wallMs, train_loss AS trainLoss, val_loss AS valLoss, lr,
+              grad_norm AS gradNorm
+       FROM metrics WHERE run_id = ? AND step > ? ORDER BY step`,
+    ).all(runId, sinceStep) as MetricRow[];
+  }
+
+  addSample(runId: number, step: number, text: string, prompt?: string): void {
+    this.writeForRun(runId, () => {
+      this.sql('INSERT INTO samples (run_id, step, prompt, text, created_at) VALUES (?, ?, ?, ?, ?)')
+        .run(runId, step, prompt ?? null, text, Date.now());
+    });
+  }
+
+  samples(runId: number): SampleRow[] {
+    return this.sql(
+      'SELECT step, prompt, text, created_at AS createdAt FROM samples WHERE run_id = ? ORDER BY step, id',
+    ).all(runId) as SampleRow[];
+  }
+
+  /** Stores a checkpoint and drops all but the `keep` highest steps, atomically. */
+  saveCheckpoint(runId: number, step: number, data: Uint8Array, keep = 2): void {
+    if (!Number.isInteger(keep) || keep < 1) {
+      throw new StoreError('INVALID_ARGUMENT', `saveCheckpoint: keep must be a positive integer, got ${keep}`);
+    }
+    this.writeForRun(runId, () => {
+      this.sql('INSERT OR REPLACE INTO checkpoints (run_id, step, created_at, data) VALUES (?, ?, ?, ?)')
+        .run(runId, step, Date.now(), data);
+      this.sql(
+        `DELETE FROM checkpoints WHERE run_id = ? AND step NOT IN
+           (SELECT step FROM checkpoints WHERE run_id = ? ORDER BY step DESC LIMIT ?)`,
+      ).run(runId, runId, keep);
+    });
+  }
+
+  latestCheckpoint(runId: number): { step: number; data: Uint8Array } | undefined {
+    return this.sql('SELECT step, data FROM checkpoints WHERE run_id = ? ORDER BY step DESC LIMIT 1')
+      .get(runId) as { step: number; data: Uint8Array } | undefined;
+  }
+
+  addEval(runId: number, kind: string, payload: unknown): number {
+    const { lastInsertRowid } = this.writeForRun(runId, () =>
+      this.sql('INSERT INTO evals (run_id, kind, created_at, payload_json) VALUES (?, ?, ?, ?)')
+        .run(runId, kind, Date.now(), JSON.stringify(payload ?? null)),
+    );
+    return Number(lastInsertRowid);
+  }
+
+  /** In the order they were added, optionally only one kind. */
+  evals(runId: number, kind?: string): EvalRow[] {
+    const rows = (
+      kind === undefined
+        ? this.sql('SELECT id, kind, created_at, payload_json FROM evals WHERE run_id = ? ORDER BY id').all(runId)
+        : this.sql('SELECT id, kind, created_at, payload_json FROM evals WHERE run_id = ? AND kind = ? ORDER BY id')
+            .all(runId, kind)
+    ) as { id: number; kind: string; created_at: number; payload_json: string }[];
+    return rows.map((row) => ({
+      id: row.id,
+      kind: row.kind,
+      createdAt: row.created_at,
+      payload: JSON.parse(row.payload_json),
+    }));
+  }
+
+  /**
+   * Marks every run still 'running' or 'paused' as 'interrupted' and returns how many there were.
+   * Only for when no training host can be alive (e.g. at startup after a crash): it cannot tell a
+   * live run from a dead one.
+   */
+  markInterrupted(): number {
+    return this.sql("UPDATE runs SET status = 'interrupted' WHERE status IN ('running', 'paused')").run().changes;
+  }
+
+  private sql(text: string): Database.Statement {
+    let statement = this.statements.get(text);
+    if (statement === undefined) {
+      statement = this.db.prepare(text);
+      this.statements.set(text, statement);
+    }
+    return statement;
+  }
+
+  private changeRun(id: number, text: string, values: unknown[]): void {
+    if (this.sql(text).run(...values).changes === 0) throw unknownRun(id);
+  }
+
+  /** Runs `write` in a transaction, reporting a missing run by id rather than as a constraint failure. */
+  private writeForRun<T>(runId: number, write: () => T): T {
+    try {
+      return this.db.transaction(write)();
+    } catch (err) {
+      if (err instanceof Database.SqliteError && err.code === 'SQLITE_CONSTRAINT_FOREIGNKEY') {
+        throw unknownRun(runId);
+      }
+      throw err;
+    }
+  }
+}
+
+function toRunRecord(row: RunRow): RunRecord {
+  return {
+    id: row.id,
+    name: row.name,
+    status: row.status,
+    config: JSON.parse(row.config_json),
+    backend: fromJson(row.backend_json),
+    dataSource: row.data_source,
+    dataHash: row.data_hash,
+    vocab: fromJson(row.vocab_json) as string[] | null,
+    params: row.params,
+    sweepKey: row.sweep_key,
+    createdAt: row.created_at,
+    startedAt: row.started_at,
+    finishedAt: row.finished_at,
+    lastStep: row.last_step,
+    finalTrainLoss: row.final_train_loss,
+    finalValLoss: row.final_val_loss,
+    tokensPerSecond: row.tokens_per_second,
+    error: row.error,
+  };
+}
+
+function checkStatus(status: unknown): RunStatus {
+  if (!RUN_STATUSES.includes(status as RunStatus)) {
+    throw new StoreError('INVALID_ARGUMENT', `'${String(status)}' is not a run status (one of ${RUN_STATUSES.join(', ')})`);
+  }
+  return status as RunStatus;
+}
+
+function unknownRun(id: number): StoreError {
+  return new StoreError('UNKNOWN_RUN', `no run with id ${id}`);
+}
