@@ -47,31 +47,36 @@ function decodeUtf8(bytes: Uint8Array, path: string): string {
     return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
   } catch {
     const offset = firstInvalidByte(bytes);
-    throw new DataError('not-utf8', `data file ${path} is not valid UTF-8 text (bad byte at offset ${offset})`);
+    throw new DataError(
+      'not-utf8',
+      `data file ${path} is not valid UTF-8 text (invalid byte sequence at byte offset ${offset})`,
+    );
   }
 }
 
 /**
- * The smallest prefix a streaming decoder rejects ends at the first bad byte. TextDecoder does not
- * report where it failed, so binary-search for it; this runs only on the error path.
+ * Where the first malformed (or truncated) character starts. TextDecoder does not say where it
+ * failed, so find the longest prefix a streaming decoder accepts, then step back over the
+ * incomplete character it may end in. Slow, but it runs only on the error path.
  */
 function firstInvalidByte(bytes: Uint8Array): number {
-  const rejects = (n: number): boolean => {
+  const decodes = (n: number, stream: boolean): boolean => {
     try {
-      new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(0, n), { stream: true });
-      return false;
-    } catch {
+      new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(0, n), { stream });
       return true;
+    } catch {
+      return false;
     }
   };
+  // Invariant: the prefix of length lo is accepted; hi is rejected or past the end.
   let lo = 0;
-  let hi = bytes.length;
-  // Invariant: the prefix of length lo is accepted; the prefix of length hi is rejected, or is the
-  // whole file, whose only fault is a truncated final character.
+  let hi = bytes.length + 1;
   while (hi - lo > 1) {
     const mid = (lo + hi) >>> 1;
-    if (rejects(mid)) hi = mid;
-    else lo = mid;
+    if (decodes(mid, true)) lo = mid;
+    else hi = mid;
   }
-  return hi - 1;
+  let start = lo;
+  while (start > 0 && !decodes(start, false)) start--;
+  return start;
 }

@@ -76,7 +76,7 @@ const MIGRATIONS: readonly string[] = [
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
-export const BUSY_TIMEOUT_MS = 2000;
+const BUSY_TIMEOUT_MS = 2000;
 const SQLITE_MAGIC = 'SQLite format 3\0';
 
 /** Opens (creating if needed) a GPT Lab database, or throws a StoreError saying why it cannot. */
@@ -85,10 +85,12 @@ export function openDatabase(path: string): Database.Database {
   try {
     if (path !== ':memory:') checkFile(path);
     db = new Database(path, { timeout: BUSY_TIMEOUT_MS });
+    // deleteRun relies on ON DELETE CASCADE, which SQLite ignores unless foreign keys are on.
     db.pragma('foreign_keys = ON');
     // NORMAL is durable enough under WAL: a power cut can lose the last commits, never corrupt the file.
     db.pragma('synchronous = NORMAL');
     checkVersion(db, path);
+    // Switching to WAL is also the first read of the schema, so a damaged file fails here, not mid-run.
     db.pragma('journal_mode = WAL');
     migrate(db);
     return db;
@@ -137,8 +139,6 @@ function checkWritable(path: string): void {
 }
 
 function checkVersion(db: Database.Database, path: string): void {
-  // Reading the schema table makes SQLite parse page 1, so a damaged file fails here, not mid-run.
-  db.prepare('SELECT count(*) FROM sqlite_master').pluck().get();
   const version = userVersion(db);
   if (version > SCHEMA_VERSION) {
     throw new StoreError(

@@ -153,6 +153,7 @@ function checkSplitsFitBlock(source: string, train: Int32Array, val: Int32Array,
   const advice = shortest >= 2 ? `use --block ${shortest - 1} or smaller, or more data` : 'use more data';
   throw new DataError(
     'too-short',
-    `${source}: the ${split} split has ${shortest} tokens but --block ${blockSize} needs at least ${blockSize + 1}; ${advice}`,
+    `${source}: the ${split} split has ${shortest} tokens but --block ${blockSize} needs at least ` +
+      `${blockSize + 1}; ${advice}`,
   );
 }

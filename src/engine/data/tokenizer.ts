@@ -1,6 +1,9 @@
 import { DataError } from './errors';
 
-/** Orders characters by code point; the default string sort compares UTF-16 units, which misplaces astral characters. */
+/**
+ * Orders characters by code point; the default string sort compares UTF-16 units, which puts
+ * astral characters (emoji) before U+E000..U+FFFF.
+ */
 function byCodePoint(a: string, b: string): number {
   return a.codePointAt(0)! - b.codePointAt(0)!;
 }

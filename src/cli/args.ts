@@ -1,0 +1,115 @@
+/**
+ * CLI option values → RunConfig overrides. Every flag's value is checked here or by validateConfig, and every
+ * problem is reported with the flag's name, so the user sees all mistakes at once.
+ */
+import { DEFAULT_CONFIG, PRESET_NAMES, type ConfigError, type PresetName, type RunConfig } from '../engine/config';
+import { allKnobs } from '../engine/model/positional/registry';
+
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+/** Config field → CLI flag, for translating validation problems back into the user's words. */
+export const FLAG_OF_FIELD: Record<string, string> = {
+  data: 'data',
+  nLayer: 'layers',
+  nHead: 'heads',
+  nEmbd: 'embd',
+  blockSize: 'block',
+  batchSize: 'batch',
+  steps: 'steps',
+  lr: 'lr',
+  minLr: 'min-lr',
+  warmupSteps: 'warmup',
+  weightDecay: 'weight-decay',
+  gradClip: 'grad-clip',
+  dropoutEmbd: 'dropout-embd',
+  dropoutAttn: 'dropout-attn',
+  dropoutResid: 'dropout-resid',
+  pos: 'pos',
+  norm: 'norm',
+  normType: 'norm-type',
+  seed: 'seed',
+  evalEvery: 'eval-every',
+  sampleEvery: 'sample-every',
+  checkpointEvery: 'checkpoint-every',
+};
+
+/** Train options shared by `train` and `sweep`, as commander gives them (strings, camelCased). */
+export type TrainOptionValues = Record<string, string | boolean | undefined>;
+
+function camel(flag: string): string {
+  return flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+}
+
+/** Parse a number option; problems collected rather than thrown one by one. */
+function parseNumber(flag: string, raw: string, problems: string[]): number | undefined {
+  const value = Number(raw);
+  if (raw.trim() === '' || !Number.isFinite(value)) {
+    problems.push(`--${flag}: expected a number, got ${JSON.stringify(raw)}`);
+    return undefined;
+  }
+  return value;
+}
+
+export function trainOverrides(opts: TrainOptionValues): Partial<RunConfig> & { preset?: PresetName } {
+  const problems: string[] = [];
+  const overrides: Partial<RunConfig> & { preset?: PresetName } = {};
+  const str = (flag: string): string | undefined => opts[camel(flag)] as string | undefined;
+
+  const preset = str('preset');
+  if (preset !== undefined) {
+    if ((PRESET_NAMES as string[]).includes(preset)) overrides.preset = preset as PresetName;
+    else problems.push(`--preset: must be one of ${PRESET_NAMES.join(', ')}, got ${JSON.stringify(preset)}`);
+  }
+  for (const field of ['data', 'pos', 'norm', 'normType'] as const) {
+    const value = str(FLAG_OF_FIELD[field]);
+    if (value !== undefined) (overrides as Record<string, unknown>)[field] = value;
+  }
+  const numeric: (keyof RunConfig)[] = ['nLayer', 'nHead', 'nEmbd', 'blockSize', 'batchSize', 'steps', 'lr', 'minLr', 'warmupSteps', 'weightDecay', 'gradClip', 'dropoutEmbd', 'dropoutAttn', 'dropoutResid', 'seed', 'evalEvery', 'sampleEvery', 'checkpointEvery'];
+  const dropout = str('dropout');
+  if (dropout !== undefined) {
+    const p = parseNumber('dropout', dropout, problems);
+    if (p !== undefined) Object.assign(overrides, { dropoutEmbd: p, dropoutAttn: p, dropoutResid: p });
+  }
+  for (const field of numeric) {
+    const flag = FLAG_OF_FIELD[field];
+    const raw = str(flag);
+    if (raw === undefined) continue;
+    const value = parseNumber(flag, raw, problems);
+    if (value !== undefined) (overrides as Record<string, unknown>)[field] = value;
+  }
+  // A user-given --lr below the default floor would make minLr > lr; keep the floor at a tenth of lr instead.
+  if (overrides.lr !== undefined && overrides.minLr === undefined) overrides.minLr = Math.min(DEFAULT_CONFIG.minLr, overrides.lr / 10);
+
+  const posOptions: Record<string, number> = {};
+  for (const knob of allKnobs()) {
+    const raw = str(knob.flag);
+    if (raw === undefined) continue;
+    const pos = overrides.pos ?? DEFAULT_CONFIG.pos;
+    if (!knob.schemes.includes(pos)) {
+      problems.push(`--${knob.flag}: applies to --pos ${knob.schemes.join(' or ')}, not ${pos}`);
+      continue;
+    }
+    const value = parseNumber(knob.flag, raw, problems);
+    if (value !== undefined) posOptions[knob.key] = value;
+  }
+  if (Object.keys(posOptions).length) overrides.posOptions = posOptions;
+
+  if (problems.length) throw new UsageError(problems.join('\n'));
+  return overrides;
+}
+
+/** A ConfigError in CLI terms: each problem names the flag the user typed. */
+export function describeConfigError(error: ConfigError): string {
+  return error.problems
+    .map((p) => {
+      const knob = p.field.startsWith('posOptions.') ? allKnobs().find((k) => `posOptions.${k.key}` === p.field) : undefined;
+      const flag = knob?.flag ?? FLAG_OF_FIELD[p.field] ?? p.field;
+      return `--${flag}: ${p.message}`;
+    })
+    .join('\n');
+}

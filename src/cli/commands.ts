@@ -1,0 +1,136 @@
+/** The actions behind each `gpt-lab` subcommand. */
+import { writeFileSync } from 'node:fs';
+import cliProgress from 'cli-progress';
+import { initBackend, type BackendName } from '../engine/backend';
+import type { StepMetrics } from '../engine/train/trainer';
+import { prepareRun, resumeRun, trainNewRun, type RunEvents, type RunResult } from '../lab/runner';
+import { defaultDbPath, RunStore, type MetricRow, type RunRecord } from '../store';
+import { UsageError, trainOverrides, type TrainOptionValues } from './args';
+
+function openStore(opts: { db?: string }): RunStore {
+  return RunStore.open(opts.db ?? defaultDbPath());
+}
+
+function parseRunId(raw: string, store: RunStore): RunRecord {
+  const id = Number(raw);
+  if (!Number.isInteger(id) || id < 1) throw new UsageError(`RUN_ID must be a positive integer, got ${JSON.stringify(raw)}`);
+  const run = store.getRun(id);
+  if (!run) throw new UsageError(`run ${id} does not exist in this database`);
+  return run;
+}
+
+/** A progress bar on a terminal; a line per evaluation otherwise (logs, CI). */
+function progressReporter(totalSteps: number, startStep: number): RunEvents & { finish(): void } {
+  const interactive = process.stderr.isTTY === true;
+  const bar = interactive
+    ? new cliProgress.SingleBar(
+        { stream: process.stderr, format: 'train |{bar}| {value}/{total} loss {loss} val {val} {tps} tok/s ETA {eta_formatted}', hideCursor: true },
+        cliProgress.Presets.shades_classic,
+      )
+    : null;
+  let lastVal = '–';
+  bar?.start(totalSteps, startStep, { loss: '–', val: lastVal, tps: '–' });
+  return {
+    onStep: (_runId: number, m: StepMetrics) => {
+      if (m.valLoss !== null) lastVal = m.valLoss.toFixed(3);
+      const payload = { loss: m.trainLoss.toFixed(3), val: lastVal, tps: Math.round(m.tokensPerSecond) };
+      if (bar) bar.update(m.step + 1, payload);
+      else if (m.valLoss !== null) process.stderr.write(`step ${m.step + 1}/${totalSteps} loss ${payload.loss} val ${payload.val} ${payload.tps} tok/s\n`);
+    },
+    finish: () => bar?.stop(),
+  };
+}
+
+function printResult(result: RunResult, json: boolean): void {
+  if (json) {
+    const { runId, status, steps, finalTrainLoss, finalValLoss, tokensPerSecond, backend, params } = result;
+    process.stdout.write(`${JSON.stringify({ runId, status, steps, finalTrainLoss, finalValLoss, tokensPerSecond, backend: backend.name, gpu: backend.gpu, params })}\n`);
+    return;
+  }
+  const val = result.finalValLoss === null ? '–' : result.finalValLoss.toFixed(4);
+  process.stdout.write(`run ${result.runId} ${result.status} after ${result.steps} steps: val loss ${val}, ${Math.round(result.tokensPerSecond)} tok/s on ${result.backend.name}${result.backend.gpu ? ' (GPU)' : ''}\n`);
+  if (result.message) process.stdout.write(`${result.message}\n`);
+}
+
+/** Ctrl-C stops the run cleanly (checkpoint written, status 'stopped') instead of killing it mid-write. */
+function stopOnSignal(events: RunEvents): RunEvents {
+  return {
+    ...events,
+    onStart: (runId, trainer) => {
+      process.once('SIGINT', () => trainer.stop());
+      process.once('SIGTERM', () => trainer.stop());
+      events.onStart?.(runId, trainer);
+    },
+  };
+}
+
+export async function trainCommand(opts: TrainOptionValues & { db?: string; name?: string; json?: boolean; backend?: BackendName }): Promise<void> {
+  const prepared = prepareRun({ config: trainOverrides(opts), name: opts.name });
+  await initBackend(opts.backend);
+  const store = openStore(opts);
+  const progress = progressReporter(prepared.config.steps, 0);
+  try {
+    const result = await trainNewRun(store, prepared, stopOnSignal(progress));
+    progress.finish();
+    printResult(result, opts.json === true);
+    if (result.status === 'diverged') process.exitCode = 1;
+  } finally {
+    progress.finish();
+    store.close();
+  }
+}
+
+export async function resumeCommand(rawId: string, opts: { db?: string; json?: boolean }): Promise<void> {
+  const store = openStore(opts);
+  try {
+    const run = parseRunId(rawId, store);
+    await initBackend();
+    const progress = progressReporter((run.config as { steps: number }).steps, run.lastStep + 1);
+    const result = await resumeRun(store, run.id, stopOnSignal(progress));
+    progress.finish();
+    printResult(result, opts.json === true);
+  } finally {
+    store.close();
+  }
+}
+
+export function runsCommand(opts: { db?: string; json?: boolean }): void {
+  const store = openStore(opts);
+  try {
+    const runs = store.listRuns();
+    if (opts.json) {
+      process.stdout.write(`${JSON.stringify(runs.map(({ id, ...rest }) => ({ runId: id, ...rest })), null, 2)}\n`);
+      return;
+    }
+    if (runs.length === 0) {
+      process.stdout.write('no runs yet: try `gpt-lab train --preset nano --data builtin:toy-english --steps 300`\n');
+      return;
+    }
+    const rows = runs.map((r) => [String(r.id), r.status, r.finalValLoss === null ? '–' : r.finalValLoss.toFixed(4), String(r.lastStep), r.name]);
+    const header = ['id', 'status', 'val loss', 'step', 'name'];
+    const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+    for (const row of [header, ...rows]) process.stdout.write(`${row.map((cell, i) => cell.padEnd(widths[i])).join('  ').trimEnd()}\n`);
+  } finally {
+    store.close();
+  }
+}
+
+export function metricsToCsv(rows: MetricRow[]): string {
+  const cell = (v: number | null): string => (v === null ? '' : String(v));
+  const lines = ['step,tokens,wall_ms,train_loss,val_loss,lr,grad_norm'];
+  for (const r of rows) lines.push([r.step, r.tokens, r.wallMs, r.trainLoss, r.valLoss, r.lr, r.gradNorm].map(cell).join(','));
+  return `${lines.join('\n')}\n`;
+}
+
+export function exportCommand(rawId: string, opts: { db?: string; format: 'csv' | 'json'; out?: string }): void {
+  const store = openStore(opts);
+  try {
+    const run = parseRunId(rawId, store);
+    const metrics = store.metrics(run.id);
+    const text = opts.format === 'csv' ? metricsToCsv(metrics) : `${JSON.stringify({ runId: run.id, name: run.name, config: run.config, metrics }, null, 2)}\n`;
+    if (opts.out) writeFileSync(opts.out, text);
+    else process.stdout.write(text);
+  } finally {
+    store.close();
+  }
+}

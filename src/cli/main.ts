@@ -1,0 +1,97 @@
+/**
+ * `gpt-lab`: train, list and export runs from the command line. Thin over the lab runner and the store.
+ * Exit codes: 0 success, 1 a run or command failed, 2 bad arguments or input (nothing written).
+ */
+import { Command, CommanderError, Option } from 'commander';
+import { ConfigError, NORM_PLACEMENTS, NORM_TYPES, PRESET_NAMES } from '../engine/config';
+import { DataError } from '../engine/data/errors';
+import { SCHEME_NAMES, allKnobs } from '../engine/model/positional/registry';
+import { StoreError } from '../store';
+import { UsageError, describeConfigError } from './args';
+import { exportCommand, runsCommand, trainCommand, resumeCommand } from './commands';
+
+function trainOptions(command: Command): Command {
+  command
+    .option('--preset <name>', `model size: ${PRESET_NAMES.join(', ')}`)
+    .option('--data <source>', 'a text file or builtin:NAME (copy, reverse, add, count, induction, toy-english)')
+    .option('--pos <scheme>', `positional scheme: ${SCHEME_NAMES.join(', ')}`)
+    .option('--norm <placement>', `norm placement: ${NORM_PLACEMENTS.join(', ')}`)
+    .option('--norm-type <type>', `norm type: ${NORM_TYPES.join(', ')}`)
+    .option('--dropout <p>', 'sets embedding, attention and residual dropout together')
+    .option('--dropout-embd <p>', 'embedding dropout')
+    .option('--dropout-attn <p>', 'attention-weight dropout')
+    .option('--dropout-resid <p>', 'residual dropout')
+    .option('--layers <n>', 'transformer blocks')
+    .option('--heads <n>', 'attention heads (must divide --embd)')
+    .option('--embd <n>', 'embedding width')
+    .option('--block <n>', 'training context length')
+    .option('--batch <n>', 'sequences per step')
+    .option('--steps <n>', 'optimisation steps')
+    .option('--lr <x>', 'peak learning rate')
+    .option('--min-lr <x>', 'learning rate at the end of the cosine decay')
+    .option('--warmup <n>', 'warmup steps (default: 0, or 10% for post-norm)')
+    .option('--weight-decay <x>', 'AdamW weight decay on matmul weights')
+    .option('--grad-clip <x>', 'global gradient-norm clip (0 = off)')
+    .option('--seed <n>', 'random seed')
+    .option('--eval-every <n>', 'validation interval in steps')
+    .option('--sample-every <n>', 'sample interval in steps (0 = off)')
+    .option('--checkpoint-every <n>', 'checkpoint interval in steps (0 = only at the end)');
+  for (const knob of allKnobs()) command.option(`--${knob.flag} <x>`, `${knob.help} (--pos ${knob.schemes.join('/')})`);
+  return command;
+}
+
+function dbOption(command: Command): Command {
+  return command.option('--db <path>', 'database file (default: $GPT_LAB_DB or the user data directory)');
+}
+
+export function buildProgram(): Command {
+  const program = new Command('gpt-lab')
+    .description('Train small GPT models and study positional encodings')
+    .exitOverride()
+    .showHelpAfterError(false)
+    .configureOutput({ writeErr: (text) => process.stderr.write(text) });
+
+  const train = dbOption(trainOptions(program.command('train').description('train a model and log the run')))
+    .option('--name <name>', 'run name')
+    .addOption(new Option('--backend <name>', 'force a backend').choices(['tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu']))
+    .option('--json', 'print one JSON object with the result on stdout');
+  train.action(trainCommand);
+
+  dbOption(program.command('resume').description('continue an interrupted or stopped run from its last checkpoint').argument('<runId>'))
+    .option('--json', 'print the result as JSON')
+    .action(resumeCommand);
+
+  dbOption(program.command('runs').description('list runs')).option('--json', 'print a JSON array').action(runsCommand);
+
+  dbOption(program.command('export').description("write a run's metrics").argument('<runId>'))
+    .addOption(new Option('--format <format>', 'output format').choices(['csv', 'json']).default('csv'))
+    .option('--out <file>', 'write to a file instead of stdout')
+    .action(exportCommand);
+
+  for (const command of program.commands) command.exitOverride();
+  return program;
+}
+
+/** Map errors to exit codes and one clear message; never a stack trace for a user mistake. */
+function report(error: unknown): number {
+  if (error instanceof CommanderError) {
+    // Commander already printed its message (unknown option, missing argument, invalid choice…).
+    return error.exitCode === 0 ? 0 : 2;
+  }
+  if (error instanceof ConfigError) {
+    process.stderr.write(`gpt-lab: invalid settings\n${describeConfigError(error)}\n`);
+    return 2;
+  }
+  if (error instanceof UsageError || error instanceof DataError || error instanceof StoreError) {
+    process.stderr.write(`gpt-lab: ${error.message}\n`);
+    return 2;
+  }
+  process.stderr.write(`gpt-lab: ${error instanceof Error ? error.message : String(error)}\n`);
+  return 1;
+}
+
+try {
+  await buildProgram().parseAsync(process.argv);
+} catch (error) {
+  process.exitCode = report(error);
+}

@@ -1,0 +1,148 @@
+/**
+ * Trains one run into the store: everything is validated and the data loaded before a row is written, then
+ * metrics are flushed in batches, samples and checkpoints saved as they come, and the final status recorded.
+ */
+import { activeBackend, initBackend, type BackendInfo } from '../engine/backend';
+import { resolveConfig, type PresetName, type RunConfig } from '../engine/config';
+import type { Corpus } from '../engine/data/corpus';
+import { GPT, modelConfigOf } from '../engine/model/gpt';
+import { Trainer, type StepMetrics, type TrainOutcome } from '../engine/train/trainer';
+import type { MetricRow, RunStore } from '../store';
+import { loadCorpus } from './corpusLoader';
+
+/** Metrics reach the database at least this often; a crash loses at most one interval. */
+export const METRIC_FLUSH_MS = 1000;
+export const METRIC_FLUSH_ROWS = 50;
+
+export interface RunEvents {
+  onStep?(runId: number, metrics: StepMetrics): void;
+  onSample?(runId: number, sample: { step: number; prompt: string; text: string }): void;
+  /** Called with the trainer once the run exists, so the caller can stop or pause it. */
+  onStart?(runId: number, trainer: Trainer): void;
+}
+
+export interface RunResult extends TrainOutcome {
+  runId: number;
+  backend: BackendInfo;
+  params: number;
+}
+
+export interface StartRunInput {
+  config: Partial<RunConfig> & { preset?: PresetName };
+  name?: string;
+  sweepKey?: string;
+}
+
+/** A run whose settings and data are known good: nothing can fail on user input past this point. */
+export interface PreparedRun {
+  config: RunConfig;
+  corpus: Corpus;
+  name: string;
+  sweepKey?: string;
+}
+
+export function defaultRunName(config: RunConfig): string {
+  return `${config.pos} · ${config.norm}-norm · ${config.nLayer}L${config.nHead}H${config.nEmbd}d · ${config.data.replace(/^.*[\\/]/, '')}`;
+}
+
+/** Validates config and data; throws ConfigError or DataError before anything is written. */
+export function prepareRun(input: StartRunInput): PreparedRun {
+  const config = resolveConfig(input.config);
+  return { config, corpus: loadCorpus(config), name: input.name ?? defaultRunName(config), sweepKey: input.sweepKey };
+}
+
+export async function trainNewRun(store: RunStore, prepared: PreparedRun, events: RunEvents = {}): Promise<RunResult> {
+  const { config, corpus } = prepared;
+  const backend = activeBackend() ?? (await initBackend());
+  const model = new GPT(modelConfigOf(config, corpus.tokenizer.size), config.seed);
+  const runId = store.createRun({
+    name: prepared.name,
+    config,
+    dataSource: corpus.source,
+    dataHash: corpus.hash,
+    vocab: [...corpus.tokenizer.vocab],
+    params: model.parameterCount,
+    backend,
+    sweepKey: prepared.sweepKey,
+    status: 'running',
+  });
+  return trainStoredRun(store, runId, config, corpus, model, backend, events);
+}
+
+/** Continue a run from its latest checkpoint with the same optimizer state and data position. */
+export async function resumeRun(store: RunStore, runId: number, events: RunEvents = {}): Promise<RunResult> {
+  const run = store.getRun(runId);
+  if (!run) throw new Error(`run ${runId} does not exist`);
+  if (run.status === 'completed') throw new Error(`run ${runId} already completed; nothing to resume`);
+  const checkpoint = store.latestCheckpoint(runId);
+  if (!checkpoint) throw new Error(`run ${runId} has no checkpoint to resume from`);
+  const config = resolveConfig(run.config as RunConfig);
+  const corpus = loadCorpus(config, run.vocab ?? undefined);
+  if (run.dataHash && corpus.hash !== run.dataHash) throw new Error(`the data of run ${runId} (${config.data}) changed since it was trained`);
+  const backend = activeBackend() ?? (await initBackend());
+  const model = new GPT(modelConfigOf(config, corpus.tokenizer.size), config.seed);
+  store.updateRun(runId, { status: 'running', error: null });
+  return trainStoredRun(store, runId, config, corpus, model, backend, events, checkpoint.data);
+}
+
+async function trainStoredRun(
+  store: RunStore,
+  runId: number,
+  config: RunConfig,
+  corpus: Corpus,
+  model: GPT,
+  backend: BackendInfo,
+  events: RunEvents,
+  resumeFrom?: Uint8Array,
+): Promise<RunResult> {
+  let pending: MetricRow[] = [];
+  let lastFlush = performance.now();
+  const flush = (): void => {
+    if (pending.length) store.appendMetrics(runId, pending);
+    pending = [];
+    lastFlush = performance.now();
+  };
+  const trainer = new Trainer({
+    model,
+    config,
+    corpus,
+    resumeFrom,
+    callbacks: {
+      onStep: (m) => {
+        pending.push({ step: m.step, tokens: m.tokens, wallMs: m.wallMs, trainLoss: m.trainLoss, valLoss: m.valLoss, lr: m.lr, gradNorm: m.gradNorm });
+        if (m.valLoss !== null || pending.length >= METRIC_FLUSH_ROWS || performance.now() - lastFlush >= METRIC_FLUSH_MS) flush();
+        events.onStep?.(runId, m);
+      },
+      onSample: (sample) => {
+        store.addSample(runId, sample.step, sample.text, sample.prompt);
+        events.onSample?.(runId, sample);
+      },
+      onCheckpoint: (step, data) => {
+        flush();
+        store.saveCheckpoint(runId, step, data);
+      },
+    },
+  });
+  store.updateRun(runId, { startedAt: Date.now(), backend });
+  events.onStart?.(runId, trainer);
+  try {
+    const outcome = await trainer.run();
+    flush();
+    store.updateRun(runId, {
+      status: outcome.status,
+      finishedAt: Date.now(),
+      finalTrainLoss: outcome.finalTrainLoss,
+      finalValLoss: outcome.finalValLoss,
+      tokensPerSecond: outcome.tokensPerSecond,
+      error: outcome.message ?? null,
+    });
+    return { ...outcome, runId, backend, params: model.parameterCount };
+  } catch (error) {
+    flush();
+    store.updateRun(runId, { status: 'failed', finishedAt: Date.now(), error: error instanceof Error ? error.message : String(error) });
+    throw error;
+  } finally {
+    trainer.dispose();
+    model.dispose();
+  }
+}

@@ -1,0 +1,90 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { DataError } from '../../src/engine/data';
+import { readDataFile } from '../../src/lab/dataFile';
+
+const dir = mkdtempSync(join(tmpdir(), 'gpt-lab-datafile-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function file(name: string, contents: string | Uint8Array): string {
+  const path = join(dir, name);
+  writeFileSync(path, contents);
+  return path;
+}
+
+function dataError(fn: () => unknown): DataError {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof DataError) return err;
+    throw err;
+  }
+  throw new Error('expected a DataError');
+}
+
+describe('readDataFile', () => {
+  it('reads a UTF-8 text file, dropping a byte-order mark', () => {
+    expect(readDataFile(file('good.txt', 'héllo 😀\nworld\n'))).toBe('héllo 😀\nworld\n');
+    expect(readDataFile(file('bom.txt', '\ufeffhi\n'))).toBe('hi\n');
+  });
+
+  it('reports a missing file', () => {
+    const path = join(dir, 'nope.txt');
+    expect(dataError(() => readDataFile(path))).toMatchObject({
+      code: 'missing',
+      message: `data file not found: ${path}`,
+    });
+  });
+
+  it('reports a directory', () => {
+    const path = join(dir, 'folder');
+    mkdirSync(path);
+    const err = dataError(() => readDataFile(path));
+    expect(err.code).toBe('directory');
+    expect(err.message).toContain(path);
+  });
+
+  it('reports a file over the size limit in MB', () => {
+    const path = file('big.txt', 'a'.repeat(300_000));
+    const err = dataError(() => readDataFile(path, { maxBytes: 100_000 }));
+    expect(err.code).toBe('too-large');
+    expect(err.message).toContain('0.3 MB');
+    expect(err.message).toContain('0.1 MB limit');
+    expect(readDataFile(path, { maxBytes: 300_000 })).toHaveLength(300_000);
+  });
+
+  it('reports invalid UTF-8 with the offset of the bad byte', () => {
+    const path = file('latin1.txt', new Uint8Array([0x61, 0x62, 0x63, 0xff, 0xfe, 0x64]));
+    const err = dataError(() => readDataFile(path));
+    expect(err.code).toBe('not-utf8');
+    expect(err.message).toContain('offset 3');
+  });
+
+  it('points at the start of a malformed character after valid multi-byte ones', () => {
+    const good = new TextEncoder().encode('é😀 ok ');
+    const path = file('mixed.txt', new Uint8Array([...good, 0xc3, 0x28]));
+    expect(dataError(() => readDataFile(path)).message).toContain(`offset ${good.length}`);
+  });
+
+  it('points at a character cut off at the end of the file', () => {
+    const path = file('cut.txt', new Uint8Array([0x61, 0x62, 0xf0, 0x9f, 0x98]));
+    const err = dataError(() => readDataFile(path));
+    expect(err.code).toBe('not-utf8');
+    expect(err.message).toContain('byte offset 2');
+  });
+
+  it('reports a binary file', () => {
+    const path = file('image.bin', new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x00, 0x00, 0x0d, 0x0a]));
+    const err = dataError(() => readDataFile(path));
+    expect(err.code).toBe('binary');
+    expect(err.message).toContain('looks like a binary file');
+    expect(dataError(() => readDataFile(file('controls.txt', 'ab\x01\x02\x03\x04')))).toMatchObject({ code: 'binary' });
+  });
+
+  it('reports an empty or blank file', () => {
+    expect(dataError(() => readDataFile(file('empty.txt', '')))).toMatchObject({ code: 'empty' });
+    expect(dataError(() => readDataFile(file('blank.txt', '\n\n  \n'))).code).toBe('empty');
+  });
+});
