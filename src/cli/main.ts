@@ -8,7 +8,9 @@ import { DataError } from '../engine/data/errors';
 import { SCHEME_NAMES, allKnobs } from '../engine/model/positional/registry';
 import { StoreError } from '../store';
 import { UsageError, describeConfigError } from './args';
+import { evalLengthCommand, probeCommand, sweepCommand, taskLengthCommand } from './analysisCommands';
 import { exportCommand, runsCommand, trainCommand, resumeCommand } from './commands';
+import { PROBE_KINDS } from '../engine/eval/probes';
 
 function trainOptions(command: Command): Command {
   command
@@ -67,6 +69,28 @@ export function buildProgram(): Command {
     .addOption(new Option('--format <format>', 'output format').choices(['csv', 'json']).default('csv'))
     .option('--out <file>', 'write to a file instead of stdout')
     .action(exportCommand);
+
+  dbOption(program.command('eval-length').description('loss, perplexity and accuracy at several lengths (default 1, 2, 4, 8 × block)').argument('<runId>'))
+    .option('--lengths <list>', 'comma-separated evaluation lengths, e.g. 32,64,128,256')
+    .option('--json', 'print the result as JSON')
+    .action(evalLengthCommand);
+
+  dbOption(program.command('task-length').description('exact-match accuracy of a synthetic-task run at example sizes beyond training').argument('<runId>'))
+    .option('--sizes <list>', 'comma-separated example sizes')
+    .option('--json', 'print the result as JSON')
+    .action(taskLengthCommand);
+
+  dbOption(program.command('probe').description('attention maps, position tables, bias matrices, RoPE decay, equivariance').argument('[runId]'))
+    .requiredOption('--kind <kind>', `one of ${PROBE_KINDS.join(', ')}`)
+    .option('--text <text>', 'input text for attention / equivariance')
+    .option('--json', 'print the result as JSON')
+    .action(probeCommand);
+
+  dbOption(trainOptions(program.command('sweep').description('train and evaluate a grid; --pos, --norm and --dropout take comma-separated lists; finished cells are skipped on re-run')))
+    .option('--eval-lengths <list>', 'comma-separated evaluation lengths (default 1, 2, 4, 8 × block)')
+    .option('--name <prefix>', 'run name prefix')
+    .option('--json', 'print the summary as JSON')
+    .action(sweepCommand);
 
   for (const command of program.commands) command.exitOverride();
   return program;

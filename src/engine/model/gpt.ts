@@ -109,11 +109,12 @@ export class GPT {
   readonly scheme: PositionalScheme;
   readonly layout: ParamInfo[];
   readonly params: Map<string, tf.Variable>;
-  private readonly ctx: SchemeContext;
+  /** What the positional scheme sees: dimensions and its knobs. */
+  readonly schemeContext: SchemeContext;
 
   constructor(readonly cfg: ModelConfig, seed: number) {
     this.scheme = requireScheme(cfg.pos);
-    this.ctx = schemeContext(cfg);
+    this.schemeContext = schemeContext(cfg);
     this.layout = parameterLayout(cfg);
     this.params = new Map();
     let paramSeed = seed;
@@ -177,7 +178,7 @@ export class GPT {
     let q = heads(qFlat);
     let k = heads(kFlat);
     const v = heads(vFlat);
-    if (this.scheme.rotate) [q, k] = this.scheme.rotate(q, k, this.ctx);
+    if (this.scheme.rotate) [q, k] = this.scheme.rotate(q, k, this.schemeContext);
     let att: tf.Tensor = tf.mul(tf.matMul(q, k, false, true), 1 / Math.sqrt(hs)); // (B, nh, T, T)
     if (bias) att = tf.add(att, bias);
     if (mask) att = tf.add(att, mask);
@@ -200,10 +201,10 @@ export class GPT {
     if (T > this.maxLength) throw new PositionRangeError(this.scheme.name, T, this.maxLength);
     const { nEmbd: C, vocabSize: V } = this.cfg;
     const tokens = tf.reshape(matMul2d(oneHotFloat(tf.reshape(idx, [-1]) as tf.Tensor1D, V), this.p('wte') as tf.Tensor2D), [B, T, C]);
-    const table = this.scheme.inputTable?.(T, this.ctx, this.paramTensors());
+    const table = this.scheme.inputTable?.(T, this.schemeContext, this.paramTensors());
     let x = this.dropout(table ? tf.add(tokens, table) : tokens, this.cfg.dropoutEmbd, opts.rng) as tf.Tensor3D;
     const mask = (opts.causal ?? this.cfg.causal) ? causalMask(T) : null;
-    const bias = this.scheme.logitBias?.(T, this.ctx, this.paramTensors()) ?? null;
+    const bias = this.scheme.logitBias?.(T, this.schemeContext, this.paramTensors()) ?? null;
     for (let i = 0; i < this.cfg.nLayer; i++) {
       const h = `h.${i}`;
       if (this.cfg.norm === 'pre') {
@@ -228,7 +229,8 @@ export class GPT {
     return crossEntropy(tf.reshape(logits, [-1, V]) as tf.Tensor2D, tf.reshape(targets, [-1]) as tf.Tensor1D);
   }
 
-  private paramTensors(): Params {
+  /** The parameters by name, as plain tensors for the scheme hooks. */
+  paramTensors(): Params {
     return Object.fromEntries(this.params) as Params;
   }
 

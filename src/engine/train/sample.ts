@@ -10,6 +10,8 @@ export interface SampleOptions {
   /** Keep only the k most likely tokens; 0 keeps all. */
   topK: number;
   rng: Rng;
+  /** Longest context fed to the model; defaults to the block size, as in minGPT's generate. */
+  contextLimit?: number;
 }
 
 /** Index drawn from `logits` (one row) after temperature and top-k. */
@@ -27,11 +29,11 @@ export function pickToken(logits: Float32Array, temperature: number, topK: numbe
   return kept[kept.length - 1];
 }
 
-/** Continue `prompt` token ids; the context is cropped to the block size, as in minGPT's generate. */
+/** Continue `prompt` token ids; the context is cropped to `contextLimit` (the block size unless given). */
 export function generate(model: GPT, prompt: ArrayLike<number>, opts: SampleOptions): number[] {
   const ids = Array.from(prompt);
   for (let n = 0; n < opts.maxNewTokens; n++) {
-    const context = ids.slice(-model.cfg.blockSize);
+    const context = ids.slice(-(opts.contextLimit ?? model.cfg.blockSize));
     const last = tf.tidy(() => {
       const logits = model.forward(tf.tensor2d(context, [1, context.length], 'int32')); // (1, T, V)
       return tf.slice(logits, [0, context.length - 1, 0], [1, 1, -1]).dataSync() as Float32Array;

@@ -1,0 +1,171 @@
+/** `gpt-lab eval-length`, `task-length`, `probe` and `sweep`: evaluation of stored runs. */
+import { initBackend } from '../engine/backend';
+import { hashText } from '../engine/data/corpus';
+import { PROBE_KINDS, type ProbeKind } from '../engine/eval/probes';
+import { evalLengthForRun, probeForRun, taskLengthForRun, type EvalLengthResult } from '../lab/analysis';
+import { prepareRun, trainNewRun, type PreparedRun } from '../lab/runner';
+import { defaultDbPath, RunStore } from '../store';
+import { UsageError, trainOverrides, type TrainOptionValues } from './args';
+
+function parseIntList(flag: string, raw: string): number[] {
+  const values = raw.split(',').map((s) => s.trim());
+  const numbers = values.map(Number);
+  const bad = values.filter((s, i) => s === '' || !Number.isInteger(numbers[i]) || numbers[i] < 1);
+  if (bad.length) throw new UsageError(`--${flag}: expected positive integers separated by commas, got ${JSON.stringify(raw)}`);
+  return numbers;
+}
+
+function parseRunId(raw: string): number {
+  const id = Number(raw);
+  if (!Number.isInteger(id) || id < 1) throw new UsageError(`RUN_ID must be a positive integer, got ${JSON.stringify(raw)}`);
+  return id;
+}
+
+function withStore<T>(db: string | undefined, fn: (store: RunStore) => Promise<T>): Promise<T> {
+  const store = RunStore.open(db ?? defaultDbPath());
+  return fn(store).finally(() => store.close());
+}
+
+function requireRun(store: RunStore, id: number): void {
+  if (!store.getRun(id)) throw new UsageError(`run ${id} does not exist in this database`);
+}
+
+const fmt = (v: number | null, digits = 4): string => (v === null ? 'n/a' : v.toFixed(digits));
+
+function printLengthTable(result: EvalLengthResult): void {
+  process.stdout.write(`run ${result.runId} (${result.scheme}, trained at ${result.block})\n`);
+  process.stdout.write('length  loss     ppl       accuracy  ms      peak MB\n');
+  for (const r of result.results) {
+    const cells = r.applicable
+      ? [fmt(r.loss), fmt(r.ppl, 2), fmt(r.accuracy, 3), r.ms.toFixed(0), (r.peakBytes / 2 ** 20).toFixed(1)]
+      : [`not applicable: ${r.reason}`];
+    process.stdout.write(`${String(r.length).padEnd(8)}${cells.map((c) => c.padEnd(9)).join(' ').trimEnd()}\n`);
+  }
+}
+
+export async function evalLengthCommand(rawId: string, opts: { db?: string; lengths?: string; json?: boolean }): Promise<void> {
+  const id = parseRunId(rawId);
+  const lengths = opts.lengths === undefined ? undefined : parseIntList('lengths', opts.lengths);
+  await withStore(opts.db, async (store) => {
+    requireRun(store, id);
+    const result = await evalLengthForRun(store, id, lengths);
+    if (opts.json) process.stdout.write(`${JSON.stringify(result)}\n`);
+    else printLengthTable(result);
+  });
+}
+
+export async function taskLengthCommand(rawId: string, opts: { db?: string; sizes?: string; json?: boolean }): Promise<void> {
+  const id = parseRunId(rawId);
+  const sizes = opts.sizes === undefined ? undefined : parseIntList('sizes', opts.sizes);
+  await withStore(opts.db, async (store) => {
+    requireRun(store, id);
+    const result = await taskLengthForRun(store, id, sizes);
+    if (opts.json) {
+      process.stdout.write(`${JSON.stringify(result)}\n`);
+      return;
+    }
+    process.stdout.write(`run ${id}: ${result.task}, trained on sizes up to ${result.trainingMaxSize}\nsize  chars  exact-match\n`);
+    for (const r of result.results)
+      process.stdout.write(`${String(r.size).padEnd(6)}${String(r.sequenceLength).padEnd(7)}${r.applicable ? fmt(r.accuracy, 3) : 'not applicable'}\n`);
+  });
+}
+
+export async function probeCommand(rawId: string | undefined, opts: { db?: string; kind: string; text?: string; json?: boolean }): Promise<void> {
+  if (!(PROBE_KINDS as readonly string[]).includes(opts.kind))
+    throw new UsageError(`--kind: must be one of ${PROBE_KINDS.join(', ')}, got ${JSON.stringify(opts.kind)}`);
+  const kind = opts.kind as ProbeKind;
+  const id = rawId === undefined ? null : parseRunId(rawId);
+  if (id === null && kind !== 'equivariance') throw new UsageError(`probe --kind ${kind} needs a RUN_ID (only equivariance runs on fresh weights)`);
+  const result =
+    id === null
+      ? await probeForRun(null, null, kind, opts.text)
+      : await withStore(opts.db, async (store) => {
+          requireRun(store, id);
+          return probeForRun(store, id, kind, opts.text);
+        });
+  if (opts.json) {
+    process.stdout.write(`${JSON.stringify(result)}\n`);
+    return;
+  }
+  if (kind === 'equivariance') {
+    const { rows, text } = result as { text: string; rows: { scheme: string; causal: boolean; difference: number; tied: boolean }[] };
+    process.stdout.write(`"${text}": max |output(dog₁) − output(dog₂)|\nscheme        mask     difference  tied\n`);
+    for (const r of rows) process.stdout.write(`${r.scheme.padEnd(14)}${(r.causal ? 'causal' : 'none').padEnd(9)}${r.difference.toExponential(3).padEnd(12)}${r.tied ? 'yes' : 'no'}\n`);
+    return;
+  }
+  process.stdout.write(`${JSON.stringify(result, null, 1)}\n`);
+}
+
+/** `a,b,c` → ['a','b','c'], rejecting empty entries. */
+function parseList(flag: string, raw: string | undefined, fallback: string[]): string[] {
+  if (raw === undefined) return fallback;
+  const items = raw.split(',').map((s) => s.trim());
+  if (items.some((s) => s === '')) throw new UsageError(`--${flag}: empty entry in ${JSON.stringify(raw)}`);
+  return items;
+}
+
+interface SweepCell {
+  pos: string;
+  norm: string;
+  dropout: string;
+  prepared: PreparedRun;
+  sweepKey: string;
+}
+
+/** Stable JSON (sorted keys) so the same cell always hashes to the same sweep key. */
+function stableJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(stableJson).join(',')}]`;
+  if (value && typeof value === 'object')
+    return `{${Object.keys(value).sort().map((k) => `${JSON.stringify(k)}:${stableJson((value as Record<string, unknown>)[k])}`).join(',')}}`;
+  return JSON.stringify(value);
+}
+
+export async function sweepCommand(opts: TrainOptionValues & { db?: string; evalLengths?: string; json?: boolean; name?: string }): Promise<void> {
+  const positions = parseList('pos', opts.pos as string | undefined, ['none', 'sinusoidal', 'learned', 'rope', 't5', 'alibi']);
+  const norms = parseList('norm', opts.norm as string | undefined, ['pre']);
+  const dropouts = parseList('dropout', opts.dropout as string | undefined, ['0']);
+  const lengths = opts.evalLengths === undefined ? undefined : parseIntList('eval-lengths', opts.evalLengths);
+  // Every cell is validated (and its data loaded) before the first run starts.
+  const cells: SweepCell[] = [];
+  for (const pos of positions)
+    for (const norm of norms)
+      for (const dropout of dropouts) {
+        const prepared = prepareRun({ config: trainOverrides({ ...opts, pos, norm, dropout }) });
+        if (opts.name) prepared.name = `${opts.name} · ${pos}/${norm}/p${dropout}`;
+        cells.push({ pos, norm, dropout, prepared, sweepKey: hashText(stableJson(prepared.config)) });
+      }
+  await initBackend();
+  await withStore(opts.db, async (store) => {
+    const rows: { pos: string; norm: string; dropout: string; runId: number; finalValLoss: number | null; skipped: boolean; eval: EvalLengthResult }[] = [];
+    for (const [n, cell] of cells.entries()) {
+      const done = store.findRunsBySweepKey(cell.sweepKey).find((r) => r.status === 'completed');
+      const label = `[${n + 1}/${cells.length}] ${cell.pos} / ${cell.norm} / dropout ${cell.dropout}`;
+      let runId: number;
+      if (done) {
+        process.stderr.write(`${label}: already done as run ${done.id}, skipped\n`);
+        runId = done.id;
+      } else {
+        process.stderr.write(`${label}: training…\n`);
+        const result = await trainNewRun(store, { ...cell.prepared, sweepKey: cell.sweepKey });
+        runId = result.runId;
+        process.stderr.write(`${label}: run ${runId} ${result.status}, val loss ${fmt(result.finalValLoss)}\n`);
+      }
+      const wanted = lengths ?? null;
+      const previous = store
+        .evals(runId, 'length')
+        .map((e) => e.payload as EvalLengthResult)
+        .find((e) => wanted === null || e.results.map((r) => r.length).join() === wanted.join());
+      const evaluation = previous ?? (await evalLengthForRun(store, runId, lengths));
+      rows.push({ pos: cell.pos, norm: cell.norm, dropout: cell.dropout, runId, finalValLoss: store.getRun(runId)!.finalValLoss, skipped: !!done, eval: evaluation });
+    }
+    if (opts.json) {
+      process.stdout.write(`${JSON.stringify({ cells: rows })}\n`);
+      return;
+    }
+    const evalLengths = rows[0].eval.results.map((r) => r.length);
+    const header = ['pos', 'norm', 'dropout', 'run', ...evalLengths.map((l) => `loss@${l}`)];
+    const table = rows.map((r) => [r.pos, r.norm, r.dropout, String(r.runId), ...r.eval.results.map((x) => (x.applicable ? fmt(x.loss, 3) : 'n/a'))]);
+    const widths = header.map((h, i) => Math.max(h.length, ...table.map((t) => t[i].length)));
+    for (const row of [header, ...table]) process.stdout.write(`${row.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd()}\n`);
+  });
+}

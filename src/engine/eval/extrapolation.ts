@@ -1,0 +1,100 @@
+/**
+ * Loss, perplexity and next-token accuracy at several evaluation lengths, with the loss at every position,
+ * the time taken and the peak tensor memory. Every length sees the same number of held-out tokens, so at
+ * the training length it evaluates exactly the windows the trainer's validation loss uses.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { sequentialWindows } from '../data/batches';
+import type { GPT } from '../model/gpt';
+import { oneHotFloat } from '../model/ops';
+
+export interface LengthResult {
+  length: number;
+  /** False when the positional scheme has no positions this far (e.g. learned past its block). */
+  applicable: boolean;
+  reason?: string;
+  loss: number | null;
+  ppl: number | null;
+  accuracy: number | null;
+  /** Mean loss at each position 0…length−1; its mean is `loss`. */
+  perPositionLoss: number[];
+  windows: number;
+  ms: number;
+  peakBytes: number;
+}
+
+export interface EvalLengthOptions {
+  /** Held-out tokens per length (split into length-sized windows); the trainer uses evalBatches·batchSize·blockSize. */
+  tokenBudget: number;
+  /** Cap on B·nh·T·T attention entries per forward pass, to bound memory at long lengths. */
+  maxAttentionEntries?: number;
+}
+
+export function defaultLengths(blockSize: number): number[] {
+  return [1, 2, 4, 8].map((f) => f * blockSize);
+}
+
+/** Per-token losses (B·T) and correctness (B·T, 1 or 0) for windows of length T+1. */
+function scoreBatch(model: GPT, batch: Int32Array[], T: number): { losses: Float32Array; correct: Float32Array } {
+  return tf.tidy(() => {
+    const B = batch.length;
+    const x = new Int32Array(B * T);
+    const y = new Int32Array(B * T);
+    batch.forEach((w, b) => {
+      x.set(w.subarray(0, T), b * T);
+      y.set(w.subarray(1, T + 1), b * T);
+    });
+    const V = model.cfg.vocabSize;
+    const logits = tf.reshape(model.forward(tf.tensor2d(x, [B, T], 'int32')), [B * T, V]) as tf.Tensor2D;
+    const targets = tf.tensor1d(y, 'int32');
+    const losses = tf.neg(tf.sum(tf.mul(tf.logSoftmax(logits), oneHotFloat(targets, V)), 1));
+    const correct = tf.cast(tf.equal(tf.argMax(logits, 1), targets), 'float32');
+    return { losses: losses.dataSync() as Float32Array, correct: correct.dataSync() as Float32Array };
+  });
+}
+
+export async function evalAtLengths(model: GPT, heldOut: Int32Array, lengths: number[], opts: EvalLengthOptions): Promise<LengthResult[]> {
+  const results: LengthResult[] = [];
+  const maxEntries = opts.maxAttentionEntries ?? 2 ** 23;
+  for (const length of lengths) {
+    if (!Number.isInteger(length) || length < 1) throw new Error(`evaluation length must be a positive integer, got ${length}`);
+    const empty = { length, loss: null, ppl: null, accuracy: null, perPositionLoss: [], windows: 0, ms: 0, peakBytes: 0 };
+    if (length > model.maxLength) {
+      results.push({ ...empty, applicable: false, reason: `${model.scheme.name} has no positions past ${model.maxLength}` });
+      continue;
+    }
+    if (heldOut.length < length + 1) {
+      results.push({ ...empty, applicable: false, reason: `only ${heldOut.length} held-out tokens; length ${length} needs ${length + 1}` });
+      continue;
+    }
+    const windows = sequentialWindows(heldOut, length, Math.max(1, Math.round(opts.tokenBudget / length)));
+    const batchSize = Math.max(1, Math.floor(maxEntries / (model.cfg.nHead * length * length)));
+    const sumAtPosition = new Float64Array(length);
+    let correct = 0;
+    const started = performance.now();
+    const profile = await tf.profile(() => {
+      for (let start = 0; start < windows.length; start += batchSize) {
+        const batch = windows.slice(start, start + batchSize);
+        const scored = scoreBatch(model, batch, length);
+        for (let i = 0; i < scored.losses.length; i++) {
+          sumAtPosition[i % length] += scored.losses[i];
+          correct += scored.correct[i];
+        }
+      }
+    });
+    const perPositionLoss = Array.from(sumAtPosition, (sum) => sum / windows.length);
+    const loss = perPositionLoss.reduce((a, b) => a + b, 0) / length;
+    results.push({
+      length,
+      applicable: true,
+      loss,
+      ppl: Math.exp(loss),
+      accuracy: correct / (windows.length * length),
+      perPositionLoss,
+      windows: windows.length,
+      ms: performance.now() - started,
+      peakBytes: profile.peakBytes,
+    });
+  }
+  return results;
+}

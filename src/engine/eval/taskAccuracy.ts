@@ -1,0 +1,49 @@
+/**
+ * Exact-match accuracy on a synthetic task at example sizes beyond those seen in training: the model
+ * completes each prompt greedily and must reproduce the answer character for character.
+ */
+import type { CharTokenizer } from '../data/tokenizer';
+import { taskExample, taskLengthRange, type TaskName } from '../data/tasks';
+import type { GPT } from '../model/gpt';
+import { createRng } from '../rng';
+import { generate } from '../train/sample';
+
+export interface TaskSizeResult {
+  size: number;
+  /** Characters in prompt + answer of the longest example at this size. */
+  sequenceLength: number;
+  applicable: boolean;
+  accuracy: number | null;
+  examples: number;
+}
+
+/** Training's largest size, then 1.5×, 2×, 3× and 4× it (capped where the task cannot go further). */
+export function defaultTaskSizes(task: TaskName): number[] {
+  const { max } = taskLengthRange(task);
+  const cap = task === 'induction' ? 26 : Infinity;
+  return [...new Set([1, 1.5, 2, 3, 4].map((f) => Math.min(cap, Math.round(max * f))))];
+}
+
+export function taskAccuracy(
+  model: GPT,
+  tokenizer: CharTokenizer,
+  task: TaskName,
+  opts: { sizes?: number[]; examples?: number; seed?: number } = {},
+): TaskSizeResult[] {
+  const sizes = opts.sizes ?? defaultTaskSizes(task);
+  const count = opts.examples ?? 24;
+  return sizes.map((size) => {
+    const rng = createRng((opts.seed ?? 7) + size);
+    const examples = Array.from({ length: count }, () => taskExample(task, rng, size));
+    // A leading newline puts the prompt where training lines start.
+    const sequenceLength = Math.max(...examples.map((e) => 1 + e.prompt.length + e.answer.length));
+    if (sequenceLength > model.maxLength) return { size, sequenceLength, applicable: false, accuracy: null, examples: 0 };
+    let correct = 0;
+    for (const example of examples) {
+      const prompt = tokenizer.encode(`\n${example.prompt}`);
+      const ids = generate(model, prompt, { maxNewTokens: example.answer.length, temperature: 0, topK: 0, rng, contextLimit: model.maxLength });
+      if (tokenizer.decode(ids) === example.answer) correct += 1;
+    }
+    return { size, sequenceLength, applicable: true, accuracy: correct / count, examples: count };
+  });
+}

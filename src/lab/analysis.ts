@@ -1,0 +1,108 @@
+/**
+ * Evaluation and probes of stored runs: rebuild the model from the run's last checkpoint and its data,
+ * measure, and keep the results in the evals table.
+ */
+import { activeBackend, initBackend } from '../engine/backend';
+import { resolveConfig, type RunConfig } from '../engine/config';
+import type { Corpus } from '../engine/data/corpus';
+import { TASK_NAMES, taskLengthRange, type TaskName } from '../engine/data/tasks';
+import { defaultLengths, evalAtLengths, type LengthResult } from '../engine/eval/extrapolation';
+import { attentionMaps, biasMatrices, equivarianceProbe, positionTable, ropeDecay, EQUIVARIANCE_TEXT, type ProbeKind } from '../engine/eval/probes';
+import { taskAccuracy, type TaskSizeResult } from '../engine/eval/taskAccuracy';
+import { GPT, modelConfigOf } from '../engine/model/gpt';
+import { decodeCheckpoint } from '../engine/train/checkpoint';
+import type { RunStore } from '../store';
+import { loadCorpus } from './corpusLoader';
+
+export interface EvalLengthResult {
+  runId: number;
+  block: number;
+  scheme: string;
+  results: LengthResult[];
+}
+
+export interface TaskLengthResult {
+  runId: number;
+  task: TaskName;
+  trainingMaxSize: number;
+  results: TaskSizeResult[];
+}
+
+interface TrainedRun {
+  config: RunConfig;
+  corpus: Corpus;
+  model: GPT;
+}
+
+/** The run's model with its latest checkpoint's weights; the caller disposes the model. */
+export async function loadTrainedRun(store: RunStore, runId: number): Promise<TrainedRun> {
+  const run = store.getRun(runId);
+  if (!run) throw new Error(`run ${runId} does not exist`);
+  const checkpoint = store.latestCheckpoint(runId);
+  if (!checkpoint) throw new Error(`run ${runId} has no checkpoint yet (status ${run.status}); nothing to evaluate`);
+  if (!activeBackend()) await initBackend();
+  const config = resolveConfig(run.config as RunConfig);
+  const corpus = loadCorpus(config, run.vocab ?? undefined);
+  const model = new GPT(modelConfigOf(config, corpus.tokenizer.size), config.seed);
+  model.setWeights(decodeCheckpoint(checkpoint.data).weights);
+  return { config, corpus, model };
+}
+
+export async function evalLengthForRun(store: RunStore, runId: number, lengths?: number[]): Promise<EvalLengthResult> {
+  const { config, corpus, model } = await loadTrainedRun(store, runId);
+  try {
+    const tokenBudget = config.evalBatches * config.batchSize * config.blockSize;
+    const results = await evalAtLengths(model, corpus.val, lengths ?? defaultLengths(config.blockSize), { tokenBudget });
+    const payload: EvalLengthResult = { runId, block: config.blockSize, scheme: config.pos, results };
+    store.addEval(runId, 'length', payload);
+    return payload;
+  } finally {
+    model.dispose();
+  }
+}
+
+/** Exact-match accuracy vs example size for runs trained on a synthetic task corpus. */
+export async function taskLengthForRun(store: RunStore, runId: number, sizes?: number[]): Promise<TaskLengthResult> {
+  const { config, corpus, model } = await loadTrainedRun(store, runId);
+  try {
+    const task = config.data.replace(/^builtin:/, '') as TaskName;
+    if (!config.data.startsWith('builtin:') || !TASK_NAMES.includes(task))
+      throw new Error(`run ${runId} was trained on ${config.data}; task accuracy needs one of ${TASK_NAMES.map((t) => `builtin:${t}`).join(', ')}`);
+    const results = taskAccuracy(model, corpus.tokenizer, task, { sizes });
+    const payload: TaskLengthResult = { runId, task, trainingMaxSize: taskLengthRange(task).max, results };
+    store.addEval(runId, 'task-length', payload);
+    return payload;
+  } finally {
+    model.dispose();
+  }
+}
+
+/** A probe of a stored run, or (equivariance only) of fresh random weights when runId is null. */
+export async function probeForRun(store: RunStore | null, runId: number | null, kind: ProbeKind, text?: string): Promise<unknown> {
+  if (runId === null) {
+    if (kind !== 'equivariance') throw new Error(`probe ${kind} needs a run; only equivariance works on fresh weights`);
+    if (!activeBackend()) await initBackend();
+    return { kind, runId: null, text: text ?? EQUIVARIANCE_TEXT, rows: equivarianceProbe({ text }) };
+  }
+  if (!store) throw new Error('a run probe needs the run database');
+  const { config, corpus, model } = await loadTrainedRun(store, runId);
+  try {
+    const T = Math.min(config.blockSize, model.maxLength);
+    switch (kind) {
+      case 'attention': {
+        const probeText = text ?? corpus.tokenizer.decode(corpus.val.subarray(0, Math.min(T, 32)));
+        return { kind, runId, text: probeText, layers: attentionMaps(model, corpus.tokenizer.encode(probeText)) };
+      }
+      case 'pe-table':
+        return { kind, runId, scheme: config.pos, table: positionTable(model, T) };
+      case 'bias':
+        return { kind, runId, scheme: config.pos, heads: biasMatrices(model, T) };
+      case 'rope-decay':
+        return { kind, runId, ...ropeDecay(config.nEmbd / config.nHead, config.posOptions.base ?? 10000, 4 * config.blockSize) };
+      case 'equivariance':
+        return { kind, runId, text: text ?? EQUIVARIANCE_TEXT, rows: equivarianceProbe({ text, trained: { model, tokenizer: corpus.tokenizer } }) };
+    }
+  } finally {
+    model.dispose();
+  }
+}
