@@ -69,6 +69,23 @@ export async function trainNewRun(store: RunStore, prepared: PreparedRun, events
   return trainStoredRun(store, runId, config, corpus, model, backend, events);
 }
 
+/** Train a run whose row the lab created earlier (status 'queued', or an interrupted run with no checkpoint). */
+export async function trainQueuedRun(store: RunStore, runId: number, prepared: PreparedRun, events: RunEvents = {}): Promise<RunResult> {
+  const { config, corpus } = prepared;
+  const backend = activeBackend() ?? (await initBackend());
+  const model = new GPT(modelConfigOf(config, corpus.tokenizer.size), config.seed);
+  store.updateRun(runId, {
+    status: 'running',
+    error: null,
+    finishedAt: null,
+    dataHash: corpus.hash,
+    vocab: [...corpus.tokenizer.vocab],
+    params: model.parameterCount,
+    backend,
+  });
+  return trainStoredRun(store, runId, config, corpus, model, backend, events);
+}
+
 /** Continue a run from its latest checkpoint with the same optimizer state and data position. */
 export async function resumeRun(store: RunStore, runId: number, events: RunEvents = {}): Promise<RunResult> {
   const run = store.getRun(runId);

@@ -1,0 +1,56 @@
+/**
+ * The training host: a process of its own (child_process.fork from LabService) so training never blocks a window
+ * or a server, and a crash here cannot take them down. It opens its own RunStore on the same database file
+ * (WAL lets both sides read and write), loads the best backend of the ladder once, then trains what it is sent.
+ *
+ * argv: <database path> [backend name]. Messages: see hostProtocol.ts.
+ */
+import { initBackend, BACKEND_NAMES, type BackendName } from '../engine/backend';
+import { RunStore } from '../store';
+import type { HostEvent } from './hostProtocol';
+import { TrainingHost } from './trainingHost';
+
+function send(event: HostEvent): void {
+  if (process.connected) process.send!(event);
+}
+
+function fail(message: string): never {
+  send({ type: 'fatal', message });
+  process.exit(1);
+}
+
+if (!process.send) {
+  process.stderr.write('gpt-lab training host: start me with child_process.fork (LabService does)\n');
+  process.exit(2);
+}
+
+const [dbPath, backendArg] = process.argv.slice(2);
+if (!dbPath) fail('training host started without a database path');
+const preferred = BACKEND_NAMES.includes(backendArg as BackendName) ? (backendArg as BackendName) : undefined;
+
+let store: RunStore;
+try {
+  store = RunStore.open(dbPath);
+} catch (error) {
+  fail(`cannot open the run database ${dbPath}: ${error instanceof Error ? error.message : String(error)}`);
+}
+
+const backend = initBackend(preferred);
+const host = new TrainingHost({
+  store,
+  send,
+  backend,
+  onShutdown: () => {
+    store.close();
+    process.exit(0);
+  },
+});
+process.on('message', (message) => host.handle(message));
+// The parent went away (closed, crashed): finish the current step, keep a checkpoint, and leave.
+process.on('disconnect', () => host.handle({ type: 'shutdown' }));
+
+try {
+  send({ type: 'ready', backend: await backend });
+} catch (error) {
+  fail(error instanceof Error ? error.message : String(error));
+}

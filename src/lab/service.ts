@@ -1,0 +1,553 @@
+/**
+ * LabService: the contract of src/shared/api.ts over the engine and the store. Training happens in a training host
+ * process (host.ts) that this service forks, feeds one run at a time from its queue, and replaces if it dies;
+ * everything the host reports is re-emitted as contract events to every subscriber (windows, WebSocket clients).
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { isAbsolute, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { BackendInfo, BackendName } from '../engine/backend';
+import { ConfigError, DEFAULT_CONFIG, NORM_PLACEMENTS, NORM_TYPES, PRESETS, PRESET_NAMES, type RunConfig } from '../engine/config';
+import { BUILTIN_CORPORA, builtinPreview, describeBuiltin } from '../engine/data/builtin';
+import { DataError } from '../engine/data/errors';
+import { SCHEMES, getScheme } from '../engine/model/positional/registry';
+import type { PositionalScheme } from '../engine/model/positional/types';
+import { RunStore, type RunRecord, type RunStatus } from '../store';
+import {
+  LabError,
+  MAX_SWEEP_RUNS,
+  type BuiltinInfo,
+  type CallRequest,
+  type CallResponse,
+  type ConfigDefaults,
+  type ConfigOverrides,
+  type ConfigProblemData,
+  type EvalLengthResultData,
+  type LabApi,
+  type LabEvent,
+  type LabEventListener,
+  type QueueState,
+  type RunInfo,
+  type SchemeInfo,
+} from '../shared/api';
+import { evalLengthForRun, probeForRun } from './analysis';
+import { BUILTIN_DATA_SEED } from './corpusLoader';
+import { exportRunFile } from './export';
+import { hostEventSchema, type HostCommand, type HostEvent } from './hostProtocol';
+import { prepareRun, type PreparedRun } from './runner';
+
+/** How to start the training host: a module for child_process.fork and the Node flags it needs. */
+export interface HostLaunch {
+  modulePath: string;
+  execArgv: string[];
+}
+
+/** The host from TypeScript source, through tsx (web mode, tests). Electron passes its bundled host.js instead. */
+export function sourceHostLaunch(): HostLaunch {
+  const tsx = createRequire(import.meta.url).resolve('tsx');
+  return { modulePath: fileURLToPath(new URL('./host.ts', import.meta.url)), execArgv: ['--import', pathToFileURL(tsx).href] };
+}
+
+export interface LabServiceOptions {
+  dbPath: string;
+  host?: HostLaunch;
+  /** Force a backend in the host (default: the ladder, best first). */
+  backend?: BackendName;
+  /** Relative data file paths are resolved against this (default: process.cwd()). */
+  cwd?: string;
+  /** Pass the host's stderr through to ours (default true); it is also kept to explain a host that fails. */
+  echoHostStderr?: boolean;
+  /** How long close() lets a running step finish and its checkpoint be written before killing the host. */
+  shutdownTimeoutMs?: number;
+  /** How long backendInfo() waits for a host to load its backend. */
+  hostStartTimeoutMs?: number;
+}
+
+interface QueuedRun {
+  runId: number;
+  command: Extract<HostCommand, { type: 'train' | 'continue' }>;
+}
+
+interface HostHandle {
+  child: ChildProcess;
+  ready: Promise<BackendInfo>;
+  output: string[];
+}
+
+const OUTPUT_TAIL_LINES = 20;
+const CONTINUABLE: readonly RunStatus[] = ['interrupted', 'stopped', 'failed'];
+const LIVE: readonly RunStatus[] = ['running', 'paused'];
+
+export class LabService implements LabApi {
+  private readonly store: RunStore;
+  private readonly listeners = new Set<LabEventListener>();
+  private readonly queue: QueuedRun[] = [];
+  private readonly hostWaiters = new Set<(event: HostEvent) => void>();
+  private readonly launch: HostLaunch;
+  private running: number | null = null;
+  private host: HostHandle | null = null;
+  private backend: BackendInfo | null = null;
+  private closing = false;
+  private builtins: BuiltinInfo[] | null = null;
+
+  constructor(private readonly options: LabServiceOptions) {
+    this.launch = options.host ?? sourceHostLaunch();
+    this.store = RunStore.open(options.dbPath);
+    this.recoverAfterCrash();
+  }
+
+  /** Starts the training host now, so the backend is known and the first run starts without delay. */
+  warmUp(): void {
+    this.ensureHost().ready.catch(() => undefined);
+  }
+
+  subscribe(listener: LabEventListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** The training host's process id while one runs (for tests and diagnostics). */
+  get hostPid(): number | undefined {
+    return this.host?.child.pid;
+  }
+
+  /** Stops the current run cleanly (checkpoint kept), shuts the host down, and closes the store. */
+  async close(): Promise<void> {
+    if (this.closing) return;
+    this.closing = true;
+    for (const item of this.queue.splice(0)) this.setStatus(item.runId, 'interrupted', 'GPT Lab closed before this run started');
+    const host = this.host;
+    if (host) {
+      const exited = new Promise<void>((done) => host.child.once('exit', () => done()));
+      this.sendToHost({ type: 'shutdown' });
+      const timer = setTimeout(() => host.child.kill('SIGKILL'), this.options.shutdownTimeoutMs ?? 15_000);
+      await exited;
+      clearTimeout(timer);
+    }
+    this.store.close();
+    this.listeners.clear();
+  }
+
+  // ------------------------------------------------------------ contract: configuration
+
+  async backendInfo(): Promise<CallResponse<'backendInfo'>> {
+    if (this.backend) return this.backend;
+    const timeoutMs = this.options.hostStartTimeoutMs ?? 120_000;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new LabError('host-failed', `the training host did not load a backend within ${timeoutMs / 1000} s`)), timeoutMs);
+    });
+    try {
+      return await Promise.race([this.ensureHost().ready, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async configDefaults(): Promise<ConfigDefaults> {
+    return {
+      defaults: { ...DEFAULT_CONFIG, posOptions: {} } as ConfigDefaults['defaults'],
+      presets: PRESET_NAMES.map((name) => ({ name, ...PRESETS[name] })),
+      normPlacements: [...NORM_PLACEMENTS],
+      normTypes: [...NORM_TYPES],
+    };
+  }
+
+  async listSchemes(): Promise<SchemeInfo[]> {
+    return SCHEMES.map(schemeInfo);
+  }
+
+  async listBuiltins(): Promise<BuiltinInfo[]> {
+    this.builtins ??= BUILTIN_CORPORA.map((name) => ({
+      name,
+      source: `builtin:${name}`,
+      description: describeBuiltin(name),
+      preview: builtinPreview(name, BUILTIN_DATA_SEED),
+    }));
+    return this.builtins;
+  }
+
+  async validateConfig({ config }: CallRequest<'validateConfig'>): Promise<CallResponse<'validateConfig'>> {
+    try {
+      return { problems: [], config: this.prepare(config).config as RunInfo['config'] };
+    } catch (error) {
+      const problems = configProblems(error);
+      if (!problems) throw error;
+      return { problems, config: null };
+    }
+  }
+
+  // ------------------------------------------------------------ contract: training
+
+  async startRun({ config, name }: CallRequest<'startRun'>): Promise<CallResponse<'startRun'>> {
+    this.assertOpen();
+    const runId = this.enqueueNew(this.prepare(config, name));
+    this.emitQueue();
+    this.pump();
+    return { runId, status: 'queued' };
+  }
+
+  async startSweep({ grid, config, name }: CallRequest<'startSweep'>): Promise<CallResponse<'startSweep'>> {
+    this.assertOpen();
+    const combos = grid.pos.flatMap((pos) => grid.norm.flatMap((norm) => grid.dropout.map((dropout) => ({ pos, norm, dropout }))));
+    if (combos.length > MAX_SWEEP_RUNS) throw new LabError('invalid-request', `the grid makes ${combos.length} runs; at most ${MAX_SWEEP_RUNS} per sweep`);
+    const problems: ConfigProblemData[] = [];
+    const prepared: PreparedRun[] = [];
+    const sweepKey = `sweep-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+    for (const { pos, norm, dropout } of combos) {
+      const label = `${pos} · ${norm}-norm · dropout ${dropout}`;
+      const overrides: ConfigOverrides = { ...config, pos, norm, dropoutEmbd: dropout, dropoutAttn: dropout, dropoutResid: dropout, posOptions: knobsOf(pos, config.posOptions) };
+      try {
+        prepared.push(this.prepare(overrides, `${name ?? 'sweep'} · ${label}`, sweepKey));
+      } catch (error) {
+        const found = configProblems(error);
+        if (!found) throw error;
+        problems.push(...found.map((p) => ({ field: p.field, message: `${label}: ${p.message}` })));
+      }
+    }
+    if (problems.length) throw new LabError('invalid-config', `the sweep has invalid runs; none were queued\n${problems.map((p) => `${p.field}: ${p.message}`).join('\n')}`, problems);
+    const runIds = prepared.map((run) => this.enqueueNew(run));
+    this.emitQueue();
+    this.pump();
+    return { sweepKey, runIds };
+  }
+
+  async stopRun({ runId }: CallRequest<'stopRun'>): Promise<CallResponse<'stopRun'>> {
+    const run = this.requireRun(runId);
+    if (this.dequeue(runId)) {
+      this.setStatus(runId, run.status === 'queued' && this.store.latestCheckpoint(runId) === undefined && run.lastStep === 0 ? 'stopped' : 'stopped');
+      this.emitQueue();
+      return { runId, status: 'stopped' };
+    }
+    if (this.running !== runId) throw new LabError('conflict', `run ${runId} is not running (it is ${run.status})`);
+    const done = this.waitForHost((e) => e.type === 'done' && e.runId === runId, 30_000);
+    this.sendToHost({ type: 'stop', runId });
+    await done;
+    return { runId, status: this.requireRun(runId).status };
+  }
+
+  async pauseRun({ runId }: CallRequest<'pauseRun'>): Promise<CallResponse<'pauseRun'>> {
+    const run = this.requireRun(runId);
+    if (this.running !== runId) throw new LabError('conflict', `run ${runId} is not running (it is ${run.status}); only a running run can be paused`);
+    if (run.status === 'paused') return { runId, status: 'paused' };
+    const paused = this.waitForHost((e) => e.runId === runId && ((e.type === 'status' && e.status === 'paused') || e.type === 'done'), 5_000);
+    this.sendToHost({ type: 'pause', runId });
+    await paused;
+    return { runId, status: this.requireRun(runId).status };
+  }
+
+  async resumeRun({ runId }: CallRequest<'resumeRun'>): Promise<CallResponse<'resumeRun'>> {
+    const run = this.requireRun(runId);
+    if (this.running === runId) {
+      if (run.status !== 'paused') return { runId, status: run.status };
+      const resumed = this.waitForHost((e) => e.runId === runId && ((e.type === 'status' && e.status === 'running') || e.type === 'done'), 5_000);
+      this.sendToHost({ type: 'resume', runId });
+      await resumed;
+      return { runId, status: this.requireRun(runId).status };
+    }
+    if (this.queue.some((item) => item.runId === runId)) return { runId, status: 'queued' };
+    if (!CONTINUABLE.includes(run.status)) {
+      const why = run.status === 'completed' ? 'it already completed' : run.status === 'diverged' ? 'it diverged; start a new run with a lower learning rate' : `it is ${run.status}`;
+      throw new LabError('conflict', `run ${runId} cannot be continued: ${why}`);
+    }
+    this.assertOpen();
+    this.queue.push({ runId, command: { type: 'continue', runId } });
+    this.setStatus(runId, 'queued', null);
+    this.emitQueue();
+    this.pump();
+    return { runId, status: 'queued' };
+  }
+
+  async queueState(): Promise<QueueState> {
+    return { running: this.running, queued: this.queue.map((item) => item.runId) };
+  }
+
+  // ------------------------------------------------------------ contract: runs
+
+  async listRuns(): Promise<RunInfo[]> {
+    return this.store.listRuns().map(runInfo);
+  }
+
+  async getRun({ runId }: CallRequest<'getRun'>): Promise<RunInfo> {
+    return runInfo(this.requireRun(runId));
+  }
+
+  async renameRun({ runId, name }: CallRequest<'renameRun'>): Promise<RunInfo> {
+    this.requireRun(runId);
+    this.store.renameRun(runId, name);
+    this.emit({ channel: 'runs:changed', payload: { runId, change: 'renamed' } });
+    return runInfo(this.requireRun(runId));
+  }
+
+  async deleteRun({ runId }: CallRequest<'deleteRun'>): Promise<{ runId: number }> {
+    this.requireRun(runId);
+    if (this.running === runId) throw new LabError('conflict', `run ${runId} is training; stop it before deleting it`);
+    const wasQueued = this.dequeue(runId);
+    this.store.deleteRun(runId);
+    this.emit({ channel: 'runs:changed', payload: { runId, change: 'deleted' } });
+    if (wasQueued) this.emitQueue();
+    return { runId };
+  }
+
+  async metrics({ runId, sinceStep }: CallRequest<'metrics'>): Promise<CallResponse<'metrics'>> {
+    this.requireRun(runId);
+    return this.store.metrics(runId, sinceStep ?? -1);
+  }
+
+  async samples({ runId }: CallRequest<'samples'>): Promise<CallResponse<'samples'>> {
+    this.requireRun(runId);
+    return this.store.samples(runId);
+  }
+
+  async exportRun({ runId, format }: CallRequest<'exportRun'>): Promise<CallResponse<'exportRun'>> {
+    const run = this.requireRun(runId);
+    return exportRunFile(run, this.store.metrics(runId), this.store.samples(runId), format);
+  }
+
+  // ------------------------------------------------------------ contract: analysis
+
+  async evalLength({ runId, lengths }: CallRequest<'evalLength'>): Promise<EvalLengthResultData> {
+    this.requireRun(runId);
+    return evalLengthForRun(this.store, runId, lengths);
+  }
+
+  async probe({ runId, kind, text }: CallRequest<'probe'>): Promise<unknown> {
+    if (runId !== null) this.requireRun(runId);
+    return probeForRun(this.store, runId, kind, text);
+  }
+
+  // ------------------------------------------------------------ the queue and the host
+
+  /** Runs a previous session left running or queued can only have been interrupted: no host of ours is alive. */
+  private recoverAfterCrash(): void {
+    this.store.markInterrupted();
+    for (const run of this.store.listRuns())
+      if (run.status === 'queued') this.store.updateRun(run.id, { status: 'interrupted', error: 'GPT Lab closed before this run started' });
+  }
+
+  /** Validates overrides and loads the data; throws ConfigError or DataError before anything is written. */
+  private prepare(overrides: ConfigOverrides, name?: string, sweepKey?: string): PreparedRun {
+    const config = { ...overrides } as Partial<RunConfig> & { preset?: 'nano' | 'micro' | 'mini' };
+    if (typeof config.data === 'string' && config.data.trim() !== '' && !config.data.startsWith('builtin:') && !isAbsolute(config.data))
+      config.data = resolve(this.options.cwd ?? process.cwd(), config.data);
+    return prepareRun({ config, name, sweepKey });
+  }
+
+  private enqueueNew(prepared: PreparedRun): number {
+    const { config, corpus, name, sweepKey } = prepared;
+    const runId = this.store.createRun({
+      name,
+      config,
+      dataSource: corpus.source,
+      dataHash: corpus.hash,
+      vocab: [...corpus.tokenizer.vocab],
+      sweepKey,
+      status: 'queued',
+    });
+    this.queue.push({ runId, command: { type: 'train', runId, input: { config: config as ConfigOverrides, name, sweepKey } } });
+    this.emit({ channel: 'runs:changed', payload: { runId, change: 'created' } });
+    this.emit({ channel: 'run:status', payload: { runId, status: 'queued', lastStep: 0, error: null } });
+    return runId;
+  }
+
+  private dequeue(runId: number): boolean {
+    const index = this.queue.findIndex((item) => item.runId === runId);
+    if (index < 0) return false;
+    this.queue.splice(index, 1);
+    return true;
+  }
+
+  /** Hands the next queued run to the host when it is free. */
+  private pump(): void {
+    if (this.closing || this.running !== null) return;
+    const next = this.queue.shift();
+    if (!next) return;
+    this.running = next.runId;
+    this.ensureHost();
+    this.sendToHost(next.command);
+    this.emitQueue();
+  }
+
+  private ensureHost(): HostHandle {
+    if (this.host) return this.host;
+    const child = fork(this.launch.modulePath, [this.options.dbPath, this.options.backend ?? ''], {
+      execArgv: this.launch.execArgv,
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
+    });
+    const output: string[] = [];
+    const keep = (chunk: Buffer, echo: boolean): void => {
+      if (echo) process.stderr.write(chunk);
+      output.push(...chunk.toString('utf8').split('\n').filter((line) => line.trim() !== ''));
+      output.splice(0, Math.max(0, output.length - OUTPUT_TAIL_LINES));
+    };
+    child.stdout?.on('data', (chunk: Buffer) => keep(chunk, false));
+    child.stderr?.on('data', (chunk: Buffer) => keep(chunk, this.options.echoHostStderr !== false));
+
+    let settle: { resolve: (b: BackendInfo) => void; reject: (e: Error) => void } | undefined;
+    const ready = new Promise<BackendInfo>((resolve, reject) => (settle = { resolve, reject }));
+    ready.catch(() => undefined);
+    const handle: HostHandle = { child, ready, output };
+    this.host = handle;
+
+    child.on('message', (raw) => {
+      const parsed = hostEventSchema.safeParse(raw);
+      if (!parsed.success) {
+        process.stderr.write(`gpt-lab: ignored a malformed message from the training host\n`);
+        return;
+      }
+      const event = parsed.data;
+      if (event.type === 'ready') {
+        this.backend = event.backend;
+        settle?.resolve(event.backend);
+      } else if (event.type === 'fatal') {
+        settle?.reject(new LabError('host-failed', `the training host could not start: ${event.message}`));
+      }
+      this.onHostEvent(event);
+    });
+    child.on('error', (error) => settle?.reject(new LabError('host-failed', `the training host could not start: ${error.message}`)));
+    child.on('exit', (code, signal) => {
+      const why = signal ? `was killed (${signal})` : `exited with code ${code}`;
+      const tail = output.length ? `: ${output.slice(-3).join(' | ')}` : '';
+      const failure = new LabError('host-failed', `the training host ${why} before it was ready${tail}`);
+      settle?.reject(failure);
+      this.onHostExit(handle, `the training host ${why} during the run`, this.backend === null ? failure.message : undefined);
+    });
+    return handle;
+  }
+
+  private onHostEvent(event: HostEvent): void {
+    for (const waiter of [...this.hostWaiters]) waiter(event);
+    switch (event.type) {
+      case 'metrics':
+        this.emit({ channel: 'run:metrics', payload: { runId: event.runId, rows: event.rows } });
+        return;
+      case 'sample':
+        this.emit({ channel: 'run:sample', payload: { runId: event.runId, step: event.step, prompt: event.prompt, text: event.text } });
+        return;
+      case 'status':
+        this.emit({ channel: 'run:status', payload: { runId: event.runId, status: event.status } });
+        return;
+      case 'done':
+        if (this.running === event.runId) this.running = null;
+        this.emit({ channel: 'run:status', payload: { runId: event.runId, status: event.status, lastStep: event.lastStep, error: event.error } });
+        this.emitQueue();
+        this.pump();
+        return;
+      case 'rejected':
+        process.stderr.write(`gpt-lab: the training host refused a request: ${event.reason}\n`);
+        return;
+      default:
+    }
+  }
+
+  /**
+   * The host is gone. A run it was training without saying 'done' was interrupted (it can continue from its last
+   * checkpoint); when the host never got ready (no backend, bad install) the queued runs cannot train either.
+   */
+  private onHostExit(handle: HostHandle, interruptedWhy: string, startupFailure?: string): void {
+    if (this.host !== handle) return;
+    this.host = null;
+    const runId = this.running;
+    this.running = null;
+    if (runId !== null) {
+      const run = this.store.getRun(runId);
+      if (run && (LIVE.includes(run.status) || run.status === 'queued'))
+        this.setStatus(runId, startupFailure ? 'failed' : 'interrupted', startupFailure ?? interruptedWhy);
+    }
+    if (startupFailure) for (const item of this.queue.splice(0)) this.setStatus(item.runId, 'failed', startupFailure);
+    this.emitQueue();
+    this.pump();
+  }
+
+  private sendToHost(command: HostCommand): void {
+    const child = this.host?.child;
+    if (child?.connected) child.send(command);
+  }
+
+  /** Resolves with the first host event that matches, or undefined after timeoutMs. */
+  private waitForHost(match: (event: HostEvent & { runId?: number }) => boolean, timeoutMs: number): Promise<HostEvent | undefined> {
+    return new Promise((resolve) => {
+      const finish = (event: HostEvent | undefined): void => {
+        clearTimeout(timer);
+        this.hostWaiters.delete(waiter);
+        resolve(event);
+      };
+      const waiter = (event: HostEvent): void => {
+        if (match(event as HostEvent & { runId?: number })) finish(event);
+      };
+      const timer = setTimeout(() => finish(undefined), timeoutMs);
+      this.hostWaiters.add(waiter);
+    });
+  }
+
+  // ------------------------------------------------------------ helpers
+
+  private setStatus(runId: number, status: RunStatus, error?: string | null): void {
+    try {
+      const patch = LIVE.includes(status) || status === 'queued' ? { status, error } : { status, error, finishedAt: Date.now() };
+      this.store.updateRun(runId, patch);
+      this.emit({ channel: 'run:status', payload: { runId, status, error: error ?? null } });
+    } catch {
+      // The run was deleted meanwhile: nothing to mark.
+    }
+  }
+
+  private requireRun(runId: number): RunRecord {
+    const run = this.store.getRun(runId);
+    if (!run) throw new LabError('not-found', `run ${runId} does not exist`);
+    return run;
+  }
+
+  private assertOpen(): void {
+    if (this.closing) throw new LabError('conflict', 'GPT Lab is shutting down; no new runs');
+  }
+
+  private emitQueue(): void {
+    this.emit({ channel: 'queue', payload: { running: this.running, queued: this.queue.map((item) => item.runId) } });
+  }
+
+  private emit(event: LabEvent): void {
+    for (const listener of this.listeners) {
+      try {
+        listener(event);
+      } catch (error) {
+        process.stderr.write(`gpt-lab: an event listener failed: ${error instanceof Error ? error.message : String(error)}\n`);
+      }
+    }
+  }
+}
+
+function schemeInfo(scheme: PositionalScheme): SchemeInfo {
+  const probe = 1024;
+  const max = scheme.maxLength(probe);
+  const factor = Number.isFinite(max) ? max / probe : null;
+  const maxLengthNote =
+    factor === null
+      ? 'works at any length (computed at run time)'
+      : factor === 1
+        ? 'only up to the training block size; longer is not applicable'
+        : `up to ${factor}× the training block size`;
+  return { name: scheme.name, label: scheme.label, summary: scheme.summary, hook: scheme.hook, knobs: scheme.knobs.map((k) => ({ ...k })), maxLengthFactor: factor, maxLengthNote };
+}
+
+/** A sweep's common posOptions, kept only where the scheme has that knob. */
+function knobsOf(pos: string, posOptions: Record<string, number> | undefined): Record<string, number> | undefined {
+  if (!posOptions) return undefined;
+  const scheme = getScheme(pos);
+  if (!scheme) return posOptions;
+  return Object.fromEntries(Object.entries(posOptions).filter(([key]) => scheme.knobs.some((k) => k.key === key)));
+}
+
+/** The problems a config or data error names; undefined for other errors. */
+function configProblems(error: unknown): ConfigProblemData[] | undefined {
+  if (error instanceof ConfigError) return error.problems;
+  if (error instanceof DataError) return [{ field: 'data', message: error.message }];
+  return undefined;
+}
+
+function runInfo(run: RunRecord): RunInfo {
+  const { vocab: _vocab, ...rest } = run;
+  return { ...rest, config: run.config as RunInfo['config'], backend: run.backend as RunInfo['backend'] };
+}

@@ -1,0 +1,331 @@
+/**
+ * The lab's contract: for every call a request and a response schema, for every event a payload schema, and the
+ * `LabApi` interface derived from them. Electron main, the web server, the training host's parent (LabService) and
+ * the renderer's client all use these; nothing else defines a channel or a payload shape.
+ *
+ * Requests are validated with these schemas on the receiving side (main, server) before the service sees them.
+ * Config *values* (ranges, scheme knobs, data) are checked by the engine's validateConfig, so the UI and CLI get
+ * the same messages; the schemas here check shape and types.
+ *
+ * Kept free of engine and store imports (which pull in tfjs and better-sqlite3): the renderer bundles this file.
+ * test/shared checks that the enums repeated here match the engine's and the store's.
+ */
+import { z } from 'zod';
+import { EventChannel, type CallName, type EventName } from './channels';
+
+export * from './channels';
+
+// ---------------------------------------------------------------- shared pieces
+
+export const RUN_STATUS_VALUES = ['queued', 'running', 'paused', 'completed', 'stopped', 'interrupted', 'diverged', 'failed'] as const;
+export const runStatusSchema = z.enum(RUN_STATUS_VALUES);
+export type RunStatus = z.infer<typeof runStatusSchema>;
+
+export const NORM_PLACEMENT_VALUES = ['pre', 'post', 'none'] as const;
+export const NORM_TYPE_VALUES = ['layer', 'rms'] as const;
+export const PRESET_VALUES = ['nano', 'micro', 'mini'] as const;
+export const BACKEND_VALUES = ['tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu'] as const;
+export const EXPORT_FORMATS = ['csv', 'json'] as const;
+export const PROBE_KIND_VALUES = ['attention', 'pe-table', 'bias', 'rope-decay', 'equivariance'] as const;
+
+const runId = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
+const runName = z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters');
+const finite = z.number();
+const nullableNumber = z.number().nullable();
+const noArgs = z.strictObject({}).optional();
+
+/** Every RunConfig field; the full config as resolveConfig returns it. */
+export const runConfigSchema = z.strictObject({
+  data: z.string().max(4096),
+  nLayer: finite,
+  nHead: finite,
+  nEmbd: finite,
+  blockSize: finite,
+  batchSize: finite,
+  steps: finite,
+  lr: finite,
+  minLr: finite,
+  warmupSteps: nullableNumber,
+  weightDecay: finite,
+  beta1: finite,
+  beta2: finite,
+  gradClip: finite,
+  dropoutEmbd: finite,
+  dropoutAttn: finite,
+  dropoutResid: finite,
+  pos: z.string().max(64),
+  posOptions: z.record(z.string().max(64), finite),
+  norm: z.enum(NORM_PLACEMENT_VALUES),
+  normType: z.enum(NORM_TYPE_VALUES),
+  causal: z.boolean(),
+  seed: finite,
+  evalEvery: finite,
+  evalBatches: finite,
+  sampleEvery: finite,
+  sampleLength: finite,
+  checkpointEvery: finite,
+  valFraction: finite,
+});
+export type RunConfigData = z.infer<typeof runConfigSchema>;
+
+/** What a client may send to start a run: any subset of the config plus a preset, applied before the overrides. */
+export const configOverridesSchema = runConfigSchema.partial().extend({ preset: z.enum(PRESET_VALUES).optional() }).strict();
+export type ConfigOverrides = z.infer<typeof configOverridesSchema>;
+
+export const configProblemSchema = z.object({ field: z.string(), message: z.string() });
+export type ConfigProblemData = z.infer<typeof configProblemSchema>;
+
+export const backendInfoSchema = z.object({
+  name: z.enum(BACKEND_VALUES),
+  gpu: z.boolean(),
+  threads: z.number(),
+  notes: z.array(z.string()),
+});
+export type BackendInfoData = z.infer<typeof backendInfoSchema>;
+
+export const schemeKnobSchema = z.object({
+  key: z.string(),
+  flag: z.string(),
+  label: z.string(),
+  help: z.string(),
+  default: z.number(),
+  min: z.number(),
+  max: z.number(),
+  integer: z.boolean(),
+});
+
+export const schemeInfoSchema = z.object({
+  name: z.string(),
+  label: z.string(),
+  summary: z.string(),
+  hook: z.enum(['none', 'input', 'rotate', 'bias']),
+  knobs: z.array(schemeKnobSchema),
+  /** Longest usable sequence as a multiple of the training block size; null when any length works. */
+  maxLengthFactor: z.number().nullable(),
+  /** The same in words, for the scheme picker. */
+  maxLengthNote: z.string(),
+});
+export type SchemeInfo = z.infer<typeof schemeInfoSchema>;
+
+export const builtinInfoSchema = z.object({
+  name: z.string(),
+  /** The value for RunConfig.data, e.g. `builtin:copy`. */
+  source: z.string(),
+  description: z.string(),
+  preview: z.string(),
+});
+export type BuiltinInfo = z.infer<typeof builtinInfoSchema>;
+
+export const presetInfoSchema = z.object({ name: z.enum(PRESET_VALUES), nLayer: z.number(), nHead: z.number(), nEmbd: z.number() });
+
+export const configDefaultsSchema = z.object({
+  defaults: runConfigSchema,
+  presets: z.array(presetInfoSchema),
+  normPlacements: z.array(z.enum(NORM_PLACEMENT_VALUES)),
+  normTypes: z.array(z.enum(NORM_TYPE_VALUES)),
+});
+export type ConfigDefaults = z.infer<typeof configDefaultsSchema>;
+
+export const runRecordSchema = z.object({
+  id: runId,
+  name: z.string(),
+  status: runStatusSchema,
+  config: runConfigSchema,
+  backend: backendInfoSchema.nullable(),
+  dataSource: z.string(),
+  dataHash: z.string().nullable(),
+  params: nullableNumber,
+  sweepKey: z.string().nullable(),
+  /** Times are ms since the epoch. */
+  createdAt: z.number(),
+  startedAt: nullableNumber,
+  finishedAt: nullableNumber,
+  lastStep: z.number(),
+  finalTrainLoss: nullableNumber,
+  finalValLoss: nullableNumber,
+  tokensPerSecond: nullableNumber,
+  error: z.string().nullable(),
+});
+export type RunInfo = z.infer<typeof runRecordSchema>;
+
+export const metricRowSchema = z.object({
+  step: z.number(),
+  tokens: z.number(),
+  wallMs: z.number(),
+  trainLoss: nullableNumber,
+  valLoss: nullableNumber,
+  lr: nullableNumber,
+  gradNorm: nullableNumber,
+});
+export type MetricRowData = z.infer<typeof metricRowSchema>;
+
+/** A metric row as it streams live: also the current throughput, which the store does not keep. */
+export const liveMetricRowSchema = metricRowSchema.extend({ tokensPerSecond: z.number() });
+export type LiveMetricRow = z.infer<typeof liveMetricRowSchema>;
+
+export const sampleRowSchema = z.object({ step: z.number(), prompt: z.string().nullable(), text: z.string(), createdAt: z.number() });
+export type SampleRowData = z.infer<typeof sampleRowSchema>;
+
+export const queueStateSchema = z.object({ running: runId.nullable(), queued: z.array(runId) });
+export type QueueState = z.infer<typeof queueStateSchema>;
+
+const runIdRequest = z.strictObject({ runId });
+const runStatusResponse = z.object({ runId, status: runStatusSchema });
+
+export const lengthResultSchema = z.object({
+  length: z.number(),
+  /** False when the positional scheme has no positions this far (e.g. learned past its block). */
+  applicable: z.boolean(),
+  reason: z.string().optional(),
+  loss: nullableNumber,
+  ppl: nullableNumber,
+  accuracy: nullableNumber,
+  perPositionLoss: z.array(z.number()),
+  windows: z.number(),
+  ms: z.number(),
+  peakBytes: z.number(),
+});
+export const evalLengthResultSchema = z.object({ runId, block: z.number(), scheme: z.string(), results: z.array(lengthResultSchema) });
+export type EvalLengthResultData = z.infer<typeof evalLengthResultSchema>;
+
+export const sweepGridSchema = z.strictObject({
+  pos: z.array(z.string().max(64)).min(1).max(32),
+  norm: z.array(z.enum(NORM_PLACEMENT_VALUES)).min(1).max(3),
+  dropout: z.array(z.number().min(0).max(0.95)).min(1).max(16),
+});
+export type SweepGrid = z.infer<typeof sweepGridSchema>;
+/** More runs than this in one sweep is almost certainly a mistake in the grid. */
+export const MAX_SWEEP_RUNS = 64;
+
+// ---------------------------------------------------------------- calls
+
+function call<Req extends z.ZodType, Res extends z.ZodType>(request: Req, response: Res): { request: Req; response: Res } {
+  return { request, response };
+}
+
+export const CALLS = {
+  /** The backend the training host runs on (starting the host if needed) and whether it is a GPU. */
+  backendInfo: call(noArgs, backendInfoSchema),
+  /** Defaults, presets and enum values for building a config form. */
+  configDefaults: call(noArgs, configDefaultsSchema),
+  /** The positional schemes from the registry: the UI builds its picker from these. */
+  listSchemes: call(noArgs, z.array(schemeInfoSchema)),
+  listBuiltins: call(noArgs, z.array(builtinInfoSchema)),
+  /** Same rules as the CLI: every problem with the config and its data, and the resolved config when valid. */
+  validateConfig: call(z.strictObject({ config: configOverridesSchema }), z.object({ problems: z.array(configProblemSchema), config: runConfigSchema.nullable() })),
+  /** Validates, then queues; the run trains when the host is free. */
+  startRun: call(z.strictObject({ config: configOverridesSchema, name: runName.optional() }), runStatusResponse),
+  /** Stops a running or paused run (checkpoint kept) or takes a queued run off the queue. */
+  stopRun: call(runIdRequest, runStatusResponse),
+  pauseRun: call(runIdRequest, runStatusResponse),
+  /** Resumes a paused run, or queues an interrupted/stopped/failed run to continue from its last checkpoint. */
+  resumeRun: call(runIdRequest, runStatusResponse),
+  queueState: call(noArgs, queueStateSchema),
+  /** Newest first. */
+  listRuns: call(noArgs, z.array(runRecordSchema)),
+  getRun: call(runIdRequest, runRecordSchema),
+  renameRun: call(z.strictObject({ runId, name: runName }), runRecordSchema),
+  /** Deletes a finished or queued run with all its data; a running run must be stopped first. */
+  deleteRun: call(runIdRequest, z.object({ runId })),
+  /** Rows with step > sinceStep (all when omitted). */
+  metrics: call(z.strictObject({ runId, sinceStep: z.number().int().min(-1).optional() }), z.array(metricRowSchema)),
+  samples: call(runIdRequest, z.array(sampleRowSchema)),
+  /** Loss per length and per position on held-out text (src/lab/analysis.ts). */
+  evalLength: call(z.strictObject({ runId, lengths: z.array(z.number().int().positive().max(65_536)).min(1).max(16).optional() }), evalLengthResultSchema),
+  /** Attention maps, equivariance, PE tables (src/lab/analysis.ts); runId null probes fresh weights (equivariance). */
+  probe: call(z.strictObject({ runId: runId.nullable(), kind: z.enum(PROBE_KIND_VALUES), text: z.string().max(10_000).optional() }), z.unknown()),
+  /** Expands grid × common config into queued runs sharing a sweep key; all validated before any is queued. */
+  startSweep: call(
+    z.strictObject({ grid: sweepGridSchema, config: configOverridesSchema, name: runName.optional() }),
+    z.object({ sweepKey: z.string(), runIds: z.array(runId) }),
+  ),
+  /** A run's config and metrics as a file the client saves. */
+  exportRun: call(
+    z.strictObject({ runId, format: z.enum(EXPORT_FORMATS) }),
+    z.object({ filename: z.string(), mimeType: z.string(), content: z.string() }),
+  ),
+} satisfies Record<CallName, { request: z.ZodType; response: z.ZodType }>;
+
+export type CallRequest<K extends CallName> = z.input<(typeof CALLS)[K]['request']>;
+export type CallResponse<K extends CallName> = z.output<(typeof CALLS)[K]['response']>;
+
+/** The lab as every client sees it: one named async function per call. */
+export type LabApi = {
+  [K in CallName]: undefined extends CallRequest<K>
+    ? (request?: CallRequest<K>) => Promise<CallResponse<K>>
+    : (request: CallRequest<K>) => Promise<CallResponse<K>>;
+};
+
+// ---------------------------------------------------------------- events
+
+export const UI_COMMANDS = ['new-run', 'open-data', 'export', 'toggle-theme'] as const;
+
+export const EVENTS = {
+  metrics: z.object({ runId, rows: z.array(liveMetricRowSchema) }),
+  sample: z.object({ runId, step: z.number(), prompt: z.string(), text: z.string() }),
+  status: z.object({ runId, status: runStatusSchema, lastStep: z.number().optional(), error: z.string().nullable().optional() }),
+  runsChanged: z.object({ runId, change: z.enum(['created', 'renamed', 'deleted']) }),
+  queue: queueStateSchema,
+  uiCommand: z.object({ command: z.enum(UI_COMMANDS), path: z.string().optional() }),
+} satisfies Record<EventName, z.ZodType>;
+
+export type EventPayload<K extends EventName> = z.infer<(typeof EVENTS)[K]>;
+/** One pushed event, as it travels: the channel name and its payload. */
+export type LabEvent = { [K in EventName]: { channel: (typeof EventChannel)[K]; payload: EventPayload<K> } }[EventName];
+export type LabEventListener = (event: LabEvent) => void;
+
+const eventSchemaByChannel = new Map<string, z.ZodType>(
+  (Object.keys(EVENTS) as EventName[]).map((name) => [EventChannel[name], EVENTS[name]]),
+);
+
+/** Parses an incoming `{ channel, payload }`; undefined for anything that is not a known, well-formed event. */
+export function parseLabEvent(value: unknown): LabEvent | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const { channel, payload } = value as { channel?: unknown; payload?: unknown };
+  const schema = typeof channel === 'string' ? eventSchemaByChannel.get(channel) : undefined;
+  if (!schema) return undefined;
+  const parsed = schema.safeParse(payload);
+  return parsed.success ? ({ channel, payload: parsed.data } as LabEvent) : undefined;
+}
+
+// ---------------------------------------------------------------- results and errors
+
+export const ERROR_CODES = ['invalid-request', 'invalid-config', 'invalid-data', 'not-found', 'conflict', 'unauthorized', 'forbidden', 'host-failed', 'internal'] as const;
+export type LabErrorCode = (typeof ERROR_CODES)[number];
+
+export const labErrorInfoSchema = z.object({
+  code: z.enum(ERROR_CODES),
+  message: z.string(),
+  problems: z.array(configProblemSchema).optional(),
+});
+export type LabErrorInfo = z.infer<typeof labErrorInfoSchema>;
+
+/** What a call returns over any transport: the value or an error the client can show as it is. */
+export type CallResult<T = unknown> = { ok: true; value: T } | { ok: false; error: LabErrorInfo };
+
+/** An error with a code clients can act on; its message is for people. */
+export class LabError extends Error {
+  constructor(
+    readonly code: LabErrorCode,
+    message: string,
+    readonly problems?: ConfigProblemData[],
+  ) {
+    super(message);
+    this.name = 'LabError';
+  }
+
+  toInfo(): LabErrorInfo {
+    return this.problems ? { code: this.code, message: this.message, problems: this.problems } : { code: this.code, message: this.message };
+  }
+}
+
+/** zod's issues as one line per problem, `path: message`, for an invalid-request error. */
+export function describeIssues(error: z.ZodError): ConfigProblemData[] {
+  return error.issues.map((issue) => ({ field: issue.path.map(String).join('.') || '(request)', message: issue.message }));
+}
+
+/** The HTTP path of a call; the WebSocket path for events. */
+export function apiPath(name: CallName): string {
+  return `/api/${name}`;
+}
+export const EVENTS_PATH = '/events';

@@ -1,0 +1,85 @@
+import * as tf from '@tensorflow/tfjs';
+import { describe, expect, it } from 'vitest';
+import { CharTokenizer } from '../../../src/engine/data/tokenizer';
+import { attentionMaps, biasMatrices, equivarianceProbe, positionTable, ropeDecay } from '../../../src/engine/eval/probes';
+import { GPT, type ModelConfig } from '../../../src/engine/model/gpt';
+import { alibiSlopes } from '../../../src/engine/model/positional/alibi';
+import { sinusoidalTable } from '../../../src/engine/model/positional/sinusoidal';
+import { useWasmBackend } from '../../helpers/backend';
+
+useWasmBackend();
+
+function model(pos: string, posOptions: Record<string, number> = {}): GPT {
+  const cfg: ModelConfig = { vocabSize: 12, nLayer: 2, nHead: 4, nEmbd: 16, blockSize: 16, pos, posOptions, norm: 'pre', normType: 'layer', causal: true, dropoutEmbd: 0, dropoutAttn: 0, dropoutResid: 0 };
+  return new GPT(cfg, 5);
+}
+
+describe('probes', () => {
+  it('attention maps: every row sums to 1 and is zero above the diagonal, per layer and head', () => {
+    const m = model('rope', { base: 10000 });
+    const before = tf.memory().numTensors;
+    const maps = attentionMaps(m, [1, 4, 2, 7, 7, 3, 0, 11, 5]);
+    expect(tf.memory().numTensors).toBe(before);
+    expect(maps).toHaveLength(2);
+    for (const layer of maps) {
+      expect(layer).toHaveLength(4);
+      for (const head of layer)
+        head.forEach((row, i) => {
+          expect(row.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
+          row.forEach((w, j) => (j > i ? expect(w).toBe(0) : expect(w).toBeGreaterThan(0)));
+        });
+    }
+    m.dispose();
+  });
+
+  it('position table of an additive scheme is the scheme’s table; none for the others', () => {
+    const m = model('sinusoidal');
+    const table = positionTable(m, 5)!;
+    expect(table.flat()).toEqual(Array.from(sinusoidalTable(5, 16)));
+    expect(positionTable(model('rope', { base: 10000 }), 5)).toBeNull();
+    m.dispose();
+  });
+
+  it('ALiBi bias matrices are −m_h·(i−j) per head', () => {
+    const m = model('alibi');
+    const heads = biasMatrices(m, 6)!;
+    const slopes = alibiSlopes(4);
+    expect(heads[3][5][1]).toBeCloseTo(-slopes[3] * 4, 6);
+    expect(heads[0][2][2]).toBe(-0);
+    expect(biasMatrices(model('learned'), 6)).toBeNull();
+    m.dispose();
+  });
+
+  it('RoPE decay: 1 at distance 0, the bound decays at long range', () => {
+    const { bound, onesScore } = ropeDecay(32, 10000, 256);
+    expect(onesScore[0]).toBeCloseTo(1, 12);
+    expect(bound[0]).toBeCloseTo((16 + 1) / 2, 12); // |S_j| = j at r = 0, averaged over j = 1…16
+    const early = bound.slice(1, 9).reduce((a, b) => a + b, 0) / 8;
+    const late = bound.slice(200, 256).reduce((a, b) => a + b, 0) / 56;
+    expect(late).toBeLessThan(early / 2);
+  });
+
+  it('equivariance on fresh weights: ties exactly for no-PE and ALiBi without a mask, nowhere else', () => {
+    const rows = equivarianceProbe({});
+    const row = (scheme: string, causal: boolean) => rows.find((r) => r.scheme === scheme && r.causal === causal)!;
+    expect(row('none', false).difference).toBe(0);
+    expect(row('alibi', false).difference).toBeLessThan(1e-5);
+    for (const r of rows.filter((r) => r.causal)) expect(r.difference, `${r.scheme} with the causal mask`).toBeGreaterThan(1e-2);
+    // Integer PE adds the same value to every dimension, which LayerNorm removes, so it is left out here.
+    for (const scheme of ['binary', 'sinusoidal', 'learned', 'rope', 't5'])
+      expect(row(scheme, false).difference, `${scheme} without a mask`).toBeGreaterThan(1e-2);
+  });
+
+  it('equivariance on a given model measures only that model, and rejects text without two "dog"s', () => {
+    const tokenizer = CharTokenizer.fromText('the dog chased another dog');
+    const cfg: ModelConfig = { vocabSize: tokenizer.size, nLayer: 1, nHead: 2, nEmbd: 16, blockSize: 32, pos: 'none', posOptions: {}, norm: 'pre', normType: 'layer', causal: true, dropoutEmbd: 0, dropoutAttn: 0, dropoutResid: 0 };
+    const m = new GPT(cfg, 9);
+    const rows = equivarianceProbe({ trained: { model: m, tokenizer } });
+    expect(rows.map((r) => [r.scheme, r.causal, r.tied])).toEqual([
+      ['none', false, true],
+      ['none', true, false],
+    ]);
+    expect(() => equivarianceProbe({ text: 'one dog only' })).toThrow(/must contain "dog" twice/);
+    m.dispose();
+  });
+});

@@ -1,0 +1,492 @@
+/**
+ * The GPT model's own behaviour (the parity suite covers agreement with PyTorch): causal masking, loss at
+ * initialisation, dropout switching, parameter layout and initialisation, finite-difference gradients, and the
+ * small tensor ops it is built from.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { describe, expect, it } from 'vitest';
+import { NORM_PLACEMENTS, NORM_TYPES } from '../../../src/engine/config';
+import { GPT, parameterLayout, type ModelConfig } from '../../../src/engine/model/gpt';
+import { crossEntropy, gelu, layerNorm, linear, matMul2d, NORM_EPS, oneHotFloat, rmsNorm } from '../../../src/engine/model/ops';
+import { SCHEME_NAMES } from '../../../src/engine/model/positional/registry';
+import { createRng } from '../../../src/engine/rng';
+import { useWasmBackend } from '../../helpers/backend';
+import { buildModel, logitsOf, maxAbsDiff, row, tinyConfig } from '../../helpers/model';
+
+useWasmBackend();
+
+function randomTokens(B: number, T: number, V: number, seed: number): number[][] {
+  const rng = createRng(seed);
+  return Array.from({ length: B }, () => Array.from({ length: T }, () => rng.int(V)));
+}
+
+function lossOf(model: GPT, idx: number[][], targets: number[][]): number {
+  return tf.tidy(() => {
+    const B = idx.length;
+    const T = idx[0].length;
+    return model.loss(tf.tensor2d(idx.flat(), [B, T], 'int32'), tf.tensor2d(targets.flat(), [B, T], 'int32')).dataSync()[0];
+  });
+}
+
+function stdOf(values: Float32Array): { mean: number; std: number } {
+  let sum = 0;
+  for (const v of values) sum += v;
+  const mean = sum / values.length;
+  let sq = 0;
+  for (const v of values) sq += (v - mean) ** 2;
+  return { mean, std: Math.sqrt(sq / values.length) };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+describe('causal mask', () => {
+  it.each(SCHEME_NAMES)('%s: changing token 5 leaves logits 0…4 exactly unchanged and changes 5…7', (pos) => {
+    const V = 11;
+    const T = 8;
+    const model = buildModel({ pos, vocabSize: V, blockSize: T, posOptions: pos === 'integer' ? { scale: 0.3 } : {} }, 9);
+    const before = tf.memory().numTensors;
+    const a = randomTokens(2, T, V, 17);
+    const b = a.map((r) => [...r]);
+    b[0][5] = (a[0][5] + 3) % V;
+    b[1][5] = (a[1][5] + 5) % V;
+    const la = logitsOf(model, a);
+    const lb = logitsOf(model, b);
+    for (let item = 0; item < 2; item++) {
+      for (let t = 0; t < 5; t++) expect(maxAbsDiff(row(la, T, V, t, item), row(lb, T, V, t, item)), `item ${item} t=${t}`).toBe(0);
+      for (let t = 5; t < T; t++) expect(maxAbsDiff(row(la, T, V, t, item), row(lb, T, V, t, item)), `item ${item} t=${t}`).toBeGreaterThan(1e-3);
+    }
+    expect(tf.memory().numTensors).toBe(before);
+    model.dispose();
+  });
+
+  it('attention weights are zero above the diagonal and rows sum to 1; unmasked rows use every key', () => {
+    const model = buildModel({ pos: 'rope', nLayer: 2 }, 10);
+    const T = 6;
+    const before = tf.memory().numTensors;
+    const seen: { layer: number; masked: boolean; w: Float32Array }[] = [];
+    for (const causal of [true, false]) {
+      tf.tidy(() => {
+        model.forward(tf.tensor2d(randomTokens(1, T, 11, 3).flat(), [1, T], 'int32'), {
+          causal,
+          onAttention: (layer, w) => {
+            expect(w.shape).toEqual([1, 2, T, T]);
+            seen.push({ layer, masked: causal, w: w.dataSync() as Float32Array });
+            w.dispose();
+          },
+        });
+      });
+    }
+    expect(tf.memory().numTensors).toBe(before);
+    expect(seen.map((s) => s.layer)).toEqual([0, 1, 0, 1]);
+    for (const { masked, w } of seen)
+      for (let r = 0; r < 2 * T; r++) {
+        const i = r % T;
+        const rowW = w.subarray(r * T, (r + 1) * T);
+        expect(Math.abs(rowW.reduce((x, y) => x + y, 0) - 1)).toBeLessThan(1e-5);
+        for (let j = 0; j < T; j++) {
+          if (masked && j > i) expect(rowW[j]).toBe(0);
+          else expect(rowW[j]).toBeGreaterThan(0);
+        }
+      }
+    model.dispose();
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------------------
+describe('loss at initialisation', () => {
+  const V = 30;
+  const idx = randomTokens(4, 16, V, 5);
+  const targets = randomTokens(4, 16, V, 6);
+
+  it.each(SCHEME_NAMES)('%s, pre-norm: ≈ ln(vocab) within 0.1', (pos) => {
+    const model = new GPT(tinyConfig({ pos, vocabSize: V, nLayer: 2, nHead: 2, nEmbd: 32, blockSize: 16 }), 1337);
+    const loss = lossOf(model, idx, targets);
+    expect(Math.abs(loss - Math.log(V))).toBeLessThan(0.1);
+    model.dispose();
+  });
+
+  it.each([
+    ['post', 'layer'],
+    ['post', 'rms'],
+    ['none', 'layer'],
+    ['pre', 'rms'],
+  ] as const)('learned, norm %s/%s: ≈ ln(vocab) within 0.1', (norm, normType) => {
+    const model = new GPT(tinyConfig({ pos: 'learned', vocabSize: V, nLayer: 2, nHead: 2, nEmbd: 32, blockSize: 16, norm, normType }), 7);
+    expect(Math.abs(lossOf(model, idx, targets) - Math.log(V))).toBeLessThan(0.1);
+    model.dispose();
+  });
+
+  it('a trained-looking (large-weight) model is far from ln(vocab), so the check above can fail', () => {
+    const model = buildModel({ pos: 'learned', vocabSize: V, nLayer: 2, nHead: 2, nEmbd: 32, blockSize: 16 }, 7, 0.5);
+    expect(Math.abs(lossOf(model, idx, targets) - Math.log(V))).toBeGreaterThan(0.5);
+    model.dispose();
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------------------
+describe('dropout', () => {
+  const rates = { dropoutEmbd: 0.2, dropoutAttn: 0.2, dropoutResid: 0.2 };
+  const tokens = randomTokens(2, 8, 11, 8);
+
+  it('is off without an rng: two forwards are identical', () => {
+    const model = buildModel({ pos: 'learned', ...rates }, 11);
+    const plain = buildModel({ pos: 'learned' }, 11);
+    const before = tf.memory().numTensors;
+    expect(maxAbsDiff(logitsOf(model, tokens), logitsOf(model, tokens))).toBe(0);
+    // …and equal to a dropout-free model with the same weights.
+    expect(maxAbsDiff(logitsOf(model, tokens), logitsOf(plain, tokens))).toBe(0);
+    expect(tf.memory().numTensors).toBe(before);
+    model.dispose();
+    plain.dispose();
+  });
+
+  it('is on with an rng, reproducible for the same rng state, and different as the stream advances', () => {
+    const model = buildModel({ pos: 'learned', ...rates }, 11);
+    const before = tf.memory().numTensors;
+    const off = logitsOf(model, tokens);
+    const rngA = createRng(99);
+    const first = logitsOf(model, tokens, { rng: rngA });
+    expect(maxAbsDiff(first, off)).toBeGreaterThan(1e-3);
+    expect(maxAbsDiff(logitsOf(model, tokens, { rng: createRng(99) }), first)).toBe(0);
+    const resumed = createRng(99, rngA.state());
+    const second = logitsOf(model, tokens, { rng: rngA });
+    expect(maxAbsDiff(second, first)).toBeGreaterThan(1e-3);
+    expect(maxAbsDiff(logitsOf(model, tokens, { rng: resumed }), second)).toBe(0);
+    expect(tf.memory().numTensors).toBe(before);
+    model.dispose();
+  });
+
+  it('zero rates ignore the rng and do not draw from it', () => {
+    const model = buildModel({ pos: 'learned' }, 11);
+    const rng = createRng(5);
+    const state = rng.state();
+    expect(maxAbsDiff(logitsOf(model, tokens, { rng }), logitsOf(model, tokens))).toBe(0);
+    expect(rng.state()).toBe(state);
+    model.dispose();
+  });
+
+  it('each kind of dropout acts on its own', () => {
+    const base = buildModel({ pos: 'learned' }, 11);
+    const off = logitsOf(base, tokens);
+    base.dispose();
+    for (const key of ['dropoutEmbd', 'dropoutAttn', 'dropoutResid'] as const) {
+      const model = buildModel({ pos: 'learned', [key]: 0.3 }, 11);
+      expect(maxAbsDiff(logitsOf(model, tokens, { rng: createRng(1) }), off), key).toBeGreaterThan(1e-3);
+      model.dispose();
+    }
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------------------
+describe('parameter layout', () => {
+  const DECAYED = /^(h\.\d+\.attn\.w_qkv|h\.\d+\.attn\.w_proj|h\.\d+\.mlp\.w_fc|h\.\d+\.mlp\.w_proj|lm_head\.w)$/;
+
+  const combos: [string, string, string][] = [];
+  for (const pos of SCHEME_NAMES) for (const norm of NORM_PLACEMENTS) for (const normType of NORM_TYPES) combos.push([pos, norm, normType]);
+
+  it('decays exactly the matmul weights, for every scheme × norm × norm type', () => {
+    for (const [pos, norm, normType] of combos) {
+      const layout = parameterLayout(tinyConfig({ pos, norm: norm as ModelConfig['norm'], normType: normType as ModelConfig['normType'], nLayer: 2 }));
+      const label = `${pos}/${norm}/${normType}`;
+      for (const p of layout) expect(p.decay, `${label} ${p.name}`).toBe(DECAYED.test(p.name));
+      expect(layout.filter((p) => p.decay).length, label).toBe(2 * 4 + 1);
+      expect(new Set(layout.map((p) => p.name)).size, label).toBe(layout.length);
+      for (const p of layout) {
+        if (p.name === 'wte' || p.name.startsWith('pos.') || /\.(b|g)$/.test(p.name) || /\.b_/.test(p.name)) expect(p.decay, p.name).toBe(false);
+      }
+    }
+  });
+
+  it('norm parameters follow placement and type: post and none have no ln_f, none has no norms, rms has no .b', () => {
+    const names = (norm: ModelConfig['norm'], normType: ModelConfig['normType']) =>
+      parameterLayout(tinyConfig({ norm, normType, nLayer: 2 })).map((p) => p.name);
+    const normNames = (ns: string[]) => ns.filter((n) => /(^|\.)ln(1|2|_f)\./.test(n));
+    expect(normNames(names('pre', 'layer'))).toEqual([
+      'h.0.ln1.g', 'h.0.ln1.b', 'h.0.ln2.g', 'h.0.ln2.b', 'h.1.ln1.g', 'h.1.ln1.b', 'h.1.ln2.g', 'h.1.ln2.b', 'ln_f.g', 'ln_f.b',
+    ]);
+    expect(normNames(names('pre', 'rms'))).toEqual(['h.0.ln1.g', 'h.0.ln2.g', 'h.1.ln1.g', 'h.1.ln2.g', 'ln_f.g']);
+    expect(normNames(names('post', 'layer'))).toEqual(['h.0.ln1.g', 'h.0.ln1.b', 'h.0.ln2.g', 'h.0.ln2.b', 'h.1.ln1.g', 'h.1.ln1.b', 'h.1.ln2.g', 'h.1.ln2.b']);
+    expect(normNames(names('post', 'rms'))).toEqual(['h.0.ln1.g', 'h.0.ln2.g', 'h.1.ln1.g', 'h.1.ln2.g']);
+    expect(normNames(names('none', 'layer'))).toEqual([]);
+    expect(normNames(names('none', 'rms'))).toEqual([]);
+    for (const norm of NORM_PLACEMENTS) expect(names(norm, 'rms').some((n) => n.endsWith('.b')), norm).toBe(false);
+  });
+
+  it('parameterCount equals the sum of shapes, the variables, and the closed form 12C²+13C per layer', () => {
+    const V = 65;
+    const C = 48;
+    const L = 3;
+    const block = 64;
+    const cases: [Partial<ModelConfig>, number][] = [
+      // wte + wpe + layers + ln_f + lm_head
+      [{ pos: 'learned', norm: 'pre', normType: 'layer' }, V * C + block * C + L * (12 * C * C + 13 * C) + 2 * C + C * V],
+      // no pos params; rms norms have one vector each, two per layer
+      [{ pos: 'rope', norm: 'pre', normType: 'rms' }, V * C + L * (12 * C * C + 11 * C) + C + C * V],
+      // t5 adds (buckets, nh); post has no ln_f
+      [{ pos: 't5', posOptions: { buckets: 32, maxDistance: 128 }, norm: 'post', normType: 'layer' }, V * C + 32 * 3 + L * (12 * C * C + 13 * C) + C * V],
+      // none has no norm parameters at all
+      [{ pos: 'alibi', norm: 'none', normType: 'layer' }, V * C + L * (12 * C * C + 9 * C) + C * V],
+    ];
+    for (const [overrides, expected] of cases) {
+      const model = new GPT(tinyConfig({ vocabSize: V, nLayer: L, nHead: 3, nEmbd: C, blockSize: block, ...overrides }), 1);
+      expect(model.parameterCount, JSON.stringify(overrides)).toBe(expected);
+      let actual = 0;
+      for (const p of model.layout) {
+        const v = model.params.get(p.name)!;
+        expect(v.shape, p.name).toEqual(p.shape);
+        expect(v.trainable).toBe(true);
+        actual += v.size;
+      }
+      expect(actual).toBe(expected);
+      expect([...model.params.keys()]).toEqual(model.layout.map((p) => p.name));
+      model.dispose();
+    }
+    // The nano preset with learned positions and 65 symbols: 94 224 parameters.
+    expect(parameterLayout(tinyConfig({ pos: 'learned', vocabSize: 65, nLayer: 3, nHead: 3, nEmbd: 48, blockSize: 64 })).reduce((s, p) => s + p.shape.reduce((a, b) => a * b, 1), 0)).toBe(94_224);
+  });
+
+  it('initialises weights N(0, 0.02), residual projections N(0, 0.02/sqrt(2·nLayer)), biases 0 and gains 1', () => {
+    const L = 4;
+    const model = new GPT(tinyConfig({ pos: 't5', vocabSize: 100, nLayer: L, nHead: 4, nEmbd: 128, blockSize: 32 }), 1234);
+    const w = model.getWeights();
+    const projStd = 0.02 / Math.sqrt(2 * L);
+    const expectStd = (name: string, expected: number) => {
+      const { mean, std } = stdOf(w[name]);
+      expect(Math.abs(std - expected) / expected, `${name} std ${std}`).toBeLessThan(0.15);
+      expect(Math.abs(mean), `${name} mean`).toBeLessThan(expected / 5);
+    };
+    for (const layer of [0, L - 1]) {
+      expectStd(`h.${layer}.mlp.w_proj`, projStd);
+      expectStd(`h.${layer}.attn.w_proj`, projStd);
+      expectStd(`h.${layer}.attn.w_qkv`, 0.02);
+      expectStd(`h.${layer}.mlp.w_fc`, 0.02);
+    }
+    expectStd('wte', 0.02);
+    expectStd('lm_head.w', 0.02);
+    // The scaled-down projections are clearly not at 0.02.
+    expect(stdOf(w['h.0.mlp.w_proj']).std).toBeLessThan(0.012);
+    for (const p of model.layout) {
+      if (p.init === 'zeros') expect(w[p.name].every((x) => x === 0), p.name).toBe(true);
+      if (p.init === 'ones') expect(w[p.name].every((x) => x === 1), p.name).toBe(true);
+    }
+    // Parameters are drawn independently of one another (not the same stream twice).
+    const a = w['h.0.attn.w_qkv'].subarray(0, 256);
+    const b = w['h.0.mlp.w_fc'].subarray(0, 256);
+    expect(maxAbsDiff(a, b)).toBeGreaterThan(1e-3);
+    model.dispose();
+  });
+
+  it('the same seed gives the same weights; another seed different ones', () => {
+    const cfg = tinyConfig({ pos: 'learned' });
+    const [a, b, c] = [new GPT(cfg, 5), new GPT(cfg, 5), new GPT(cfg, 6)];
+    const [wa, wb, wc] = [a.getWeights(), b.getWeights(), c.getWeights()];
+    for (const name of Object.keys(wa)) expect(maxAbsDiff(wa[name], wb[name]), name).toBe(0);
+    expect(maxAbsDiff(wa.wte, wc.wte)).toBeGreaterThan(1e-3);
+    expect(maxAbsDiff(wa['h.1.attn.w_qkv'], wc['h.1.attn.w_qkv'])).toBeGreaterThan(1e-3);
+    [a, b, c].forEach((m) => m.dispose());
+  });
+
+  it('setWeights/getWeights round-trip and reject a wrong size or a missing name', () => {
+    const model = buildModel({ pos: 't5', posOptions: { buckets: 8, maxDistance: 16 } }, 3);
+    const w = model.getWeights();
+    const copy = Object.fromEntries(Object.entries(w).map(([k, v]) => [k, v.slice()]));
+    const other = buildModel({ pos: 't5', posOptions: { buckets: 8, maxDistance: 16 } }, 77);
+    other.setWeights(copy);
+    for (const [k, v] of Object.entries(other.getWeights())) expect(maxAbsDiff(v, w[k]), k).toBe(0);
+    expect(() => other.setWeights({ ...copy, 'pos.rel_bias': new Float32Array(3) })).toThrow(/pos\.rel_bias has 3 values, expected 16/);
+    const { wte: _wte, ...missing } = copy;
+    expect(() => other.setWeights(missing)).toThrow(/missing weight wte/);
+    model.dispose();
+    other.dispose();
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------------------
+describe('gradients against central finite differences', () => {
+  const V = 7;
+  const T = 6;
+  const idx = randomTokens(2, T, V, 21);
+  const targets = randomTokens(2, T, V, 22);
+
+  function setEntry(model: GPT, name: string, i: number, value: number): void {
+    const v = model.params.get(name)!;
+    const data = v.dataSync().slice() as Float32Array;
+    data[i] = value;
+    const t = tf.tensor(data, v.shape, 'float32');
+    v.assign(t);
+    t.dispose();
+  }
+
+  function check(model: GPT, names: string[]): void {
+    const before = tf.memory().numTensors;
+    const vars = names.map((n) => model.params.get(n)!);
+    const analytic = tf.tidy(() => {
+      const x = tf.tensor2d(idx.flat(), [2, T], 'int32');
+      const y = tf.tensor2d(targets.flat(), [2, T], 'int32');
+      const { value, grads } = tf.variableGrads(() => model.loss(x, y), vars);
+      value.dispose();
+      return Object.fromEntries(names.map((n, k) => [n, grads[vars[k].name].dataSync() as Float32Array]));
+    });
+    expect(tf.memory().numTensors).toBe(before);
+    const eps = 1e-2;
+    const rng = createRng(names.length * 7 + names[0].length);
+    for (const name of names) {
+      const g = analytic[name];
+      const byMagnitude = Array.from(g.keys()).sort((a, b) => Math.abs(g[b]) - Math.abs(g[a]));
+      expect(Math.abs(g[byMagnitude[0]]), `${name} has a non-zero gradient`).toBeGreaterThan(1e-3);
+      const coords = [...byMagnitude.slice(0, 5), rng.int(g.length), rng.int(g.length)];
+      for (const i of coords) {
+        const original = model.params.get(name)!.dataSync()[i];
+        setEntry(model, name, i, original + eps);
+        const up = lossOf(model, idx, targets);
+        setEntry(model, name, i, original - eps);
+        const down = lossOf(model, idx, targets);
+        setEntry(model, name, i, original);
+        const numeric = (up - down) / (2 * eps);
+        const scale = Math.max(Math.abs(numeric), Math.abs(g[i]));
+        expect(Math.abs(numeric - g[i]), `${name}[${i}]: numeric ${numeric} vs analytic ${g[i]}`).toBeLessThanOrEqual(2e-2 * scale + 2e-4);
+      }
+    }
+    expect(tf.memory().numTensors).toBe(before);
+  }
+
+  const small = { vocabSize: V, nLayer: 1, nHead: 2, nEmbd: 8, blockSize: T };
+
+  it('learned: pos.wpe, wte and lm_head.w', () => {
+    const model = buildModel({ pos: 'learned', ...small }, 31, 0.3);
+    check(model, ['pos.wpe', 'wte', 'lm_head.w']);
+    model.dispose();
+  });
+
+  it('t5: pos.rel_bias and the attention weights', () => {
+    const model = buildModel({ pos: 't5', posOptions: { buckets: 8, maxDistance: 16 }, ...small }, 32, 0.3);
+    // Stronger relative biases make their gradient large against float32 noise.
+    const w = model.getWeights();
+    model.setWeights({ ...w, 'pos.rel_bias': w['pos.rel_bias'].map((x) => 3 * x) });
+    check(model, ['pos.rel_bias', 'h.0.attn.w_qkv']);
+    model.dispose();
+  });
+
+  it('rope and alibi: the query/key weights through the rotation and the bias', () => {
+    for (const pos of ['rope', 'alibi']) {
+      const model = buildModel({ pos, ...small }, 33, 0.3);
+      check(model, ['h.0.attn.w_qkv']);
+      model.dispose();
+    }
+  });
+
+  it('post-norm rms: norm gains and the MLP', () => {
+    const model = buildModel({ pos: 'sinusoidal', norm: 'post', normType: 'rms', ...small }, 34, 0.3);
+    check(model, ['h.0.ln1.g', 'h.0.mlp.w_fc', 'h.0.mlp.b_proj']);
+    model.dispose();
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------------------
+describe('ops', () => {
+  const values = (t: tf.Tensor): number[] => Array.from(t.dataSync());
+
+  it('layerNorm: hand values with biased variance and eps 1e-5', () => {
+    const before = tf.memory().numTensors;
+    tf.tidy(() => {
+      // mean 2, biased variance 1: (x − 2)/sqrt(1 + 1e-5)·g + b
+      const out = values(layerNorm(tf.tensor2d([[1, 3]]), tf.tensor1d([2, 3]), tf.tensor1d([1, -1])));
+      const s = 1 / Math.sqrt(1 + 1e-5);
+      expect(out[0]).toBeCloseTo(-2 * s + 1, 6);
+      expect(out[1]).toBeCloseTo(3 * s - 1, 6);
+      // [1, 2, 3, 4]: mean 2.5, variance 1.25 (not the unbiased 5/3).
+      const row2 = values(layerNorm(tf.tensor1d([1, 2, 3, 4]), tf.ones([4]), tf.zeros([4])));
+      const d = Math.sqrt(1.25 + NORM_EPS);
+      [-1.5, -0.5, 0.5, 1.5].forEach((x, i) => expect(row2[i]).toBeCloseTo(x / d, 6));
+      // Normalises over the last axis only, row by row.
+      const batched = values(layerNorm(tf.tensor3d([[[1, 3], [10, 30]]]), tf.ones([2]), tf.zeros([2])));
+      expect(batched[2]).toBeCloseTo(-10 / Math.sqrt(100 + NORM_EPS), 6);
+      // A constant row stays finite (eps): all zeros.
+      expect(values(layerNorm(tf.tensor1d([5, 5, 5]), tf.ones([3]), tf.zeros([3])))).toEqual([0, 0, 0]);
+    });
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('rmsNorm: x / sqrt(mean(x²) + eps) · g, no centring', () => {
+    tf.tidy(() => {
+      const out = values(rmsNorm(tf.tensor2d([[3, 4], [1, 1]]), tf.tensor1d([1, 2])));
+      const r = Math.sqrt(12.5 + 1e-5);
+      expect(out[0]).toBeCloseTo(3 / r, 6);
+      expect(out[1]).toBeCloseTo(8 / r, 6);
+      expect(out[2]).toBeCloseTo(1 / Math.sqrt(1 + 1e-5), 6);
+      expect(out[3]).toBeCloseTo(2 / Math.sqrt(1 + 1e-5), 6);
+    });
+  });
+
+  it('gelu: tanh approximation hand values', () => {
+    tf.tidy(() => {
+      const out = values(gelu(tf.tensor1d([0, 1, -1, 2, 10, -10])));
+      const ref = (x: number) => 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x ** 3)));
+      expect(out[0]).toBe(0);
+      expect(out[1]).toBeCloseTo(0.8411920, 6);
+      expect(out[2]).toBeCloseTo(-0.1588080, 6);
+      expect(out[3]).toBeCloseTo(ref(2), 6); // 1.9545977
+      expect(out[3]).toBeCloseTo(1.9545977, 6);
+      expect(out[4]).toBeCloseTo(10, 5);
+      expect(Math.abs(out[5])).toBeLessThan(1e-6);
+      // Not the erf form: erf-GELU(1) = 0.8413447.
+      expect(Math.abs(out[1] - 0.8413447)).toBeGreaterThan(1e-4);
+    });
+  });
+
+  it('crossEntropy: mean of −log softmax at the target', () => {
+    tf.tidy(() => {
+      // Row 1: uniform over 3 → ln 3. Row 2: probabilities 1/6, 2/6, 3/6, target 2 → ln 2.
+      const loss = crossEntropy(tf.tensor2d([[0, 0, 0], [0, Math.log(2), Math.log(3)]]), tf.tensor1d([0, 2], 'int32'));
+      expect(loss.shape).toEqual([]);
+      expect(loss.dataSync()[0]).toBeCloseTo((Math.log(3) + Math.log(2)) / 2, 6);
+      const one = crossEntropy(tf.tensor2d([[0, Math.log(2), Math.log(3)]]), tf.tensor1d([0], 'int32'));
+      expect(one.dataSync()[0]).toBeCloseTo(Math.log(6), 6);
+      // Large logits stay finite.
+      const big = crossEntropy(tf.tensor2d([[1000, 0]]), tf.tensor1d([1], 'int32'));
+      expect(big.dataSync()[0]).toBeCloseTo(1000, 2);
+    });
+  });
+
+  it('oneHotFloat gives float32 zeros and ones', () => {
+    tf.tidy(() => {
+      const t = oneHotFloat(tf.tensor1d([2, 0], 'int32'), 3);
+      expect(t.dtype).toBe('float32');
+      expect(values(t)).toEqual([0, 0, 1, 1, 0, 0]);
+    });
+  });
+
+  it('matMul2d and linear: hand values', () => {
+    tf.tidy(() => {
+      const a = tf.tensor2d([[1, 2, 3], [4, 5, 6]]);
+      const b = tf.tensor2d([[1, 0], [0, 1], [2, -1]]);
+      expect(values(matMul2d(a, b))).toEqual([7, -1, 16, -1]);
+      const y = linear(tf.tensor3d([[[1, 2, 3]], [[4, 5, 6]]]), b, tf.tensor1d([10, 20]));
+      expect(y.shape).toEqual([2, 1, 2]);
+      expect(values(y)).toEqual([17, 19, 26, 19]);
+    });
+  });
+
+  it('matMul2d custom gradient equals tf.matMul’s gradient', () => {
+    const before = tf.memory().numTensors;
+    tf.tidy(() => {
+      const rng = createRng(3);
+      const rand = (r: number, c: number) => tf.tensor2d(Array.from({ length: r * c }, () => rng.next() * 2 - 1), [r, c]);
+      const a = rand(5, 7);
+      const b = rand(7, 3);
+      const weight = rand(5, 3);
+      const f = (mm: (x: tf.Tensor2D, y: tf.Tensor2D) => tf.Tensor2D) => (x: tf.Tensor, y: tf.Tensor) =>
+        tf.sum(tf.mul(tf.sin(mm(x as tf.Tensor2D, y as tf.Tensor2D)), weight));
+      const [gaCustom, gbCustom] = tf.grads(f(matMul2d))([a, b]);
+      const [gaRef, gbRef] = tf.grads(f((x, y) => tf.matMul(x, y)))([a, b]);
+      expect(gaCustom.shape).toEqual([5, 7]);
+      expect(gbCustom.shape).toEqual([7, 3]);
+      expect(maxAbsDiff(gaCustom.dataSync(), gaRef.dataSync())).toBeLessThan(1e-5);
+      expect(maxAbsDiff(gbCustom.dataSync(), gbRef.dataSync())).toBeLessThan(1e-5);
+      expect(Math.max(...values(gaRef).map(Math.abs))).toBeGreaterThan(1e-2);
+      // Hand check: d/dA Σ (A·B)∘W = W·Bᵀ.
+      const [gLinear] = tf.grads((x: tf.Tensor) => tf.sum(tf.mul(matMul2d(x as tf.Tensor2D, b), weight)))([a]);
+      expect(maxAbsDiff(gLinear.dataSync(), tf.matMul(weight, b, false, true).dataSync())).toBeLessThan(1e-6);
+    });
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
