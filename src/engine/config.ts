@@ -43,6 +43,10 @@ export interface RunConfig {
   normType: NormType;
   /** Causal masking; only probes turn it off. */
   causal: boolean;
+  /** Ablation: false removes the 1/sqrt(d_k) score scaling. */
+  attnScale: boolean;
+  /** Ablation: false trains on positions alone, without a token embedding. */
+  tokenEmbedding: boolean;
   seed: number;
   evalEvery: number;
   evalBatches: number;
@@ -73,6 +77,8 @@ export const DEFAULT_CONFIG: RunConfig = {
   norm: 'pre',
   normType: 'layer',
   causal: true,
+  attnScale: true,
+  tokenEmbedding: true,
   seed: 1337,
   evalEvery: 100,
   evalBatches: 4,
@@ -152,7 +158,8 @@ export function validateConfig(config: Partial<RunConfig> & Record<string, unkno
   if (config.warmupSteps !== null) report('warmupSteps', checkNumber(config.warmupSteps, { min: 0, max: 10_000_000, integer: true }));
   report('norm', oneOf(config.norm, NORM_PLACEMENTS));
   report('normType', oneOf(config.normType, NORM_TYPES));
-  if (typeof config.causal !== 'boolean') report('causal', `must be true or false, got ${JSON.stringify(config.causal)}`);
+  for (const flag of ['causal', 'attnScale', 'tokenEmbedding'] as const)
+    if (typeof config[flag] !== 'boolean') report(flag, `must be true or false, got ${JSON.stringify(config[flag])}`);
   if (typeof config.data !== 'string' || config.data.trim() === '') report('data', 'must name a file or builtin:NAME');
 
   const { nEmbd, nHead, lr, minLr, steps, warmupSteps } = config;

@@ -32,11 +32,15 @@ export interface ModelConfig {
   dropoutEmbd: number;
   dropoutAttn: number;
   dropoutResid: number;
+  /** Ablation: false drops the 1/sqrt(d) score scaling (default true). */
+  attnScale?: boolean;
+  /** Ablation: false leaves only the positional signal, no token embedding (default true). */
+  tokenEmbedding?: boolean;
 }
 
 export function modelConfigOf(config: RunConfig, vocabSize: number): ModelConfig {
-  const { nLayer, nHead, nEmbd, blockSize, pos, posOptions, norm, normType, causal, dropoutEmbd, dropoutAttn, dropoutResid } = config;
-  return { vocabSize, nLayer, nHead, nEmbd, blockSize, pos, posOptions, norm, normType, causal, dropoutEmbd, dropoutAttn, dropoutResid };
+  const { nLayer, nHead, nEmbd, blockSize, pos, posOptions, norm, normType, causal, dropoutEmbd, dropoutAttn, dropoutResid, attnScale, tokenEmbedding } = config;
+  return { vocabSize, nLayer, nHead, nEmbd, blockSize, pos, posOptions, norm, normType, causal, dropoutEmbd, dropoutAttn, dropoutResid, attnScale, tokenEmbedding };
 }
 
 export interface ParamInfo {
@@ -69,9 +73,9 @@ export function parameterLayout(cfg: ModelConfig): ParamInfo[] {
           { name: `${prefix}.b`, shape: [C], decay: false, std: 0, init: 'zeros' },
         ]
       : [{ name: `${prefix}.g`, shape: [C], decay: false, std: 0, init: 'ones' }];
-  const layout: ParamInfo[] = [{ name: 'wte', shape: [cfg.vocabSize, C], decay: false, std, init: 'normal' }];
+  const layout: ParamInfo[] = cfg.tokenEmbedding !== false ? [{ name: 'wte', shape: [cfg.vocabSize, C], decay: false, std, init: 'normal' }] : [];
   for (const spec of requireScheme(cfg.pos).params?.(schemeContext(cfg)) ?? [])
-    layout.push({ name: spec.name, shape: spec.shape, decay: false, std, init: spec.init });
+    layout.push({ name: spec.name, shape: spec.shape, decay: spec.decay ?? false, std, init: spec.init });
   for (let i = 0; i < cfg.nLayer; i++) {
     const h = `h.${i}`;
     if (cfg.norm !== 'none') layout.push(...norm(`${h}.ln1`));
@@ -95,7 +99,7 @@ export function parameterLayout(cfg: ModelConfig): ParamInfo[] {
 }
 
 function schemeContext(cfg: ModelConfig): SchemeContext {
-  return { nEmbd: cfg.nEmbd, nHead: cfg.nHead, blockSize: cfg.blockSize, headDim: cfg.nEmbd / cfg.nHead, options: cfg.posOptions };
+  return { nEmbd: cfg.nEmbd, nHead: cfg.nHead, nLayer: cfg.nLayer, blockSize: cfg.blockSize, headDim: cfg.nEmbd / cfg.nHead, options: cfg.posOptions };
 }
 
 /** A causal mask (T, T): 0 on and below the diagonal, −1e9 above it (finite, so fully masked rows never make NaN). */
@@ -179,12 +183,16 @@ export class GPT {
     let k = heads(kFlat);
     const v = heads(vFlat);
     if (this.scheme.rotate) [q, k] = this.scheme.rotate(q, k, this.schemeContext);
-    let att: tf.Tensor = tf.mul(tf.matMul(q, k, false, true), 1 / Math.sqrt(hs)); // (B, nh, T, T)
+    let scores: tf.Tensor = tf.matMul(q, k, false, true); // (B, nh, T, T)
+    if (this.scheme.scoreTerms) scores = tf.add(scores, this.scheme.scoreTerms(q, k, layer, this.schemeContext, this.paramTensors()));
+    let att = this.cfg.attnScale !== false ? tf.mul(scores, this.scheme.scoreScale?.(hs) ?? 1 / Math.sqrt(hs)) : scores;
     if (bias) att = tf.add(att, bias);
     if (mask) att = tf.add(att, mask);
     const weights = tf.softmax(att) as tf.Tensor4D;
     if (opts.onAttention) opts.onAttention(layer, tf.keep(weights.clone()));
-    const y = tf.matMul(this.dropout(weights, this.cfg.dropoutAttn, opts.rng) as tf.Tensor4D, v); // (B, nh, T, hs)
+    const dropped = this.dropout(weights, this.cfg.dropoutAttn, opts.rng) as tf.Tensor4D;
+    let y = tf.matMul(dropped, v); // (B, nh, T, hs)
+    if (this.scheme.valueTerms) y = tf.add(y, this.scheme.valueTerms(dropped, layer, this.schemeContext, this.paramTensors()));
     const merged = tf.reshape(tf.transpose(y, [0, 2, 1, 3]), [B, T, C]); // (B, T, C)
     return this.dropout(linear(merged, this.p(`${h}.w_proj`), this.p(`${h}.b_proj`)), this.cfg.dropoutResid, opts.rng);
   }
@@ -200,7 +208,9 @@ export class GPT {
     const [B, T] = idx.shape;
     if (T > this.maxLength) throw new PositionRangeError(this.scheme.name, T, this.maxLength);
     const { nEmbd: C, vocabSize: V } = this.cfg;
-    const tokens = tf.reshape(matMul2d(oneHotFloat(tf.reshape(idx, [-1]) as tf.Tensor1D, V), this.p('wte') as tf.Tensor2D), [B, T, C]);
+    const tokens = this.cfg.tokenEmbedding !== false
+      ? tf.reshape(matMul2d(oneHotFloat(tf.reshape(idx, [-1]) as tf.Tensor1D, V), this.p('wte') as tf.Tensor2D), [B, T, C])
+      : tf.zeros([B, T, C]);
     const table = this.scheme.inputTable?.(T, this.schemeContext, this.paramTensors());
     let x = this.dropout(table ? tf.add(tokens, table) : tokens, this.cfg.dropoutEmbd, opts.rng) as tf.Tensor3D;
     const mask = (opts.causal ?? this.cfg.causal) ? causalMask(T) : null;

@@ -55,3 +55,34 @@ export function crossEntropy(logits: tf.Tensor2D, targets: tf.Tensor1D): tf.Scal
   const picked = tf.sum(tf.mul(logProbs, oneHotFloat(targets, logits.shape[1])), 1);
   return tf.neg(tf.mean(picked)) as tf.Scalar;
 }
+
+/**
+ * Relative-position plumbing for the score-hook schemes. `index` (T·T) maps each query/key pair (i, j) to a
+ * relative slot r in [0, R). gatherRelative reads x[..., i, index(i,j)]; scatterRelative is its adjoint,
+ * summing y[..., i, j] into slot index(i,j). Each is the other's gradient, so no gather gradient is needed
+ * (the wasm backend lacks its kernel).
+ */
+function relativeOneHot(index: Int32Array, T: number, R: number): tf.Tensor3D {
+  return tf.reshape(oneHotFloat(tf.tensor1d(index, 'int32'), R), [T, T, R]) as tf.Tensor3D; // (T_i, T_j, R)
+}
+
+/** (N, T, R) → (N, T, T); the forward is a plain gather so long evaluations never build the (T, T, R) one-hot. */
+export function gatherRelative(x: tf.Tensor3D, index: Int32Array): tf.Tensor3D {
+  const [N, T, R] = x.shape;
+  const flatIndex = new Int32Array(T * T);
+  for (let i = 0; i < T; i++) for (let j = 0; j < T; j++) flatIndex[i * T + j] = i * R + index[i * T + j];
+  const gather = tf.customGrad(((input: tf.Tensor, save: tf.GradSaveFunc) => {
+    save([]);
+    const value = tf.reshape(tf.gather(tf.reshape(input, [N, T * R]), tf.tensor1d(flatIndex, 'int32'), 1), [N, T, T]);
+    return { value, gradFunc: (dy: tf.Tensor) => scatterRelative(dy as tf.Tensor3D, index, R) };
+  }) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (input: tf.Tensor3D) => tf.Tensor3D;
+  return gather(x);
+}
+
+/** (N, T, T) → (N, T, R): per query row, a batched matmul with the one-hot of its relative slots. */
+export function scatterRelative(y: tf.Tensor3D, index: Int32Array, R: number): tf.Tensor3D {
+  const [N, T] = y.shape;
+  const perRow = tf.transpose(y, [1, 0, 2]) as tf.Tensor3D; // (T_i, N, T_j)
+  const summed = tf.matMul(perRow, relativeOneHot(index, T, R)); // (T_i, N, R)
+  return tf.transpose(summed, [1, 0, 2]) as tf.Tensor3D; // (N, T_i, R)
+}

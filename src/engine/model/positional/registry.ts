@@ -8,8 +8,14 @@ import { learned } from './learned';
 import { rope } from './rope';
 import { t5 } from './t5';
 import { alibi } from './alibi';
+import { integerNorm } from './integerNorm';
+import { sine } from './sine';
+import { shaw } from './shaw';
+import { transformerXL } from './transformerXL';
+import { deberta } from './deberta';
 
-export const SCHEMES: readonly PositionalScheme[] = [none, integer, binary, sinusoidal, learned, rope, t5, alibi];
+/** The eight core schemes first, then the rest of the family from the source notes. */
+export const SCHEMES: readonly PositionalScheme[] = [none, integer, binary, sinusoidal, learned, rope, t5, alibi, integerNorm, sine, shaw, transformerXL, deberta];
 export const SCHEME_NAMES: readonly string[] = SCHEMES.map((s) => s.name);
 
 export function getScheme(name: string): PositionalScheme | undefined {

@@ -1,8 +1,10 @@
 /**
- * A positional scheme is a small object plugged into the model at one of three hook points:
+ * A positional scheme is a small object plugged into the model at one of its hook points:
  *   input  — a (T, C) table added to the token embeddings,
  *   rotate — a rotation applied to q and k inside attention,
- *   bias   — an (nh, T, T) term added to the attention logits after the 1/sqrt(d) scaling.
+ *   bias   — an (nh, T, T) term added to the attention logits after the 1/sqrt(d) scaling,
+ *   score  — relative terms computed from q and k inside the score, before scaling (Shaw, Transformer-XL,
+ *            DeBERTa), optionally with a value-side term and its own scaling.
  * The model, trainer, CLI and UI ask the scheme (knobs, params, maxLength) instead of special-casing it.
  */
 import type * as tf from '@tensorflow/tfjs';
@@ -28,6 +30,8 @@ export interface SchemeShape {
 }
 
 export interface SchemeContext extends SchemeShape {
+  /** Schemes with per-layer parameters name them `pos.h.{layer}.*`. */
+  nLayer: number;
   headDim: number;
   options: Record<string, number>;
 }
@@ -37,6 +41,8 @@ export interface ParamSpec {
   shape: number[];
   /** Initial values: 'normal' draws N(0, 0.02) as minGPT does for embeddings. */
   init: 'normal' | 'zeros';
+  /** True for projection matrices, which AdamW decays like the model's other matmul weights. */
+  decay?: boolean;
 }
 
 export type Params = Record<string, tf.Tensor>;
@@ -46,13 +52,13 @@ export interface PositionalScheme {
   label: string;
   /** One line for the UI: what the scheme does and its known weakness. */
   summary: string;
-  hook: 'none' | 'input' | 'rotate' | 'bias';
+  hook: 'none' | 'input' | 'rotate' | 'bias' | 'score';
   knobs: SchemeKnob[];
   /** Longest sequence the scheme can encode for a model trained at blockSize; Infinity when computed at run time. */
   maxLength(blockSize: number): number;
   /** Extra model constraints (e.g. an even head size for rotation), reported like config problems. */
   checkModel?(shape: SchemeShape): { field: string; message: string }[];
-  /** Learned parameters, named `pos.*`; never weight-decayed. */
+  /** Learned parameters, named `pos.*`; tables are not weight-decayed, projections may ask to be. */
   params?(ctx: SchemeContext): ParamSpec[];
   /** input hook: (T, C) added to the token embeddings. */
   inputTable?(T: number, ctx: SchemeContext, params: Params): tf.Tensor2D;
@@ -60,6 +66,12 @@ export interface PositionalScheme {
   rotate?(q: tf.Tensor4D, k: tf.Tensor4D, ctx: SchemeContext): [tf.Tensor4D, tf.Tensor4D];
   /** bias hook: (nh, T, T) added to the scaled logits, row i = query position, column j = key position. */
   logitBias?(T: number, ctx: SchemeContext, params: Params): tf.Tensor3D;
+  /** score hook: (B, nh, T, T) added to the raw q·kᵀ of `layer` before scaling; q, k are (B, nh, T, hs). */
+  scoreTerms?(q: tf.Tensor4D, k: tf.Tensor4D, layer: number, ctx: SchemeContext, params: Params): tf.Tensor4D;
+  /** score hook, value side: (B, nh, T, hs) added to the attention output, from the weights (B, nh, T, T). */
+  valueTerms?(weights: tf.Tensor4D, layer: number, ctx: SchemeContext, params: Params): tf.Tensor4D;
+  /** Replaces the usual 1/sqrt(hs) score scaling (DeBERTa scales by 1/sqrt(3·hs)). */
+  scoreScale?(headDim: number): number;
 }
 
 /** Thrown when a sequence is longer than a scheme can encode; evaluation reports "not applicable" instead. */
