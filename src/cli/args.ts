@@ -85,6 +85,10 @@ export function trainOverrides(opts: TrainOptionValues): Partial<RunConfig> & { 
   // A user-given --lr below the default floor would make minLr > lr; keep the floor at a tenth of lr instead.
   if (overrides.lr !== undefined && overrides.minLr === undefined) overrides.minLr = Math.min(DEFAULT_CONFIG.minLr, overrides.lr / 10);
 
+  // Commander sets these to false only when --no-attn-scale / --no-token-embedding is given.
+  if (opts.attnScale === false) overrides.attnScale = false;
+  if (opts.tokenEmbedding === false) overrides.tokenEmbedding = false;
+
   const posOptions: Record<string, number> = {};
   for (const knob of allKnobs()) {
     const raw = str(knob.flag);
@@ -106,10 +110,6 @@ export function trainOverrides(opts: TrainOptionValues): Partial<RunConfig> & { 
 /** A ConfigError in CLI terms: each problem names the flag the user typed. */
 export function describeConfigError(error: ConfigError): string {
   return error.problems
-    .map((p) => {
-      const knob = p.field.startsWith('posOptions.') ? allKnobs().find((k) => `posOptions.${k.key}` === p.field) : undefined;
-      const flag = knob?.flag ?? FLAG_OF_FIELD[p.field] ?? p.field;
-      return `--${flag}: ${p.message}`;
-    })
+    .map((p) => `--${p.flag ?? FLAG_OF_FIELD[p.field] ?? p.field}: ${p.message}`)
     .join('\n');
 }

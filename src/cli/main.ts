@@ -37,7 +37,9 @@ function trainOptions(command: Command): Command {
     .option('--seed <n>', 'random seed')
     .option('--eval-every <n>', 'validation interval in steps')
     .option('--sample-every <n>', 'sample interval in steps (0 = off)')
-    .option('--checkpoint-every <n>', 'checkpoint interval in steps (0 = only at the end)');
+    .option('--checkpoint-every <n>', 'checkpoint interval in steps (0 = only at the end)')
+    .option('--no-attn-scale', 'ablation: drop the 1/sqrt(d_k) attention scaling')
+    .option('--no-token-embedding', 'ablation: positions only, no token embedding');
   for (const knob of allKnobs()) command.option(`--${knob.flag} <x>`, `${knob.help} (--pos ${knob.schemes.join('/')})`);
   return command;
 }

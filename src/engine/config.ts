@@ -91,6 +91,8 @@ export const DEFAULT_CONFIG: RunConfig = {
 export interface ConfigProblem {
   field: string;
   message: string;
+  /** The scheme knob's command-line flag, when the field is one (several schemes share knob keys). */
+  flag?: string;
 }
 
 export class ConfigError extends Error {
@@ -180,11 +182,13 @@ export function validateConfig(config: Partial<RunConfig> & Record<string, unkno
         const allowed = scheme.knobs.map((k) => k.key);
         report(`posOptions.${key}`, `is not a knob of ${scheme.name} (${allowed.length ? `its knobs: ${allowed.join(', ')}` : 'it has none'})`);
       } else {
-        report(`posOptions.${key}`, checkNumber(posOptions[key], knob));
+        const message = checkNumber(posOptions[key], knob);
+        if (message) problems.push({ field: `posOptions.${key}`, message, flag: knob.flag });
       }
     }
     if (problems.length === 0) {
-      for (const problem of scheme.checkModel?.({ nEmbd: nEmbd!, nHead: nHead!, blockSize: config.blockSize! }) ?? [])
+      const options = resolveSchemeOptions(scheme.name, posOptions as Record<string, number>);
+      for (const problem of scheme.checkModel?.({ nEmbd: nEmbd!, nHead: nHead!, blockSize: config.blockSize! }, options) ?? [])
         problems.push(problem);
     }
   }

@@ -12,7 +12,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { NormPlacement, NormType, RunConfig } from '../config';
-import type { Rng } from '../rng';
+import { createRng, type Rng } from '../rng';
 import { requireScheme } from './positional/registry';
 import type { Params, PositionalScheme, SchemeContext } from './positional/types';
 import { PositionRangeError } from './positional/types';
@@ -121,10 +121,12 @@ export class GPT {
     this.schemeContext = schemeContext(cfg);
     this.layout = parameterLayout(cfg);
     this.params = new Map();
-    let paramSeed = seed;
+    // Each parameter's seed comes from a stream, so runs with neighbouring seeds share no random numbers.
+    const seeds = createRng(seed);
     for (const p of this.layout) {
+      const paramSeed = seeds.seed();
       const initial = tf.tidy(() =>
-        p.init === 'normal' ? tf.randomNormal(p.shape, 0, p.std, 'float32', paramSeed++) : p.init === 'ones' ? tf.ones(p.shape) : tf.zeros(p.shape),
+        p.init === 'normal' ? tf.randomNormal(p.shape, 0, p.std, 'float32', paramSeed) : p.init === 'ones' ? tf.ones(p.shape) : tf.zeros(p.shape),
       );
       this.params.set(p.name, tf.variable(initial, true));
       initial.dispose();

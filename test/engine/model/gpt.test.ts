@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { NORM_PLACEMENTS, NORM_TYPES } from '../../../src/engine/config';
 import { GPT, parameterLayout, type ModelConfig } from '../../../src/engine/model/gpt';
 import { crossEntropy, gelu, layerNorm, linear, matMul2d, NORM_EPS, oneHotFloat, rmsNorm } from '../../../src/engine/model/ops';
-import { SCHEME_NAMES } from '../../../src/engine/model/positional/registry';
+import { requireScheme, SCHEME_NAMES } from '../../../src/engine/model/positional/registry';
 import { createRng } from '../../../src/engine/rng';
 import { useWasmBackend } from '../../helpers/backend';
 import { buildModel, logitsOf, maxAbsDiff, row, tinyConfig } from '../../helpers/model';
@@ -180,10 +180,11 @@ describe('dropout', () => {
 describe('parameter layout', () => {
   const DECAYED = /^(h\.\d+\.attn\.w_qkv|h\.\d+\.attn\.w_proj|h\.\d+\.mlp\.w_fc|h\.\d+\.mlp\.w_proj|lm_head\.w)$/;
 
+  const CORE = ['none', 'integer', 'binary', 'sinusoidal', 'learned', 'rope', 't5', 'alibi'];
   const combos: [string, string, string][] = [];
-  for (const pos of SCHEME_NAMES) for (const norm of NORM_PLACEMENTS) for (const normType of NORM_TYPES) combos.push([pos, norm, normType]);
+  for (const pos of CORE) for (const norm of NORM_PLACEMENTS) for (const normType of NORM_TYPES) combos.push([pos, norm, normType]);
 
-  it('decays exactly the matmul weights, for every scheme × norm × norm type', () => {
+  it('decays exactly the matmul weights, for every core scheme × norm × norm type', () => {
     for (const [pos, norm, normType] of combos) {
       const layout = parameterLayout(tinyConfig({ pos, norm: norm as ModelConfig['norm'], normType: normType as ModelConfig['normType'], nLayer: 2 }));
       const label = `${pos}/${norm}/${normType}`;
@@ -193,6 +194,18 @@ describe('parameter layout', () => {
       for (const p of layout) {
         if (p.name === 'wte' || p.name.startsWith('pos.') || /\.(b|g)$/.test(p.name) || /\.b_/.test(p.name)) expect(p.decay, p.name).toBe(false);
       }
+    }
+  });
+
+  it('every registered scheme: its pos.* params decay only when the scheme marks them as projections', () => {
+    for (const pos of SCHEME_NAMES) {
+      const cfg = tinyConfig({ pos, nLayer: 2 });
+      const specs = new Map((requireScheme(pos).params?.({ ...cfg, headDim: cfg.nEmbd / cfg.nHead, options: cfg.posOptions }) ?? []).map((p) => [p.name, p]));
+      for (const p of parameterLayout(cfg)) {
+        if (p.name.startsWith('pos.')) expect(p.decay, `${pos} ${p.name}`).toBe(specs.get(p.name)!.decay ?? false);
+        else expect(p.decay, `${pos} ${p.name}`).toBe(DECAYED.test(p.name));
+      }
+      expect([...specs.keys()].every((n) => parameterLayout(cfg).some((p) => p.name === n)), pos).toBe(true);
     }
   });
 

@@ -5,12 +5,16 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { GPT, type ModelConfig } from '../../../src/engine/model/gpt';
+import { SCHEME_NAMES } from '../../../src/engine/model/positional/registry';
 import { useWasmBackend } from '../../helpers/backend';
 import { parityFixture, type ParityCase } from '../../helpers/fixtures';
 
 useWasmBackend();
 
-function modelFor(c: ParityCase): GPT {
+/** Ablation flags the fixture records on every case (true unless the case is an ablation). */
+type Case = ParityCase & { attnScale?: boolean; tokenEmbedding?: boolean };
+
+function modelFor(c: Case): GPT {
   const cfg: ModelConfig = {
     vocabSize: c.vocab,
     nLayer: c.nLayer,
@@ -25,6 +29,8 @@ function modelFor(c: ParityCase): GPT {
     dropoutEmbd: 0,
     dropoutAttn: 0,
     dropoutResid: 0,
+    attnScale: c.attnScale ?? true,
+    tokenEmbedding: c.tokenEmbedding ?? true,
   };
   const model = new GPT(cfg, 1);
   model.setWeights(Object.fromEntries(Object.entries(c.weights).map(([name, w]) => [name, w.data])));
@@ -39,11 +45,25 @@ function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
 }
 
 describe('parity with the PyTorch reference', () => {
-  const { cases } = parityFixture();
+  const cases = parityFixture().cases as Case[];
 
   it('covers every scheme × norm placement', () => {
     const combos = new Set(cases.map((c) => `${c.scheme}/${c.norm}`));
-    expect(combos.size).toBe(8 * 3);
+    expect(SCHEME_NAMES.length).toBe(13);
+    for (const scheme of SCHEME_NAMES) for (const norm of ['pre', 'post', 'none']) expect(combos, `${scheme}/${norm}`).toContain(`${scheme}/${norm}`);
+    expect(combos.size).toBe(SCHEME_NAMES.length * 3);
+  });
+
+  it('covers the ablations and lengths past the block', () => {
+    expect(cases.every((c) => typeof c.attnScale === 'boolean' && typeof c.tokenEmbedding === 'boolean')).toBe(true);
+    expect(cases.filter((c) => c.attnScale === false).map((c) => c.scheme).sort()).toEqual(['none', 'rope']);
+    const notok = cases.filter((c) => c.tokenEmbedding === false);
+    expect(notok.map((c) => c.id)).toEqual(['sinusoidal-pre-layer-T8-notok']);
+    expect(notok[0].weights.wte).toBeUndefined();
+    for (const scheme of SCHEME_NAMES.filter((s) => s !== 'learned'))
+      expect(cases.some((c) => c.scheme === scheme && c.T > c.blockSize), `${scheme} past the block`).toBe(true);
+    const keysOnly = cases.find((c) => c.id === 'shaw-pre-layer-T8-keysonly')!;
+    expect(Object.keys(keysOnly.weights).some((n) => n.endsWith('.rel_v'))).toBe(false);
   });
 
   it.each(cases.map((c) => [c.id, c] as const))('%s: logits, loss and every gradient match', (_id, c) => {

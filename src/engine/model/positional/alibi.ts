@@ -13,7 +13,10 @@ export function alibiSlopes(nHead: number): number[] {
   return [...powerOfTwo(closest), ...extra];
 }
 
-/** (nh·T·T) bias −m_h·(i − j); not |i − j|, which is why unmasked ALiBi stays permutation-equivariant. */
+/**
+ * (nh·T·T) bias −m_h·(i − j), not −m_h·|i − j|: without the causal mask the −m_h·i part is constant along each
+ * softmax row and cancels, so two identical tokens get identical outputs wherever they stand.
+ */
 export function alibiBias(T: number, nHead: number): Float32Array {
   const slopes = alibiSlopes(nHead);
   const bias = new Float32Array(nHead * T * T);

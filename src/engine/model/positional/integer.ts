@@ -1,7 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
 import type { PositionalScheme } from './types';
 
-/** PE[t, c] = t · scale on every dimension. */
+/**
+ * PE[t, c] = t · scale on every dimension. A vector constant across dimensions is exactly what LayerNorm's mean
+ * subtraction removes, so under LayerNorm this carries no position at all (RMSNorm or no norm keep it).
+ */
 export function integerTable(T: number, C: number, scale: number): Float32Array {
   const table = new Float32Array(T * C);
   for (let t = 0; t < T; t++) table.fill(t * scale, t * C, (t + 1) * C);
@@ -11,7 +14,7 @@ export function integerTable(T: number, C: number, scale: number): Float32Array 
 export const integer: PositionalScheme = {
   name: 'integer',
   label: 'Integer',
-  summary: 'Adds t·scale to every dimension: raw integers soon swamp the token embeddings (scale 1 shows it).',
+  summary: 'Adds t·scale to every dimension: raw integers swamp the embeddings, except that LayerNorm subtracts the mean and erases them.',
   hook: 'input',
   knobs: [{ key: 'scale', flag: 'pos-scale', label: 'Scale', help: 'multiplier on the position index', default: 1, min: 1e-6, max: 1e3, integer: false }],
   maxLength: () => Infinity,

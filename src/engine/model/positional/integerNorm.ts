@@ -1,7 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
 import type { PositionalScheme } from './types';
 
-/** PE[t, c] = scale · t / T for a sequence of length T: bounded, but position t means something else at every T. */
+/**
+ * PE[t, c] = scale · t / T for a sequence of length T: bounded, but position t means something else at every T.
+ * Constant across dimensions, so LayerNorm erases it as it does the plain integer scheme.
+ */
 export function integerNormTable(T: number, C: number, scale: number): Float32Array {
   const table = new Float32Array(T * C);
   for (let t = 0; t < T; t++) table.fill((scale * t) / T, t * C, (t + 1) * C);

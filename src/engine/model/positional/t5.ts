@@ -15,7 +15,7 @@ export function t5Bucket(n: number, buckets: number, maxDistance: number): numbe
   return Math.min(large, buckets - 1);
 }
 
-/** (T·T) bucket ids, row i = query, column j = key; future keys (j > i) fall in bucket 0 and are masked anyway. */
+/** (T·T) bucket ids, row i = query, column j = key; future keys (j > i) share bucket 0 with distance 0 (causal T5). */
 export function t5BucketGrid(T: number, buckets: number, maxDistance: number): Int32Array {
   const grid = new Int32Array(T * T);
   for (let i = 0; i < T; i++) for (let j = 0; j < T; j++) grid[i * T + j] = t5Bucket(Math.max(i - j, 0), buckets, maxDistance);
@@ -32,6 +32,10 @@ export const t5: PositionalScheme = {
     { key: 'maxDistance', flag: 't5-max-distance', label: 'Max distance', help: 'distance where the last bucket starts', default: 128, min: 2, max: 1e6, integer: true },
   ],
   maxLength: () => Infinity,
+  checkModel: (_shape, { buckets, maxDistance }) =>
+    maxDistance > Math.floor(buckets / 2)
+      ? []
+      : [{ field: 'posOptions.maxDistance', flag: 't5-max-distance', message: `must exceed half the buckets (${Math.floor(buckets / 2)}), where log-spaced buckets start; got ${maxDistance}` }],
   params: (ctx) => [{ name: 'pos.rel_bias', shape: [ctx.options.buckets, ctx.nHead], init: 'normal' }],
   logitBias: (T, ctx, params) => {
     const { buckets, maxDistance } = ctx.options;

@@ -56,8 +56,8 @@ export interface PositionalScheme {
   knobs: SchemeKnob[];
   /** Longest sequence the scheme can encode for a model trained at blockSize; Infinity when computed at run time. */
   maxLength(blockSize: number): number;
-  /** Extra model constraints (e.g. an even head size for rotation), reported like config problems. */
-  checkModel?(shape: SchemeShape): { field: string; message: string }[];
+  /** Extra constraints on the model or between knobs (e.g. an even head size for rotation), reported like config problems. */
+  checkModel?(shape: SchemeShape, options: Record<string, number>): { field: string; message: string; flag?: string }[];
   /** Learned parameters, named `pos.*`; tables are not weight-decayed, projections may ask to be. */
   params?(ctx: SchemeContext): ParamSpec[];
   /** input hook: (T, C) added to the token embeddings. */
