@@ -1,9 +1,10 @@
 /** `gpt-lab eval-length`, `task-length`, `probe` and `sweep`: evaluation of stored runs. */
 import { initBackend } from '../engine/backend';
-import { hashText } from '../engine/data/corpus';
 import { PROBE_KINDS, type ProbeKind } from '../engine/eval/probes';
 import { evalLengthForRun, probeForRun, taskLengthForRun, type EvalLengthResult } from '../lab/analysis';
 import { prepareRun, trainNewRun, type PreparedRun } from '../lab/runner';
+import { sweepKeyOf } from '../lab/sweepKey';
+import { RECIPES, getRecipe, runRecipe } from '../lab/recipes';
 import { defaultDbPath, RunStore } from '../store';
 import { UsageError, trainOverrides, type TrainOptionValues } from './args';
 
@@ -112,14 +113,6 @@ interface SweepCell {
   sweepKey: string;
 }
 
-/** Stable JSON (sorted keys) so the same cell always hashes to the same sweep key. */
-function stableJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(stableJson).join(',')}]`;
-  if (value && typeof value === 'object')
-    return `{${Object.keys(value).sort().map((k) => `${JSON.stringify(k)}:${stableJson((value as Record<string, unknown>)[k])}`).join(',')}}`;
-  return JSON.stringify(value);
-}
-
 export async function sweepCommand(opts: TrainOptionValues & { db?: string; evalLengths?: string; json?: boolean; name?: string }): Promise<void> {
   const positions = parseList('pos', opts.pos as string | undefined, ['none', 'sinusoidal', 'learned', 'rope', 't5', 'alibi']);
   const norms = parseList('norm', opts.norm as string | undefined, ['pre']);
@@ -132,7 +125,7 @@ export async function sweepCommand(opts: TrainOptionValues & { db?: string; eval
       for (const dropout of dropouts) {
         const prepared = prepareRun({ config: trainOverrides({ ...opts, pos, norm, dropout }) });
         if (opts.name) prepared.name = `${opts.name} · ${pos}/${norm}/p${dropout}`;
-        cells.push({ pos, norm, dropout, prepared, sweepKey: hashText(stableJson(prepared.config)) });
+        cells.push({ pos, norm, dropout, prepared, sweepKey: sweepKeyOf(prepared.config) });
       }
   await initBackend();
   await withStore(opts.db, async (store) => {
@@ -167,5 +160,27 @@ export async function sweepCommand(opts: TrainOptionValues & { db?: string; eval
     const table = rows.map((r) => [r.pos, r.norm, r.dropout, String(r.runId), ...r.eval.results.map((x) => (x.applicable ? fmt(x.loss, 3) : 'n/a'))]);
     const widths = header.map((h, i) => Math.max(h.length, ...table.map((t) => t[i].length)));
     for (const row of [header, ...table]) process.stdout.write(`${row.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd()}\n`);
+  });
+}
+
+export function recipeListCommand(opts: { json?: boolean }): void {
+  const list = RECIPES.map(({ name, version, title, claim }) => ({ name, version, title, claim }));
+  if (opts.json) {
+    process.stdout.write(`${JSON.stringify(list)}\n`);
+    return;
+  }
+  for (const r of list) process.stdout.write(`${r.name} (v${r.version}): ${r.title}\n  claim: ${r.claim}\n`);
+}
+
+export async function recipeRunCommand(name: string, opts: { db?: string; quick?: boolean; json?: boolean }): Promise<void> {
+  const recipe = getRecipe(name);
+  if (!recipe) throw new UsageError(`unknown recipe ${JSON.stringify(name)}; choose one of ${RECIPES.map((r) => r.name).join(', ')}`);
+  await withStore(opts.db, async (store) => {
+    const result = await runRecipe(recipe, { store, quick: opts.quick === true, log: (message) => process.stderr.write(`${recipe.name}: ${message}\n`) });
+    if (opts.json) {
+      process.stdout.write(`${JSON.stringify(result)}\n`);
+      return;
+    }
+    process.stdout.write(`${recipe.title}\nclaim:   ${result.claim}\nverdict: ${result.verdict.toUpperCase()}: ${result.summary}\n`);
   });
 }

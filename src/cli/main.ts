@@ -8,7 +8,7 @@ import { DataError } from '../engine/data/errors';
 import { SCHEME_NAMES, allKnobs } from '../engine/model/positional/registry';
 import { StoreError } from '../store';
 import { UsageError, describeConfigError } from './args';
-import { evalLengthCommand, probeCommand, sweepCommand, taskLengthCommand } from './analysisCommands';
+import { evalLengthCommand, probeCommand, recipeListCommand, recipeRunCommand, sweepCommand, taskLengthCommand } from './analysisCommands';
 import { exportCommand, runsCommand, trainCommand, resumeCommand } from './commands';
 import { PROBE_KINDS } from '../engine/eval/probes';
 
@@ -94,7 +94,14 @@ export function buildProgram(): Command {
     .option('--json', 'print the summary as JSON')
     .action(sweepCommand);
 
-  for (const command of program.commands) command.exitOverride();
+  const recipe = program.command('recipe').description('one-click experiments that test a textbook claim and give a verdict');
+  recipe.command('list').description('the recipes and their claims').option('--json', 'print JSON').action(recipeListCommand);
+  dbOption(recipe.command('run').description('train, evaluate and judge one recipe').argument('<name>'))
+    .option('--quick', 'small models and few steps: minutes on 2 cores')
+    .option('--json', 'print the result as JSON')
+    .action(recipeRunCommand);
+
+  for (const command of [...program.commands, ...recipe.commands]) command.exitOverride();
   return program;
 }
 

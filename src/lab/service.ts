@@ -119,7 +119,7 @@ export class LabService implements LabApi {
     for (const item of this.queue.splice(0)) this.setStatus(item.runId, 'interrupted', 'GPT Lab closed before this run started');
     const host = this.host;
     if (host) {
-      const exited = new Promise<void>((done) => host.child.once('exit', () => done()));
+      const exited = new Promise<void>((done) => host.child.once('close', () => done()));
       this.sendToHost({ type: 'shutdown' });
       const timer = setTimeout(() => host.child.kill('SIGKILL'), this.options.shutdownTimeoutMs ?? 15_000);
       await exited;
@@ -216,7 +216,7 @@ export class LabService implements LabApi {
   async stopRun({ runId }: CallRequest<'stopRun'>): Promise<CallResponse<'stopRun'>> {
     const run = this.requireRun(runId);
     if (this.dequeue(runId)) {
-      this.setStatus(runId, run.status === 'queued' && this.store.latestCheckpoint(runId) === undefined && run.lastStep === 0 ? 'stopped' : 'stopped');
+      this.setStatus(runId, 'stopped', null);
       this.emitQueue();
       return { runId, status: 'stopped' };
     }
@@ -390,6 +390,7 @@ export class LabService implements LabApi {
     ready.catch(() => undefined);
     const handle: HostHandle = { child, ready, output };
     this.host = handle;
+    let isReady = false;
 
     child.on('message', (raw) => {
       const parsed = hostEventSchema.safeParse(raw);
@@ -399,6 +400,7 @@ export class LabService implements LabApi {
       }
       const event = parsed.data;
       if (event.type === 'ready') {
+        isReady = true;
         this.backend = event.backend;
         settle?.resolve(event.backend);
       } else if (event.type === 'fatal') {
@@ -407,12 +409,12 @@ export class LabService implements LabApi {
       this.onHostEvent(event);
     });
     child.on('error', (error) => settle?.reject(new LabError('host-failed', `the training host could not start: ${error.message}`)));
-    child.on('exit', (code, signal) => {
+    child.on('close', (code, signal) => {
       const why = signal ? `was killed (${signal})` : `exited with code ${code}`;
       const tail = output.length ? `: ${output.slice(-3).join(' | ')}` : '';
       const failure = new LabError('host-failed', `the training host ${why} before it was ready${tail}`);
       settle?.reject(failure);
-      this.onHostExit(handle, `the training host ${why} during the run`, this.backend === null ? failure.message : undefined);
+      this.onHostExit(handle, `the training host ${why} during the run`, isReady ? undefined : failure.message);
     });
     return handle;
   }

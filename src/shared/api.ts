@@ -98,7 +98,8 @@ export const schemeInfoSchema = z.object({
   name: z.string(),
   label: z.string(),
   summary: z.string(),
-  hook: z.enum(['none', 'input', 'rotate', 'bias']),
+  /** Where it plugs into the model: none, input, rotate, bias, score (see positional/types.ts). */
+  hook: z.string(),
   knobs: z.array(schemeKnobSchema),
   /** Longest usable sequence as a multiple of the training block size; null when any length works. */
   maxLengthFactor: z.number().nullable(),
@@ -329,3 +330,11 @@ export function apiPath(name: CallName): string {
   return `/api/${name}`;
 }
 export const EVENTS_PATH = '/events';
+
+/**
+ * What the preload exposes as `window.gptLab`: each call returns its CallResult rather than throwing (errors lose
+ * their fields crossing the context bridge), plus `onEvent`. The renderer's client turns it back into a LabApi.
+ */
+export type LabBridge = { [K in CallName]: (request?: CallRequest<K>) => Promise<CallResult<CallResponse<K>>> } & {
+  onEvent(listener: LabEventListener): () => void;
+};

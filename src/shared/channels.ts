@@ -54,3 +54,8 @@ export const EVENT_CHANNELS = Object.values(EventChannel) as EventChannelName[];
 export function isCallName(name: string): name is CallName {
   return Object.hasOwn(Channel, name);
 }
+
+/** The name under which the preload exposes the lab on `window` (Electron only). */
+export const BRIDGE_KEY = 'gptLab';
+/** The one extra function the bridge has beside the calls: subscribe to events. */
+export const BRIDGE_EVENTS_KEY = 'onEvent';

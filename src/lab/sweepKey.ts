@@ -1,0 +1,15 @@
+/** Sweep keys: the identity of a grid cell, so a re-run sweep or recipe can find the run it already finished. */
+import type { RunConfig } from '../engine/config';
+import { hashText } from '../engine/data/corpus';
+
+/** JSON with sorted keys, so equal configs always serialise (and hash) the same. */
+export function stableJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(stableJson).join(',')}]`;
+  if (value && typeof value === 'object')
+    return `{${Object.keys(value).sort().map((k) => `${JSON.stringify(k)}:${stableJson((value as Record<string, unknown>)[k])}`).join(',')}}`;
+  return JSON.stringify(value);
+}
+
+export function sweepKeyOf(config: RunConfig, namespace = 'sweep'): string {
+  return `${namespace}:${hashText(stableJson(config))}`;
+}

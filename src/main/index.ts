@@ -1,0 +1,109 @@
+/**
+ * Electron main: one secure window over the lab. The LabService runs here and forks the training host; the
+ * contract is bound to IPC (ipc.ts) and every event sent to the window. Window options, security checks, IPC binding
+ * and menu are plain functions in their own files; this file only wires them to Electron.
+ */
+import { app, BrowserWindow, dialog, ipcMain, Menu, nativeTheme, session } from 'electron';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { LabService } from '../lab/service';
+import { describeStartupError } from '../lab/startupErrors';
+import { defaultDbPath } from '../store/defaultPath';
+import type { EventPayload } from '../shared/api';
+import { EventChannel } from '../shared/channels';
+import { bindLabIpc, forwardEvents } from './ipc';
+import { appMenuTemplate } from './menu';
+import { denyAllPermissions, hardenWebContents, isTrustedSender } from './security';
+import { mainWindowOptions } from './window';
+
+const here = fileURLToPath(new URL('.', import.meta.url));
+const isDev = !app.isPackaged && process.env.ELECTRON_RENDERER_URL !== undefined;
+const appUrl = isDev ? process.env.ELECTRON_RENDERER_URL! : pathToFileURL(join(here, '../renderer/index.html')).href;
+const windows = new Set<BrowserWindow>();
+/** webContents ids of the app's own windows: the only senders IPC answers. */
+const trustedIds = new Set<number>();
+let service: LabService | null = null;
+
+function sendCommand(payload: EventPayload<'uiCommand'>): void {
+  const target = BrowserWindow.getFocusedWindow() ?? [...windows][0];
+  target?.webContents.send(EventChannel.uiCommand, payload);
+}
+
+async function openDataFile(): Promise<void> {
+  const parent = BrowserWindow.getFocusedWindow() ?? undefined;
+  const options = { title: 'Open training text', properties: ['openFile' as const], filters: [{ name: 'Text', extensions: ['txt', 'md', 'csv', 'json', 'py', 'js', 'ts'] }, { name: 'All files', extensions: ['*'] }] };
+  const result = parent ? await dialog.showOpenDialog(parent, options) : await dialog.showOpenDialog(options);
+  if (!result.canceled && result.filePaths[0]) sendCommand({ command: 'open-data', path: result.filePaths[0] });
+}
+
+function createWindow(): void {
+  const window = new BrowserWindow(mainWindowOptions(join(here, '../preload/index.cjs'), nativeTheme.shouldUseDarkColors));
+  windows.add(window);
+  const id = window.webContents.id;
+  window.on('closed', () => windows.delete(window));
+  window.once('ready-to-show', () => window.show());
+  void window.loadURL(appUrl);
+  trustedIds.add(id);
+  window.webContents.once('destroyed', () => trustedIds.delete(id));
+}
+
+function fail(error: unknown): void {
+  dialog.showErrorBox('GPT Lab cannot start', `${describeStartupError(error)}\n\nThe browser version works without the desktop shell: npm start -- --web`);
+  app.exit(1);
+}
+
+async function main(): Promise<void> {
+  if (!app.requestSingleInstanceLock()) {
+    app.quit();
+    return;
+  }
+  await app.whenReady();
+  app.on('web-contents-created', (_event, contents) => hardenWebContents(contents, appUrl));
+  denyAllPermissions(session.defaultSession);
+
+  try {
+    service = new LabService({ dbPath: defaultDbPath(), host: { modulePath: join(here, 'host.js'), execArgv: [] } });
+  } catch (error) {
+    fail(error);
+    return;
+  }
+  service.warmUp();
+  bindLabIpc(ipcMain, service, (event) => isTrustedSender(event, trustedIds, appUrl));
+  forwardEvents(service, () => [...windows].map((w) => w.webContents));
+
+  Menu.setApplicationMenu(
+    Menu.buildFromTemplate(
+      appMenuTemplate({
+        isDev,
+        isMac: process.platform === 'darwin',
+        actions: {
+          newRun: () => sendCommand({ command: 'new-run' }),
+          openDataFile: () => void openDataFile(),
+          exportRun: () => sendCommand({ command: 'export' }),
+          toggleTheme: () => sendCommand({ command: 'toggle-theme' }),
+        },
+      }),
+    ),
+  );
+
+  createWindow();
+  app.on('second-instance', () => [...windows][0]?.focus());
+  app.on('activate', () => {
+    if (windows.size === 0) createWindow();
+  });
+}
+
+app.on('window-all-closed', () => {
+  if (process.platform !== 'darwin') app.quit();
+});
+
+let quitting = false;
+app.on('before-quit', (event) => {
+  if (quitting || !service) return;
+  // Let the training host write a checkpoint of the current run before the app exits.
+  event.preventDefault();
+  quitting = true;
+  void service.close().finally(() => app.quit());
+});
+
+main().catch(fail);

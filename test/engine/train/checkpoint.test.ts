@@ -1,0 +1,96 @@
+/** Checkpoint bytes: everything a resumed run needs comes back bit for bit; damaged bytes give a clear error. */
+import { describe, expect, it } from 'vitest';
+import { decodeCheckpoint, encodeCheckpoint, type TrainingState } from '../../../src/engine/train/checkpoint';
+
+function state(): TrainingState {
+  return {
+    step: 1234,
+    tokens: 987_654,
+    wallMs: 4321.5,
+    batchRngState: 0xdeadbeef,
+    dropoutRngState: 12345,
+    weights: {
+      wte: Float32Array.from([0.1, -0.2, 3.5e-8, 1e30, -0]),
+      'h.0.attn.w_qkv': Float32Array.from([1, 2, 3]),
+      'lm_head.w': Float32Array.from([Number.NaN, Infinity, -Infinity]),
+    },
+    optimizer: {
+      t: 77,
+      m: { wte: Float32Array.from([5, 6, 7, 8, 9]), 'h.0.attn.w_qkv': Float32Array.from([0.5, 0.25, 0.125]) },
+      v: { wte: Float32Array.from([1e-9, 2e-9, 3e-9, 4e-9, 5e-9]), 'h.0.attn.w_qkv': Float32Array.from([9, 8, 7]) },
+    },
+  };
+}
+
+function expectSameArrays(actual: Record<string, Float32Array>, expected: Record<string, Float32Array>): void {
+  expect(Object.keys(actual).sort()).toEqual(Object.keys(expected).sort());
+  for (const [name, values] of Object.entries(expected)) {
+    expect(actual[name]).toBeInstanceOf(Float32Array);
+    // Compare bit patterns, so NaN, ±Infinity and −0 must survive too.
+    expect(Array.from(new Uint32Array(actual[name].buffer, actual[name].byteOffset, actual[name].length))).toEqual(
+      Array.from(new Uint32Array(values.buffer, values.byteOffset, values.length)),
+    );
+  }
+}
+
+describe('checkpoint encode/decode', () => {
+  it('round-trips metadata and every tensor exactly', () => {
+    const original = state();
+    const decoded = decodeCheckpoint(encodeCheckpoint(original));
+    expect(decoded.step).toBe(1234);
+    expect(decoded.tokens).toBe(987_654);
+    expect(decoded.wallMs).toBe(4321.5);
+    expect(decoded.batchRngState).toBe(0xdeadbeef);
+    expect(decoded.dropoutRngState).toBe(12345);
+    expect(decoded.optimizer.t).toBe(77);
+    expectSameArrays(decoded.weights, original.weights);
+    expectSameArrays(decoded.optimizer.m, original.optimizer.m);
+    expectSameArrays(decoded.optimizer.v, original.optimizer.v);
+  });
+
+  it('decodes from an unaligned view (e.g. a Buffer slice from SQLite)', () => {
+    const bytes = encodeCheckpoint(state());
+    const shifted = new Uint8Array(bytes.length + 3);
+    shifted.set(bytes, 3);
+    const decoded = decodeCheckpoint(shifted.subarray(3));
+    expectSameArrays(decoded.weights, state().weights);
+    expect(decodeCheckpoint(Buffer.from(bytes)).step).toBe(1234);
+  });
+
+  it('decoded arrays do not alias the input bytes', () => {
+    const bytes = encodeCheckpoint(state());
+    const decoded = decodeCheckpoint(bytes);
+    bytes.fill(0, bytes.length - 16);
+    expect(decoded.weights['lm_head.w'][1]).toBe(Infinity);
+  });
+
+  it('rejects bytes that are not a checkpoint', () => {
+    const header = new TextEncoder().encode(JSON.stringify({ format: 'something-else', version: 1, tensors: [] }));
+    const bytes = new Uint8Array(4 + header.length);
+    new DataView(bytes.buffer).setUint32(0, header.length, true);
+    bytes.set(header, 4);
+    expect(() => decodeCheckpoint(bytes)).toThrow(/not a GPT Lab checkpoint/);
+  });
+
+  describe('truncated bytes give a clear "truncated" error', () => {
+    const bytes = encodeCheckpoint(state());
+    const headerLength = new DataView(bytes.buffer).getUint32(0, true);
+    const dataStart = Math.ceil((4 + headerLength) / 4) * 4;
+    const cases: [string, number][] = [
+      ['empty', 0],
+      ['2 bytes', 2],
+      ['inside the header', 4 + Math.floor(headerLength / 2)],
+      ['at the end of the header', 4 + headerLength],
+      ['at the start of the data', dataStart],
+      ['4 bytes short', bytes.length - 4],
+      ['1 byte short', bytes.length - 1],
+      ['3 bytes short', bytes.length - 3],
+      ['inside the first tensor, unaligned', dataStart + 6],
+    ];
+    for (const [label, length] of cases) {
+      it(label, () => {
+        expect(() => decodeCheckpoint(bytes.slice(0, length))).toThrow(/checkpoint is truncated/);
+      });
+    }
+  });
+});
