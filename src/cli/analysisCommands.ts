@@ -7,6 +7,7 @@ import { sweepKeyOf } from '../lab/sweepKey';
 import { RECIPES, getRecipe, runRecipe } from '../lab/recipes';
 import { defaultDbPath, RunStore } from '../store';
 import { UsageError, trainOverrides, type TrainOptionValues } from './args';
+import { parseRunId } from './commands';
 
 function parseIntList(flag: string, raw: string): number[] {
   const values = raw.split(',').map((s) => s.trim());
@@ -16,14 +17,9 @@ function parseIntList(flag: string, raw: string): number[] {
   return numbers;
 }
 
-function parseRunId(raw: string): number {
-  const id = Number(raw);
-  if (!Number.isInteger(id) || id < 1) throw new UsageError(`RUN_ID must be a positive integer, got ${JSON.stringify(raw)}`);
-  return id;
-}
-
-function withStore<T>(db: string | undefined, fn: (store: RunStore) => Promise<T>): Promise<T> {
-  const store = RunStore.open(db ?? defaultDbPath());
+/** `mustExist` unless the command creates runs (sweep, recipe): evaluating a mistyped path must not create a database. */
+function withStore<T>(db: string | undefined, fn: (store: RunStore) => Promise<T>, mustExist = true): Promise<T> {
+  const store = RunStore.open(db ?? defaultDbPath(), { mustExist });
   return fn(store).finally(() => store.close());
 }
 
@@ -160,7 +156,7 @@ export async function sweepCommand(opts: TrainOptionValues & { db?: string; eval
     const table = rows.map((r) => [r.pos, r.norm, r.dropout, String(r.runId), ...r.eval.results.map((x) => (x.applicable ? fmt(x.loss, 3) : 'n/a'))]);
     const widths = header.map((h, i) => Math.max(h.length, ...table.map((t) => t[i].length)));
     for (const row of [header, ...table]) process.stdout.write(`${row.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd()}\n`);
-  });
+  }, false);
 }
 
 export function recipeListCommand(opts: { json?: boolean }): void {
@@ -182,5 +178,5 @@ export async function recipeRunCommand(name: string, opts: { db?: string; quick?
       return;
     }
     process.stdout.write(`${recipe.title}\nclaim:   ${result.claim}\nverdict: ${result.verdict.toUpperCase()}: ${result.summary}\n`);
-  });
+  }, false);
 }

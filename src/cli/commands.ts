@@ -7,13 +7,18 @@ import { prepareRun, resumeRun, trainNewRun, type RunEvents, type RunResult } fr
 import { defaultDbPath, RunStore, type MetricRow, type RunRecord } from '../store';
 import { UsageError, trainOverrides, type TrainOptionValues } from './args';
 
-function openStore(opts: { db?: string }): RunStore {
-  return RunStore.open(opts.db ?? defaultDbPath());
+/** `mustExist` for commands that only read or continue runs: a mistyped path must not create a database. */
+function openStore(opts: { db?: string }, mustExist = false): RunStore {
+  return RunStore.open(opts.db ?? defaultDbPath(), { mustExist });
 }
 
-function parseRunId(raw: string, store: RunStore): RunRecord {
+export function parseRunId(raw: string): number {
   const id = Number(raw);
   if (!Number.isInteger(id) || id < 1) throw new UsageError(`RUN_ID must be a positive integer, got ${JSON.stringify(raw)}`);
+  return id;
+}
+
+function requireRun(store: RunStore, id: number): RunRecord {
   const run = store.getRun(id);
   if (!run) throw new UsageError(`run ${id} does not exist in this database`);
   return run;
@@ -81,9 +86,10 @@ export async function trainCommand(opts: TrainOptionValues & { db?: string; name
 }
 
 export async function resumeCommand(rawId: string, opts: { db?: string; json?: boolean }): Promise<void> {
-  const store = openStore(opts);
+  const id = parseRunId(rawId);
+  const store = openStore(opts, true);
   try {
-    const run = parseRunId(rawId, store);
+    const run = requireRun(store, id);
     await initBackend();
     const progress = progressReporter((run.config as { steps: number }).steps, run.lastStep + 1);
     const result = await resumeRun(store, run.id, stopOnSignal(progress));
@@ -95,7 +101,7 @@ export async function resumeCommand(rawId: string, opts: { db?: string; json?: b
 }
 
 export function runsCommand(opts: { db?: string; json?: boolean }): void {
-  const store = openStore(opts);
+  const store = openStore(opts, true);
   try {
     const runs = store.listRuns();
     if (opts.json) {
@@ -123,9 +129,10 @@ export function metricsToCsv(rows: MetricRow[]): string {
 }
 
 export function exportCommand(rawId: string, opts: { db?: string; format: 'csv' | 'json'; out?: string }): void {
-  const store = openStore(opts);
+  const id = parseRunId(rawId);
+  const store = openStore(opts, true);
   try {
-    const run = parseRunId(rawId, store);
+    const run = requireRun(store, id);
     const metrics = store.metrics(run.id);
     const text = opts.format === 'csv' ? metricsToCsv(metrics) : `${JSON.stringify({ runId: run.id, name: run.name, config: run.config, metrics }, null, 2)}\n`;
     if (opts.out) writeFileSync(opts.out, text);

@@ -186,7 +186,9 @@ export function validateConfig(config: Partial<RunConfig> & Record<string, unkno
         if (message) problems.push({ field: `posOptions.${key}`, message, flag: knob.flag });
       }
     }
-    if (problems.length === 0) {
+    // Model checks need sane dimensions and knobs; they still run when unrelated fields are wrong.
+    const shapeOk = !problems.some((p) => ['nEmbd', 'nHead', 'blockSize'].includes(p.field) || p.field.startsWith('posOptions.'));
+    if (shapeOk) {
       const options = resolveSchemeOptions(scheme.name, posOptions as Record<string, number>);
       for (const problem of scheme.checkModel?.({ nEmbd: nEmbd!, nHead: nHead!, blockSize: config.blockSize! }, options) ?? [])
         problems.push(problem);

@@ -1,4 +1,5 @@
 export type StoreErrorCode =
+  | 'NOT_FOUND'
   | 'IS_DIRECTORY'
   | 'NOT_SQLITE'
   | 'CORRUPT'

@@ -140,8 +140,8 @@ export class RunStore {
   }
 
   /** Opens or creates the database at `path` (parent directories too); ':memory:' for a throwaway one. */
-  static open(path: string): RunStore {
-    return new RunStore(openDatabase(path));
+  static open(path: string, options: { mustExist?: boolean } = {}): RunStore {
+    return new RunStore(openDatabase(path, options));
   }
 
   close(): void {

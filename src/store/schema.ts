@@ -79,11 +79,11 @@ export const SCHEMA_VERSION = MIGRATIONS.length;
 const BUSY_TIMEOUT_MS = 2000;
 const SQLITE_MAGIC = 'SQLite format 3\0';
 
-/** Opens (creating if needed) a GPT Lab database, or throws a StoreError saying why it cannot. */
-export function openDatabase(path: string): Database.Database {
+/** Opens (creating it unless `mustExist`) a GPT Lab database, or throws a StoreError saying why it cannot. */
+export function openDatabase(path: string, { mustExist = false } = {}): Database.Database {
   let db: Database.Database | undefined;
   try {
-    if (path !== ':memory:') checkFile(path);
+    if (path !== ':memory:') checkFile(path, mustExist);
     db = new Database(path, { timeout: BUSY_TIMEOUT_MS });
     // deleteRun relies on ON DELETE CASCADE, which SQLite ignores unless foreign keys are on.
     db.pragma('foreign_keys = ON');
@@ -100,9 +100,11 @@ export function openDatabase(path: string): Database.Database {
   }
 }
 
-function checkFile(path: string): void {
+function checkFile(path: string, mustExist: boolean): void {
   const stat = statSync(path, { throwIfNoEntry: false });
   if (stat === undefined) {
+    // Reading commands must not leave an empty database behind for a mistyped path.
+    if (mustExist) throw new StoreError('NOT_FOUND', `no GPT Lab database at ${path}`);
     mkdirSync(dirname(path), { recursive: true });
     return;
   }

@@ -66,7 +66,8 @@ export function decodeCheckpoint(input: Uint8Array): TrainingState {
   const header = JSON.parse(new TextDecoder().decode(bytes.subarray(4, 4 + headerLength))) as Header;
   if (header.format !== 'gpt-lab-checkpoint' || header.version !== 1) throw new Error('not a GPT Lab checkpoint (or an unknown version)');
   const dataStart = Math.ceil((4 + headerLength) / 4) * 4;
-  const floats = new Float32Array(bytes.buffer, dataStart);
+  if (bytes.length < dataStart) throw new Error('checkpoint is truncated');
+  const floats = new Float32Array(bytes.buffer, dataStart, Math.floor((bytes.length - dataStart) / 4));
   const groups: Record<string, Record<string, Float32Array>> = { weights: {}, m: {}, v: {} };
   let offset = 0;
   for (const t of header.tensors) {

@@ -166,9 +166,9 @@ describe('RoPE', () => {
   });
 
   it('rejects an odd head size through checkModel and config validation', () => {
-    expect(rope.checkModel!({ nEmbd: 12, nHead: 4, blockSize: 8 })).toEqual([{ field: 'nEmbd', message: expect.stringContaining('even head size') }]);
-    expect(rope.checkModel!({ nEmbd: 12, nHead: 3, blockSize: 8 })).toEqual([]);
-    expect(rope.checkModel!({ nEmbd: 48, nHead: 3, blockSize: 8 })).toEqual([]);
+    expect(rope.checkModel!({ nEmbd: 12, nHead: 4, blockSize: 8 }, { base: 10000 })).toEqual([{ field: 'nEmbd', message: expect.stringContaining('even head size') }]);
+    expect(rope.checkModel!({ nEmbd: 12, nHead: 3, blockSize: 8 }, { base: 10000 })).toEqual([]);
+    expect(rope.checkModel!({ nEmbd: 48, nHead: 3, blockSize: 8 }, { base: 10000 })).toEqual([]);
     expect(validateConfig({ ...resolveConfig(), pos: 'rope', nEmbd: 12, nHead: 4 }).map((p) => p.field)).toEqual(['nEmbd']);
     expect(() => resolveConfig({ pos: 'rope', nEmbd: 15, nHead: 3 })).toThrow(ConfigError);
     expect(() => resolveConfig({ pos: 'learned', nEmbd: 15, nHead: 3 })).not.toThrow();
