@@ -103,6 +103,8 @@ export async function resumeCommand(rawId: string, opts: { db?: string; json?: b
 export function runsCommand(opts: { db?: string; json?: boolean }): void {
   const store = openStore(opts, true);
   try {
+    // A run whose training process was killed is shown as what it is.
+    store.markInterrupted();
     const runs = store.listRuns();
     if (opts.json) {
       process.stdout.write(`${JSON.stringify(runs.map(({ id, ...rest }) => ({ runId: id, ...rest })), null, 2)}\n`);

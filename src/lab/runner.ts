@@ -140,7 +140,7 @@ async function trainStoredRun(
       },
     },
   });
-  store.updateRun(runId, { startedAt: Date.now(), backend });
+  store.updateRun(runId, { startedAt: Date.now(), backend, ownerPid: process.pid });
   events.onStart?.(runId, trainer);
   try {
     const outcome = await trainer.run();

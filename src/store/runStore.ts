@@ -38,6 +38,8 @@ export interface RunRecord {
   finalValLoss: number | null;
   tokensPerSecond: number | null;
   error: string | null;
+  /** The process that trains (or last trained) the run. */
+  ownerPid: number | null;
 }
 
 export interface NewRun {
@@ -65,6 +67,7 @@ export type RunPatch = Partial<{
   vocab: string[] | null;
   dataHash: string | null;
   params: number | null;
+  ownerPid: number | null;
 }>;
 
 export interface MetricRow {
@@ -110,6 +113,7 @@ interface RunRow {
   final_val_loss: number | null;
   tokens_per_second: number | null;
   error: string | null;
+  owner_pid: number | null;
 }
 
 const asIs = (value: unknown): unknown => value;
@@ -129,6 +133,7 @@ const PATCH_COLUMNS: Record<keyof RunPatch, [column: string, encode: (value: unk
   vocab: ['vocab_json', toJson],
   dataHash: ['data_hash', asIs],
   params: ['params', asIs],
+  ownerPid: ['owner_pid', asIs],
 };
 
 export class RunStore {
@@ -307,8 +312,20 @@ export class RunStore {
    * Only for when no training host can be alive (e.g. at startup after a crash): it cannot tell a
    * live run from a dead one.
    */
-  markInterrupted(): number {
-    return this.sql("UPDATE runs SET status = 'interrupted' WHERE status IN ('running', 'paused')").run().changes;
+  /**
+   * Runs left 'running' or 'paused' by a process that no longer exists become 'interrupted'; returns how many.
+   * A run whose owner is still alive (a CLI training in another terminal, say) is left alone.
+   */
+  markInterrupted(isAlive: (pid: number) => boolean = processIsAlive): number {
+    const stale = this.sql("SELECT id, owner_pid FROM runs WHERE status IN ('running', 'paused')")
+      .all()
+      .filter((row) => {
+        const { owner_pid: pid } = row as { owner_pid: number | null };
+        return pid === null || !isAlive(pid);
+      }) as { id: number }[];
+    const mark = this.sql("UPDATE runs SET status = 'interrupted' WHERE id = ? AND status IN ('running', 'paused')");
+    this.db.transaction(() => stale.forEach((row) => mark.run(row.id)))();
+    return stale.length;
   }
 
   private sql(text: string): Database.Statement {
@@ -357,6 +374,7 @@ function toRunRecord(row: RunRow): RunRecord {
     finalValLoss: row.final_val_loss,
     tokensPerSecond: row.tokens_per_second,
     error: row.error,
+    ownerPid: row.owner_pid,
   };
 }
 
@@ -369,4 +387,14 @@ function checkStatus(status: unknown): RunStatus {
 
 function unknownRun(id: number): StoreError {
   return new StoreError('UNKNOWN_RUN', `no run with id ${id}`);
+}
+
+/** Signal 0 checks that a process exists without touching it; EPERM means it exists but is not ours. */
+function processIsAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }

@@ -73,6 +73,10 @@ const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX evals_run_kind ON evals(run_id, kind);
   `,
+  // v2: the process training a run, so a crash can be told apart from a run another process is still training.
+  `
+  ALTER TABLE runs ADD COLUMN owner_pid INTEGER;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -144,6 +144,17 @@ describe('RunStore runs', () => {
     ]);
     expect(store.markInterrupted()).toBe(0);
   });
+
+  it('markInterrupted leaves a run alone while its owning process is alive', () => {
+    const alive = store.createRun({ ...newRun, status: 'running' });
+    const dead = store.createRun({ ...newRun, status: 'running' });
+    store.updateRun(alive, { ownerPid: process.pid });
+    store.updateRun(dead, { ownerPid: 2 ** 22 + 12345 });
+    expect(store.markInterrupted()).toBe(1);
+    expect([store.getRun(alive)?.status, store.getRun(dead)?.status]).toEqual(['running', 'interrupted']);
+    expect(store.markInterrupted((pid) => pid !== process.pid)).toBe(1);
+    expect(store.getRun(alive)?.status).toBe('interrupted');
+  });
 });
 
 describe('RunStore metrics, samples, evals', () => {

@@ -39,17 +39,33 @@ describe('schema', () => {
     const path = join(tempDir(), 'runs.db');
     writeFileSync(path, '');
     RunStore.open(path).close();
-    expect(SCHEMA_VERSION).toBe(1);
+    expect(SCHEMA_VERSION).toBe(2);
     inspect(path, (db) => {
-      expect(userVersion(db)).toBe(1);
+      expect(userVersion(db)).toBe(SCHEMA_VERSION);
       expect(tableNames(db)).toEqual(TABLES);
     });
+  });
+
+  it('upgrades a v1 database to v2 in place, keeping its runs', () => {
+    const path = join(tempDir(), 'v1.db');
+    const v1 = new Database(path);
+    v1.exec(`CREATE TABLE runs (id INTEGER PRIMARY KEY, name TEXT NOT NULL, status TEXT NOT NULL, config_json TEXT NOT NULL,
+      backend_json TEXT, data_source TEXT NOT NULL, data_hash TEXT, vocab_json TEXT, params INTEGER, sweep_key TEXT,
+      created_at INTEGER NOT NULL, started_at INTEGER, finished_at INTEGER, last_step INTEGER NOT NULL DEFAULT 0,
+      final_train_loss REAL, final_val_loss REAL, tokens_per_second REAL, error TEXT);
+      INSERT INTO runs (name, status, config_json, data_source, created_at) VALUES ('old run', 'running', '{}', 'd', 1);
+      PRAGMA user_version = 1;`);
+    v1.close();
+    const store = RunStore.open(path);
+    expect(store.listRuns().map((r) => [r.name, r.ownerPid])).toEqual([['old run', null]]);
+    store.close();
+    inspect(path, (db) => expect(userVersion(db)).toBe(2));
   });
 
   it('creates missing parent directories', () => {
     const path = join(tempDir(), 'a', 'b', 'runs.db');
     RunStore.open(path).close();
-    inspect(path, (db) => expect(userVersion(db)).toBe(1));
+    inspect(path, (db) => expect(userVersion(db)).toBe(SCHEMA_VERSION));
   });
 
   it('re-opening changes nothing and keeps data', () => {
@@ -64,7 +80,7 @@ describe('schema', () => {
     expect(second.listRuns()).toHaveLength(1);
     second.close();
     inspect(path, (db) => {
-      expect(userVersion(db)).toBe(1);
+      expect(userVersion(db)).toBe(SCHEMA_VERSION);
       expect(db.pragma('schema_version', { simple: true })).toBe(schemaCookie);
     });
   });
@@ -118,7 +134,7 @@ describe('schema', () => {
 
     const err = openError(path);
     expect(err.code).toBe('NEWER_SCHEMA');
-    expect(err.message).toBe(`${path} was written by a newer GPT Lab (schema v99, this build knows v1)`);
+    expect(err.message).toBe(`${path} was written by a newer GPT Lab (schema v99, this build knows v${SCHEMA_VERSION})`);
     expect(readFileSync(path).equals(before)).toBe(true);
   });
 
