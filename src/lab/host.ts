@@ -48,6 +48,9 @@ const host = new TrainingHost({
 process.on('message', (message) => host.handle(message));
 // The parent went away (closed, crashed): finish the current step, keep a checkpoint, and leave.
 process.on('disconnect', () => host.handle({ type: 'shutdown' }));
+// Ctrl+C in a terminal reaches the whole process group; the parent decides, and sends 'shutdown' when it stops.
+process.on('SIGINT', () => undefined);
+process.on('SIGTERM', () => host.handle({ type: 'shutdown' }));
 
 try {
   send({ type: 'ready', backend: await backend });

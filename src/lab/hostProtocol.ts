@@ -33,8 +33,8 @@ export const hostEventSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('sample'), runId, step: z.number(), prompt: z.string(), text: z.string() }),
   z.object({ type: z.literal('status'), runId, status: runStatusSchema }),
   z.object({ type: z.literal('done'), runId, status: runStatusSchema, lastStep: z.number(), error: z.string().nullable() }),
-  /** A message the host refused (malformed, or not applicable to what it is doing). */
-  z.object({ type: z.literal('rejected'), reason: z.string() }),
+  /** A message the host refused (malformed, or not applicable to what it is doing), with its run when it named one. */
+  z.object({ type: z.literal('rejected'), reason: z.string(), runId: runId.optional() }),
 ]);
 export type HostEvent = z.infer<typeof hostEventSchema>;
 

@@ -4,6 +4,7 @@
  * everything the host reports is re-emitted as contract events to every subscriber (windows, WebSocket clients).
  */
 import { fork, type ChildProcess } from 'node:child_process';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -90,11 +91,13 @@ export class LabService implements LabApi {
   private backend: BackendInfo | null = null;
   private closing = false;
   private builtins: BuiltinInfo[] | null = null;
+  private readonly lockPath: string | null;
 
   constructor(private readonly options: LabServiceOptions) {
     this.launch = options.host ?? sourceHostLaunch();
     this.store = RunStore.open(options.dbPath);
-    this.recoverAfterCrash();
+    this.lockPath = claimDatabase(options.dbPath);
+    if (this.lockPath) this.recoverAfterCrash();
   }
 
   /** Starts the training host now, so the backend is known and the first run starts without delay. */
@@ -118,7 +121,7 @@ export class LabService implements LabApi {
     this.closing = true;
     for (const item of this.queue.splice(0)) this.setStatus(item.runId, 'interrupted', 'GPT Lab closed before this run started');
     const host = this.host;
-    if (host) {
+    if (host && host.child.exitCode === null && host.child.signalCode === null) {
       const exited = new Promise<void>((done) => host.child.once('close', () => done()));
       this.sendToHost({ type: 'shutdown' });
       const timer = setTimeout(() => host.child.kill('SIGKILL'), this.options.shutdownTimeoutMs ?? 15_000);
@@ -126,6 +129,7 @@ export class LabService implements LabApi {
       clearTimeout(timer);
     }
     this.store.close();
+    if (this.lockPath) releaseDatabase(this.lockPath);
     this.listeners.clear();
   }
 
@@ -438,7 +442,15 @@ export class LabService implements LabApi {
         this.pump();
         return;
       case 'rejected':
-        process.stderr.write(`gpt-lab: the training host refused a request: ${event.reason}\n`);
+        // A run handed over to train but refused would otherwise wait forever.
+        if (event.runId !== undefined && event.runId === this.running && this.store.getRun(event.runId)?.status === 'queued') {
+          this.running = null;
+          this.setStatus(event.runId, 'failed', `the training host refused the run: ${event.reason}`);
+          this.emitQueue();
+          this.pump();
+        } else {
+          process.stderr.write(`gpt-lab: the training host refused a request: ${event.reason}\n`);
+        }
         return;
       default:
     }
@@ -518,6 +530,44 @@ export class LabService implements LabApi {
         process.stderr.write(`gpt-lab: an event listener failed: ${error instanceof Error ? error.message : String(error)}\n`);
       }
     }
+  }
+}
+
+/**
+ * Marks this process as the lab instance of a database file (`<db>.lab-pid`), so that a second instance on the same
+ * file does not take the first one's live runs for crashed ones. Returns the lock path when this process owns the
+ * database, null when another live instance does (or the database is in memory).
+ */
+function claimDatabase(dbPath: string): string | null {
+  if (dbPath === ':memory:') return null;
+  const lockPath = `${dbPath}.lab-pid`;
+  try {
+    const pid = Number(readFileSync(lockPath, 'utf8'));
+    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && isAlive(pid)) {
+      process.stderr.write(`gpt-lab: another GPT Lab (process ${pid}) uses ${dbPath}; its runs are left as they are\n`);
+      return null;
+    }
+  } catch {
+    // No lock yet.
+  }
+  writeFileSync(lockPath, String(process.pid));
+  return lockPath;
+}
+
+function releaseDatabase(lockPath: string): void {
+  try {
+    if (Number(readFileSync(lockPath, 'utf8')) === process.pid) rmSync(lockPath, { force: true });
+  } catch {
+    // Already gone.
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

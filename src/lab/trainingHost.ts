@@ -44,7 +44,9 @@ export class TrainingHost {
   handle(message: unknown): void {
     const parsed = hostCommandSchema.safeParse(message);
     if (!parsed.success) {
-      this.reject(`malformed message: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'message'}: ${i.message}`).join('; ')}`);
+      const claimed = (message as { runId?: unknown } | null)?.runId;
+      const runId = typeof claimed === 'number' && Number.isInteger(claimed) && claimed > 0 ? claimed : undefined;
+      this.reject(`malformed message: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'message'}: ${i.message}`).join('; ')}`, runId);
       return;
     }
     this.apply(parsed.data);
@@ -80,11 +82,11 @@ export class TrainingHost {
 
   private start(runId: number, work: () => Promise<RunResult>): void {
     if (this.current) {
-      this.reject(`busy with run ${this.current.runId}; run ${runId} was not started`);
+      this.reject(`busy with run ${this.current.runId}; run ${runId} was not started`, runId);
       return;
     }
     if (this.shuttingDown) {
-      this.reject(`shutting down; run ${runId} was not started`);
+      this.reject(`shutting down; run ${runId} was not started`, runId);
       return;
     }
     this.current = { runId, trainer: null, stopRequested: false, pauseRequested: false };
@@ -187,7 +189,7 @@ export class TrainingHost {
     this.options.send({ type: 'metrics', runId, rows });
   }
 
-  private reject(reason: string): void {
-    this.options.send({ type: 'rejected', reason });
+  private reject(reason: string, runId?: number): void {
+    this.options.send(runId === undefined ? { type: 'rejected', reason } : { type: 'rejected', reason, runId });
   }
 }

@@ -22,7 +22,7 @@ Chart.register(LineController, LineElement, PointElement, LinearScale, Logarithm
 
 export type MetricChartKind = 'loss' | 'optim';
 
-/** Weight of the previous value in the smoothed training loss. */
+/** Weight of the previous value in the smoothed training loss (debiased, so the first points are not dragged). */
 const EMA_DECAY = 0.9;
 
 type Point = ScatterDataPoint;
@@ -30,7 +30,8 @@ type Point = ScatterDataPoint;
 export class MetricChart {
   private readonly chart: Chart<'line', Point[]>;
   private lastStep = -1;
-  private ema: number | null = null;
+  private ema = 0;
+  private emaSteps = 0;
   private points = 0;
 
   constructor(
@@ -66,7 +67,8 @@ export class MetricChart {
   reset(rows: readonly MetricRowData[]): void {
     for (const dataset of this.chart.data.datasets) dataset.data = [];
     this.lastStep = -1;
-    this.ema = null;
+    this.ema = 0;
+    this.emaSteps = 0;
     this.points = 0;
     this.append(rows);
   }
@@ -81,9 +83,10 @@ export class MetricChart {
       const x = row.step + 1;
       if (this.kind === 'loss') {
         if (row.trainLoss !== null) {
-          this.ema = this.ema === null ? row.trainLoss : EMA_DECAY * this.ema + (1 - EMA_DECAY) * row.trainLoss;
+          this.ema = EMA_DECAY * this.ema + (1 - EMA_DECAY) * row.trainLoss;
+          this.emaSteps++;
           sets[0].data.push({ x, y: row.trainLoss });
-          sets[1].data.push({ x, y: this.ema });
+          sets[1].data.push({ x, y: this.ema / (1 - EMA_DECAY ** this.emaSteps) });
           added++;
         }
         if (row.valLoss !== null) {
@@ -149,7 +152,7 @@ export class MetricChart {
     if (this.kind === 'loss') return { x, y: { type: log ? ('logarithmic' as const) : ('linear' as const), title: { display: true, text: 'loss' } } };
     return {
       x,
-      y: { type: 'linear' as const, position: 'left' as const, title: { display: true, text: 'lr' }, ticks: { callback: (v: string | number) => Number(v).toExponential(0) } },
+      y: { type: 'linear' as const, position: 'left' as const, title: { display: true, text: 'lr' }, ticks: { callback: (v: string | number) => Number(v).toExponential(2) } },
       y1: { type: 'linear' as const, position: 'right' as const, title: { display: true, text: 'grad norm' }, grid: { drawOnChartArea: false } },
     };
   }
