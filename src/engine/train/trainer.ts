@@ -190,7 +190,8 @@ export class Trainer {
         break;
       }
       if (sampleEvery > 0 && ((step + 1) % sampleEvery === 0 || isLast)) await this.emitSample(step);
-      if (checkpointEvery > 0 && ((step + 1) % checkpointEvery === 0 || isLast)) await this.callbacks.onCheckpoint?.(step, this.checkpoint());
+      // Every run ends with a checkpoint, so it can be evaluated and probed; 0 means only that one.
+      if (isLast || (checkpointEvery > 0 && (step + 1) % checkpointEvery === 0)) await this.callbacks.onCheckpoint?.(step, this.checkpoint());
       // Let stop/pause requests and I/O in; training would otherwise hold the event loop for the whole run.
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
