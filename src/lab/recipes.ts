@@ -71,7 +71,8 @@ async function trainCells(ctx: RecipeContext, recipe: string, cells: { label: st
   for (const cell of cells) {
     const prepared = prepareRun({ config: cell.config, name: `recipe ${recipe}: ${cell.label}${ctx.quick ? ' (quick)' : ''}` });
     const sweepKey = sweepKeyOf(prepared.config, `recipe:${recipe}`);
-    const done = ctx.store.findRunsBySweepKey(sweepKey).find((r) => r.status === 'completed' || r.status === 'diverged');
+    // A finished run is reused only with its final checkpoint, which evaluation needs.
+    const done = ctx.store.findRunsBySweepKey(sweepKey).find((r) => (r.status === 'completed' || r.status === 'diverged') && ctx.store.latestCheckpoint(r.id));
     let runId: number;
     if (done) {
       ctx.log(`${cell.label}: reusing run ${done.id}`);
