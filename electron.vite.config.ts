@@ -3,7 +3,8 @@ import vue from '@vitejs/plugin-vue';
 import { defineConfig } from 'electron-vite';
 
 /**
- * main: the Electron main process and the training host it forks (out/main/index.js, out/main/host.js).
+ * main: the Electron main process, the lab process it forks under plain Node, and the training and analysis hosts
+ * (out/main/index.js, labProcess.js, host.js, analysisHost.js).
  * preload: CommonJS and fully bundled, as a sandboxed preload must be (out/preload/index.cjs).
  * renderer: the Vue app (out/renderer), which the web server also serves.
  */
@@ -11,7 +12,12 @@ export default defineConfig({
   main: {
     build: {
       rolldownOptions: {
-        input: { index: resolve('src/main/index.ts'), host: resolve('src/lab/host.ts') },
+        input: {
+          index: resolve('src/main/index.ts'),
+          labProcess: resolve('src/lab/labProcess.ts'),
+          host: resolve('src/lab/host.ts'),
+          analysisHost: resolve('src/lab/analysisHost.ts'),
+        },
       },
     },
   },

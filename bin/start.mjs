@@ -141,7 +141,8 @@ if (options.web) {
 } else {
   const electron = electronBinary();
   if (electron.binary) {
-    const env = { ...process.env, ...(options.db ? { GPT_LAB_DB: options.db } : {}) };
+    // The lab runs under this Node (whose ABI better-sqlite3 was built for), not Electron's.
+    const env = { ...process.env, GPT_LAB_NODE: process.execPath, ...(options.db ? { GPT_LAB_DB: options.db } : {}) };
     const child = spawn(electron.binary, [root], { stdio: 'inherit', env });
     child.on('error', (error) => {
       say(`Electron could not start (${error.message}), so GPT Lab runs in your browser instead`);

@@ -1,17 +1,22 @@
 /**
- * Electron main: one secure window over the lab. The LabService runs here and forks the training host; the
- * contract is bound to IPC (ipc.ts) and every event sent to the window. Window options, security checks, IPC binding
- * and menu are plain functions in their own files; this file only wires them to Electron.
+ * Electron main: one secure window over the lab. The lab (LabService, the store and the training host) runs in a
+ * process of its own under the system's Node (labProcess.ts, started through `npm start`, which passes
+ * GPT_LAB_NODE), so better-sqlite3 never needs rebuilding for Electron's ABI; without GPT_LAB_NODE it runs in this
+ * process, which needs `npx @electron/rebuild -f -w better-sqlite3`. The contract is bound to IPC (ipc.ts) and every
+ * event sent to the window. Window options, security checks, IPC binding and menu are plain functions in their own
+ * files; this file only wires them to Electron.
  */
 import { app, BrowserWindow, dialog, ipcMain, Menu, nativeTheme, session } from 'electron';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { existsSync } from 'node:fs';
 import { LabService } from '../lab/service';
 import { describeStartupError } from '../lab/startupErrors';
 import { defaultDbPath } from '../store/defaultPath';
-import type { EventPayload } from '../shared/api';
+import type { EventPayload, LabApi, LabEventListener } from '../shared/api';
 import { EventChannel } from '../shared/channels';
 import { bindLabIpc, forwardEvents } from './ipc';
+import { startLabProcess } from './labClient';
 import { appMenuTemplate } from './menu';
 import { denyAllPermissions, hardenWebContents, isTrustedSender } from './security';
 import { mainWindowOptions } from './window';
@@ -22,7 +27,26 @@ const appUrl = isDev ? process.env.ELECTRON_RENDERER_URL! : pathToFileURL(join(h
 const windows = new Set<BrowserWindow>();
 /** webContents ids of the app's own windows: the only senders IPC answers. */
 const trustedIds = new Set<number>();
-let service: LabService | null = null;
+interface Lab {
+  api: LabApi;
+  subscribe(listener: LabEventListener): () => void;
+  close(): Promise<void>;
+}
+let lab: Lab | null = null;
+
+/** The lab in its own Node process when `npm start` told us which Node to use; otherwise in this process. */
+async function startLab(): Promise<Lab> {
+  const dbPath = defaultDbPath();
+  const nodePath = process.env.GPT_LAB_NODE;
+  if (nodePath && existsSync(nodePath)) {
+    const remote = startLabProcess({ modulePath: join(here, 'labProcess.js'), dbPath, nodePath });
+    await remote.ready;
+    return remote;
+  }
+  const service = new LabService({ dbPath, host: { modulePath: join(here, 'host.js'), execArgv: [] } });
+  service.warmUp();
+  return { api: service, subscribe: (listener) => service.subscribe(listener), close: () => service.close() };
+}
 
 function sendCommand(payload: EventPayload<'uiCommand'>): void {
   const target = BrowserWindow.getFocusedWindow() ?? [...windows][0];
@@ -62,14 +86,13 @@ async function main(): Promise<void> {
   denyAllPermissions(session.defaultSession);
 
   try {
-    service = new LabService({ dbPath: defaultDbPath(), host: { modulePath: join(here, 'host.js'), execArgv: [] } });
+    lab = await startLab();
   } catch (error) {
     fail(error);
     return;
   }
-  service.warmUp();
-  bindLabIpc(ipcMain, service, (event) => isTrustedSender(event, trustedIds, appUrl));
-  forwardEvents(service, () => [...windows].map((w) => w.webContents));
+  bindLabIpc(ipcMain, lab.api, (event) => isTrustedSender(event, trustedIds, appUrl));
+  forwardEvents(lab, () => [...windows].map((w) => w.webContents));
 
   Menu.setApplicationMenu(
     Menu.buildFromTemplate(
@@ -99,11 +122,11 @@ app.on('window-all-closed', () => {
 
 let quitting = false;
 app.on('before-quit', (event) => {
-  if (quitting || !service) return;
+  if (quitting || !lab) return;
   // Let the training host write a checkpoint of the current run before the app exits.
   event.preventDefault();
   quitting = true;
-  void service.close().finally(() => app.quit());
+  void lab.close().finally(() => app.quit());
 });
 
 main().catch(fail);

@@ -1,0 +1,59 @@
+/**
+ * The lab in a process of its own, under plain Node. Electron's main process talks to it over a fork channel, so
+ * better-sqlite3 and the training host always run on the Node ABI they were built for: the desktop app needs no
+ * native rebuild for Electron. Messages: {type:'call', id, name, payload} in; {type:'result', id, result},
+ * {type:'event', event} and one {type:'ready'} or {type:'fatal', message} out.
+ */
+import { dirname, extname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+import { dispatch } from './dispatch';
+import { LabService, sourceHostLaunch } from './service';
+import { describeStartupError } from './startupErrors';
+
+export const labCallMessage = z.object({ type: z.literal('call'), id: z.number().int(), name: z.string(), payload: z.unknown() });
+
+export type LabProcessMessage =
+  | { type: 'ready' }
+  | { type: 'fatal'; message: string }
+  | { type: 'result'; id: number; result: unknown }
+  | { type: 'event'; event: unknown };
+
+function send(message: LabProcessMessage): void {
+  // After the parent disconnects, close() still emits status events: there is no one left to tell.
+  if (process.connected) process.send?.(message);
+}
+
+function hostLaunch() {
+  const here = fileURLToPath(import.meta.url);
+  // Bundled (out/main/labProcess.js) the hosts sit beside us as .js; from source they run through tsx.
+  return extname(here) === '.js' ? { modulePath: join(dirname(here), 'host.js'), execArgv: [] } : sourceHostLaunch();
+}
+
+function main(): void {
+  const dbPath = process.argv[2];
+  if (!dbPath || !process.send) {
+    process.stderr.write('usage: forked by GPT Lab with the database path as its argument\n');
+    process.exit(2);
+  }
+  let service: LabService;
+  try {
+    service = new LabService({ dbPath, host: hostLaunch() });
+  } catch (error) {
+    send({ type: 'fatal', message: describeStartupError(error) });
+    process.exit(1);
+  }
+  service.subscribe((event) => send({ type: 'event', event }));
+  process.on('message', (raw) => {
+    const parsed = labCallMessage.safeParse(raw);
+    if (!parsed.success) return; // only our parent can write here; anything else is ignored
+    const { id, name, payload } = parsed.data;
+    void dispatch(service, name, payload).then((result) => send({ type: 'result', id, result }));
+  });
+  // The parent going away (window closed, crash) ends the lab: checkpoint the current run, then exit.
+  process.on('disconnect', () => void service.close().finally(() => process.exit(0)));
+  service.warmUp();
+  send({ type: 'ready' });
+}
+
+main();
