@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { scaleKnob } from './knobs';
 import type { PositionalScheme } from './types';
 
 /** PE[t, c] = ±scale by bit c of t (LSB on dimension 0); positions wrap past 2^C. */
@@ -15,7 +16,7 @@ export const binary: PositionalScheme = {
   label: 'Binary',
   summary: 'The bits of t as ±scale, least significant bit on dimension 0: bounded, but discontinuous.',
   hook: 'input',
-  knobs: [{ key: 'scale', flag: 'pos-scale', label: 'Scale', help: 'magnitude of each ±1 bit', default: 1, min: 1e-6, max: 1e3, integer: false }],
+  knobs: [scaleKnob('magnitude of each ±1 bit')],
   maxLength: () => Infinity,
   inputTable: (T, ctx) => tf.tensor2d(binaryTable(T, ctx.nEmbd, ctx.options.scale), [T, ctx.nEmbd]),
 };

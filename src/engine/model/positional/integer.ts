@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { scaleKnob } from './knobs';
 import type { PositionalScheme } from './types';
 
 /**
@@ -16,7 +17,7 @@ export const integer: PositionalScheme = {
   label: 'Integer',
   summary: 'Adds t·scale to every dimension: raw integers swamp the embeddings, except that LayerNorm subtracts the mean and erases them.',
   hook: 'input',
-  knobs: [{ key: 'scale', flag: 'pos-scale', label: 'Scale', help: 'multiplier on the position index', default: 1, min: 1e-6, max: 1e3, integer: false }],
+  knobs: [scaleKnob('multiplier on the position index')],
   maxLength: () => Infinity,
   inputTable: (T, ctx) => tf.tensor2d(integerTable(T, ctx.nEmbd, ctx.options.scale), [T, ctx.nEmbd]),
 };

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { scaleKnob } from './knobs';
 import type { PositionalScheme } from './types';
 
 /**
@@ -16,7 +17,7 @@ export const integerNorm: PositionalScheme = {
   label: 'Integer ÷ length',
   summary: 'Adds t/T to every dimension: no longer swamps the embeddings, but the same position gets a different vector at every length.',
   hook: 'input',
-  knobs: [{ key: 'scale', flag: 'pos-scale', label: 'Scale', help: 'multiplier on the position index', default: 1, min: 1e-6, max: 1e3, integer: false }],
+  knobs: [scaleKnob('multiplier on the position index')],
   maxLength: () => Infinity,
   inputTable: (T, ctx) => tf.tensor2d(integerNormTable(T, ctx.nEmbd, ctx.options.scale), [T, ctx.nEmbd]),
 };

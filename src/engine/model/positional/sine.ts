@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { scaleKnob } from './knobs';
 import type { PositionalScheme } from './types';
 
 /**
@@ -16,7 +17,7 @@ export const sine: PositionalScheme = {
   label: 'Sine (continuous binary)',
   summary: 'Sines with the periods of binary digits (2, 4, 8, …), no cosines: smooth, but positions repeat after the longest period.',
   hook: 'input',
-  knobs: [{ key: 'scale', flag: 'pos-scale', label: 'Scale', help: 'amplitude of each sine', default: 1, min: 1e-6, max: 1e3, integer: false }],
+  knobs: [scaleKnob('amplitude of each sine')],
   maxLength: () => Infinity,
   inputTable: (T, ctx) => tf.tensor2d(sineTable(T, ctx.nEmbd, ctx.options.scale), [T, ctx.nEmbd]),
 };
