@@ -6,7 +6,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { isAbsolute, resolve } from 'node:path';
+import { dirname, extname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { BackendInfo, BackendName } from '../engine/backend';
 import { ConfigError, DEFAULT_CONFIG, NORM_PLACEMENTS, NORM_TYPES, PRESETS, PRESET_NAMES, type RunConfig } from '../engine/config';
@@ -16,8 +16,12 @@ import { SCHEMES, getScheme } from '../engine/model/positional/registry';
 import type { PositionalScheme } from '../engine/model/positional/types';
 import { RunStore, type RunRecord, type RunStatus } from '../store';
 import {
+  CALLS,
   LabError,
   MAX_SWEEP_RUNS,
+  evalLengthResultSchema,
+  recipeResultSchema,
+  taskLengthResultSchema,
   type BuiltinInfo,
   type CallRequest,
   type CallResponse,
@@ -25,6 +29,9 @@ import {
   type ConfigOverrides,
   type ConfigProblemData,
   type EvalLengthResultData,
+  type JobEvent,
+  type RecipeInfo,
+  type RecipeResultData,
   type LabApi,
   type LabEvent,
   type LabEventListener,
@@ -32,22 +39,30 @@ import {
   type RunInfo,
   type SchemeInfo,
 } from '../shared/api';
-import { evalLengthForRun, probeForRun } from './analysis';
+import { analysisEventSchema, type AnalysisCommand, type AnalysisJob } from './analysisProtocol';
 import { BUILTIN_DATA_SEED } from './corpusLoader';
 import { exportRunFile } from './export';
 import { hostEventSchema, type HostCommand, type HostEvent } from './hostProtocol';
+import { RECIPES } from './recipes';
 import { prepareRun, type PreparedRun } from './runner';
+import { schemePreview } from './schemePreview';
 
 /** How to start the training host: a module for child_process.fork and the Node flags it needs. */
 export interface HostLaunch {
   modulePath: string;
   execArgv: string[];
+  /** The analysis host's module (default: analysisHost.ts or .js beside modulePath). */
+  analysisModulePath?: string;
 }
 
 /** The host from TypeScript source, through tsx (web mode, tests). Electron passes its bundled host.js instead. */
 export function sourceHostLaunch(): HostLaunch {
   const tsx = createRequire(import.meta.url).resolve('tsx');
-  return { modulePath: fileURLToPath(new URL('./host.ts', import.meta.url)), execArgv: ['--import', pathToFileURL(tsx).href] };
+  return {
+    modulePath: fileURLToPath(new URL('./host.ts', import.meta.url)),
+    analysisModulePath: fileURLToPath(new URL('./analysisHost.ts', import.meta.url)),
+    execArgv: ['--import', pathToFileURL(tsx).href],
+  };
 }
 
 export interface LabServiceOptions {
@@ -76,6 +91,19 @@ interface HostHandle {
   output: string[];
 }
 
+interface PendingJob {
+  info: Omit<JobEvent, 'state' | 'message'>;
+  resolve(value: unknown): void;
+  reject(error: Error): void;
+}
+
+/** The analysis host: evaluations, probes and recipes run there one at a time (analysisHost.ts). */
+interface AnalysisHandle {
+  child: ChildProcess;
+  pending: Map<string, PendingJob>;
+  output: string[];
+}
+
 const OUTPUT_TAIL_LINES = 20;
 const CONTINUABLE: readonly RunStatus[] = ['interrupted', 'stopped', 'failed'];
 const LIVE: readonly RunStatus[] = ['running', 'paused'];
@@ -91,6 +119,10 @@ export class LabService implements LabApi {
   private backend: BackendInfo | null = null;
   private closing = false;
   private builtins: BuiltinInfo[] | null = null;
+  private analysis: AnalysisHandle | null = null;
+  private jobCount = 0;
+  /** Recipe results of this session, newest per recipe (those without runs are not stored in the database). */
+  private readonly recipeResults = new Map<string, RecipeResultData>();
   private readonly lockPath: string | null;
 
   constructor(private readonly options: LabServiceOptions) {
@@ -120,6 +152,12 @@ export class LabService implements LabApi {
     if (this.closing) return;
     this.closing = true;
     for (const item of this.queue.splice(0)) this.setStatus(item.runId, 'interrupted', 'GPT Lab closed before this run started');
+    const analysis = this.analysis;
+    if (analysis && analysis.child.exitCode === null && analysis.child.signalCode === null) {
+      const exited = new Promise<void>((done) => analysis.child.once('close', () => done()));
+      analysis.child.kill('SIGTERM');
+      await exited;
+    }
     const host = this.host;
     if (host && host.child.exitCode === null && host.child.signalCode === null) {
       const exited = new Promise<void>((done) => host.child.once('close', () => done()));
@@ -313,12 +351,140 @@ export class LabService implements LabApi {
 
   async evalLength({ runId, lengths }: CallRequest<'evalLength'>): Promise<EvalLengthResultData> {
     this.requireRun(runId);
-    return evalLengthForRun(this.store, runId, lengths);
+    return this.runJob({ kind: 'evalLength', runId, ...(lengths ? { lengths } : {}) }, `extrapolation of run ${runId}`, runId);
   }
 
-  async probe({ runId, kind, text }: CallRequest<'probe'>): Promise<unknown> {
+  async taskLength({ runId, sizes }: CallRequest<'taskLength'>): Promise<CallResponse<'taskLength'>> {
+    this.requireRun(runId);
+    return this.runJob({ kind: 'taskLength', runId, ...(sizes ? { sizes } : {}) }, `task accuracy of run ${runId}`, runId);
+  }
+
+  async probe({ runId, kind, text }: CallRequest<'probe'>): Promise<CallResponse<'probe'>> {
     if (runId !== null) this.requireRun(runId);
-    return probeForRun(this.store, runId, kind, text);
+    const label = runId === null ? `${kind} probe on fresh weights` : `${kind} probe of run ${runId}`;
+    return this.runJob({ kind: 'probe', runId, probeKind: kind, ...(text !== undefined ? { text } : {}) }, label, runId ?? undefined);
+  }
+
+  async latestEvals({ runIds }: CallRequest<'latestEvals'>): Promise<CallResponse<'latestEvals'>> {
+    const newest = <T>(runId: number, kind: string, schema: { safeParse(v: unknown): { success: boolean; data?: T } }): T[] => {
+      const row = this.store.getRun(runId) ? this.store.evals(runId, kind).at(-1) : undefined;
+      const parsed = row ? schema.safeParse(row.payload) : undefined;
+      return parsed?.success ? [parsed.data as T] : [];
+    };
+    return {
+      length: runIds.flatMap((id) => newest(id, 'length', evalLengthResultSchema)),
+      taskLength: runIds.flatMap((id) => newest(id, 'task-length', taskLengthResultSchema)),
+    };
+  }
+
+  async schemePreview(request: CallRequest<'schemePreview'>): Promise<CallResponse<'schemePreview'>> {
+    return schemePreview(request);
+  }
+
+  async listRecipes(): Promise<RecipeInfo[]> {
+    const stored = new Map<string, { at: number; result: RecipeResultData }>();
+    for (const run of this.store.listRuns()) {
+      for (const row of this.store.evals(run.id, 'recipe')) {
+        const parsed = recipeResultSchema.safeParse(row.payload);
+        if (!parsed.success) continue;
+        const before = stored.get(parsed.data.recipe);
+        if (!before || before.at < row.createdAt) stored.set(parsed.data.recipe, { at: row.createdAt, result: parsed.data });
+      }
+    }
+    return RECIPES.map(({ name, version, title, claim }) => {
+      const found = this.recipeResults.get(name) ?? stored.get(name)?.result;
+      return { name, version, title, claim, lastResult: found && found.version === version ? found : null };
+    });
+  }
+
+  async runRecipe({ name, quick }: CallRequest<'runRecipe'>): Promise<CallResponse<'runRecipe'>> {
+    if (!RECIPES.some((r) => r.name === name)) throw new LabError('not-found', `no recipe named ${JSON.stringify(name)}; see listRecipes`);
+    const result = await this.runJob<RecipeResultData>({ kind: 'runRecipe', name, quick }, `recipe ${name}${quick ? ' (quick)' : ''}`);
+    this.recipeResults.set(name, result);
+    return result;
+  }
+
+  // ------------------------------------------------------------ the analysis host
+
+  /**
+   * Hands a job to the analysis host and resolves with its result, checked against the call's response schema.
+   * `job` events say when it waits, runs, reports progress, and ends.
+   */
+  private runJob<T>(job: AnalysisJob, label: string, runId?: number): Promise<T> {
+    this.assertOpen();
+    const handle = this.ensureAnalysisHost();
+    const id = `job-${++this.jobCount}`;
+    const info: PendingJob['info'] = runId === undefined ? { id, kind: job.kind, label } : { id, kind: job.kind, label, runId };
+    const response = CALLS[job.kind].response;
+    return new Promise<T>((resolve, reject) => {
+      handle.pending.set(id, {
+        info,
+        resolve: (value) => {
+          const parsed = response.safeParse(value);
+          if (parsed.success) resolve(parsed.data as T);
+          else reject(new LabError('internal', `the analysis host sent a malformed ${job.kind} result`));
+        },
+        reject,
+      });
+      this.emit({ channel: 'job', payload: { ...info, state: 'queued' } });
+      const command: AnalysisCommand = { type: 'job', id, job };
+      handle.child.send(command);
+    });
+  }
+
+  private ensureAnalysisHost(): AnalysisHandle {
+    if (this.analysis) return this.analysis;
+    const modulePath = this.launch.analysisModulePath ?? join(dirname(this.launch.modulePath), `analysisHost${extname(this.launch.modulePath)}`);
+    const child = fork(modulePath, [this.options.dbPath, this.options.backend ?? ''], {
+      execArgv: this.launch.execArgv,
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
+    });
+    const handle: AnalysisHandle = { child, pending: new Map(), output: [] };
+    this.analysis = handle;
+    const keep = (chunk: Buffer, echo: boolean): void => {
+      if (echo) process.stderr.write(chunk);
+      handle.output.push(...chunk.toString('utf8').split('\n').filter((line) => line.trim() !== ''));
+      handle.output.splice(0, Math.max(0, handle.output.length - OUTPUT_TAIL_LINES));
+    };
+    child.stdout?.on('data', (chunk: Buffer) => keep(chunk, false));
+    child.stderr?.on('data', (chunk: Buffer) => keep(chunk, this.options.echoHostStderr !== false));
+    child.on('message', (raw) => {
+      const parsed = analysisEventSchema.safeParse(raw);
+      if (!parsed.success || parsed.data.type === 'ready') return;
+      const event = parsed.data;
+      const job = handle.pending.get(event.id);
+      if (!job) return;
+      switch (event.type) {
+        case 'started':
+          this.emit({ channel: 'job', payload: { ...job.info, state: 'running' } });
+          return;
+        case 'progress':
+          this.emit({ channel: 'job', payload: { ...job.info, state: 'progress', message: event.message } });
+          return;
+        case 'result':
+          handle.pending.delete(event.id);
+          this.emit({ channel: 'job', payload: { ...job.info, state: 'done' } });
+          job.resolve(event.value);
+          return;
+        case 'error':
+          handle.pending.delete(event.id);
+          this.emit({ channel: 'job', payload: { ...job.info, state: 'failed', message: event.message } });
+          job.reject(new LabError('conflict', event.message));
+      }
+    });
+    child.on('error', (error) => process.stderr.write(`gpt-lab: the analysis host failed: ${error.message}\n`));
+    child.on('close', (code, signal) => {
+      if (this.analysis === handle) this.analysis = null;
+      const tail = handle.output.length ? `: ${handle.output.slice(-3).join(' | ')}` : '';
+      const message = `the analysis host ${signal ? `was killed (${signal})` : `exited with code ${code}`}${tail}`;
+      for (const job of handle.pending.values()) {
+        this.emit({ channel: 'job', payload: { ...job.info, state: 'failed', message } });
+        job.reject(new LabError('host-failed', message));
+      }
+      handle.pending.clear();
+    });
+    return handle;
   }
 
   // ------------------------------------------------------------ the queue and the host

@@ -195,6 +195,95 @@ export const lengthResultSchema = z.object({
 export const evalLengthResultSchema = z.object({ runId, block: z.number(), scheme: z.string(), results: z.array(lengthResultSchema) });
 export type EvalLengthResultData = z.infer<typeof evalLengthResultSchema>;
 
+export const taskSizeResultSchema = z.object({
+  size: z.number(),
+  /** Characters in prompt + answer of the longest example at this size. */
+  sequenceLength: z.number(),
+  applicable: z.boolean(),
+  accuracy: nullableNumber,
+  examples: z.number(),
+});
+export const taskLengthResultSchema = z.object({ runId, task: z.string(), trainingMaxSize: z.number(), results: z.array(taskSizeResultSchema) });
+export type TaskLengthResultData = z.infer<typeof taskLengthResultSchema>;
+
+const matrix = z.array(z.array(z.number()));
+export const equivarianceRowSchema = z.object({ scheme: z.string(), causal: z.boolean(), difference: z.number(), tied: z.boolean() });
+export type EquivarianceRowData = z.infer<typeof equivarianceRowSchema>;
+/** What each probe kind returns (src/lab/analysis.ts probeForRun). */
+export const probeResultSchema = z.discriminatedUnion('kind', [
+  /** [layer][head] → T×T attention weights, row = query. */
+  z.object({ kind: z.literal('attention'), runId, text: z.string(), layers: z.array(z.array(matrix)) }),
+  /** The (T, C) table an additive scheme adds; null for schemes that add nothing. */
+  z.object({ kind: z.literal('pe-table'), runId, scheme: z.string(), table: matrix.nullable() }),
+  /** Per-head (T, T) logit bias; null for schemes without one. */
+  z.object({ kind: z.literal('bias'), runId, scheme: z.string(), heads: z.array(matrix).nullable() }),
+  z.object({ kind: z.literal('rope-decay'), runId, distance: z.array(z.number()), bound: z.array(z.number()), onesScore: z.array(z.number()) }),
+  z.object({ kind: z.literal('equivariance'), runId: runId.nullable(), text: z.string(), rows: z.array(equivarianceRowSchema) }),
+]);
+export type ProbeResultData = z.infer<typeof probeResultSchema>;
+
+/** A scheme's position tables for given dimensions, computed from its definition (no weights, no run). */
+export const schemePreviewRequestSchema = z.strictObject({
+  pos: z.string().max(64),
+  length: z.number().int().min(1).max(512),
+  nEmbd: z.number().int().min(2).max(512),
+  nHead: z.number().int().min(1).max(64),
+  posOptions: z.record(z.string().max(64), finite).optional(),
+});
+export const schemePreviewSchema = z.object({
+  scheme: z.string(),
+  hook: z.string(),
+  /** One line on how the scheme tells positions apart. */
+  explanation: z.string(),
+  /** (length, nEmbd) table added to the input; null when the scheme adds none or it is learned. */
+  table: matrix.nullable(),
+  /** Per-head (length, length) logit bias (ALiBi); null otherwise. */
+  bias: z.array(matrix).nullable(),
+  /** (length, length) T5 bucket ids (the learned scalar per bucket and head is added); null otherwise. */
+  buckets: matrix.nullable(),
+  /** RoPE's long-term decay over distance; null for other schemes. */
+  decay: z.object({ distance: z.array(z.number()), bound: z.array(z.number()), onesScore: z.array(z.number()) }).nullable(),
+});
+export type SchemePreview = z.infer<typeof schemePreviewSchema>;
+
+export const recipeSeriesSchema = z.object({ label: z.string(), x: z.array(z.number()), y: z.array(z.number().nullable()) });
+export const recipeResultSchema = z.object({
+  recipe: z.string(),
+  version: z.number(),
+  quick: z.boolean(),
+  claim: z.string(),
+  verdict: z.enum(['held', 'did not hold']),
+  /** One sentence with the figures behind the verdict. */
+  summary: z.string(),
+  figures: z.record(z.string(), z.union([z.number(), z.string(), z.null()])),
+  runs: z.array(z.object({ label: z.string(), runId, status: z.string(), finalValLoss: nullableNumber })),
+  chart: z.object({ title: z.string(), xLabel: z.string(), yLabel: z.string(), series: z.array(recipeSeriesSchema) }),
+});
+export type RecipeResultData = z.infer<typeof recipeResultSchema>;
+export const recipeInfoSchema = z.object({
+  name: z.string(),
+  version: z.number(),
+  title: z.string(),
+  claim: z.string(),
+  /** The newest stored result of this version (quick or full), or null when it never ran here. */
+  lastResult: recipeResultSchema.nullable(),
+});
+export type RecipeInfo = z.infer<typeof recipeInfoSchema>;
+
+/** Long operations run in the analysis host one at a time; each reports itself through `job` events. */
+export const JOB_KIND_VALUES = ['evalLength', 'taskLength', 'probe', 'runRecipe'] as const;
+export const JOB_STATE_VALUES = ['queued', 'running', 'progress', 'done', 'failed'] as const;
+export const jobEventSchema = z.object({
+  id: z.string(),
+  kind: z.enum(JOB_KIND_VALUES),
+  /** What it is, for people: "extrapolation of run 3", "recipe extrapolation (quick)". */
+  label: z.string(),
+  state: z.enum(JOB_STATE_VALUES),
+  message: z.string().optional(),
+  runId: runId.optional(),
+});
+export type JobEvent = z.infer<typeof jobEventSchema>;
+
 export const sweepGridSchema = z.strictObject({
   pos: z.array(z.string().max(64)).min(1).max(32),
   norm: z.array(z.enum(NORM_PLACEMENT_VALUES)).min(1).max(3),
@@ -240,7 +329,7 @@ export const CALLS = {
   /** Loss per length and per position on held-out text (src/lab/analysis.ts). */
   evalLength: call(z.strictObject({ runId, lengths: z.array(z.number().int().positive().max(65_536)).min(1).max(16).optional() }), evalLengthResultSchema),
   /** Attention maps, equivariance, PE tables (src/lab/analysis.ts); runId null probes fresh weights (equivariance). */
-  probe: call(z.strictObject({ runId: runId.nullable(), kind: z.enum(PROBE_KIND_VALUES), text: z.string().max(10_000).optional() }), z.unknown()),
+  probe: call(z.strictObject({ runId: runId.nullable(), kind: z.enum(PROBE_KIND_VALUES), text: z.string().max(10_000).optional() }), probeResultSchema),
   /** Expands grid × common config into queued runs sharing a sweep key; all validated before any is queued. */
   startSweep: call(
     z.strictObject({ grid: sweepGridSchema, config: configOverridesSchema, name: runName.optional() }),
@@ -251,6 +340,19 @@ export const CALLS = {
     z.strictObject({ runId, format: z.enum(EXPORT_FORMATS) }),
     z.object({ filename: z.string(), mimeType: z.string(), content: z.string() }),
   ),
+  /** Exact-match accuracy vs example size for a run trained on a synthetic task (builtin:copy, reverse, …). */
+  taskLength: call(z.strictObject({ runId, sizes: z.array(z.number().int().positive().max(1000)).min(1).max(16).optional() }), taskLengthResultSchema),
+  /** The newest stored length and task evaluations of each run asked for (runs never evaluated are left out). */
+  latestEvals: call(
+    z.strictObject({ runIds: z.array(runId).max(64) }),
+    z.object({ length: z.array(evalLengthResultSchema), taskLength: z.array(taskLengthResultSchema) }),
+  ),
+  /** A scheme's tables (PE, ALiBi bias, T5 buckets, RoPE decay) from its definition, for diagrams and the Probes view. */
+  schemePreview: call(schemePreviewRequestSchema, schemePreviewSchema),
+  /** The recipes (src/lab/recipes.ts): each one's claim and its last stored result. */
+  listRecipes: call(noArgs, z.array(recipeInfoSchema)),
+  /** Runs a recipe end to end (training what it has not trained before) in the analysis host; `job` events report progress. */
+  runRecipe: call(z.strictObject({ name: z.string().max(64), quick: z.boolean() }), recipeResultSchema),
 } satisfies Record<CallName, { request: z.ZodType; response: z.ZodType }>;
 
 export type CallRequest<K extends CallName> = z.input<(typeof CALLS)[K]['request']>;
@@ -274,6 +376,7 @@ export const EVENTS = {
   runsChanged: z.object({ runId, change: z.enum(['created', 'renamed', 'deleted']) }),
   queue: queueStateSchema,
   uiCommand: z.object({ command: z.enum(UI_COMMANDS), path: z.string().optional() }),
+  job: jobEventSchema,
 } satisfies Record<EventName, z.ZodType>;
 
 export type EventPayload<K extends EventName> = z.infer<(typeof EVENTS)[K]>;

@@ -26,6 +26,11 @@ export const Channel = {
   probe: 'lab:probe',
   startSweep: 'lab:startSweep',
   exportRun: 'lab:exportRun',
+  taskLength: 'lab:taskLength',
+  latestEvals: 'lab:latestEvals',
+  schemePreview: 'lab:schemePreview',
+  listRecipes: 'lab:listRecipes',
+  runRecipe: 'lab:runRecipe',
 } as const;
 
 export type CallName = keyof typeof Channel;
@@ -45,6 +50,8 @@ export const EventChannel = {
   queue: 'queue',
   /** A command from the desktop app's menu (Electron only). */
   uiCommand: 'ui:command',
+  /** An evaluation, probe or recipe in the analysis host started, reported progress, finished or failed. */
+  job: 'job',
 } as const;
 
 export type EventName = keyof typeof EventChannel;

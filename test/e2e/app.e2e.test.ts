@@ -1,10 +1,11 @@
 /**
  * The app in a real browser: web mode on a throwaway database, Debian's Chromium driven by playwright-core.
  * One click starts a nano run; the loss chart fills; the run shows in the list; Stop; after a reload the run and
- * its curve are still there.
+ * its curve are still there. Then a tiny sweep lands in Compare (overlay + diff table) and Extrapolation, charts
+ * export as PNG and SVG, probes and recipes render. Every view is photographed into docs/screenshots/.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -33,6 +34,27 @@ function buildRendererIfStale(): void {
 }
 
 const pointsOf = (page: Page, testid: string): Promise<number> => page.getAttribute(`[data-testid=${testid}]`, 'data-points').then(Number);
+
+const SHOTS = join(ROOT, 'docs', 'screenshots');
+/** A screenshot of the current view for the README (after the charts have drawn). */
+async function shoot(page: Page, name: string, height = 1000): Promise<void> {
+  mkdirSync(SHOTS, { recursive: true });
+  await page.mouse.move(0, 0);
+  await page.setViewportSize({ width: 1400, height });
+  await page.evaluate(() => document.querySelector('.content')?.scrollTo(0, 0));
+  await page.waitForTimeout(400);
+  await page.screenshot({ path: join(SHOTS, `${name}.png`) });
+  if (height !== 1000) await page.setViewportSize({ width: 1400, height: 1000 });
+}
+
+/** Clicks an export menu item and returns the saved file's path and name. */
+async function download(page: Page, scope: string, kind: string, dir: string): Promise<{ path: string; name: string }> {
+  await page.click(`${scope} [data-testid=export-toggle]`);
+  const [file] = await Promise.all([page.waitForEvent('download'), page.click(`${scope} [data-testid=export-${kind}]`)]);
+  const path = join(dir, `${kind}-${file.suggestedFilename()}`);
+  await file.saveAs(path);
+  return { path, name: file.suggestedFilename() };
+}
 
 const title = hasChromium ? 'the app in Chromium (web mode)' : `the app in Chromium: skipped, ${CHROMIUM} is not installed (apt-get install chromium)`;
 
@@ -78,6 +100,11 @@ describe.skipIf(!hasChromium)(title, () => {
     await expect.poll(() => page.textContent('[data-testid=backend-badge]'), { timeout: 60_000 }).toMatch(/wasm\s*CPU/);
     await page.waitForSelector('[data-testid=train-button]:not([disabled])');
     await page.waitForSelector('text=ready to train');
+    await page.click('[data-testid=scheme-sinusoidal]');
+    await page.waitForSelector('[data-testid=scheme-diagram] canvas');
+    await shoot(page, 'new-run', 1500);
+    await page.click('[data-testid=scheme-learned]');
+    await page.waitForSelector('text=ready to train');
 
     await page.click('[data-testid=train-button]');
     await page.waitForURL(/#\/live\/\d+$/);
@@ -89,6 +116,8 @@ describe.skipIf(!hasChromium)(title, () => {
     const first = await pointsOf(page, 'loss-chart');
     await expect.poll(() => pointsOf(page, 'loss-chart'), { timeout: 60_000 }).toBeGreaterThan(first);
     expect(await page.textContent('[data-testid=live-step]')).toMatch(/^\d+ \/ 500$/);
+    await expect.poll(() => pointsOf(page, 'loss-chart'), { timeout: 60_000 }).toBeGreaterThan(40);
+    await shoot(page, 'live');
 
     // The run is in the list with its status.
     await page.click('[data-testid=nav-runs]');
@@ -110,6 +139,126 @@ describe.skipIf(!hasChromium)(title, () => {
     await page.waitForSelector('[data-testid=run-detail]');
     await expect.poll(() => pointsOf(page, 'run-loss-chart')).toBeGreaterThanOrEqual(stoppedAt);
 
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('lands a tiny sweep in Compare (overlay + diff table) and Extrapolation, and exports charts as PNG and SVG', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gpt-lab-e2e-files-'));
+    try {
+      await page.click('[data-testid=nav-sweeps]');
+      await page.waitForSelector('[data-testid=sweep-pos-alibi]');
+      // Four schemes, pre-norm, no dropout: four tiny runs.
+      for (const pos of ['none', 'sinusoidal', 'learned', 'rope', 'alibi']) {
+        const checked = await page.isChecked(`[data-testid=sweep-pos-${pos}] input`);
+        if (checked !== (pos !== 'sinusoidal')) await page.click(`[data-testid=sweep-pos-${pos}] input`);
+      }
+      for (const [field, value] of [['nLayer', '1'], ['nHead', '2'], ['nEmbd', '16'], ['blockSize', '16'], ['steps', '40']])
+        await page.fill(`[data-testid=sweep-${field}]`, value);
+      await page.fill('[data-testid=sweep-name]', 'tiny <sweep>');
+      await page.waitForSelector('text=4 runs to queue');
+      await page.click('[data-testid=sweep-button]');
+      await page.waitForSelector('[data-sweep]');
+      await expect.poll(() => page.textContent('[data-sweep] h3'), { timeout: 120_000 }).toContain('4 / 4 done');
+      await shoot(page, 'sweeps');
+      const sweepRuns = (await web.service.listRuns()).filter((r) => r.sweepKey?.startsWith('sweep-'));
+      expect(sweepRuns).toHaveLength(4);
+      expect(sweepRuns.every((r) => r.status === 'completed')).toBe(true);
+
+      // Compare: four curves overlaid, and the table has only what differs (the scheme, and its knobs).
+      await page.click('[data-sweep] [data-testid=sweep-compare]');
+      await page.waitForSelector('[data-testid=view-compare]');
+      await page.waitForSelector('[data-testid=compare-chart][data-series="4"] canvas');
+      const fields = await page.$$eval('[data-testid=diff-table] tbody tr[data-field]', (rows) => rows.map((r) => r.getAttribute('data-field')));
+      expect(fields[0]).toBe('pos');
+      expect(fields).not.toContain('nLayer');
+      expect(fields).not.toContain('steps');
+      await page.click('[data-testid=x-tokens]');
+      await page.click('[data-testid=log-y]');
+      await page.selectOption('[data-testid=group-by]', 'pos');
+      await page.selectOption('[data-testid=group-by]', { label: 'run' });
+      await page.click('[data-testid=log-y]');
+      await shoot(page, 'compare');
+
+      // Export the 4-run overlay: a PNG at 2x on white, and an SVG with 4 paths, axis labels and the run names.
+      const png = await download(page, '[data-testid=compare-chart]', 'png-white', dir);
+      const pngBytes = readFileSync(png.path);
+      expect(png.name).toMatch(/\.png$/);
+      expect(pngBytes.subarray(1, 4).toString('latin1')).toBe('PNG');
+      expect(pngBytes.readUInt32BE(16)).toBe(1800);
+      expect(pngBytes.length).toBeGreaterThan(20_000);
+      const svg = await download(page, '[data-testid=compare-chart]', 'svg', dir);
+      const svgText = readFileSync(svg.path, 'utf8');
+      const parsed = await page.evaluate((text) => {
+        const doc = new DOMParser().parseFromString(text, 'image/svg+xml');
+        return {
+          error: doc.querySelector('parsererror')?.textContent ?? null,
+          paths: doc.querySelectorAll('path').length,
+          texts: [...doc.querySelectorAll('text')].map((t) => t.textContent ?? ''),
+        };
+      }, svgText);
+      expect(parsed.error).toBeNull();
+      expect(parsed.paths).toBe(4);
+      expect(parsed.texts).toContain('tokens');
+      expect(parsed.texts.some((t) => t.startsWith('train loss'))).toBe(true);
+      for (const run of sweepRuns) expect(parsed.texts).toContain(`#${run.id} ${run.name}`);
+      expect(svgText).toContain('tiny &lt;sweep&gt;');
+      const csv = await download(page, '[data-testid=compare-chart]', 'csv', dir);
+      expect(readFileSync(csv.path, 'utf8').split('\n')[0]).toBe('series,tokens,train loss');
+
+      // Extrapolation of the sweep's runs, one click.
+      await page.click('[data-testid=nav-sweeps]');
+      await page.click('[data-sweep] [data-testid=sweep-extrapolation]');
+      await page.waitForSelector('[data-testid=view-extrapolation]');
+      await page.click('[data-testid=evaluate-button]');
+      await page.waitForSelector('[data-testid=length-chart][data-series="4"] canvas', { timeout: 120_000 });
+      await page.waitForSelector('[data-testid=evaluate-button]:not([disabled])', { timeout: 120_000 });
+      await page.waitForSelector('[data-testid=position-chart][data-series="4"]');
+      await shoot(page, 'extrapolation');
+      const evalSvg = readFileSync((await download(page, '[data-testid=length-chart]', 'svg', dir)).path, 'utf8');
+      expect(evalSvg).toContain('trained at 16');
+      expect(evalSvg.match(/<path /g)).toHaveLength(4);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('renders probes: attention maps, scheme tables, ALiBi heads and the equivariance demo', async () => {
+    await page.click('[data-testid=nav-probes]');
+    await page.waitForSelector('[data-testid=view-probes]');
+    await page.fill('[data-testid=probe-text]', 'the dog chased another dog');
+    await page.click('[data-testid=probe-button]');
+    await page.waitForSelector('[data-testid=attention-layer] canvas', { timeout: 60_000 });
+    expect(await page.locator('[data-testid=attention-layer] canvas').count()).toBeGreaterThanOrEqual(2);
+    await page.waitForSelector('[data-testid=alibi-heads] canvas');
+    await page.click('[data-testid=equivariance-button]');
+    await page.waitForSelector('[data-testid=equivariance-table] tbody tr', { timeout: 60_000 });
+    const none = await page.textContent('[data-testid=equivariance-table] tbody tr:first-child');
+    expect(none).toContain('none');
+    expect(none).toContain('0 · tied');
+    await shoot(page, 'probes', 1900);
+  });
+
+  it('lists the recipes, runs the quick equivariance recipe and shows its verdict; the Runs list and dark theme', async () => {
+    await page.click('[data-testid=nav-recipes]');
+    await page.waitForSelector('[data-testid=recipe-dog-equivariance]');
+    await page.click('[data-testid=run-quick-dog-equivariance]');
+    await page.waitForSelector('[data-testid=recipe-dog-equivariance] [data-testid=verdict]', { timeout: 60_000 });
+    expect(await page.textContent('[data-testid=recipe-dog-equivariance] [data-testid=verdict]')).toBe('held');
+    await page.waitForSelector('[data-testid=recipe-chart-dog-equivariance] canvas');
+    await shoot(page, 'recipes', 1300);
+
+    await page.click('[data-testid=nav-runs]');
+    await page.waitForSelector('[data-testid=runs-table]');
+    await page.fill('[data-testid=runs-filter]', 'alibi');
+    await expect.poll(() => page.locator('[data-testid=runs-table] tbody tr').count()).toBe(1);
+    await page.fill('[data-testid=runs-filter]', '');
+    await shoot(page, 'runs');
+
+    await page.click('[data-testid=theme-toggle]');
+    await page.click('[data-testid=nav-compare]');
+    await page.waitForSelector('[data-testid=compare-chart] canvas');
+    await shoot(page, 'compare-dark');
+    await page.click('[data-testid=theme-toggle]');
     expect(pageErrors).toEqual([]);
   });
 });

@@ -1,7 +1,8 @@
 /**
- * Chart.js line charts of a run's metrics that grow in place: `append` pushes the new points and redraws without
- * animation; nothing is rebuilt while a run trains. Lives outside Vue's reactivity (the component keeps it in a
- * plain variable), because Chart.js mutates its data and deep proxies would make every push expensive.
+ * Chart.js line charts of a run's metrics that grow in place: `append` feeds the new points to a min/max
+ * downsampler per series (downsample.ts) and redraws without animation, so a 100k-step run draws ~2k points per
+ * series and no update re-reads the history. Lives outside Vue's reactivity (the component keeps it in a plain
+ * variable), because Chart.js mutates its data and deep proxies would make every push expensive.
  */
 import {
   Chart,
@@ -17,6 +18,8 @@ import {
 } from 'chart.js';
 import type { MetricRowData } from '../../shared/api';
 import { cssVar } from '../composables/useTheme';
+import { MinMaxDownsampler } from './downsample';
+import type { ChartSpec } from './spec';
 
 Chart.register(LineController, LineElement, PointElement, LinearScale, LogarithmicScale, Legend, Tooltip);
 
@@ -27,21 +30,41 @@ const EMA_DECAY = 0.9;
 
 type Point = ScatterDataPoint;
 
+/** Buckets per series: about two points per horizontal pixel of a wide chart. */
+const MAX_BUCKETS = 1000;
+
+/** One series: every value (for export), and the downsampled points Chart.js draws. */
+class SeriesData {
+  readonly x: number[] = [];
+  readonly y: number[] = [];
+  readonly sampler = new MinMaxDownsampler(MAX_BUCKETS);
+
+  push(x: number, y: number): void {
+    this.x.push(x);
+    this.y.push(y);
+    this.sampler.push(x, y);
+  }
+}
+
 export class MetricChart {
   private readonly chart: Chart<'line', Point[]>;
   private lastStep = -1;
   private ema = 0;
   private emaSteps = 0;
   private points = 0;
+  private series: SeriesData[] = [];
+  private logScale = false;
 
   constructor(
     canvas: HTMLCanvasElement,
     private readonly kind: MetricChartKind,
     private readonly onPoints?: (count: number) => void,
   ) {
+    const datasets = this.datasets();
+    this.series = datasets.map(() => new SeriesData());
     this.chart = new Chart<'line', Point[]>(canvas, {
       type: 'line',
-      data: { datasets: this.datasets() },
+      data: { datasets },
       options: {
         animation: false,
         parsing: false,
@@ -66,6 +89,7 @@ export class MetricChart {
   /** Replaces everything with `rows` (a run's stored history). */
   reset(rows: readonly MetricRowData[]): void {
     for (const dataset of this.chart.data.datasets) dataset.data = [];
+    this.series = this.series.map(() => new SeriesData());
     this.lastStep = -1;
     this.ema = 0;
     this.emaSteps = 0;
@@ -76,7 +100,7 @@ export class MetricChart {
   /** Adds rows newer than the last step shown; older or repeated steps (history vs live overlap) are skipped. */
   append(rows: readonly MetricRowData[]): void {
     let added = 0;
-    const sets = this.chart.data.datasets;
+    const sets = this.series;
     for (const row of rows) {
       if (row.step <= this.lastStep) continue;
       this.lastStep = row.step;
@@ -85,26 +109,48 @@ export class MetricChart {
         if (row.trainLoss !== null) {
           this.ema = EMA_DECAY * this.ema + (1 - EMA_DECAY) * row.trainLoss;
           this.emaSteps++;
-          sets[0].data.push({ x, y: row.trainLoss });
-          sets[1].data.push({ x, y: this.ema / (1 - EMA_DECAY ** this.emaSteps) });
+          sets[0].push(x, row.trainLoss);
+          sets[1].push(x, this.ema / (1 - EMA_DECAY ** this.emaSteps));
           added++;
         }
         if (row.valLoss !== null) {
-          sets[2].data.push({ x, y: row.valLoss });
+          sets[2].push(x, row.valLoss);
           added++;
         }
       } else {
-        if (row.lr !== null) sets[0].data.push({ x, y: row.lr });
-        if (row.gradNorm !== null) sets[1].data.push({ x, y: row.gradNorm });
+        if (row.lr !== null) sets[0].push(x, row.lr);
+        if (row.gradNorm !== null) sets[1].push(x, row.gradNorm);
         added++;
       }
     }
     this.points += added;
-    if (added > 0 || rows.length === 0) this.chart.update('none');
+    if (added > 0 || rows.length === 0) {
+      this.chart.data.datasets.forEach((dataset, i) => (dataset.data = this.series[i].sampler.points()));
+      this.chart.update('none');
+    }
     this.onPoints?.(this.points);
   }
 
+  /** Points Chart.js draws now (after downsampling), across series. */
+  get drawnCount(): number {
+    return this.chart.data.datasets.reduce((n, d) => n + d.data.length, 0);
+  }
+
+  /** Everything the chart shows, every point (not the downsampled ones), for export. */
+  spec(title: string): ChartSpec {
+    const colors = this.chart.data.datasets.map((d) => String(d.borderColor ?? '#888'));
+    const labels = this.chart.data.datasets.map((d) => d.label ?? '');
+    return {
+      title,
+      xLabel: 'step',
+      yLabel: this.kind === 'loss' ? 'loss' : 'learning rate / grad norm',
+      yLog: this.kind === 'loss' && this.logScale,
+      series: this.series.map((s, i) => ({ label: labels[i], color: colors[i], x: s.x, y: s.y, points: this.kind === 'loss' && i === 2, width: i === 0 && this.kind === 'loss' ? 1 : 2 })),
+    };
+  }
+
   setLogScale(log: boolean): void {
+    this.logScale = log;
     this.chart.options.scales = this.scales(log);
     this.applyTheme();
   }

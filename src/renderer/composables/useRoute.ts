@@ -1,13 +1,13 @@
-/** A small hash router: #/new, #/live, #/live/12, #/runs, #/runs/12. Reloading keeps the view. */
+/** A small hash router: #/new, #/live/12, #/runs/12, #/compare, #/extrapolation, #/probes, #/sweeps, #/recipes. */
 import { readonly, ref } from 'vue';
 
-export type ViewName = 'new' | 'live' | 'runs';
+export type ViewName = 'new' | 'live' | 'runs' | 'compare' | 'extrapolation' | 'probes' | 'sweeps' | 'recipes';
 export interface Route {
   view: ViewName;
   runId: number | null;
 }
 
-const VIEWS: readonly ViewName[] = ['new', 'live', 'runs'];
+const VIEWS: readonly ViewName[] = ['new', 'live', 'runs', 'compare', 'extrapolation', 'probes', 'sweeps', 'recipes'];
 
 export function parseHash(hash: string): Route {
   const [view, id] = hash.replace(/^#\/?/, '').split('/');

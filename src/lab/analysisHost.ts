@@ -1,0 +1,57 @@
+/**
+ * The analysis host: a process of its own (forked by LabService beside the training host) that evaluates and
+ * probes stored runs and runs recipes, one job at a time in the order they arrive. It opens its own RunStore on the
+ * same database (WAL) and loads the backend once.
+ *
+ * argv: <database path> [backend name]. Messages: see analysisProtocol.ts.
+ */
+import { BACKEND_NAMES, initBackend, type BackendName } from '../engine/backend';
+import { RunStore } from '../store';
+import { analysisCommandSchema, type AnalysisEvent } from './analysisProtocol';
+import { runAnalysisJob } from './analysisJobs';
+
+function send(event: AnalysisEvent): void {
+  if (process.connected) process.send!(event);
+}
+
+if (!process.send) {
+  process.stderr.write('gpt-lab analysis host: start me with child_process.fork (LabService does)\n');
+  process.exit(2);
+}
+
+const [dbPath, backendArg] = process.argv.slice(2);
+const store = RunStore.open(dbPath);
+const backend = initBackend(BACKEND_NAMES.includes(backendArg as BackendName) ? (backendArg as BackendName) : undefined);
+let queue: Promise<void> = Promise.resolve();
+
+process.on('message', (message) => {
+  const parsed = analysisCommandSchema.safeParse(message);
+  if (!parsed.success) {
+    process.stderr.write('gpt-lab analysis host: ignored a malformed message\n');
+    return;
+  }
+  const { id, job } = parsed.data;
+  queue = queue.then(async () => {
+    send({ type: 'started', id });
+    try {
+      await backend;
+      const value = await runAnalysisJob(store, job, (message) => send({ type: 'progress', id, message }));
+      send({ type: 'result', id, value });
+    } catch (error) {
+      send({ type: 'error', id, message: error instanceof Error ? error.message : String(error) });
+    }
+  });
+});
+process.on('disconnect', () => {
+  store.close();
+  process.exit(0);
+});
+process.on('SIGINT', () => undefined);
+
+await backend.then(
+  () => send({ type: 'ready' }),
+  (error: unknown) => {
+    process.stderr.write(`gpt-lab analysis host: no backend: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,30 @@
+/**
+ * Messages between LabService and its analysis host process: evaluations, probes and recipes, which load a model
+ * and run tfjs for seconds to minutes. They run there, one at a time, so the service (and the Electron main process
+ * or web server it lives in) never blocks, and training in the training host goes on meanwhile.
+ */
+import { z } from 'zod';
+import { PROBE_KIND_VALUES } from '../shared/api';
+
+const runId = z.number().int().positive();
+
+export const analysisJobSchema = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('evalLength'), runId, lengths: z.array(z.number().int().positive()).optional() }),
+  z.strictObject({ kind: z.literal('taskLength'), runId, sizes: z.array(z.number().int().positive()).optional() }),
+  z.strictObject({ kind: z.literal('probe'), runId: runId.nullable(), probeKind: z.enum(PROBE_KIND_VALUES), text: z.string().optional() }),
+  z.strictObject({ kind: z.literal('runRecipe'), name: z.string(), quick: z.boolean() }),
+]);
+export type AnalysisJob = z.infer<typeof analysisJobSchema>;
+
+export const analysisCommandSchema = z.strictObject({ type: z.literal('job'), id: z.string(), job: analysisJobSchema });
+export type AnalysisCommand = z.infer<typeof analysisCommandSchema>;
+
+export const analysisEventSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('ready') }),
+  z.object({ type: z.literal('started'), id: z.string() }),
+  /** A line of progress ("extrapolation: training 150 steps…"); a recipe also creates runs as it goes. */
+  z.object({ type: z.literal('progress'), id: z.string(), message: z.string() }),
+  z.object({ type: z.literal('result'), id: z.string(), value: z.unknown() }),
+  z.object({ type: z.literal('error'), id: z.string(), message: z.string() }),
+]);
+export type AnalysisEvent = z.infer<typeof analysisEventSchema>;

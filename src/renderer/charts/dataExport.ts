@@ -1,0 +1,43 @@
+/** The data behind a chart as CSV (long format: one row per point) or JSON (the spec itself). */
+import type { ChartSpec, HeatmapSpec } from './spec';
+
+function csvCell(value: string | number | null): string {
+  if (value === null) return '';
+  const text = String(value);
+  return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+export function chartToCsv(spec: ChartSpec): string {
+  const lines = [['series', spec.xLabel, spec.yLabel].map(csvCell).join(',')];
+  for (const s of spec.series) for (let i = 0; i < s.x.length; i++) lines.push([s.label, s.x[i], s.y[i] ?? null].map(csvCell).join(','));
+  return `${lines.join('\n')}\n`;
+}
+
+export function chartToJson(spec: ChartSpec): string {
+  return `${JSON.stringify(
+    { title: spec.title, xLabel: spec.xLabel, yLabel: spec.yLabel, xLog: !!spec.xLog, yLog: !!spec.yLog, markers: spec.markers ?? [], series: spec.series.map((s) => ({ label: s.label, color: s.color, x: s.x, y: s.y })) },
+    null,
+    1,
+  )}\n`;
+}
+
+export function heatmapToCsv(spec: HeatmapSpec): string {
+  const header = ['', ...(spec.colNames ?? spec.values[0]?.map((_, c) => String(c)) ?? [])].map(csvCell).join(',');
+  const rows = spec.values.map((row, r) => [spec.rowNames?.[r] ?? String(r), ...row].map(csvCell).join(','));
+  return `${[header, ...rows].join('\n')}\n`;
+}
+
+export function heatmapToJson(spec: HeatmapSpec): string {
+  return `${JSON.stringify({ title: spec.title, rowLabel: spec.rowLabel, colLabel: spec.colLabel, rowNames: spec.rowNames, colNames: spec.colNames, values: spec.values })}\n`;
+}
+
+/** A file name from a chart title: lower case, dashes, no characters any file system refuses. */
+export function fileSlug(title: string): string {
+  return (
+    title
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, '-')
+      .replace(/^-+|-+$/g, '')
+      .slice(0, 60) || 'chart'
+  );
+}

@@ -1,0 +1,82 @@
+/** Charts of length evaluations (loss or ppl vs length, loss per position, cost) and task accuracy, as pure specs. */
+import type { EvalLengthResultData, RunInfo, TaskLengthResultData } from '../../shared/api';
+import { runColor, type ChartSpec } from '../charts/spec';
+
+type Named = Pick<RunInfo, 'id' | 'name'>;
+const nameOf = (runs: readonly Named[], runId: number): string => `#${runId} ${runs.find((r) => r.id === runId)?.name ?? ''}`.trim();
+
+/** Training lengths as markers, one per distinct block size. */
+function blockMarkers(evals: readonly EvalLengthResultData[]): { x: number; label: string }[] {
+  return [...new Set(evals.map((e) => e.block))].map((block) => ({ x: block, label: `trained at ${block}` }));
+}
+
+export function lengthChart(runs: readonly Named[], evals: readonly EvalLengthResultData[], measure: 'loss' | 'ppl'): ChartSpec {
+  return {
+    title: `${measure === 'loss' ? 'Loss' : 'Perplexity'} vs evaluation length`,
+    xLabel: 'evaluation length (tokens)',
+    yLabel: measure === 'loss' ? 'loss' : 'perplexity',
+    xLog: true,
+    yLog: measure === 'ppl',
+    markers: blockMarkers(evals),
+    series: evals.map((e) => ({
+      label: `${nameOf(runs, e.runId)} (${e.scheme})`,
+      color: runColor(e.runId),
+      x: e.results.map((r) => r.length),
+      y: e.results.map((r) => (r.applicable ? r[measure] : null)),
+      points: true,
+    })),
+  };
+}
+
+/** Loss at each position of the longest length every run could evaluate: the cliff past the training length. */
+export function perPositionChart(runs: readonly Named[], evals: readonly EvalLengthResultData[]): ChartSpec {
+  const series = evals.flatMap((e) => {
+    const longest = [...e.results].reverse().find((r) => r.applicable && r.perPositionLoss.length);
+    if (!longest) return [];
+    return [{ label: `${nameOf(runs, e.runId)} at ${longest.length}`, color: runColor(e.runId), x: longest.perPositionLoss.map((_, i) => i + 1), y: longest.perPositionLoss, width: 1.5 }];
+  });
+  return { title: 'Loss per position (longest evaluated length)', xLabel: 'position', yLabel: 'loss', markers: blockMarkers(evals), series };
+}
+
+/** Peak memory of the evaluation against length: attention's O(T²) made visible. */
+export function costChart(runs: readonly Named[], evals: readonly EvalLengthResultData[]): ChartSpec {
+  return {
+    title: 'Peak memory of evaluation vs length',
+    xLabel: 'evaluation length (tokens)',
+    yLabel: 'peak MB',
+    xLog: true,
+    yLog: true,
+    series: evals.map((e) => ({
+      label: nameOf(runs, e.runId),
+      color: runColor(e.runId),
+      x: e.results.map((r) => r.length),
+      y: e.results.map((r) => (r.applicable && r.peakBytes > 0 ? r.peakBytes / 2 ** 20 : null)),
+      points: true,
+    })),
+  };
+}
+
+export function taskChart(runs: readonly Named[], results: readonly TaskLengthResultData[]): ChartSpec {
+  return {
+    title: 'Task accuracy vs example size',
+    xLabel: 'example size',
+    yLabel: 'exact-match accuracy',
+    markers: [...new Set(results.map((r) => r.trainingMaxSize))].map((x) => ({ x, label: `largest in training (${x})` })),
+    series: results.map((r) => ({
+      label: `${nameOf(runs, r.runId)} (${r.task})`,
+      color: runColor(r.runId),
+      x: r.results.map((s) => s.size),
+      y: r.results.map((s) => (s.applicable ? s.accuracy : null)),
+      points: true,
+    })),
+  };
+}
+
+/** Lengths a run could not be evaluated at, in words (learned positions past the block, for instance). */
+export function notApplicable(runs: readonly Named[], evals: readonly EvalLengthResultData[]): string[] {
+  return evals.flatMap((e) => {
+    const skipped = e.results.filter((r) => !r.applicable);
+    if (!skipped.length) return [];
+    return [`${nameOf(runs, e.runId)}: not applicable at ${skipped.map((r) => r.length).join(', ')}${skipped[0].reason ? ` (${skipped[0].reason})` : ''}`];
+  });
+}

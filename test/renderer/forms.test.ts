@@ -1,0 +1,131 @@
+import { describe, expect, it } from 'vitest';
+import type { RunInfo, SchemeInfo } from '../../src/shared/api';
+import { compareChart, configDiff, groupableFields } from '../../src/renderer/composables/compare';
+import { asFieldProblems, distinctProblems, formOverrides, formProblems, type RunForm } from '../../src/renderer/composables/configForm';
+import { filterRuns, sortRuns } from '../../src/renderer/composables/runList';
+import { parseDropouts, sweepSize } from '../../src/renderer/composables/sweep';
+
+const rope: SchemeInfo = {
+  name: 'rope',
+  label: 'RoPE',
+  summary: '',
+  hook: 'rotate',
+  knobs: [{ key: 'base', flag: 'rope-base', label: 'Base', help: '', default: 10000, min: 2, max: 1e9, integer: false }],
+  maxLengthFactor: null,
+  maxLengthNote: '',
+};
+
+function form(patch: Partial<RunForm> = {}): RunForm {
+  return {
+    name: '',
+    preset: 'nano',
+    dataKind: 'builtin',
+    builtin: 'copy',
+    filePath: '',
+    pos: 'rope',
+    posOptions: { base: 500, scale: 3 },
+    norm: 'post',
+    normType: 'rms',
+    dropout: 0.1,
+    separateDropout: false,
+    warmupAuto: true,
+    warmupSteps: 0,
+    numbers: { nLayer: 2, nHead: 2, nEmbd: 32, steps: 100, dropoutEmbd: 0, dropoutAttn: 0, dropoutResid: 0 },
+    ...patch,
+  };
+}
+
+describe('the New run form', () => {
+  it('turns into overrides: one dropout for all three, only the chosen scheme’s knobs, automatic warmup as null', () => {
+    expect(formOverrides(form(), rope)).toEqual({
+      preset: 'nano',
+      data: 'builtin:copy',
+      pos: 'rope',
+      norm: 'post',
+      normType: 'rms',
+      warmupSteps: null,
+      nLayer: 2,
+      nHead: 2,
+      nEmbd: 32,
+      steps: 100,
+      dropoutEmbd: 0.1,
+      dropoutAttn: 0.1,
+      dropoutResid: 0.1,
+      posOptions: { base: 500 },
+    });
+    const separate = formOverrides(form({ separateDropout: true, warmupAuto: false, warmupSteps: 20, dataKind: 'file', filePath: '  /tmp/a.txt ', numbers: { dropoutEmbd: 0.2, dropoutAttn: 0, dropoutResid: 0.3 } }), undefined);
+    expect(separate).toMatchObject({ data: '/tmp/a.txt', warmupSteps: 20, dropoutEmbd: 0.2, dropoutAttn: 0, dropoutResid: 0.3, posOptions: {} });
+  });
+
+  it('reports empty boxes and a missing file path itself, naming the field', () => {
+    expect(formProblems(form(), rope)).toEqual([]);
+    const problems = formProblems(form({ dropout: '', warmupAuto: false, warmupSteps: '', posOptions: { base: '' }, dataKind: 'file', filePath: ' ', numbers: { nLayer: '', nHead: Number.NaN } }), rope);
+    expect(problems.map((p) => p.field)).toEqual(['nLayer', 'nHead', 'dropoutEmbd', 'warmupSteps', 'posOptions.base', 'data']);
+    expect(problems.every((p) => p.message.length > 0)).toBe(true);
+    // The hidden per-part dropout boxes do not count while one dropout is used.
+    expect(formProblems(form({ numbers: { dropoutAttn: '' } }), rope)).toEqual([]);
+    expect(formProblems(form({ separateDropout: true, numbers: { dropoutAttn: '' } }), rope).map((p) => p.field)).toEqual(['dropoutAttn']);
+  });
+
+  it('maps the service’s request paths to fields and shows the three dropouts’ shared message once', () => {
+    expect(asFieldProblems([{ field: 'config.nHead', message: 'must divide nEmbd (48); 5 heads do not' }])).toEqual([{ field: 'nHead', message: 'must divide nEmbd (48); 5 heads do not' }]);
+    const label = (f: string) => (f.startsWith('dropout') ? 'Dropout' : f);
+    const same = 'must be in [0, 0.95], got 2';
+    expect(distinctProblems([{ field: 'dropoutEmbd', message: same }, { field: 'dropoutAttn', message: same }, { field: 'lr', message: 'x' }], label)).toHaveLength(2);
+  });
+});
+
+const run = (id: number, config: Record<string, unknown>, extra: Partial<RunInfo> = {}): RunInfo =>
+  ({ id, name: `run ${id}`, status: 'completed', config: { pos: 'rope', norm: 'pre', nLayer: 2, posOptions: {}, data: 'builtin:copy', ...config }, lastStep: 9, finalValLoss: null, createdAt: id, sweepKey: null, ...extra }) as unknown as RunInfo;
+
+describe('comparing runs', () => {
+  it('the config table shows only the fields that differ, known fields first, knobs by name', () => {
+    const runs = [run(1, { pos: 'rope', posOptions: { base: 10000 }, lr: 1e-3 }), run(2, { pos: 'alibi', lr: 1e-3 }), run(3, { pos: 'rope', posOptions: { base: 500 }, lr: 1e-3, seed: 7 })];
+    const diff = configDiff(runs.map((r) => r.config as Record<string, unknown>));
+    expect(diff.map((d) => d.field)).toEqual(['pos', 'seed', 'posOptions.base']);
+    expect(diff[0]).toEqual({ field: 'pos', label: 'positional scheme', values: ['rope', 'alibi', 'rope'] });
+    expect(diff[2].values).toEqual(['10000', '–', '500']);
+    expect(diff[1].values).toEqual(['–', '–', '7']);
+    expect(configDiff([runs[0].config as Record<string, unknown>])).toEqual([]);
+    expect(configDiff([{ a: 1, warmupSteps: null }, { a: 1, warmupSteps: null }])).toEqual([]);
+    expect(configDiff([{ warmupSteps: null }, { warmupSteps: 10 }])[0].values).toEqual(['auto', '10']);
+    expect(groupableFields(runs.map((r) => r.config as Record<string, unknown>))).toContain('pos');
+  });
+
+  it('overlays one series per run with stable colours; grouping colours by value', () => {
+    const runs = [run(1, { pos: 'rope' }), run(2, { pos: 'alibi' }), run(3, { pos: 'rope' })];
+    const rows = [0, 1, 2].map((step) => ({ step, tokens: (step + 1) * 100, wallMs: step * 2000, trainLoss: 3 - step, valLoss: step === 2 ? 1.5 : null, lr: null, gradNorm: null }));
+    const metrics = new Map(runs.map((r) => [r.id, rows]));
+    const byStep = compareChart(runs, metrics, { metric: 'trainLoss', x: 'step', smoothing: 0, logY: false, groupBy: null });
+    expect(byStep.series.map((s) => s.x)).toEqual([[1, 2, 3], [1, 2, 3], [1, 2, 3]]);
+    expect(byStep.series[0].y).toEqual([3, 2, 1]);
+    expect(new Set(byStep.series.map((s) => s.color)).size).toBe(3);
+    const val = compareChart(runs, metrics, { metric: 'valLoss', x: 'wallMs', smoothing: 0.9, logY: true, groupBy: 'pos' });
+    expect(val.series[0]).toMatchObject({ x: [4], y: [1.5], points: true });
+    expect(val.xLabel).toBe('wall time (s)');
+    expect(val.yLog).toBe(true);
+    expect(val.series[0].color).toBe(val.series[2].color);
+    expect(val.series[0].color).not.toBe(val.series[1].color);
+    expect(val.series[1].label).toContain('positional scheme = alibi');
+  });
+
+  it('filters by every word and sorts with missing values last', () => {
+    const runs = [run(1, { pos: 'alibi' }, { finalValLoss: 2 }), run(2, { pos: 'rope' }, { status: 'diverged', finalValLoss: null }), run(3, { pos: 'alibi', norm: 'post' }, { finalValLoss: 1 })];
+    expect(filterRuns(runs, 'alibi post').map((r) => r.id)).toEqual([3]);
+    expect(filterRuns(runs, 'DIVERGED').map((r) => r.id)).toEqual([2]);
+    expect(sortRuns(runs, 'valLoss', false).map((r) => r.id)).toEqual([3, 1, 2]);
+    expect(sortRuns(runs, 'valLoss', true).map((r) => r.id)).toEqual([1, 3, 2]);
+    expect(sortRuns(runs, 'created', true).map((r) => r.id)).toEqual([3, 2, 1]);
+  });
+});
+
+describe('the sweep form', () => {
+  it('parses dropout lists and counts the grid', () => {
+    expect(parseDropouts('0, 0.1 0.1')).toEqual({ values: [0, 0.1], problem: null });
+    expect(parseDropouts('0, 1.5').problem).toMatch(/\[0, 0.95\].*1.5/);
+    expect(parseDropouts(' ').problem).toMatch(/at least one/);
+    expect(sweepSize(6, 2, 1)).toEqual({ runs: 12, problem: null });
+    expect(sweepSize(0, 2, 1).problem).toMatch(/scheme/);
+    expect(sweepSize(13, 3, 2).problem).toMatch(/at most 64/);
+  });
+});
