@@ -11,7 +11,10 @@ import type { HostEvent } from './hostProtocol';
 import { TrainingHost } from './trainingHost';
 
 function send(event: HostEvent): void {
-  if (process.connected) process.send!(event);
+  // The parent can die between the `connected` check and the write. The write then fails (EPIPE); without a callback
+  // Node raises that as an uncaught 'error' and the host died mid-step, leaving its run 'running' with the last
+  // steps unsaved. With one the error is dropped here, and 'disconnect' (below) stops the run cleanly.
+  if (process.connected) process.send!(event, (error: Error | null) => void error);
 }
 
 function fail(message: string): never {
@@ -46,8 +49,8 @@ const host = new TrainingHost({
   },
 });
 process.on('message', (message) => host.handle(message));
-// The parent went away (closed, crashed): finish the current step, keep a checkpoint, and leave.
-process.on('disconnect', () => host.handle({ type: 'shutdown' }));
+// The parent went away (crashed, killed): finish the current step, keep a checkpoint, mark the run interrupted, leave.
+process.on('disconnect', () => host.parentGone());
 // Ctrl+C in a terminal reaches the whole process group; the parent decides, and sends 'shutdown' when it stops.
 process.on('SIGINT', () => undefined);
 process.on('SIGTERM', () => host.handle({ type: 'shutdown' }));

@@ -10,6 +10,9 @@ import type { LiveMetricRow } from '../shared/api';
 import { hostCommandSchema, METRICS_EVENT_INTERVAL_MS, type HostCommand, type HostEvent } from './hostProtocol';
 import { prepareRun, resumeRun, trainQueuedRun, type RunEvents, type RunResult } from './runner';
 
+/** Why a run whose app went away mid-step is interrupted; it kept a checkpoint of that step. */
+export const PARENT_GONE = 'GPT Lab closed unexpectedly while this run was training; it kept a checkpoint and can continue';
+
 interface CurrentRun {
   runId: number;
   trainer: Trainer | null;
@@ -31,6 +34,7 @@ export interface TrainingHostOptions {
 export class TrainingHost {
   private current: CurrentRun | null = null;
   private shuttingDown = false;
+  private orphaned = false;
   private pendingRows: LiveMetricRow[] = [];
   private lastMetricsSent = 0;
 
@@ -38,6 +42,15 @@ export class TrainingHost {
 
   get busy(): boolean {
     return this.current !== null;
+  }
+
+  /**
+   * The parent is gone without asking for a shutdown (it crashed or was killed): stop the current run at the end of
+   * its step with a checkpoint, record it as interrupted rather than stopped (nobody stopped it), and shut down.
+   */
+  parentGone(): void {
+    this.orphaned = true;
+    this.apply({ type: 'shutdown' });
   }
 
   /** Validates and acts on one message from the parent; a malformed one is answered with 'rejected'. */
@@ -100,7 +113,10 @@ export class TrainingHost {
       await this.options.backend;
       const result = await work();
       this.flushMetrics(runId);
-      send({ type: 'done', runId, status: result.status, lastStep: result.steps - 1, error: result.message ?? null });
+      if (this.orphaned && result.status === 'stopped') {
+        store.updateRun(runId, { status: 'interrupted', error: PARENT_GONE });
+        send({ type: 'done', runId, status: 'interrupted', lastStep: result.steps - 1, error: PARENT_GONE });
+      } else send({ type: 'done', runId, status: result.status, lastStep: result.steps - 1, error: result.message ?? null });
     } catch (error) {
       this.flushMetrics(runId);
       const message = error instanceof Error ? error.message : String(error);

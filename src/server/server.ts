@@ -18,6 +18,7 @@ import { dispatch } from '../lab/dispatch';
 
 export const LOOPBACK_HOSTS = ['127.0.0.1', '::1', 'localhost'] as const;
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
+export const DEFAULT_MAX_CLIENT_BACKLOG_BYTES = 8 * 1024 * 1024;
 const TOKEN_COOKIE = 'gpt_lab_token';
 
 /** The service as the server needs it: the calls plus a way to hear events. */
@@ -36,6 +37,8 @@ export interface ServerOptions {
   /** The built renderer; when missing, pages answer with a hint to build it. */
   rendererDir?: string;
   maxBodyBytes?: number;
+  /** An event socket whose unsent backlog passes this (a client that stopped reading) is dropped. Default 8 MiB. */
+  maxClientBacklogBytes?: number;
 }
 
 export interface RunningServer {
@@ -45,6 +48,8 @@ export interface RunningServer {
   port: number;
   host: string;
   token: string;
+  /** Open event sockets (WebSocket clients) right now. */
+  clientCount(): number;
   close(): Promise<void>;
 }
 
@@ -229,12 +234,19 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: 4096 });
   server.on('upgrade', (req, socket, head) => {
-    const url = new URL(req.url ?? '/', `http://${req.headers.host ?? 'invalid'}`);
     const refuse = (status: number, text: string): void => {
       socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
       socket.destroy();
     };
+    // Host is checked before it goes into a URL: `Host: a b` made new URL() throw here, an uncaught exception that
+    // took the whole app down on one unauthenticated request.
     if (checkOrigin(req)) return refuse(403, 'Forbidden');
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', `http://${req.headers.host}`);
+    } catch {
+      return refuse(400, 'Bad Request');
+    }
     if (url.pathname !== EVENTS_PATH) return refuse(404, 'Not Found');
     if (!tokenMatches(requestToken(req, url, false))) return refuse(401, 'Unauthorized');
     wss.handleUpgrade(req, socket, head, (ws) => {
@@ -246,9 +258,19 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     });
   });
 
+  const maxBacklog = options.maxClientBacklogBytes ?? DEFAULT_MAX_CLIENT_BACKLOG_BYTES;
   const broadcast: LabEventListener = (event: LabEvent) => {
     const text = JSON.stringify(event);
-    for (const ws of sockets) if (ws.readyState === ws.OPEN) ws.send(text);
+    for (const ws of sockets) {
+      if (ws.readyState !== ws.OPEN) continue;
+      // A client that stops reading would otherwise make the server buffer every event for it, without bound.
+      if (ws.bufferedAmount > maxBacklog) {
+        sockets.delete(ws);
+        ws.terminate();
+        continue;
+      }
+      ws.send(text);
+    }
   };
   const unsubscribe = options.service.subscribe(broadcast);
 
@@ -269,6 +291,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     port,
     host,
     token,
+    clientCount: () => sockets.size,
     close: async () => {
       unsubscribe();
       for (const ws of sockets) ws.terminate();
