@@ -48,8 +48,10 @@ function progressReporter(totalSteps: number, startStep: number): RunEvents & { 
 
 function printResult(result: RunResult, json: boolean): void {
   if (json) {
-    const { runId, status, steps, finalTrainLoss, finalValLoss, tokensPerSecond, backend, params } = result;
-    process.stdout.write(`${JSON.stringify({ runId, status, steps, finalTrainLoss, finalValLoss, tokensPerSecond, backend: backend.name, gpu: backend.gpu, params })}\n`);
+    const { runId, status, steps, finalTrainLoss, finalValLoss, tokensPerSecond, backend, params, message } = result;
+    const summary = { runId, status, steps, finalTrainLoss, finalValLoss, tokensPerSecond, backend: backend.name, gpu: backend.gpu, params };
+    // A diverged run says why (e.g. "loss became NaN at step 41").
+    process.stdout.write(`${JSON.stringify(message ? { ...summary, message } : summary)}\n`);
     return;
   }
   const val = result.finalValLoss === null ? '–' : result.finalValLoss.toFixed(4);

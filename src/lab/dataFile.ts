@@ -12,6 +12,8 @@ const MB = 1024 * 1024;
 export function readDataFile(path: string, { maxBytes = 50 * MB }: ReadDataFileOptions = {}): string {
   const stats = statOrMissing(path);
   if (stats.isDirectory()) throw new DataError('directory', `data file ${path} is a directory, not a file`);
+  // A FIFO, socket or device would block the read (or, like /dev/zero, never end).
+  if (!stats.isFile()) throw new DataError('not-a-file', `data file ${path} is not a regular file (a pipe, socket or device)`);
   if (stats.size > maxBytes) {
     throw new DataError(
       'too-large',

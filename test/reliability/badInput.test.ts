@@ -4,7 +4,7 @@
  * (set UPDATE_DOCS=1 to rewrite it).
  */
 import Database from 'better-sqlite3';
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -32,6 +32,13 @@ interface Case {
   message: RegExp;
   /** Files that must be byte-for-byte unchanged (or still absent) afterwards. */
   untouched?: string[];
+}
+
+/** A FIFO nobody writes to: reading it would block forever. */
+function fifo(): string {
+  const path = join(dir, `fifo${fileCount++}`);
+  execFileSync('mkfifo', [path]);
+  return path;
 }
 
 const config = (overrides: Record<string, unknown>) => () => resolveConfig(overrides as Partial<RunConfig>);
@@ -92,6 +99,7 @@ const CASES: Case[] = [
   { area: 'data file', input: 'binary (NUL bytes)', attempt: () => readDataFile(file(Buffer.from([0x68, 0x00, 0x01, 0x02, 0x00, 0x69]))), message: /binary/ },
   { area: 'data file', input: 'not UTF-8', attempt: () => readDataFile(file(Buffer.from([0x68, 0x69, 0xff, 0xfe, 0x21]))), message: /UTF-8/ },
   { area: 'data file', input: 'larger than the limit', attempt: () => readDataFile(file('x'.repeat(2048)), { maxBytes: 1024 }), message: /limit/ },
+  { area: 'data file', input: 'a named pipe', attempt: () => readDataFile(fifo()), message: /not a regular file/ },
   { area: 'data file', input: 'mostly control characters', attempt: () => readDataFile(file('\u0001\u0002\u0003abc\u0004\u0005'.repeat(20))), message: /binary/ },
   { area: 'data', input: 'block larger than the data', attempt: () => buildCorpus({ source: 'small.txt', text: 'hello world, a short text', blockSize: 64 }), message: /--block 64 needs at least 65/ },
   { area: 'data', input: 'unknown builtin corpus', attempt: () => buildCorpus({ source: 'builtin:nope', blockSize: 8 }), message: /toy-english/ },

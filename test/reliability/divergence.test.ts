@@ -71,6 +71,9 @@ describe('divergence', () => {
     expect(message).toMatch(DIVERGED_MESSAGE);
     const listed = spawnSync(process.execPath, ['bin/gpt-lab.mjs', 'runs', '--json', '--db', db], { encoding: 'utf8', timeout: 60_000 });
     expect(JSON.parse(listed.stdout)[0]).toMatchObject({ status: 'diverged', error: message });
+    const json = spawnSync(process.execPath, ['bin/gpt-lab.mjs', 'train', ...flags, '--json'], { encoding: 'utf8', timeout: 120_000 });
+    expect(json.status, json.stderr).toBe(1);
+    expect(JSON.parse(json.stdout)).toMatchObject({ runId: 2, status: 'diverged', message: expect.stringMatching(DIVERGED_MESSAGE) });
     outcomes.add('CLI', 'gpt-lab train with the same settings', `exit code 1; stdout: "${summary}" / "${message}"; gpt-lab runs lists it as diverged with that message`);
   });
 

@@ -13,6 +13,7 @@ export type DataErrorCode =
   | 'bad-option'
   | 'missing'
   | 'directory'
+  | 'not-a-file'
   | 'too-large'
   | 'not-utf8';
 
