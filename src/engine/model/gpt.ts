@@ -16,7 +16,7 @@ import { createRng, type Rng } from '../rng';
 import { requireScheme } from './positional/registry';
 import type { Params, PositionalScheme, SchemeContext } from './positional/types';
 import { PositionRangeError } from './positional/types';
-import { crossEntropy, gelu, layerNorm, linear, matMul2d, oneHotFloat, rmsNorm } from './ops';
+import { batchMatMul, canFuseAttention, crossEntropy, fusedAttention, gelu, layerNorm, linear, matMul2d, oneHotFloat, rmsNorm, splitAxis1 } from './ops';
 
 export interface ModelConfig {
   vocabSize: number;
@@ -178,24 +178,31 @@ export class GPT {
     const nh = this.cfg.nHead;
     const hs = C / nh;
     const h = `h.${layer}.attn`;
-    const qkv = linear(x, this.p(`${h}.w_qkv`), this.p(`${h}.b_qkv`)); // (B, T, 3C)
-    const heads = (t: tf.Tensor): tf.Tensor4D => tf.transpose(tf.reshape(t, [B, T, nh, hs]), [0, 2, 1, 3]); // (B, nh, T, hs)
-    const [qFlat, kFlat, vFlat] = tf.split(qkv, 3, 2);
-    let q = heads(qFlat);
-    let k = heads(kFlat);
-    const v = heads(vFlat);
-    if (this.scheme.rotate) [q, k] = this.scheme.rotate(q, k, this.schemeContext);
-    let scores: tf.Tensor = tf.matMul(q, k, false, true); // (B, nh, T, T)
-    if (this.scheme.scoreTerms) scores = tf.add(scores, this.scheme.scoreTerms(q, k, layer, this.schemeContext, this.paramTensors()));
-    let att = this.cfg.attnScale !== false ? tf.mul(scores, this.scheme.scoreScale?.(hs) ?? 1 / Math.sqrt(hs)) : scores;
-    if (bias) att = tf.add(att, bias);
-    if (mask) att = tf.add(att, mask);
-    const weights = tf.softmax(att) as tf.Tensor4D;
-    if (opts.onAttention) opts.onAttention(layer, tf.keep(weights.clone()));
-    const dropped = this.dropout(weights, this.cfg.dropoutAttn, opts.rng) as tf.Tensor4D;
-    let y = tf.matMul(dropped, v); // (B, nh, T, hs)
-    if (this.scheme.valueTerms) y = tf.add(y, this.scheme.valueTerms(dropped, layer, this.schemeContext, this.paramTensors()));
-    const merged = tf.reshape(tf.transpose(y, [0, 2, 1, 3]), [B, T, C]); // (B, T, C)
+    const scale = this.cfg.attnScale !== false ? (this.scheme.scoreScale?.(hs) ?? 1 / Math.sqrt(hs)) : 1;
+    const qkv = linear(x, this.p(`${h}.w_qkv`), this.p(`${h}.b_qkv`)) as tf.Tensor3D; // (B, T, 3C)
+    const attnDropout = !!opts.rng && this.cfg.dropoutAttn > 0;
+    let merged: tf.Tensor; // (B, T, C)
+    if (!this.scheme.rotate && !this.scheme.scoreTerms && !this.scheme.valueTerms && !opts.onAttention && !attnDropout && canFuseAttention()) {
+      // One op from the projection to the merged heads: the same math as below, with hand-written gradients.
+      merged = fusedAttention(qkv, bias, { B, T, nHead: nh, headDim: hs, scale, mask });
+    } else {
+      const heads = tf.transpose(tf.reshape(qkv, [B, T, 3 * nh, hs]), [0, 2, 1, 3]); // (B, 3nh, T, hs): q | k | v
+      const parts = splitAxis1(heads, 3) as tf.Tensor4D[]; // each (B, nh, T, hs)
+      let [q, k] = parts;
+      const v = parts[2];
+      if (this.scheme.rotate) [q, k] = this.scheme.rotate(q, k, this.schemeContext);
+      let scores: tf.Tensor = batchMatMul(q, k, false, true); // (B, nh, T, T)
+      if (this.scheme.scoreTerms) scores = tf.add(scores, this.scheme.scoreTerms(q, k, layer, this.schemeContext, this.paramTensors()));
+      let att = this.cfg.attnScale !== false ? tf.mul(scores, scale) : scores;
+      if (bias) att = tf.add(att, bias);
+      if (mask) att = tf.add(att, mask);
+      const weights = tf.softmax(att) as tf.Tensor4D;
+      if (opts.onAttention) opts.onAttention(layer, tf.keep(weights.clone()));
+      const dropped = this.dropout(weights, this.cfg.dropoutAttn, opts.rng) as tf.Tensor4D;
+      let y = batchMatMul(dropped, v); // (B, nh, T, hs)
+      if (this.scheme.valueTerms) y = tf.add(y, this.scheme.valueTerms(dropped, layer, this.schemeContext, this.paramTensors()));
+      merged = tf.reshape(tf.transpose(y, [0, 2, 1, 3]), [B, T, C]);
+    }
     return this.dropout(linear(merged, this.p(`${h}.w_proj`), this.p(`${h}.b_proj`)), this.cfg.dropoutResid, opts.rng);
   }
 
@@ -219,16 +226,23 @@ export class GPT {
     const bias = this.scheme.logitBias?.(T, this.schemeContext, this.paramTensors()) ?? null;
     for (let i = 0; i < this.cfg.nLayer; i++) {
       const h = `h.${i}`;
-      if (this.cfg.norm === 'pre') {
-        x = tf.add(x, this.attention(this.norm(x, `${h}.ln1`) as tf.Tensor3D, i, T, opts, mask, bias));
-        x = tf.add(x, this.mlp(this.norm(x, `${h}.ln2`), i, opts.rng));
-      } else if (this.cfg.norm === 'post') {
-        x = this.norm(tf.add(x, this.attention(x, i, T, opts, mask, bias)), `${h}.ln1`) as tf.Tensor3D;
-        x = this.norm(tf.add(x, this.mlp(x, i, opts.rng)), `${h}.ln2`) as tf.Tensor3D;
-      } else {
-        x = tf.add(x, this.attention(x, i, T, opts, mask, bias));
-        x = tf.add(x, this.mlp(x, i, opts.rng));
-      }
+      const input = x;
+      // Each block in its own tidy: its intermediates are freed as soon as it is done (gradients keep what
+      // they need), so memory holds one block's temporaries rather than every layer's.
+      x = tf.tidy(() => {
+        let y = input;
+        if (this.cfg.norm === 'pre') {
+          y = tf.add(y, this.attention(this.norm(y, `${h}.ln1`) as tf.Tensor3D, i, T, opts, mask, bias));
+          y = tf.add(y, this.mlp(this.norm(y, `${h}.ln2`), i, opts.rng));
+        } else if (this.cfg.norm === 'post') {
+          y = this.norm(tf.add(y, this.attention(y, i, T, opts, mask, bias)), `${h}.ln1`) as tf.Tensor3D;
+          y = this.norm(tf.add(y, this.mlp(y, i, opts.rng)), `${h}.ln2`) as tf.Tensor3D;
+        } else {
+          y = tf.add(y, this.attention(y, i, T, opts, mask, bias));
+          y = tf.add(y, this.mlp(y, i, opts.rng));
+        }
+        return y as tf.Tensor3D;
+      });
     }
     if (this.cfg.norm === 'pre') x = this.norm(x, 'ln_f') as tf.Tensor3D;
     return linear(x, this.p('lm_head.w')) as tf.Tensor3D;

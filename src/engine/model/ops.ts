@@ -1,47 +1,463 @@
 /**
- * Small tensor helpers shared by the model. matMul2d carries its own gradient: tfjs's generic one uses the
- * transposeA/transposeB flags, which the wasm backend runs an order of magnitude slower than a plain 2-D
- * matmul of explicitly transposed operands (measured in DESIGN.md §2).
+ * Tensor helpers shared by the model, each with a hand-written gradient where tfjs's generic one is slow.
+ *
+ * Why (measured on the wasm backend, DESIGN.md §2 and docs/PERFORMANCE.md): wasm runs a matmul fast only when
+ * it is a plain 2-D one (XNNPACK, ~25–40 GFLOP/s); `transposeA/B` flags and batched matmuls fall back to a
+ * scalar loop at ~3 GFLOP/s. Large 2-D transposes, Tanh, Pow and Sum over the first axis are also slow there,
+ * while element-wise XNNPACK kernels (mul, add, sigmoid, softmax) are fast. So:
+ *   - matmul gradients transpose explicitly (2-D transposes in two cache-friendly stages) and stay 2-D;
+ *   - bias and norm-gain gradients sum rows with a ones-vector matmul instead of tf.sum over axis 0;
+ *   - GELU uses x·σ(2u) (identical to 0.5·x·(1 + tanh u)) with its derivative written out;
+ *   - LayerNorm/RMSNorm and cross-entropy have closed-form gradients (fewer kernels, less memory);
+ *   - batched matmuls (attention) run as one XNNPACK 2-D matmul per (batch, head) slice through a small
+ *     custom wasm kernel that points at slices of existing tensors instead of copying them;
+ *   - causal self-attention without score/value hooks is one fused op (scores, softmax, weighted values and
+ *     all their gradients) that reads q, k, v straight out of the QKV projection.
+ * Every fast path has a plain-tfjs fallback used on the other backends; both compute the same function.
  */
 import * as tf from '@tensorflow/tfjs';
 
-export const matMul2d = tf.customGrad(((a: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
+type CustomGradFn = Parameters<typeof tf.customGrad>[0];
+const custom = <F>(f: unknown): F => tf.customGrad(f as CustomGradFn) as unknown as F;
+
+// ------------------------------------------------------------------------------------------------------------
+// wasm internals used by the fast paths (tfjs-backend-wasm 4.22). Everything is feature-checked: a backend
+// without these members simply takes the plain-tfjs path.
+
+interface WasmModule {
+  HEAPU8: Uint8Array;
+  _malloc(bytes: number): number;
+  _register_tensor(id: number, size: number, offset: number): void;
+  _dispose_data(id: number): void;
+  _BatchMatMul(aId: number, aShape: number, aRank: number, bId: number, bShape: number, bRank: number, transposeA: number, transposeB: number, outId: number): void;
+}
+
+interface WasmBackend {
+  wasm: WasmModule;
+  dataIdMap: { get(dataId: unknown): { id: number; memoryOffset: number } };
+  dataIdNextNumber: number;
+  makeOutput(shape: number[], dtype: 'float32'): tf.TensorInfo;
+  typedArrayFromHeap(t: tf.TensorInfo): Float32Array;
+}
+
+const MULTI_MATMUL = 'GptLabMultiMatMul';
+const COPY_BLOCKS = 'GptLabCopyBlocks';
+const MAX_MULTI_INPUTS = 6;
+const shapeScratch = new WeakMap<WasmBackend, number>();
+
+/**
+ * Each optimisation can be switched off, so `npm run bench -- --levers` can measure them one at a time and
+ * bench/check-kernels.ts can compare the fast paths with the plain ones. All on by default; the model computes
+ * the same function either way.
+ */
+export const perfLevers = {
+  /** Matmul gradients with explicit transposes; on wasm, large 2-D transposes in two cache-friendly stages. */
+  twoStageTranspose: true,
+  /** wasm: Σ over rows (bias and gain gradients) as a ones-vector matmul instead of tf.sum over axis 0. */
+  rowSumMatmul: true,
+  /** linear(): bias fused into the matmul (one kernel) and a custom gradient for x, w and b together. */
+  fusedBias: true,
+  /** GELU as x·σ(2u) with a written-out derivative, instead of tanh and pow and their generic gradients. */
+  geluSigmoid: true,
+  /** LayerNorm / RMSNorm with closed-form gradients instead of tf.moments and the generic ones. */
+  normGradients: true,
+  /** Cross-entropy with gradient (softmax − onehot)/N. */
+  crossEntropyGradient: true,
+  /** wasm: batched matmuls as one XNNPACK 2-D matmul per batch slice (else tfjs's batched kernel). */
+  slicedBatchMatMul: true,
+  /** wasm: causal attention without score/value hooks as one op from the QKV projection to the merged heads. */
+  fusedAttention: true,
+  /** wasm: AdamW as one kernel per parameter and the global gradient norm as one kernel (train/adamw.ts). */
+  fusedOptimizer: true,
+  /** wasm: q, k, v split out of the projection by block copies (the attention path with scheme hooks). */
+  fastSplit: true,
+};
+export type PerfLever = keyof typeof perfLevers;
+
+/** Turns every fast path on or off (benchmarks, cross-checks against the plain tfjs path). */
+export function setFastPaths(enabled: boolean): void {
+  for (const key of Object.keys(perfLevers) as PerfLever[]) perfLevers[key] = enabled;
+}
+
+function hasWasmInternals(be: Partial<WasmBackend>): be is WasmBackend {
+  const w = be.wasm as Partial<WasmModule> | undefined;
+  return (
+    !!w &&
+    typeof w._BatchMatMul === 'function' &&
+    typeof w._register_tensor === 'function' &&
+    typeof w._dispose_data === 'function' &&
+    typeof w._malloc === 'function' &&
+    typeof be.makeOutput === 'function' &&
+    typeof be.dataIdNextNumber === 'number' &&
+    !!be.dataIdMap
+  );
+}
+
+const checkedBackends = new WeakMap<object, boolean>();
+
+/** The wasm backend when the fast kernels can run on it, else null (use plain tfjs ops). */
+function fastWasm(): WasmBackend | null {
+  if (tf.getBackend() !== 'wasm') return null;
+  const be = tf.backend() as unknown as Partial<WasmBackend>;
+  let ok = checkedBackends.get(be);
+  if (ok === undefined) {
+    ok = hasWasmInternals(be);
+    if (ok && !tf.getKernel(MULTI_MATMUL, 'wasm'))
+      tf.registerKernel({ kernelName: MULTI_MATMUL, backendName: 'wasm', kernelFunc: multiMatMulKernel as unknown as tf.KernelFunc });
+    if (ok && !tf.getKernel(COPY_BLOCKS, 'wasm')) tf.registerKernel({ kernelName: COPY_BLOCKS, backendName: 'wasm', kernelFunc: copyBlocksKernel as unknown as tf.KernelFunc });
+    checkedBackends.set(be, ok);
+  }
+  return ok ? (be as WasmBackend) : null;
+}
+
+const sizeOf = (shape: number[]): number => shape.reduce((a, b) => a * b, 1);
+
+/**
+ * Many small 2-D matmuls in one kernel call. `plan` holds 8 numbers per product:
+ * [input of A, element offset of A, input of B, offset of B, offset in the output, m, k, p] for
+ * out[m×p] = A[m×k] · B[k×p], all row-major and contiguous. Each product runs as XNNPACK's fully connected
+ * operator on views registered at those offsets (no copies); the views are unregistered right after.
+ */
+function multiMatMulKernel(args: { inputs: Record<string, tf.TensorInfo>; backend: unknown; attrs: Record<string, unknown> }): tf.TensorInfo {
+  const be = args.backend as WasmBackend;
+  const { outShape, plan } = args.attrs as { outShape: number[]; plan: Int32Array };
+  const inputs: tf.TensorInfo[] = [];
+  for (let i = 0; i < MAX_MULTI_INPUTS && args.inputs[`i${i}`]; i++) inputs.push(args.inputs[`i${i}`]);
+  const out = be.makeOutput(outShape, 'float32');
+  const outSize = sizeOf(outShape);
+  const w = be.wasm;
+  let shapes = shapeScratch.get(be);
+  if (shapes === undefined) {
+    shapes = w._malloc(32) >>> 0;
+    shapeScratch.set(be, shapes);
+  }
+  const offsets = inputs.map((t) => be.dataIdMap.get(t.dataId).memoryOffset);
+  const sizes = inputs.map((t) => sizeOf(t.shape));
+  const outOffset = be.dataIdMap.get(out.dataId).memoryOffset;
+  const aId = be.dataIdNextNumber++;
+  const bId = be.dataIdNextNumber++;
+  const oId = be.dataIdNextNumber++;
+  let lastM = -1;
+  let lastK = -1;
+  let lastP = -1;
+  let dims = new Int32Array(w.HEAPU8.buffer, shapes, 6);
+  for (let i = 0; i < plan.length; i += 8) {
+    const ai = plan[i], ao = plan[i + 1], bi = plan[i + 2], bo = plan[i + 3], oo = plan[i + 4], m = plan[i + 5], k = plan[i + 6], p = plan[i + 7];
+    if (ai >= inputs.length || bi >= inputs.length || ao < 0 || bo < 0 || oo < 0 || ao + m * k > sizes[ai] || bo + k * p > sizes[bi] || oo + m * p > outSize)
+      throw new Error(`${MULTI_MATMUL}: product ${i / 8} reads or writes out of bounds`);
+    if (m * p === 0) continue;
+    if (k === 0) {
+      be.typedArrayFromHeap(out).fill(0, oo, oo + m * p);
+      continue;
+    }
+    if (dims.buffer !== w.HEAPU8.buffer) dims = new Int32Array(w.HEAPU8.buffer, shapes, 6);
+    if (m !== lastM || k !== lastK || p !== lastP) {
+      dims[0] = 1;
+      dims[1] = m;
+      dims[2] = k;
+      dims[3] = 1;
+      dims[4] = k;
+      dims[5] = p;
+      lastM = m;
+      lastK = k;
+      lastP = p;
+    }
+    w._register_tensor(aId, m * k, offsets[ai] + 4 * ao);
+    w._register_tensor(bId, k * p, offsets[bi] + 4 * bo);
+    w._register_tensor(oId, m * p, outOffset + 4 * oo);
+    w._BatchMatMul(aId, shapes, 3, bId, shapes + 12, 3, 0, 0, oId);
+    w._dispose_data(aId);
+    w._dispose_data(bId); // also drops XNNPACK's cached operator (packed weights) for this view
+    w._dispose_data(oId);
+  }
+  return out;
+}
+
+function requireFastWasm(): void {
+  if (!fastWasm()) throw new Error('this op needs the wasm backend (tfjs-backend-wasm 4.x)');
+}
+
+function multiMatMul(inputs: tf.Tensor[], plan: Int32Array, outShape: number[]): tf.Tensor {
+  requireFastWasm();
+  const named: Record<string, tf.Tensor> = {};
+  inputs.forEach((t, i) => (named[`i${i}`] = t));
+  return tf.engine().runKernel(MULTI_MATMUL, named, { outShape, plan } as unknown as tf.NamedAttrMap) as tf.Tensor;
+}
+
+interface CopyBlocksAttrs {
+  outShape: number[];
+  blocks: number;
+  length: number;
+  srcStride: number;
+  srcOffset: number;
+  dstStride: number;
+  dstOffset: number;
+  /** Zero the output first (when the blocks do not cover it). */
+  zero: boolean;
+}
+
+/** out[b·dstStride + dstOffset + j] = x[b·srcStride + srcOffset + j] for b < blocks, j < length (memcpy per block). */
+function copyBlocksKernel(args: { inputs: Record<string, tf.TensorInfo>; backend: unknown; attrs: Record<string, unknown> }): tf.TensorInfo {
+  const be = args.backend as WasmBackend;
+  const a = args.attrs as unknown as CopyBlocksAttrs;
+  const x = args.inputs.x;
+  const out = be.makeOutput(a.outShape, 'float32');
+  const src = be.typedArrayFromHeap(x);
+  const dst = be.typedArrayFromHeap(out);
+  if (a.zero) dst.fill(0);
+  for (let b = 0; b < a.blocks; b++) {
+    const from = b * a.srcStride + a.srcOffset;
+    const to = b * a.dstStride + a.dstOffset;
+    if (from < 0 || to < 0 || from + a.length > src.length || to + a.length > dst.length) throw new Error(`${COPY_BLOCKS}: block ${b} out of bounds`);
+    dst.set(src.subarray(from, from + a.length), to);
+  }
+  return out;
+}
+
+function copyBlocks(x: tf.Tensor, attrs: CopyBlocksAttrs): tf.Tensor {
+  requireFastWasm();
+  return tf.engine().runKernel(COPY_BLOCKS, { x }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor;
+}
+
+/**
+ * Part `part` of `parts` equal slices along axis 1 of a contiguous (n, parts·m, ...) tensor: n block copies.
+ * (tf.split/tf.slice on wasm first copy the whole input out of the wasm heap.) Its gradient puts dy back into
+ * zeros of the input's shape.
+ */
+function takePart(x: tf.Tensor, parts: number, part: number): tf.Tensor {
+  const [n, width, ...rest] = x.shape;
+  const inner = sizeOf(rest);
+  const m = width / parts;
+  const length = m * inner;
+  const stride = width * inner;
+  const outShape = [n, m, ...rest];
+  return custom<(t: tf.Tensor) => tf.Tensor>((t: tf.Tensor, save: tf.GradSaveFunc) => {
+    save([]);
+    return {
+      value: copyBlocks(t, { outShape, blocks: n, length, srcStride: stride, srcOffset: part * length, dstStride: length, dstOffset: 0, zero: false }),
+      gradFunc: (dy: tf.Tensor) => copyBlocks(dy, { outShape: x.shape, blocks: n, length, srcStride: length, srcOffset: 0, dstStride: stride, dstOffset: part * length, zero: true }),
+    };
+  })(x);
+}
+
+/** tf.split(x, parts, 1), with block copies on wasm. */
+export function splitAxis1(x: tf.Tensor, parts: number): tf.Tensor[] {
+  if (!perfLevers.fastSplit || !fastWasm() || x.dtype !== 'float32' || x.shape.length < 2 || x.shape[1]! % parts !== 0) return tf.split(x, parts, 1);
+  return Array.from({ length: parts }, (_, p) => takePart(x, parts, p));
+}
+
+// ------------------------------------------------------------------------------------------------------------
+// Transposes, row sums and matmuls.
+
+/**
+ * 2-D transpose. On wasm a large one is done as (n/c, c, k) → (n/c, k, c) → (k, n/c, c): both stages move
+ * short contiguous runs and are ~10× faster than the one-step transpose, whose strided writes thrash the cache.
+ */
+export function transpose2d(x: tf.Tensor2D): tf.Tensor2D {
+  const [n, k] = x.shape;
+  if (!perfLevers.twoStageTranspose || !fastWasm() || n * k < 8192) return tf.transpose(x);
+  const c = [32, 16, 8].find((d) => n % d === 0 && n >= 2 * d);
+  if (!c) return tf.transpose(x);
+  return tf.tidy(() => tf.reshape(tf.transpose(tf.transpose(tf.reshape(x, [n / c, c, k]), [0, 2, 1]), [1, 0, 2]), [k, n]) as tf.Tensor2D);
+}
+
+/** Σ over rows of x (n, c) → (c): a ones-vector matmul on wasm (tf.sum over axis 0 transposes first there). */
+export function sumRows(x: tf.Tensor2D): tf.Tensor1D {
+  const [n, c] = x.shape;
+  if (!perfLevers.rowSumMatmul || !fastWasm()) return tf.sum(x, 0);
+  return tf.tidy(() => tf.reshape(tf.matMul(tf.ones([1, n]), x), [c]) as tf.Tensor1D);
+}
+
+/** Sum a gradient over the axes along which `shape` was broadcast to dy's shape, giving `shape`. */
+function sumToShape(dy: tf.Tensor, shape: number[]): tf.Tensor {
+  if (dy.shape.length === shape.length && dy.shape.every((d, i) => d === shape[i])) return dy;
+  const padded = [...Array(dy.shape.length - shape.length).fill(1), ...shape];
+  // The usual case, a term shared along leading axes (a bias shared by the batch): one row sum.
+  let lead = 0;
+  while (lead < padded.length && padded[lead] === 1) lead++;
+  if (dy.shape.slice(lead).every((d, i) => d === padded[lead + i])) {
+    const rows = sizeOf(dy.shape.slice(0, lead));
+    return tf.reshape(sumRows(tf.reshape(dy, [rows, dy.size / rows]) as tf.Tensor2D), shape);
+  }
+  const axes = padded.map((d, i) => (d === 1 && dy.shape[i] !== 1 ? i : -1)).filter((i) => i >= 0);
+  return tf.reshape(tf.sum(dy, axes), shape);
+}
+
+/** a (m, k) · b (k, n); the gradient uses explicit transposes and plain 2-D matmuls. */
+export const matMul2d = custom<(a: tf.Tensor2D, b: tf.Tensor2D) => tf.Tensor2D>((a: tf.Tensor2D, b: tf.Tensor2D, save: tf.GradSaveFunc) => {
   save([a, b]);
   return {
-    value: tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D),
-    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-      const [sa, sb] = saved as tf.Tensor2D[];
-      return [tf.matMul(dy as tf.Tensor2D, tf.transpose(sb)), tf.matMul(tf.transpose(sa), dy as tf.Tensor2D)];
-    },
+    value: tf.matMul(a, b),
+    gradFunc: (dy: tf.Tensor2D, [sa, sb]: tf.Tensor2D[]) => [tf.matMul(dy, transpose2d(sb)), tf.matMul(transpose2d(sa), dy)],
   };
-}) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (a: tf.Tensor2D, b: tf.Tensor2D) => tf.Tensor2D;
+});
 
-/** x (..., in) @ w (in, out) + b, computed as one 2-D matmul over the flattened leading axes. */
+const linearWithBias = custom<(x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D) => tf.Tensor2D>(
+  (x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D, save: tf.GradSaveFunc) => {
+    save([x, w]);
+    return {
+      value: tf.fused.matMul({ a: x, b: w, bias: b }),
+      gradFunc: (dy: tf.Tensor2D, [sx, sw]: tf.Tensor2D[]) => [tf.matMul(dy, transpose2d(sw)), tf.matMul(transpose2d(sx), dy), sumRows(dy)],
+    };
+  },
+);
+
+/** x (..., in) @ w (in, out) + b, computed as one 2-D matmul (bias fused) over the flattened leading axes. */
 export function linear(x: tf.Tensor, w: tf.Tensor, b?: tf.Tensor): tf.Tensor {
   const inDim = x.shape[x.shape.length - 1];
   const outDim = w.shape[1]!;
-  const y = matMul2d(tf.reshape(x, [-1, inDim]) as tf.Tensor2D, w as tf.Tensor2D);
-  const withBias = b ? tf.add(y, b) : y;
-  return tf.reshape(withBias, [...x.shape.slice(0, -1), outDim]);
+  const x2 = tf.reshape(x, [-1, inDim]) as tf.Tensor2D;
+  let y: tf.Tensor;
+  if (!b) y = matMul2d(x2, w as tf.Tensor2D);
+  else if (perfLevers.fusedBias) y = linearWithBias(x2, w as tf.Tensor2D, b as tf.Tensor1D);
+  else y = tf.add(matMul2d(x2, w as tf.Tensor2D), b);
+  return tf.reshape(y, [...x.shape.slice(0, -1), outDim]);
 }
+
+// ------------------------------------------------------------------------------------------------------------
+// Batched matmul.
+
+function transposeLast2(x: tf.Tensor3D): tf.Tensor3D {
+  return tf.transpose(x, [0, 2, 1]);
+}
+
+/** op(a) · op(b) for 3-D a, b with the same batch; no gradient (used inside forward and gradient functions). */
+function bmm(a: tf.Tensor3D, b: tf.Tensor3D, transposeA: boolean, transposeB: boolean): tf.Tensor3D {
+  if (!perfLevers.slicedBatchMatMul || !fastWasm()) return tf.matMul(a, b, transposeA, transposeB);
+  return tf.tidy(() => {
+    const A = transposeA ? transposeLast2(a) : a;
+    const B = transposeB ? transposeLast2(b) : b;
+    const [n, m, k] = A.shape;
+    const p = B.shape[2];
+    if (B.shape[0] !== n || B.shape[1] !== k) throw new Error(`batchMatMul: shapes ${A.shape} and ${B.shape} do not match`);
+    const plan = new Int32Array(8 * n);
+    for (let i = 0; i < n; i++) plan.set([0, i * m * k, 1, i * k * p, i * m * p, m, k, p], 8 * i);
+    return multiMatMul([A, B], plan, [n, m, p]) as tf.Tensor3D;
+  });
+}
+
+function batchMatMulOp(transposeA: boolean, transposeB: boolean): (a: tf.Tensor3D, b: tf.Tensor3D) => tf.Tensor3D {
+  return custom<(a: tf.Tensor3D, b: tf.Tensor3D) => tf.Tensor3D>((a: tf.Tensor3D, b: tf.Tensor3D, save: tf.GradSaveFunc) => {
+    save([a, b]);
+    return {
+      value: bmm(a, b, transposeA, transposeB),
+      gradFunc: (dy: tf.Tensor3D, [A, B]: tf.Tensor3D[]) => {
+        if (!transposeA && !transposeB) return [bmm(dy, B, false, true), bmm(A, dy, true, false)];
+        if (!transposeA && transposeB) return [bmm(dy, B, false, false), bmm(dy, A, true, false)];
+        if (transposeA && !transposeB) return [bmm(B, dy, false, true), bmm(A, dy, false, false)];
+        return [bmm(B, dy, true, true), bmm(dy, A, true, true)];
+      },
+    };
+  });
+}
+const BMM_OPS = [batchMatMulOp(false, false), batchMatMulOp(false, true), batchMatMulOp(true, false), batchMatMulOp(true, true)];
+
+/**
+ * op(a) · op(b) over matching leading (batch) axes, e.g. (B, nh, T, hs) · (B, nh, hs, T). On wasm each batch
+ * slice is one fast 2-D matmul; the gradient is computed the same way.
+ */
+export function batchMatMul(a: tf.Tensor, b: tf.Tensor, transposeA = false, transposeB = false): tf.Tensor {
+  const ra = a.shape.length;
+  const rb = b.shape.length;
+  if (!perfLevers.slicedBatchMatMul || ra < 3 || ra !== rb || a.shape.slice(0, -2).some((d, i) => d !== b.shape[i]))
+    return tf.matMul(a, b, transposeA, transposeB);
+  const lead = a.shape.slice(0, -2);
+  const n = sizeOf(lead);
+  const a3 = tf.reshape(a, [n, a.shape[ra - 2], a.shape[ra - 1]]) as tf.Tensor3D;
+  const b3 = tf.reshape(b, [n, b.shape[rb - 2], b.shape[rb - 1]]) as tf.Tensor3D;
+  const y = BMM_OPS[(transposeA ? 2 : 0) + (transposeB ? 1 : 0)](a3, b3);
+  return tf.reshape(y, [...lead, y.shape[1], y.shape[2]]);
+}
+
+// ------------------------------------------------------------------------------------------------------------
+// Element-wise and normalisation ops.
+
+const GELU_C = Math.sqrt(2 / Math.PI);
+const GELU_A = 0.044715;
+
+const geluOp = custom<(x: tf.Tensor) => tf.Tensor>((x: tf.Tensor, save: tf.GradSaveFunc) => {
+  // 0.5·x·(1 + tanh(u)) = x·σ(2u), u = √(2/π)(x + 0.044715x³); σ is a fast kernel on wasm, tanh and pow are not.
+  const [y, s] = tf.tidy(() => {
+    const z = tf.mul(x, tf.add(2 * GELU_C, tf.mul(2 * GELU_C * GELU_A, tf.square(x))));
+    const sig = tf.sigmoid(z);
+    return [tf.mul(x, sig), sig];
+  });
+  save([x, s]);
+  return {
+    value: y,
+    // d/dx x·σ(z) = σ + x·σ(1−σ)·dz/dx,  dz/dx = 2√(2/π)(1 + 3·0.044715x²)
+    gradFunc: (dy: tf.Tensor, [sx, ss]: tf.Tensor[]) =>
+      tf.tidy(() => {
+        const dz = tf.add(2 * GELU_C, tf.mul(6 * GELU_C * GELU_A, tf.square(sx)));
+        const slope = tf.add(ss, tf.mul(tf.mul(ss, tf.sub(1, ss)), tf.mul(sx, dz)));
+        return tf.mul(dy, slope);
+      }),
+  };
+});
 
 /** GELU, tanh approximation (GPT-2 / minGPT's NewGELU). */
 export function gelu(x: tf.Tensor): tf.Tensor {
-  const inner = tf.mul(Math.sqrt(2 / Math.PI), tf.add(x, tf.mul(0.044715, tf.pow(x, 3))));
+  if (perfLevers.geluSigmoid) return geluOp(x);
+  const inner = tf.mul(GELU_C, tf.add(x, tf.mul(GELU_A, tf.pow(x, 3))));
   return tf.mul(tf.mul(0.5, x), tf.add(1, tf.tanh(inner)));
 }
 
 export const NORM_EPS = 1e-5;
 
+const layerNormOp = custom<(x: tf.Tensor2D, g: tf.Tensor1D, b: tf.Tensor1D) => tf.Tensor2D>(
+  (x: tf.Tensor2D, g: tf.Tensor1D, b: tf.Tensor1D, save: tf.GradSaveFunc) => {
+    const [y, xhat, rstd] = tf.tidy(() => {
+      const centred = tf.sub(x, tf.mean(x, 1, true));
+      const r = tf.rsqrt(tf.add(tf.mean(tf.square(centred), 1, true), NORM_EPS)); // biased variance
+      const xh = tf.mul(centred, r);
+      return [tf.add(tf.mul(xh, g), b), xh, r];
+    });
+    save([xhat, rstd, g]);
+    return {
+      value: y,
+      // dx = r·(dx̂ − mean(dx̂) − x̂·mean(dx̂·x̂)), dx̂ = dy·g;  dg = Σ_rows dy·x̂;  db = Σ_rows dy
+      gradFunc: (dy: tf.Tensor2D, [sxh, sr, sg]: tf.Tensor[]) =>
+        tf.tidy(() => {
+          const dxh = tf.mul(dy, sg);
+          const inner = tf.sub(tf.sub(dxh, tf.mean(dxh, 1, true)), tf.mul(sxh, tf.mean(tf.mul(dxh, sxh), 1, true)));
+          return [tf.mul(inner, sr), sumRows(tf.mul(dy, sxh) as tf.Tensor2D), sumRows(dy)];
+        }),
+    };
+  },
+);
+
+const rmsNormOp = custom<(x: tf.Tensor2D, g: tf.Tensor1D) => tf.Tensor2D>((x: tf.Tensor2D, g: tf.Tensor1D, save: tf.GradSaveFunc) => {
+  const [y, xhat, rinv] = tf.tidy(() => {
+    const r = tf.rsqrt(tf.add(tf.mean(tf.square(x), 1, true), NORM_EPS));
+    const xh = tf.mul(x, r);
+    return [tf.mul(xh, g), xh, r];
+  });
+  save([xhat, rinv, g]);
+  return {
+    value: y,
+    // dx = r·(dx̂ − x̂·mean(dx̂·x̂)), dx̂ = dy·g;  dg = Σ_rows dy·x̂
+    gradFunc: (dy: tf.Tensor2D, [sxh, sr, sg]: tf.Tensor[]) =>
+      tf.tidy(() => {
+        const dxh = tf.mul(dy, sg);
+        const inner = tf.sub(dxh, tf.mul(sxh, tf.mean(tf.mul(dxh, sxh), 1, true)));
+        return [tf.mul(inner, sr), sumRows(tf.mul(dy, sxh) as tf.Tensor2D)];
+      }),
+  };
+});
+
 export function layerNorm(x: tf.Tensor, gain: tf.Tensor, bias: tf.Tensor): tf.Tensor {
-  const axis = x.shape.length - 1;
-  const { mean, variance } = tf.moments(x, axis, true);
-  return tf.add(tf.mul(tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, NORM_EPS))), gain), bias);
+  const C = x.shape[x.shape.length - 1];
+  if (!perfLevers.normGradients) {
+    const { mean, variance } = tf.moments(x, x.shape.length - 1, true);
+    return tf.add(tf.mul(tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, NORM_EPS))), gain), bias);
+  }
+  return tf.reshape(layerNormOp(tf.reshape(x, [-1, C]) as tf.Tensor2D, gain as tf.Tensor1D, bias as tf.Tensor1D), x.shape);
 }
 
 export function rmsNorm(x: tf.Tensor, gain: tf.Tensor): tf.Tensor {
-  const meanSquare = tf.mean(tf.square(x), x.shape.length - 1, true);
-  return tf.mul(tf.mul(x, tf.rsqrt(tf.add(meanSquare, NORM_EPS))), gain);
+  const C = x.shape[x.shape.length - 1];
+  if (!perfLevers.normGradients) return tf.mul(tf.mul(x, tf.rsqrt(tf.add(tf.mean(tf.square(x), -1, true), NORM_EPS))), gain);
+  return tf.reshape(rmsNormOp(tf.reshape(x, [-1, C]) as tf.Tensor2D, gain as tf.Tensor1D), x.shape);
 }
 
 /** One-hot rows as float32; tf.oneHot's own dtype argument returns int bit patterns on wasm (DESIGN.md §2). */
@@ -49,12 +465,105 @@ export function oneHotFloat(ids: tf.Tensor1D, depth: number): tf.Tensor2D {
   return tf.cast(tf.oneHot(ids, depth), 'float32') as tf.Tensor2D;
 }
 
-/** Mean cross-entropy of logits (N, V) against integer targets (N). */
+/** Mean cross-entropy of logits (N, V) against integer targets (N); gradient (softmax − onehot)/N. */
 export function crossEntropy(logits: tf.Tensor2D, targets: tf.Tensor1D): tf.Scalar {
-  const logProbs = tf.logSoftmax(logits);
-  const picked = tf.sum(tf.mul(logProbs, oneHotFloat(targets, logits.shape[1])), 1);
-  return tf.neg(tf.mean(picked)) as tf.Scalar;
+  const [N, V] = logits.shape;
+  if (!perfLevers.crossEntropyGradient) return tf.neg(tf.mean(tf.sum(tf.mul(tf.logSoftmax(logits), oneHotFloat(targets, V)), 1))) as tf.Scalar;
+  const op = custom<(z: tf.Tensor2D) => tf.Scalar>((z: tf.Tensor2D, save: tf.GradSaveFunc) => {
+    const [loss, logProbs, oneHot] = tf.tidy(() => {
+      const lp = tf.logSoftmax(z);
+      const oh = oneHotFloat(targets, V);
+      return [tf.neg(tf.mean(tf.sum(tf.mul(lp, oh), 1))), lp, oh];
+    });
+    // Saved rather than captured: tensors made inside a gradient's forward are gone by the backward pass.
+    save([logProbs, oneHot]);
+    return {
+      value: loss,
+      gradFunc: (dy: tf.Scalar, [lp, oh]: tf.Tensor[]) => tf.tidy(() => tf.mul(tf.sub(tf.exp(lp), oh), tf.div(dy, N))),
+    };
+  });
+  return op(logits);
 }
+
+// ------------------------------------------------------------------------------------------------------------
+// Fused causal self-attention (wasm).
+
+export interface FusedAttentionShape {
+  B: number;
+  T: number;
+  nHead: number;
+  headDim: number;
+  /** Multiplies q·kᵀ (1/√hs, a scheme's own, or 1 without scaling). */
+  scale: number;
+  /** (T, T) added after scaling and bias: 0 where a key is visible, −1e9 where masked; null for no mask. */
+  mask: tf.Tensor | null;
+}
+
+/** True when fusedAttention can run here (wasm with its fast kernels). */
+export function canFuseAttention(): boolean {
+  return perfLevers.fusedAttention && perfLevers.slicedBatchMatMul && fastWasm() !== null;
+}
+
+/**
+ * softmax(q·kᵀ·scale + bias + mask)·v for every head, straight from the QKV projection (B, T, 3C) to the
+ * merged head outputs (B, T, C). q, k, v are never split out: the products read them where they lie in a
+ * (B, 3·nh, T, hs) view. `bias` ((nh, T, T) or (B, nh, T, T), added after scaling) is optional.
+ */
+export function fusedAttention(qkv: tf.Tensor3D, bias: tf.Tensor | null, shape: FusedAttentionShape): tf.Tensor3D {
+  const { B, T, nHead: nh, headDim: hs, scale, mask } = shape;
+  const C = nh * hs;
+  const BH = B * nh;
+  // Offsets of head h of batch b in the (B, 3nh, T, hs) layout: part 0 = q, 1 = k, 2 = v.
+  const headOffset = (part: number, i: number): number => ((Math.floor(i / nh) * 3 + part) * nh + (i % nh)) * T * hs;
+  const plan = (rows: (i: number) => number[]): Int32Array => {
+    const out = new Int32Array(8 * BH);
+    for (let i = 0; i < BH; i++) out.set(rows(i), 8 * i);
+    return out;
+  };
+  const scoresPlan = plan((i) => [0, headOffset(0, i), 1, headOffset(1, i), i * T * T, T, hs, T]); // q · kᵀ
+  const valuesPlan = plan((i) => [0, i * T * T, 1, headOffset(2, i), i * T * hs, T, T, hs]); // P · v
+  const dWeightsPlan = plan((i) => [0, i * T * hs, 1, headOffset(2, i), i * T * T, T, hs, T]); // dY · vᵀ
+  const dHeadsPlan = new Int32Array(8 * 3 * BH);
+  for (let i = 0; i < BH; i++) {
+    dHeadsPlan.set([0, i * T * T, 3, headOffset(1, i), headOffset(0, i), T, T, hs], 24 * i); // dq = dS · k
+    dHeadsPlan.set([1, i * T * T, 3, headOffset(0, i), headOffset(1, i), T, T, hs], 24 * i + 8); // dk = dSᵀ · q
+    dHeadsPlan.set([2, i * T * T, 4, i * T * hs, headOffset(2, i), T, T, hs], 24 * i + 16); // dv = Pᵀ · dY
+  }
+  const body = (x: tf.Tensor3D, b: tf.Tensor | null, save: tf.GradSaveFunc) => {
+    const [y, heads, headsT, weights] = tf.tidy(() => {
+      const hd = tf.transpose(tf.reshape(x, [B, T, 3 * nh, hs]), [0, 2, 1, 3]); // (B, 3nh, T, hs)
+      const hdT = transposeLast2(tf.reshape(hd, [B * 3 * nh, T, hs]) as tf.Tensor3D); // (B·3nh, hs, T)
+      let z = multiMatMul([hd, hdT], scoresPlan, [B, nh, T, T]);
+      if (scale !== 1) z = tf.mul(z, scale);
+      if (b) z = tf.add(z, b);
+      if (mask) z = tf.add(z, mask);
+      const p = tf.softmax(z);
+      const yh = multiMatMul([p, hd], valuesPlan, [B, nh, T, hs]);
+      return [tf.reshape(tf.transpose(yh, [0, 2, 1, 3]), [B, T, C]), hd, hdT, p];
+    });
+    save([heads, headsT, weights]);
+    return {
+      value: y,
+      gradFunc: (dy: tf.Tensor3D, [hd, hdT, p]: tf.Tensor[]) =>
+        tf.tidy(() => {
+          const dyh = tf.transpose(tf.reshape(dy, [B, T, nh, hs]), [0, 2, 1, 3]); // (B, nh, T, hs)
+          const dp = multiMatMul([dyh, hdT], dWeightsPlan, [B, nh, T, T]);
+          const dz = tf.mul(p, tf.sub(dp, tf.sum(tf.mul(dp, p), -1, true))); // softmax backward
+          const ds = scale !== 1 ? tf.mul(dz, scale) : dz;
+          const dsT = transposeLast2(tf.reshape(ds, [BH, T, T]) as tf.Tensor3D);
+          const pT = transposeLast2(tf.reshape(p, [BH, T, T]) as tf.Tensor3D);
+          const dHeads = multiMatMul([ds, dsT, pT, hd, dyh], dHeadsPlan, [B, 3 * nh, T, hs]);
+          const dx = tf.reshape(tf.transpose(dHeads, [0, 2, 1, 3]), [B, T, 3 * C]);
+          return b ? [dx, sumToShape(dz, b.shape)] : [dx];
+        }),
+    };
+  };
+  if (bias) return custom<(x: tf.Tensor3D, b: tf.Tensor) => tf.Tensor3D>((x: tf.Tensor3D, b: tf.Tensor, save: tf.GradSaveFunc) => body(x, b, save))(qkv, bias);
+  return custom<(x: tf.Tensor3D) => tf.Tensor3D>((x: tf.Tensor3D, save: tf.GradSaveFunc) => body(x, null, save))(qkv);
+}
+
+// ------------------------------------------------------------------------------------------------------------
+// Relative-position plumbing.
 
 /**
  * Relative-position plumbing for the score-hook schemes. `index` (T·T) maps each query/key pair (i, j) to a
@@ -71,18 +580,17 @@ export function gatherRelative(x: tf.Tensor3D, index: Int32Array): tf.Tensor3D {
   const [N, T, R] = x.shape;
   const flatIndex = new Int32Array(T * T);
   for (let i = 0; i < T; i++) for (let j = 0; j < T; j++) flatIndex[i * T + j] = i * R + index[i * T + j];
-  const gather = tf.customGrad(((input: tf.Tensor, save: tf.GradSaveFunc) => {
+  const gather = custom<(input: tf.Tensor3D) => tf.Tensor3D>((input: tf.Tensor, save: tf.GradSaveFunc) => {
     save([]);
     const value = tf.reshape(tf.gather(tf.reshape(input, [N, T * R]), tf.tensor1d(flatIndex, 'int32'), 1), [N, T, T]);
     return { value, gradFunc: (dy: tf.Tensor) => scatterRelative(dy as tf.Tensor3D, index, R) };
-  }) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (input: tf.Tensor3D) => tf.Tensor3D;
+  });
   return gather(x);
 }
 
 /** (N, T, T) → (N, T, R): per query row, a batched matmul with the one-hot of its relative slots. */
 export function scatterRelative(y: tf.Tensor3D, index: Int32Array, R: number): tf.Tensor3D {
-  const [N, T] = y.shape;
   const perRow = tf.transpose(y, [1, 0, 2]) as tf.Tensor3D; // (T_i, N, T_j)
-  const summed = tf.matMul(perRow, relativeOneHot(index, T, R)); // (T_i, N, R)
+  const summed = batchMatMul(perRow, relativeOneHot(index, y.shape[1], R)); // (T_i, N, R)
   return tf.transpose(summed, [1, 0, 2]) as tf.Tensor3D; // (N, T_i, R)
 }

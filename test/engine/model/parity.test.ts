@@ -3,8 +3,9 @@
  * gradients of every parameter out, for every scheme × norm placement and at lengths past the block.
  */
 import * as tf from '@tensorflow/tfjs';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GPT, type ModelConfig } from '../../../src/engine/model/gpt';
+import { setFastPaths } from '../../../src/engine/model/ops';
 import { SCHEME_NAMES } from '../../../src/engine/model/positional/registry';
 import { useWasmBackend } from '../../helpers/backend';
 import { parityFixture, type ParityCase } from '../../helpers/fixtures';
@@ -44,6 +45,28 @@ function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return max;
 }
 
+function expectParity(c: Case): void {
+  const model = modelFor(c);
+  const B = c.idx.length;
+  const idx = tf.tensor2d(c.idx.flat(), [B, c.T], 'int32');
+  const targets = tf.tensor2d(c.targets.flat(), [B, c.T], 'int32');
+  const logits = tf.tidy(() => model.forward(idx).dataSync());
+  expect(maxAbsDiff(logits, c.logits.data)).toBeLessThan(1e-4);
+
+  const variables = [...model.params.values()];
+  const { value, grads } = tf.variableGrads(() => model.loss(idx, targets), variables);
+  expect(Math.abs(value.dataSync()[0] - c.loss)).toBeLessThan(1e-4);
+  for (const [name, variable] of model.params) {
+    const expected = c.grads[name];
+    expect(expected, `fixture has a gradient for ${name}`).toBeDefined();
+    const diff = maxAbsDiff(grads[variable.name].dataSync(), expected.data);
+    expect(diff, `gradient of ${name}`).toBeLessThan(1e-4);
+  }
+  expect(Object.keys(c.grads).sort()).toEqual([...model.params.keys()].sort());
+  tf.dispose([value, idx, targets, ...Object.values(grads)]);
+  model.dispose();
+}
+
 describe('parity with the PyTorch reference', () => {
   const cases = parityFixture().cases as Case[];
 
@@ -66,25 +89,15 @@ describe('parity with the PyTorch reference', () => {
     expect(Object.keys(keysOnly.weights).some((n) => n.endsWith('.rel_v'))).toBe(false);
   });
 
-  it.each(cases.map((c) => [c.id, c] as const))('%s: logits, loss and every gradient match', (_id, c) => {
-    const model = modelFor(c);
-    const B = c.idx.length;
-    const idx = tf.tensor2d(c.idx.flat(), [B, c.T], 'int32');
-    const targets = tf.tensor2d(c.targets.flat(), [B, c.T], 'int32');
-    const logits = tf.tidy(() => model.forward(idx).dataSync());
-    expect(maxAbsDiff(logits, c.logits.data)).toBeLessThan(1e-4);
+  it.each(cases.map((c) => [c.id, c] as const))('%s: logits, loss and every gradient match', (_id, c) => expectParity(c));
 
-    const variables = [...model.params.values()];
-    const { value, grads } = tf.variableGrads(() => model.loss(idx, targets), variables);
-    expect(Math.abs(value.dataSync()[0] - c.loss)).toBeLessThan(1e-4);
-    for (const [name, variable] of model.params) {
-      const expected = c.grads[name];
-      expect(expected, `fixture has a gradient for ${name}`).toBeDefined();
-      const diff = maxAbsDiff(grads[variable.name].dataSync(), expected.data);
-      expect(diff, `gradient of ${name}`).toBeLessThan(1e-4);
-    }
-    expect(Object.keys(c.grads).sort()).toEqual([...model.params.keys()].sort());
-    tf.dispose([value, idx, targets, ...Object.values(grads)]);
-    model.dispose();
-  });
+});
+
+// Other backends (tfjs-node, tfjs-node-gpu) take the plain-tfjs path instead of the wasm fast paths: same fixture.
+describe('parity with the fast paths switched off (the path every non-wasm backend takes)', () => {
+  const cases = parityFixture().cases as Case[];
+  beforeAll(() => setFastPaths(false));
+  afterAll(() => setFastPaths(true));
+
+  it.each(cases.map((c) => [c.id, c] as const))('%s', (_id, c) => expectParity(c));
 });
