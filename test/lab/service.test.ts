@@ -10,27 +10,12 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { dispatch } from '../../src/lab/dispatch';
 import { LabService } from '../../src/lab/service';
 import { CALLS, type ConfigOverrides, type LabEvent } from '../../src/shared/api';
+import { nextEvent } from '../helpers/events';
 
 const TINY: ConfigOverrides = { nLayer: 1, nHead: 2, nEmbd: 16, blockSize: 16, batchSize: 8, evalEvery: 10, evalBatches: 1, sampleEvery: 0, checkpointEvery: 10 };
 
 function tiny(steps: number, extra: ConfigOverrides = {}): ConfigOverrides {
   return { ...TINY, steps, ...extra };
-}
-
-/** Resolves with the first event that matches; fails the test after timeoutMs. */
-function nextEvent(service: LabService, match: (event: LabEvent) => boolean, timeoutMs = 60_000): Promise<LabEvent> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      off();
-      reject(new Error('timed out waiting for an event'));
-    }, timeoutMs);
-    const off = service.subscribe((event) => {
-      if (!match(event)) return;
-      clearTimeout(timer);
-      off();
-      resolve(event);
-    });
-  });
 }
 
 const statusIs = (runId: number, status: string) => (e: LabEvent) => e.channel === 'run:status' && e.payload.runId === runId && e.payload.status === status;

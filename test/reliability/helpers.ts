@@ -5,6 +5,7 @@ import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import type { LabService } from '../../src/lab/service';
 import type { CallResult, ConfigOverrides, LabEvent } from '../../src/shared/api';
+export { nextEvent } from '../helpers/events';
 
 /** One layer, 16 wide, block 16, batch 8: a step takes a few milliseconds on wasm. */
 export const TINY: ConfigOverrides = { nLayer: 1, nHead: 2, nEmbd: 16, blockSize: 16, batchSize: 8, evalEvery: 10, evalBatches: 1, sampleEvery: 0, checkpointEvery: 10 };
@@ -37,22 +38,6 @@ export const DIVERGING: ConfigOverrides = {
 };
 
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Resolves with the first event that matches; rejects after timeoutMs. */
-export function nextEvent(service: Pick<LabService, 'subscribe'>, match: (event: LabEvent) => boolean, timeoutMs = 60_000): Promise<LabEvent> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      off();
-      reject(new Error('timed out waiting for an event'));
-    }, timeoutMs);
-    const off = service.subscribe((event) => {
-      if (!match(event)) return;
-      clearTimeout(timer);
-      off();
-      resolve(event);
-    });
-  });
-}
 
 export const statusIs = (runId: number, status: string) => (e: LabEvent) => e.channel === 'run:status' && e.payload.runId === runId && e.payload.status === status;
 
