@@ -46,6 +46,14 @@ const VALID_SIZES: Record<TaskName, SizeRange> = {
   induction: { min: 2, max: LETTERS.length },
 };
 
+const EXAMPLES: Record<TaskName, (rng: Rng, size: number) => TaskExample> = {
+  copy: copyExample,
+  reverse: reverseExample,
+  add: addExample,
+  count: countExample,
+  induction: inductionExample,
+};
+
 export function taskLengthRange(task: TaskName): SizeRange {
   return { ...TRAINING_SIZES[task] };
 }
@@ -56,18 +64,7 @@ export function taskExample(task: TaskName, rng: Rng, size: number): TaskExample
     const limit = max === Infinity ? `at least ${min}` : `${min}..${max}`;
     throw new DataError('bad-option', `task ${task} size must be an integer ${limit}, got ${size}`);
   }
-  switch (task) {
-    case 'copy':
-      return copyExample(rng, size);
-    case 'reverse':
-      return reverseExample(rng, size);
-    case 'add':
-      return addExample(rng, size);
-    case 'count':
-      return countExample(rng, size);
-    case 'induction':
-      return inductionExample(rng, size);
-  }
+  return EXAMPLES[task](rng, size);
 }
 
 function randomLetters(rng: Rng, n: number): string {
