@@ -1,7 +1,7 @@
 /**
  * The app in a real browser: web mode on a throwaway database, Debian's Chromium driven by playwright-core.
  * One click starts a nano run; the loss chart fills; the run shows in the list; Stop; after a reload the run and
- * its curve are still there. Then a tiny sweep lands in Compare (overlay + diff table) and Extrapolation, charts
+ * its curve are still there. Then a four-scheme sweep lands in Compare (overlay + diff table) and Extrapolation, charts
  * export as PNG and SVG, probes and recipes render. Every view is photographed into docs/screenshots/.
  */
 import { spawnSync } from 'node:child_process';
@@ -143,19 +143,21 @@ describe.skipIf(!hasChromium)(title, () => {
     expect(pageErrors).toEqual([]);
   });
 
-  it('lands a tiny sweep in Compare (overlay + diff table) and Extrapolation, and exports charts as PNG and SVG', async () => {
+  it('lands a sweep in Compare (overlay + diff table) and Extrapolation, and exports charts as PNG and SVG', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'gpt-lab-e2e-files-'));
     try {
       await page.click('[data-testid=nav-sweeps]');
       await page.waitForSelector('[data-testid=sweep-pos-alibi]');
-      // Four schemes, pre-norm, no dropout: four tiny runs.
+      // Four schemes, pre-norm, no dropout: four nano runs on toy English, short enough for CI yet long enough for the
+      // screenshots to show the schemes apart (NoPE and RoPE degrade past the training length, ALiBi stays flat).
       for (const pos of ['none', 'sinusoidal', 'learned', 'rope', 'alibi']) {
         const checked = await page.isChecked(`[data-testid=sweep-pos-${pos}] input`);
         if (checked !== (pos !== 'sinusoidal')) await page.click(`[data-testid=sweep-pos-${pos}] input`);
       }
-      for (const [field, value] of [['nLayer', '1'], ['nHead', '2'], ['nEmbd', '16'], ['blockSize', '16'], ['steps', '40']])
+      await page.selectOption('[data-testid=sweep-data]', 'builtin:toy-english');
+      for (const [field, value] of [['nLayer', '3'], ['nHead', '3'], ['nEmbd', '48'], ['blockSize', '16'], ['steps', '200']])
         await page.fill(`[data-testid=sweep-${field}]`, value);
-      await page.fill('[data-testid=sweep-name]', 'tiny <sweep>');
+      await page.fill('[data-testid=sweep-name]', 'toy <sweep>');
       await page.waitForSelector('text=4 runs to queue');
       await page.click('[data-testid=sweep-button]');
       await page.waitForSelector('[data-sweep]');
@@ -202,7 +204,7 @@ describe.skipIf(!hasChromium)(title, () => {
       expect(parsed.texts).toContain('tokens');
       expect(parsed.texts.some((t) => t.startsWith('train loss'))).toBe(true);
       for (const run of sweepRuns) expect(parsed.texts).toContain(`#${run.id} ${run.name}`);
-      expect(svgText).toContain('tiny &lt;sweep&gt;');
+      expect(svgText).toContain('toy &lt;sweep&gt;');
       const csv = await download(page, '[data-testid=compare-chart]', 'csv', dir);
       expect(readFileSync(csv.path, 'utf8').split('\n')[0]).toBe('series,tokens,train loss');
 

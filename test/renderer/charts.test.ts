@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { chartToCsv, chartToJson, fileSlug, heatmapToCsv } from '../../src/renderer/charts/dataExport';
 import { downsampleMinMax, MinMaxDownsampler } from '../../src/renderer/charts/downsample';
-import { emaSmooth, logTicks, niceTicks, runColor, tickFormatter, type ChartSpec } from '../../src/renderer/charts/spec';
+import { emaSmooth, formatTick, logTicks, niceTicks, runColor, tickFormatter, type ChartSpec } from '../../src/renderer/charts/spec';
 import { chartToSvg, escapeXml, heatmapToSvg } from '../../src/renderer/charts/svg';
 import { compareChart } from '../../src/renderer/composables/compare';
 
@@ -75,7 +75,11 @@ describe('chart helpers', () => {
     const labels = ticks.map(tickFormatter(ticks));
     expect(new Set(labels).size).toBe(labels.length);
     expect(logTicks(1, 1000)).toEqual([1, 10, 100, 1000]);
-    expect(tickFormatter([0, 250000])(250000)).toBe('2.5e5');
+    expect([0, 250000].map(tickFormatter([0, 250000]))).toEqual(['0', '250k']);
+    expect([0, 20000, 40000, 120000].map(tickFormatter([0, 20000, 40000, 120000]))).toEqual(['0', '20k', '40k', '120k']);
+    expect([1e6, 1.5e6, 2e6].map(tickFormatter([1e6, 1.5e6, 2e6]))).toEqual(['1M', '1.5M', '2M']);
+    expect(tickFormatter([0, 5e12])(5e12)).toBe('5.0e12');
+    expect([12345, 2.5e9, 0.0005, 3.14159].map(formatTick)).toEqual(['12.3k', '2.5G', '5.0e-4', '3.142']);
   });
 
   it('gives each run a stable colour', () => {

@@ -95,24 +95,42 @@ export function logTicks(min: number, max: number): number[] {
 export function formatTick(value: number): string {
   if (value === 0) return '0';
   const abs = Math.abs(value);
-  if (abs >= 1e5 || abs < 1e-3) return value.toExponential(1).replace('e+', 'e');
+  if (abs >= 1e4 && abs < 1e12) {
+    const unit = SUFFIXES[suffixIndex(abs)];
+    return `${Number((value / unit.size).toPrecision(3))}${unit.letter}`;
+  }
+  if (abs >= 1e12 || abs < 1e-3) return value.toExponential(1).replace('e+', 'e');
   return String(Number(value.toPrecision(4)));
+}
+
+/** Thousands, millions, billions: 20k, 1.5M (token counts read better so than as 2.0e4). */
+const SUFFIXES = [
+  { size: 1e3, letter: 'k' },
+  { size: 1e6, letter: 'M' },
+  { size: 1e9, letter: 'G' },
+] as const;
+
+function suffixIndex(abs: number): 0 | 1 | 2 {
+  return abs >= 1e9 ? 2 : abs >= 1e6 ? 1 : 0;
 }
 
 /**
  * Labels for a set of ticks with just enough decimals to tell neighbours apart (3.085, 3.086, … rather than
- * 3.09, 3.09, …); very large or small values in exponent form.
+ * 3.09, 3.09, …); counts from 10 000 with a k/M/G suffix (20k, 1.5M), extreme values in exponent form.
  */
 export function tickFormatter(ticks: readonly number[]): (value: number) => string {
   const finite = ticks.filter(Number.isFinite);
   const biggest = Math.max(0, ...finite.map(Math.abs));
-  if (biggest >= 1e5 || (biggest > 0 && biggest < 1e-3)) return (v) => (v === 0 ? '0' : v.toExponential(1).replace('e+', 'e'));
+  if (biggest >= 1e12 || (biggest > 0 && biggest < 1e-3)) return (v) => (v === 0 ? '0' : v.toExponential(1).replace('e+', 'e'));
+  const unit = biggest >= 1e4 ? SUFFIXES[suffixIndex(biggest)] : { size: 1, letter: '' };
   let step = Infinity;
   for (let i = 1; i < finite.length; i++) step = Math.min(step, Math.abs(finite[i] - finite[i - 1]) || Infinity);
+  step /= unit.size;
   const decimals = Number.isFinite(step) ? Math.min(6, Math.max(0, Math.ceil(-Math.log10(step) + 1e-9))) : 2;
   return (v) => {
-    const text = v.toFixed(decimals);
-    return text.includes('.') ? text.replace(/\.?0+$/, '') : text;
+    if (v === 0) return '0';
+    const text = (v / unit.size).toFixed(decimals);
+    return `${text.includes('.') ? text.replace(/\.?0+$/, '') : text}${unit.letter}`;
   };
 }
 
