@@ -79,6 +79,8 @@ describe('chart helpers', () => {
     expect([0, 20000, 40000, 120000].map(tickFormatter([0, 20000, 40000, 120000]))).toEqual(['0', '20k', '40k', '120k']);
     expect([1e6, 1.5e6, 2e6].map(tickFormatter([1e6, 1.5e6, 2e6]))).toEqual(['1M', '1.5M', '2M']);
     expect(tickFormatter([0, 5e12])(5e12)).toBe('5.0e12');
+    const lr = [3e-4, 2.98e-4, 2.96e-4];
+    expect(lr.map(tickFormatter(lr))).toEqual(['3.00e-4', '2.98e-4', '2.96e-4']);
     expect([12345, 2.5e9, 0.0005, 3.14159].map(formatTick)).toEqual(['12.3k', '2.5G', '5.0e-4', '3.142']);
   });
 

@@ -19,7 +19,7 @@ import {
 import type { MetricRowData } from '../../shared/api';
 import { cssVar } from '../composables/useTheme';
 import { MinMaxDownsampler } from './downsample';
-import type { ChartSpec } from './spec';
+import { tickFormatter, type ChartSpec } from './spec';
 
 Chart.register(LineController, LineElement, PointElement, LinearScale, LogarithmicScale, Legend, Tooltip);
 
@@ -198,7 +198,7 @@ export class MetricChart {
     if (this.kind === 'loss') return { x, y: { type: log ? ('logarithmic' as const) : ('linear' as const), title: { display: true, text: 'loss' } } };
     return {
       x,
-      y: { type: 'linear' as const, position: 'left' as const, title: { display: true, text: 'lr' }, ticks: { callback: (v: string | number) => Number(v).toExponential(2) } },
+      y: { type: 'linear' as const, position: 'left' as const, title: { display: true, text: 'lr' }, ticks: { callback: (v: string | number, _i: number, ticks: { value: number }[]) => tickFormatter(ticks.map((t) => t.value))(Number(v)) } },
       y1: { type: 'linear' as const, position: 'right' as const, title: { display: true, text: 'grad norm' }, grid: { drawOnChartArea: false } },
     };
   }

@@ -116,12 +116,18 @@ function suffixIndex(abs: number): 0 | 1 | 2 {
 
 /**
  * Labels for a set of ticks with just enough decimals to tell neighbours apart (3.085, 3.086, … rather than
- * 3.09, 3.09, …); counts from 10 000 with a k/M/G suffix (20k, 1.5M), extreme values in exponent form.
+ * 3.09, 3.09, …); counts from 10 000 with a k/M/G suffix (20k, 1.5M), extreme values in exponent form with as
+ * many digits as it takes for neighbours to differ.
  */
 export function tickFormatter(ticks: readonly number[]): (value: number) => string {
   const finite = ticks.filter(Number.isFinite);
   const biggest = Math.max(0, ...finite.map(Math.abs));
-  if (biggest >= 1e12 || (biggest > 0 && biggest < 1e-3)) return (v) => (v === 0 ? '0' : v.toExponential(1).replace('e+', 'e'));
+  if (biggest >= 1e12 || (biggest > 0 && biggest < 1e-3)) {
+    const exponent = (digits: number) => (v: number) => (v === 0 ? '0' : v.toExponential(digits).replace('e+', 'e'));
+    let digits = 1;
+    while (digits < 6 && new Set(finite.map(exponent(digits))).size < finite.length) digits++;
+    return exponent(digits);
+  }
   const unit = biggest >= 1e4 ? SUFFIXES[suffixIndex(biggest)] : { size: 1, letter: '' };
   let step = Infinity;
   for (let i = 1; i < finite.length; i++) step = Math.min(step, Math.abs(finite[i] - finite[i - 1]) || Infinity);

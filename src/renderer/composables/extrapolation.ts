@@ -28,14 +28,37 @@ export function lengthChart(runs: readonly Named[], evals: readonly EvalLengthRe
   };
 }
 
-/** Loss at each position of the longest length every run could evaluate: the cliff past the training length. */
+/** Most points a per-position curve gets: a few dozen windows per position are too few to read one position alone. */
+const MAX_POSITION_POINTS = 32;
+
+/** Mean loss over consecutive bins of `width` positions (1-based), x at each bin's centre; the last bin may be shorter. */
+export function binPositions(loss: readonly number[], width: number): { x: number[]; y: number[] } {
+  const x: number[] = [];
+  const y: number[] = [];
+  for (let start = 0; start < loss.length; start += width) {
+    const bin = loss.slice(start, start + width);
+    x.push(start + (bin.length + 1) / 2);
+    y.push(bin.reduce((sum, v) => sum + v, 0) / bin.length);
+  }
+  return { x, y };
+}
+
+/**
+ * Loss along the positions of the longest length every run could evaluate: the cliff past the training length.
+ * Long lengths are averaged over bins of neighbouring positions so the trend is not lost in noise.
+ */
 export function perPositionChart(runs: readonly Named[], evals: readonly EvalLengthResultData[]): ChartSpec {
+  const widths = new Set<number>();
   const series = evals.flatMap((e) => {
     const longest = [...e.results].reverse().find((r) => r.applicable && r.perPositionLoss.length);
     if (!longest) return [];
-    return [{ label: `${nameOf(runs, e.runId)} at ${longest.length}`, color: runColor(e.runId), x: longest.perPositionLoss.map((_, i) => i + 1), y: longest.perPositionLoss, width: 1.5 }];
+    const width = Math.ceil(longest.perPositionLoss.length / MAX_POSITION_POINTS);
+    widths.add(width);
+    return [{ label: `${nameOf(runs, e.runId)} at ${longest.length}`, color: runColor(e.runId), ...binPositions(longest.perPositionLoss, width), width: 1.5 }];
   });
-  return { title: 'Loss per position (longest evaluated length)', xLabel: 'position', yLabel: 'loss', markers: blockMarkers(evals), series };
+  const [only] = widths;
+  const binning = widths.size === 1 && only === 1 ? '' : widths.size === 1 ? `, mean of each ${only} positions` : ', mean over bins of positions';
+  return { title: `Loss per position (longest evaluated length${binning})`, xLabel: 'position', yLabel: 'loss', markers: blockMarkers(evals), series };
 }
 
 /** Peak memory of the evaluation against length: attention's O(T²) made visible. */
