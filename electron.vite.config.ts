@@ -4,7 +4,7 @@ import { defineConfig } from 'electron-vite';
 
 /**
  * main: the Electron main process, the lab process it forks under plain Node, and the training and analysis hosts
- * (out/main/index.js, labProcess.js, host.js, analysisHost.js).
+ * and the gradient helper thread (out/main/index.js, labProcess.js, host.js, analysisHost.js, gradientWorker.js).
  * preload: CommonJS and fully bundled, as a sandboxed preload must be (out/preload/index.cjs).
  * renderer: the Vue app (out/renderer), which the web server also serves.
  */
@@ -17,6 +17,7 @@ export default defineConfig({
           labProcess: resolve('src/lab/labProcess.ts'),
           host: resolve('src/lab/host.ts'),
           analysisHost: resolve('src/lab/analysisHost.ts'),
+          gradientWorker: resolve('src/lab/parallel/gradientWorker.ts'),
         },
       },
     },

@@ -33,6 +33,7 @@ export const FLAG_OF_FIELD: Record<string, string> = {
   norm: 'norm',
   normType: 'norm-type',
   seed: 'seed',
+  threads: 'threads',
   evalEvery: 'eval-every',
   sampleEvery: 'sample-every',
   checkpointEvery: 'checkpoint-every',
@@ -69,7 +70,7 @@ export function trainOverrides(opts: TrainOptionValues): Partial<RunConfig> & { 
     const value = str(FLAG_OF_FIELD[field]);
     if (value !== undefined) (overrides as Record<string, unknown>)[field] = value;
   }
-  const numeric: (keyof RunConfig)[] = ['nLayer', 'nHead', 'nEmbd', 'blockSize', 'batchSize', 'steps', 'lr', 'minLr', 'warmupSteps', 'weightDecay', 'gradClip', 'dropoutEmbd', 'dropoutAttn', 'dropoutResid', 'seed', 'evalEvery', 'sampleEvery', 'checkpointEvery'];
+  const numeric: (keyof RunConfig)[] = ['nLayer', 'nHead', 'nEmbd', 'blockSize', 'batchSize', 'steps', 'lr', 'minLr', 'warmupSteps', 'weightDecay', 'gradClip', 'dropoutEmbd', 'dropoutAttn', 'dropoutResid', 'seed', 'threads', 'evalEvery', 'sampleEvery', 'checkpointEvery'];
   const dropout = str('dropout');
   if (dropout !== undefined) {
     const p = parseNumber('dropout', dropout, problems);

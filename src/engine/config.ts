@@ -48,6 +48,8 @@ export interface RunConfig {
   /** Ablation: false trains on positions alone, without a token embedding. */
   tokenEmbedding: boolean;
   seed: number;
+  /** Threads that share every batch (data parallel, wasm/cpu backends): 1 trains on this thread alone. */
+  threads: number;
   evalEvery: number;
   evalBatches: number;
   sampleEvery: number;
@@ -80,6 +82,7 @@ export const DEFAULT_CONFIG: RunConfig = {
   attnScale: true,
   tokenEmbedding: true,
   seed: 1337,
+  threads: 1,
   evalEvery: 100,
   evalBatches: 4,
   sampleEvery: 250,
@@ -125,6 +128,7 @@ const NUMBER_RULES: Partial<Record<keyof RunConfig, NumberRule>> = {
   dropoutAttn: { min: 0, max: 0.95, integer: false },
   dropoutResid: { min: 0, max: 0.95, integer: false },
   seed: { min: 0, max: 2 ** 31 - 1, integer: true },
+  threads: { min: 1, max: 16, integer: true },
   evalEvery: { min: 1, max: 10_000_000, integer: true },
   evalBatches: { min: 1, max: 1000, integer: true },
   sampleEvery: { min: 0, max: 10_000_000, integer: true },
@@ -164,12 +168,14 @@ export function validateConfig(config: Partial<RunConfig> & Record<string, unkno
     if (typeof config[flag] !== 'boolean') report(flag, `must be true or false, got ${JSON.stringify(config[flag])}`);
   if (typeof config.data !== 'string' || config.data.trim() === '') report('data', 'must name a file or builtin:NAME');
 
-  const { nEmbd, nHead, lr, minLr, steps, warmupSteps } = config;
+  const { nEmbd, nHead, lr, minLr, steps, warmupSteps, threads, batchSize } = config;
   if (Number.isInteger(nEmbd) && Number.isInteger(nHead) && nHead! > 0 && nEmbd! % nHead! !== 0)
     report('nHead', `must divide nEmbd (${nEmbd}); ${nHead} heads do not`);
   if (typeof lr === 'number' && typeof minLr === 'number' && minLr > lr) report('minLr', `must not exceed lr (${lr}), got ${minLr}`);
   if (typeof warmupSteps === 'number' && typeof steps === 'number' && warmupSteps > steps)
     report('warmupSteps', `must not exceed steps (${steps}), got ${warmupSteps}`);
+  if (Number.isInteger(threads) && Number.isInteger(batchSize) && batchSize! >= 1 && threads! > batchSize!)
+    report('threads', `must not exceed batchSize (${batchSize}): each thread takes whole rows of the batch, got ${threads}`);
 
   const scheme = getScheme(String(config.pos));
   if (!scheme) {

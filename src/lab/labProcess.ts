@@ -26,8 +26,11 @@ function send(message: LabProcessMessage): void {
 
 function hostLaunch() {
   const here = fileURLToPath(import.meta.url);
-  // Bundled (out/main/labProcess.js) the hosts sit beside us as .js; from source they run through tsx.
-  return extname(here) === '.js' ? { modulePath: join(dirname(here), 'host.js'), execArgv: [] } : sourceHostLaunch();
+  // Bundled (out/main/labProcess.js) the hosts and the gradient worker sit beside us as .js; from source they run
+  // through tsx. The hosts inherit our environment, which is how a host finds the worker.
+  if (extname(here) !== '.js') return sourceHostLaunch();
+  process.env.GPT_LAB_GRADIENT_WORKER = join(dirname(here), 'gradientWorker.js');
+  return { modulePath: join(dirname(here), 'host.js'), execArgv: [] };
 }
 
 function main(): void {

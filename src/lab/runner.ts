@@ -6,9 +6,11 @@ import { activeBackend, initBackend, type BackendInfo } from '../engine/backend'
 import { resolveConfig, type PresetName, type RunConfig } from '../engine/config';
 import type { Corpus } from '../engine/data/corpus';
 import { GPT, modelConfigOf } from '../engine/model/gpt';
+import { splitRows } from '../engine/train/shards';
 import { Trainer, type StepMetrics, type TrainOutcome } from '../engine/train/trainer';
 import type { MetricRow, RunStore } from '../store';
 import { loadCorpus } from './corpusLoader';
+import { ThreadHelpers } from './parallel/threadHelpers';
 
 /** Metrics reach the database at least this often; a crash loses at most one interval. */
 export const METRIC_FLUSH_MS = 1000;
@@ -119,11 +121,20 @@ async function trainStoredRun(
     pending = [];
     lastFlush = performance.now();
   };
+  let helpers: ThreadHelpers | undefined;
+  try {
+    helpers = await startHelpers(config, model, backend);
+  } catch (error) {
+    model.dispose();
+    store.updateRun(runId, { status: 'failed', finishedAt: Date.now(), error: error instanceof Error ? error.message : String(error) });
+    throw error;
+  }
   const trainer = new Trainer({
     model,
     config,
     corpus,
     resumeFrom,
+    helpers,
     callbacks: {
       onStep: (m) => {
         pending.push({ step: m.step, tokens: m.tokens, wallMs: m.wallMs, trainLoss: m.trainLoss, valLoss: m.valLoss, lr: m.lr, gradNorm: m.gradNorm });
@@ -140,7 +151,7 @@ async function trainStoredRun(
       },
     },
   });
-  store.updateRun(runId, { startedAt: Date.now(), backend, ownerPid: process.pid });
+  store.updateRun(runId, { startedAt: Date.now(), backend: { ...backend, threads: helpers ? helpers.count + 1 : backend.threads }, ownerPid: process.pid });
   events.onStart?.(runId, trainer);
   try {
     const outcome = await trainer.run();
@@ -161,5 +172,16 @@ async function trainStoredRun(
   } finally {
     trainer.dispose();
     model.dispose();
+    await helpers?.dispose();
   }
+}
+
+/**
+ * Helper threads for a run with `threads` > 1 on a backend that computes on one thread (wasm, cpu). The native
+ * TensorFlow backends already use every core, so there a run trains on one JS thread whatever it asks for.
+ */
+async function startHelpers(config: RunConfig, model: GPT, backend: BackendInfo): Promise<ThreadHelpers | undefined> {
+  if (config.threads <= 1 || (backend.name !== 'wasm' && backend.name !== 'cpu')) return undefined;
+  const rows = splitRows(config.batchSize, config.threads);
+  return ThreadHelpers.start(config.threads - 1, model.cfg, model.parameterCount, Math.max(...rows), backend.name);
 }

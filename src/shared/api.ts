@@ -65,6 +65,8 @@ export const runConfigSchema = z.looseObject({
   attnScale: z.boolean(),
   tokenEmbedding: z.boolean(),
   seed: finite,
+  /** Absent in runs stored before data-parallel training existed: they ran on one thread. */
+  threads: finite.optional(),
   evalEvery: finite,
   evalBatches: finite,
   sampleEvery: finite,

@@ -104,6 +104,15 @@ describe('validateConfig', () => {
     expect(problems.map((p) => p.field).sort()).toEqual(['minLr', 'warmupSteps']);
   });
 
+  it('threads: an integer from 1 to 16, and no more than the batch has rows', () => {
+    expect(validateConfig(withDefaults({ threads: 2, batchSize: 2 }))).toEqual([]);
+    expect(validateConfig(withDefaults({ threads: 0 }))).toEqual([{ field: 'threads', message: 'must be in [1, 16], got 0' }]);
+    expect(validateConfig(withDefaults({ threads: 1.5 }))).toEqual([{ field: 'threads', message: 'must be an integer in [1, 16], got 1.5' }]);
+    expect(validateConfig(withDefaults({ threads: 4, batchSize: 3 }))).toEqual([
+      { field: 'threads', message: 'must not exceed batchSize (3): each thread takes whole rows of the batch, got 4' },
+    ]);
+  });
+
   it('reports unknown settings by name', () => {
     const problems = validateConfig(withDefaults({ learningRate: 3 }));
     expect(problems).toEqual([{ field: 'learningRate', message: expect.stringMatching(/not a known setting/) }]);

@@ -90,6 +90,9 @@ describe('comparing runs', () => {
     expect(configDiff([{ a: 1, warmupSteps: null }, { a: 1, warmupSteps: null }])).toEqual([]);
     expect(configDiff([{ warmupSteps: null }, { warmupSteps: 10 }])[0].values).toEqual(['auto', '10']);
     expect(groupableFields(runs.map((r) => r.config as Record<string, unknown>))).toContain('pos');
+    // A run stored before the threads setting existed ran on one thread: the same as threads 1, different from 2.
+    expect(configDiff([{ pos: 'rope' }, { pos: 'rope', threads: 1 }])).toEqual([]);
+    expect(configDiff([{ pos: 'rope' }, { pos: 'rope', threads: 2 }])).toEqual([{ field: 'threads', label: 'threads', values: ['1', '2'] }]);
   });
 
   it('overlays one series per run with stable colours; grouping colours by value', () => {

@@ -12,6 +12,7 @@ import { createRng, type Rng } from '../rng';
 import { AdamW, clipByGlobalNorm, globalNorm } from './adamw';
 import { decodeCheckpoint, encodeCheckpoint } from './checkpoint';
 import { generate } from './sample';
+import { splitRows, type GradientHelpers } from './shards';
 import { learningRate } from './schedule';
 
 export interface StepMetrics {
@@ -51,6 +52,8 @@ export interface TrainerOptions {
   callbacks?: TrainerCallbacks;
   /** Checkpoint bytes to continue from (same model, data and config). */
   resumeFrom?: Uint8Array;
+  /** Threads that compute part of every batch's gradient (config.threads − 1 of them); the caller disposes them. */
+  helpers?: GradientHelpers;
 }
 
 export class Trainer {
@@ -63,6 +66,7 @@ export class Trainer {
   private readonly dropoutRng: Rng;
   private readonly sampler: BatchSampler;
   private readonly valWindows: Int32Array[];
+  private readonly helpers: GradientHelpers | undefined;
   private step = 0;
   private tokens = 0;
   private wallMsBefore = 0;
@@ -76,6 +80,7 @@ export class Trainer {
     this.config = opts.config;
     this.corpus = opts.corpus;
     this.callbacks = opts.callbacks ?? {};
+    this.helpers = opts.helpers;
     const decayed = new Set(this.model.layout.filter((p) => p.decay).map((p) => p.name));
     const { beta1, beta2, weightDecay } = this.config;
     this.optimizer = new AdamW(this.model.params, decayed, { beta1, beta2, eps: 1e-8, weightDecay });
@@ -123,23 +128,57 @@ export class Trainer {
     return evaluateLoss(this.model, this.valWindows, this.config.batchSize);
   }
 
-  /** One optimisation step; returns the loss and the gradient norm before clipping. */
-  private trainStep(x: Int32Array, y: Int32Array, lr: number): { loss: number; gradNorm: number } {
+  /**
+   * One optimisation step; returns the loss and the gradient norm before clipping. With helpers, they compute the
+   * later rows of the batch while this thread computes the first ones, and the step uses the row-weighted means.
+   */
+  private async trainStep(x: Int32Array, y: Int32Array, lr: number): Promise<{ loss: number; gradNorm: number }> {
     const { batchSize: B, blockSize: T } = this.config;
-    return tf.tidy(() => {
-      const idx = tf.tensor2d(x, [B, T], 'int32');
-      const targets = tf.tensor2d(y, [B, T], 'int32');
-      const variables = [...this.model.params.values()];
-      const { value, grads } = tf.variableGrads(() => this.model.loss(idx, targets, { rng: this.dropoutRng }), variables);
-      const byName: Record<string, tf.Tensor> = {};
-      for (const [name, variable] of this.model.params) byName[name] = grads[variable.name];
-      const loss = value.dataSync()[0];
-      const gradNorm = globalNorm(byName).dataSync()[0];
-      if (Number.isFinite(loss) && Number.isFinite(gradNorm)) {
-        this.optimizer.apply(clipByGlobalNorm(byName, gradNorm, this.config.gradClip), lr);
-      }
-      return { loss, gradNorm };
+    const helpers = this.helpers;
+    const rows = helpers ? splitRows(B, helpers.count + 1) : [B];
+    const mine = rows[0]!;
+    const variables = [...this.model.params.values()];
+    if (helpers) {
+      let start = mine;
+      const shards = rows.slice(1).map((n) => {
+        const shard = { x: x.subarray(start * T, (start + n) * T), y: y.subarray(start * T, (start + n) * T), rows: n, dropoutSeed: this.dropoutRng.seed() };
+        start += n;
+        return shard;
+      });
+      helpers.begin(variables, shards);
+    }
+    const own = tf.tidy(() => {
+      const idx = tf.tensor2d(x.subarray(0, mine * T), [mine, T], 'int32');
+      const targets = tf.tensor2d(y.subarray(0, mine * T), [mine, T], 'int32');
+      return tf.variableGrads(() => this.model.loss(idx, targets, { rng: this.dropoutRng }), variables);
     });
+    try {
+      const others = helpers ? await helpers.end() : [];
+      return tf.tidy(() => {
+        // The batch's mean = Σ over shards of (rows / B) · the shard's mean, for the loss and every gradient.
+        let loss = (own.value.dataSync()[0]! * mine) / B;
+        const flat = others.length ? new Float32Array(others[0]!.grads.length) : null;
+        others.forEach((shard, k) => {
+          const weight = rows[k + 1]! / B;
+          loss += weight * shard.loss;
+          for (let i = 0; i < flat!.length; i++) flat![i] += weight * shard.grads[i]!;
+        });
+        const byName: Record<string, tf.Tensor> = {};
+        let offset = 0;
+        for (const [name, variable] of this.model.params) {
+          const grad = own.grads[variable.name]!;
+          byName[name] = flat ? tf.add(tf.mul(grad, mine / B), tf.tensor(flat.subarray(offset, offset + variable.size), variable.shape)) : grad;
+          offset += variable.size;
+        }
+        const gradNorm = globalNorm(byName).dataSync()[0]!;
+        if (Number.isFinite(loss) && Number.isFinite(gradNorm)) {
+          this.optimizer.apply(clipByGlobalNorm(byName, gradNorm, this.config.gradClip), lr);
+        }
+        return { loss, gradNorm };
+      });
+    } finally {
+      tf.dispose(own);
+    }
   }
 
   async run(): Promise<TrainOutcome> {
@@ -166,7 +205,7 @@ export class Trainer {
       const step = this.step;
       const lr = learningRate(step, schedule);
       const { x, y } = this.sampler.next();
-      const { loss, gradNorm } = this.trainStep(x, y, lr);
+      const { loss, gradNorm } = await this.trainStep(x, y, lr);
       this.tokens += batchSize * blockSize;
       this.step = step + 1;
       const isLast = this.step === steps;

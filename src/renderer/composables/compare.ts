@@ -30,6 +30,7 @@ export const CONFIG_LABELS: Record<string, string> = {
   gradClip: 'grad clip',
   data: 'data',
   seed: 'seed',
+  threads: 'threads',
   evalEvery: 'eval every',
   evalBatches: 'eval batches',
   sampleEvery: 'sample every',
@@ -44,7 +45,8 @@ export const CONFIG_LABELS: Record<string, string> = {
 /** A config as flat field → value, scheme knobs as `posOptions.<key>`. */
 export function flattenConfig(config: Record<string, unknown>): Record<string, Scalar> {
   const flat: Record<string, Scalar> = {};
-  for (const [key, value] of Object.entries(config)) {
+  // Runs stored before data-parallel training ran on one thread; they should not differ from new 1-thread runs.
+  for (const [key, value] of Object.entries({ threads: 1, ...config })) {
     if (key === 'posOptions' && value && typeof value === 'object') {
       for (const [knob, v] of Object.entries(value as Record<string, unknown>)) flat[`posOptions.${knob}`] = v as Scalar;
     } else if (value === null || ['string', 'number', 'boolean'].includes(typeof value)) {

@@ -7,7 +7,7 @@ import type { ConfigOverrides, ConfigProblemData, SchemeInfo } from '../../share
 
 export type NumberField =
   | 'nLayer' | 'nHead' | 'nEmbd' | 'blockSize' | 'batchSize' | 'steps' | 'lr' | 'minLr' | 'weightDecay' | 'gradClip'
-  | 'seed' | 'evalEvery' | 'sampleEvery' | 'checkpointEvery' | 'dropoutEmbd' | 'dropoutAttn' | 'dropoutResid';
+  | 'seed' | 'threads' | 'evalEvery' | 'sampleEvery' | 'checkpointEvery' | 'dropoutEmbd' | 'dropoutAttn' | 'dropoutResid';
 
 export type Preset = 'nano' | 'micro' | 'mini';
 
