@@ -10,7 +10,10 @@
  *
  *   npm run bench [-- --configs S,M,L] [--backend wasm,cpu] [--steps 20] [--warmup 3] [--repeat 1]
  *                 [--torch auto|off] [--torch-threads 2] [--python /usr/bin/python3]
- *                 [--pos learned] [--eval-lengths] [--levers] [--json out.json]
+ *                 [--threads 1,2] [--pos learned] [--eval-lengths] [--levers] [--json out.json]
+ *
+ * --threads: thread counts for data-parallel training on the wasm/cpu backends (src/lab/parallel), each measured
+ * on every config (default: 1 and all cores). The native backends use every core themselves and run with 1.
  *
  * --pos: positional scheme of our model (default learned, the PyTorch reference's; others run the same
  * architecture with their own positions, so the PyTorch column stays a learned-position minGPT).
@@ -22,13 +25,15 @@ import * as tf from '@tensorflow/tfjs';
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
-import { BACKEND_NAMES, initBackend, type BackendName } from '../src/engine/backend';
+import { activeBackend, BACKEND_NAMES, initBackend, type BackendName } from '../src/engine/backend';
 import { resolveConfig } from '../src/engine/config';
 import { buildCorpus } from '../src/engine/data/corpus';
 import { evalAtLengths } from '../src/engine/eval/extrapolation';
 import { GPT, modelConfigOf } from '../src/engine/model/gpt';
 import { perfLevers, setFastPaths, type PerfLever } from '../src/engine/model/ops';
+import { splitRows } from '../src/engine/train/shards';
 import { Trainer } from '../src/engine/train/trainer';
+import { ThreadHelpers } from '../src/lab/parallel/threadHelpers';
 import { CONFIGS, type BenchDims, type ConfigName } from './configs';
 import { runTorch, torchAvailable, torchConfig, type TorchOptions, type TorchResult } from './torch';
 
@@ -45,6 +50,7 @@ const { values } = parseArgs({
     'eval-lengths': { type: 'boolean', default: false },
     levers: { type: 'boolean', default: false },
     pos: { type: 'string', default: 'learned' },
+    threads: { type: 'string' },
     json: { type: 'string' },
   },
 });
@@ -54,6 +60,8 @@ const torchThreads = Number(values['torch-threads'] ?? cores);
 const steps = Number(values.steps);
 const warmup = Number(values.warmup);
 const repeat = Math.max(1, Number(values.repeat));
+const threadCounts = [...new Set((values.threads ?? `1,${cores}`).split(',').map(Number))];
+for (const t of threadCounts) if (!Number.isInteger(t) || t < 1) throw new Error(`--threads: expected positive integers, got ${values.threads}`);
 
 /** Training FLOPs per token: 6 per parameter (forward + backward) plus attention's 12·L·T·C (PaLM, appendix B). */
 function flopsPerToken(params: number, c: BenchDims): number {
@@ -82,18 +90,18 @@ function wasmHeapMB(): number | null {
   return backend.wasm ? backend.wasm.HEAPU8.length / 2 ** 20 : null;
 }
 
-function benchConfigFor(dims: BenchDims, pos = values.pos!) {
+function benchConfigFor(dims: BenchDims, pos = values.pos!, threads = 1) {
   // One extra step at the end: the trainer evaluates on its last step, which is left out of the timings.
-  return resolveConfig({ ...dims, data: 'builtin:toy-english', steps: steps + warmup + 1, evalEvery: 1_000_000, sampleEvery: 0, checkpointEvery: 0, pos, lr: 3e-4, minLr: 3e-4 });
+  return resolveConfig({ ...dims, data: 'builtin:toy-english', steps: steps + warmup + 1, evalEvery: 1_000_000, sampleEvery: 0, checkpointEvery: 0, pos, lr: 3e-4, minLr: 3e-4, threads });
 }
 
 function corpusVocab(): number {
   return buildCorpus({ source: 'builtin:toy-english', blockSize: 32, seed: 1, chars: 100_000 }).tokenizer.size;
 }
 
-async function benchConfig(name: ConfigName, measureMemory = true) {
+async function benchConfig(name: ConfigName, measureMemory = true, threads = 1) {
   const dims = CONFIGS[name];
-  const config = benchConfigFor(dims);
+  const config = benchConfigFor(dims, values.pos!, threads);
   const corpus = buildCorpus({ source: config.data, blockSize: config.blockSize, seed: 1, chars: 100_000 });
   const tensorsBefore = tf.memory().numTensors;
   const model = new GPT(modelConfigOf(config, corpus.tokenizer.size), 1);
@@ -101,10 +109,13 @@ async function benchConfig(name: ConfigName, measureMemory = true) {
   const cpuMs: number[] = [];
   let last = performance.now();
   let lastCpu = process.cpuUsage();
+  const backend = activeBackend()!.name;
+  const helpers = threads > 1 ? await ThreadHelpers.start(threads - 1, model.cfg, model.parameterCount, Math.max(...splitRows(dims.batchSize, threads)), backend) : undefined;
   const trainer = new Trainer({
     model,
     config,
     corpus,
+    helpers,
     callbacks: {
       onStep: (m) => {
         const now = performance.now();
@@ -122,6 +133,7 @@ async function benchConfig(name: ConfigName, measureMemory = true) {
   lastCpu = process.cpuUsage();
   const outcome = await trainer.run();
   trainer.dispose();
+  await helpers?.dispose();
   // Peak tensor memory of one more step (profiling is kept out of the timed run).
   let peakBytes = NaN;
   if (measureMemory) {
@@ -216,40 +228,45 @@ for (const want of values.levers ? [] : candidates) {
   const peak = matmulPeakGflops();
   const machinePeak = Math.max(peak, torchPeak?.matmulPeakGflops ?? 0);
   console.log(`\nbackend ${info.name} (gpu: ${info.gpu}, threads: ${info.threads}); 1024² matmul ${peak.toFixed(1)} GFLOP/s${info.notes.length ? `; ${info.notes.join('; ')}` : ''}`);
-  const header = 'config  params    ms/step  tokens/s  tok/cpu-s GFLOP/s  %backend %machine tensorMB heapMB   tensors  maxStep  | torch ms  torch tok/s ratio';
+  const header = 'config     params    ms/step  tokens/s  tok/cpu-s GFLOP/s  %backend %machine tensorMB heapMB   tensors  maxStep  | torch ms  torch tok/s ratio';
   const line = (label: string, ours: Awaited<ReturnType<typeof benchConfig>>, ref: TorchResult | null) => {
     const ratio = ref?.tokensPerSecond ? ours.tokensPerSecond / ref.tokensPerSecond : null;
-    return `${label.padEnd(8)}${String(ours.params).padEnd(10)}${fmt(ours.msPerStep)}${fmt(ours.tokensPerSecond, 0, 10)}${fmt(ours.tokensPerCpuSecond, 0, 10)}${fmt(ours.gflops, 2)}${fmt((100 * ours.gflops) / peak, 1)}${fmt((100 * ours.gflops) / machinePeak, 1)}${fmt(ours.peakTensorMB)}${fmt(ours.heapMB, 0)}${String(ours.tensorsLeft).padEnd(9)}${fmt(ours.maxStepMs, 0)}| ${fmt(ref?.msPerStep)}${fmt(ref?.tokensPerSecond, 0, 12)}${ratio == null ? '—' : ratio.toFixed(3)}`;
+    return `${label.padEnd(11)}${String(ours.params).padEnd(10)}${fmt(ours.msPerStep)}${fmt(ours.tokensPerSecond, 0, 10)}${fmt(ours.tokensPerCpuSecond, 0, 10)}${fmt(ours.gflops, 2)}${fmt((100 * ours.gflops) / peak, 1)}${fmt((100 * ours.gflops) / machinePeak, 1)}${fmt(ours.peakTensorMB)}${fmt(ours.heapMB, 0)}${String(ours.tensorsLeft).padEnd(9)}${fmt(ours.maxStepMs, 0)}| ${fmt(ref?.msPerStep)}${fmt(ref?.tokensPerSecond, 0, 12)}${ratio == null ? '—' : ratio.toFixed(3)}`;
   };
   console.log(header);
   const best: string[] = [];
   for (const name of configNames) {
-    let bestOurs: Awaited<ReturnType<typeof benchConfig>> | null = null;
+    const threadsHere = info.name === 'wasm' || info.name === 'cpu' ? threadCounts : [1];
+    const bestOurs = new Map<number, Awaited<ReturnType<typeof benchConfig>>>();
     let bestRef: TorchResult | null = null;
     for (let r = 0; r < repeat; r++) {
-      // Ours, then PyTorch right after: both see about the same machine load.
-      const ours = await benchConfig(name);
-      const ref = useTorch ? torchConfigRun(name, ours.vocab) : null;
-      if (ref && ref.params !== ours.params) console.warn(`warning: PyTorch model has ${ref.params} parameters, ours ${ours.params}`);
-      const ratio = ref?.tokensPerSecond ? ours.tokensPerSecond / ref.tokensPerSecond : null;
-      rows.push({
-        backend: info.name,
-        gpu: info.gpu,
-        threads: info.threads,
-        repeat: r,
-        matmulPeakGflops: peak,
-        machinePeakGflops: machinePeak,
-        ...ours,
-        pctBackendPeak: (100 * ours.gflops) / peak,
-        pctMachinePeak: (100 * ours.gflops) / machinePeak,
-        torch: ref ? { threads: ref.threads, msPerStep: ref.msPerStep, cpuMsPerStep: ref.cpuMsPerStep, tokensPerSecond: ref.tokensPerSecond, rssMB: ref.rssMB, rssGrowthMB: ref.rssGrowthMB } : null,
-        ratio,
-      });
-      console.log(line(name, ours, ref));
-      if (!bestOurs || ours.tokensPerSecond > bestOurs.tokensPerSecond) bestOurs = ours;
+      // Ours on each thread count, then PyTorch right after: all see about the same machine load.
+      const runs = [];
+      for (const threads of threadsHere) runs.push({ threads, ours: await benchConfig(name, true, threads) });
+      const ref = useTorch ? torchConfigRun(name, runs[0]!.ours.vocab) : null;
+      for (const { threads, ours } of runs) {
+        if (ref && ref.params !== ours.params) console.warn(`warning: PyTorch model has ${ref.params} parameters, ours ${ours.params}`);
+        const ratio = ref?.tokensPerSecond ? ours.tokensPerSecond / ref.tokensPerSecond : null;
+        rows.push({
+          backend: info.name,
+          gpu: info.gpu,
+          threads: threads > 1 ? threads : info.threads,
+          repeat: r,
+          matmulPeakGflops: peak,
+          machinePeakGflops: machinePeak,
+          ...ours,
+          pctBackendPeak: (100 * ours.gflops) / peak,
+          pctMachinePeak: (100 * ours.gflops) / machinePeak,
+          torch: ref ? { threads: ref.threads, msPerStep: ref.msPerStep, cpuMsPerStep: ref.cpuMsPerStep, tokensPerSecond: ref.tokensPerSecond, rssMB: ref.rssMB, rssGrowthMB: ref.rssGrowthMB } : null,
+          ratio,
+        });
+        console.log(line(threads > 1 ? `${name} ×${threads}` : name, ours, ref));
+        const previous = bestOurs.get(threads);
+        if (!previous || ours.tokensPerSecond > previous.tokensPerSecond) bestOurs.set(threads, ours);
+      }
       if (ref && (!bestRef || (ref.tokensPerSecond ?? 0) > (bestRef.tokensPerSecond ?? 0))) bestRef = ref;
     }
-    if (repeat > 1 && bestOurs) best.push(line(`${name} best`, bestOurs, bestRef));
+    if (repeat > 1) for (const [threads, ours] of bestOurs) best.push(line(`${name}${threads > 1 ? ` ×${threads}` : ''} best`, ours, bestRef));
   }
   if (best.length) {
     console.log(`best of ${repeat} (each side's fastest repeat; noise on a shared machine only ever adds time):`);
