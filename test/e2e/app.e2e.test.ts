@@ -155,7 +155,8 @@ describe.skipIf(!hasChromium)(title, () => {
         if (checked !== (pos !== 'sinusoidal')) await page.click(`[data-testid=sweep-pos-${pos}] input`);
       }
       await page.selectOption('[data-testid=sweep-data]', 'builtin:toy-english');
-      for (const [field, value] of [['nLayer', '3'], ['nHead', '3'], ['nEmbd', '48'], ['blockSize', '16'], ['steps', '200']])
+      // Two threads: the sweep also trains data-parallel through the whole app (training host → helper thread).
+      for (const [field, value] of [['nLayer', '3'], ['nHead', '3'], ['nEmbd', '48'], ['blockSize', '16'], ['steps', '200'], ['threads', '2']])
         await page.fill(`[data-testid=sweep-${field}]`, value);
       await page.fill('[data-testid=sweep-name]', 'toy <sweep>');
       await page.waitForSelector('text=4 runs to queue');
@@ -166,6 +167,7 @@ describe.skipIf(!hasChromium)(title, () => {
       const sweepRuns = (await web.service.listRuns()).filter((r) => r.sweepKey?.startsWith('sweep-'));
       expect(sweepRuns).toHaveLength(4);
       expect(sweepRuns.every((r) => r.status === 'completed')).toBe(true);
+      expect(sweepRuns.every((r) => r.backend?.threads === 2)).toBe(true);
 
       // Compare: four curves overlaid, and the table has only what differs (the scheme, and its knobs).
       await page.click('[data-sweep] [data-testid=sweep-compare]');
