@@ -6,6 +6,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { availableParallelism } from 'node:os';
 import { dirname, extname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { BackendInfo, BackendName } from '../engine/backend';
@@ -193,6 +194,7 @@ export class LabService implements LabApi {
       presets: PRESET_NAMES.map((name) => ({ name, ...PRESETS[name] })),
       normPlacements: [...NORM_PLACEMENTS],
       normTypes: [...NORM_TYPES],
+      cores: availableParallelism(),
     };
   }
 

@@ -132,6 +132,8 @@ export const configDefaultsSchema = z.object({
   presets: z.array(presetInfoSchema),
   normPlacements: z.array(z.enum(NORM_PLACEMENT_VALUES)),
   normTypes: z.array(z.enum(NORM_TYPE_VALUES)),
+  /** CPU cores of the machine the lab trains on: what `threads` can usefully be at most. */
+  cores: z.number().int().positive(),
 });
 export type ConfigDefaults = z.infer<typeof configDefaultsSchema>;
 

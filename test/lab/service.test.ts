@@ -4,7 +4,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { dispatch } from '../../src/lab/dispatch';
@@ -57,6 +57,8 @@ describe('configuration calls', () => {
     for (const b of builtins) expect(b.preview.length).toBeGreaterThan(20);
     const defaults = CALLS.configDefaults.response.parse(await service.configDefaults());
     expect(defaults.presets.map((p) => p.name)).toEqual(['nano', 'micro', 'mini']);
+    expect(defaults.defaults.threads).toBe(1);
+    expect(defaults.cores).toBe(availableParallelism());
   });
 
   it('validates a config with the CLI rules, naming each field', async () => {
