@@ -112,6 +112,7 @@ const CASES: Case[] = [
   { area: 'checkpoint', input: 'truncated bytes', attempt: () => decodeCheckpoint(new Uint8Array([10, 0, 0, 0, 123])), message: /truncated/ },
   { area: 'CLI', input: 'unknown option --frobnicate', attempt: cli(['train', '--frobnicate', '--db', absentDb]), message: /unknown option '--frobnicate'/, untouched: [absentDb] },
   { area: 'CLI', input: '--layers abc', attempt: cli(['train', '--layers', 'abc', '--db', absentDb]), message: /--layers: expected a number, got "abc"/, untouched: [absentDb] },
+  { area: 'CLI', input: '--threads 12 --batch 8', attempt: cli(['train', '--threads', '12', '--batch', '8', '--db', absentDb]), message: /--threads: must not exceed batchSize \(8\)/, untouched: [absentDb] },
   { area: 'CLI', input: '--pos-scale with --pos rope', attempt: cli(['train', '--pos', 'rope', '--pos-scale', '2', '--db', absentDb]), message: /--pos-scale: applies to --pos integer or binary/, untouched: [absentDb] },
   { area: 'CLI', input: 'eval-length --lengths 32,,x', attempt: cli(['eval-length', '1', '--lengths', '32,,x', '--db', absentDb]), message: /--lengths: expected positive integers/, untouched: [absentDb] },
   { area: 'CLI', input: 'probe --kind bogus', attempt: cli(['probe', '--kind', 'bogus']), message: /--kind: must be one of attention/ },
