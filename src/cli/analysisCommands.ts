@@ -1,6 +1,7 @@
 /** `gpt-lab eval-length`, `task-length`, `probe` and `sweep`: evaluation of stored runs. */
 import { initBackend } from '../engine/backend';
 import { PROBE_KINDS, type ProbeKind } from '../engine/eval/probes';
+import { accuracyInterval } from '../engine/eval/taskAccuracy';
 import { evalLengthForRun, probeForRun, taskLengthForRun, type EvalLengthResult } from '../lab/analysis';
 import { prepareRun, trainNewRun, type PreparedRun } from '../lab/runner';
 import { sweepKeyOf } from '../lab/sweepKey';
@@ -51,19 +52,28 @@ export async function evalLengthCommand(rawId: string, opts: { db?: string; leng
   });
 }
 
-export async function taskLengthCommand(rawId: string, opts: { db?: string; sizes?: string; json?: boolean }): Promise<void> {
+const MAX_TASK_EXAMPLES = 10_000;
+
+export async function taskLengthCommand(rawId: string, opts: { db?: string; sizes?: string; examples?: string; json?: boolean }): Promise<void> {
   const id = parseRunId(rawId);
   const sizes = opts.sizes === undefined ? undefined : parseIntList('sizes', opts.sizes);
+  const examples = opts.examples === undefined ? undefined : Number(opts.examples);
+  if (examples !== undefined && !(Number.isInteger(examples) && examples >= 1 && examples <= MAX_TASK_EXAMPLES))
+    throw new UsageError(`--examples: expected an integer from 1 to ${MAX_TASK_EXAMPLES}, got ${JSON.stringify(opts.examples)}`);
   await withStore(opts.db, async (store) => {
     requireRun(store, id);
-    const result = await taskLengthForRun(store, id, sizes);
+    const result = await taskLengthForRun(store, id, sizes, examples);
     if (opts.json) {
       process.stdout.write(`${JSON.stringify(result)}\n`);
       return;
     }
-    process.stdout.write(`run ${id}: ${result.task}, trained on sizes up to ${result.trainingMaxSize}\nsize  chars  exact-match\n`);
-    for (const r of result.results)
-      process.stdout.write(`${String(r.size).padEnd(6)}${String(r.sequenceLength).padEnd(7)}${r.applicable ? fmt(r.accuracy, 3) : 'not applicable'}\n`);
+    process.stdout.write(`run ${id}: ${result.task}, trained on sizes up to ${result.trainingMaxSize}\nsize  chars  exact-match  95% interval  prompts\n`);
+    for (const r of result.results) {
+      const measured = r.applicable && r.accuracy !== null;
+      const [low, high] = measured ? accuracyInterval(r.accuracy!, r.examples) : [0, 0];
+      const interval = measured ? `${fmt(low, 2)}–${fmt(high, 2)}` : '';
+      process.stdout.write(`${String(r.size).padEnd(6)}${String(r.sequenceLength).padEnd(7)}${(measured ? fmt(r.accuracy, 3) : 'not applicable').padEnd(13)}${interval.padEnd(14)}${measured ? r.examples : ''}\n`);
+    }
   });
 }
 

@@ -62,13 +62,13 @@ export async function evalLengthForRun(store: RunStore, runId: number, lengths?:
 }
 
 /** Exact-match accuracy vs example size for runs trained on a synthetic task corpus. */
-export async function taskLengthForRun(store: RunStore, runId: number, sizes?: number[]): Promise<TaskLengthResult> {
+export async function taskLengthForRun(store: RunStore, runId: number, sizes?: number[], examples?: number): Promise<TaskLengthResult> {
   const { config, corpus, model } = await loadTrainedRun(store, runId);
   try {
     const task = config.data.replace(/^builtin:/, '') as TaskName;
     if (!config.data.startsWith('builtin:') || !TASK_NAMES.includes(task))
       throw new Error(`run ${runId} was trained on ${config.data}; task accuracy needs one of ${TASK_NAMES.map((t) => `builtin:${t}`).join(', ')}`);
-    const results = taskAccuracy(model, corpus.tokenizer, task, { sizes });
+    const results = taskAccuracy(model, corpus.tokenizer, task, { sizes, examples });
     const payload: TaskLengthResult = { runId, task, trainingMaxSize: taskLengthRange(task).max, results };
     store.addEval(runId, 'task-length', payload);
     return payload;

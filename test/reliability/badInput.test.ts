@@ -115,6 +115,7 @@ const CASES: Case[] = [
   { area: 'CLI', input: '--threads 12 --batch 8', attempt: cli(['train', '--threads', '12', '--batch', '8', '--db', absentDb]), message: /--threads: must not exceed batchSize \(8\)/, untouched: [absentDb] },
   { area: 'CLI', input: '--pos-scale with --pos rope', attempt: cli(['train', '--pos', 'rope', '--pos-scale', '2', '--db', absentDb]), message: /--pos-scale: applies to --pos integer or binary/, untouched: [absentDb] },
   { area: 'CLI', input: 'eval-length --lengths 32,,x', attempt: cli(['eval-length', '1', '--lengths', '32,,x', '--db', absentDb]), message: /--lengths: expected positive integers/, untouched: [absentDb] },
+  { area: 'CLI', input: 'task-length 1 --examples 0', attempt: cli(['task-length', '1', '--examples', '0', '--db', absentDb]), message: /--examples: expected an integer from 1 to 10000, got "0"/, untouched: [absentDb] },
   { area: 'CLI', input: 'probe --kind bogus', attempt: cli(['probe', '--kind', 'bogus']), message: /--kind: must be one of attention/ },
   { area: 'CLI', input: 'recipe run nope', attempt: cli(['recipe', 'run', 'nope', '--db', absentDb]), message: /unknown recipe "nope"/, untouched: [absentDb] },
   { area: 'CLI', input: 'sweep --pos rope,,alibi', attempt: cli(['sweep', '--pos', 'rope,,alibi', '--db', absentDb]), message: /--pos: empty entry/, untouched: [absentDb] },

@@ -17,6 +17,19 @@ export interface TaskSizeResult {
   examples: number;
 }
 
+/**
+ * The 95 % Wilson score interval of an accuracy measured on `examples` prompts: how far a small sample's 0.7 may
+ * be from the model's true rate (24 prompts at 0.5: 0.31–0.69). Unlike the normal approximation it stays in [0, 1]
+ * and is not empty at 0 or 1.
+ */
+export function accuracyInterval(accuracy: number, examples: number): [number, number] {
+  const z2 = 1.96 ** 2;
+  const denominator = 1 + z2 / examples;
+  const centre = (accuracy + z2 / (2 * examples)) / denominator;
+  const half = (1.96 * Math.sqrt((accuracy * (1 - accuracy)) / examples + z2 / (4 * examples ** 2))) / denominator;
+  return [Math.max(0, centre - half), Math.min(1, centre + half)];
+}
+
 /** Training's largest size, then 1.5×, 2×, 3× and 4× it (capped where the task cannot go further). */
 export function defaultTaskSizes(task: TaskName): number[] {
   const { max } = taskLengthRange(task);

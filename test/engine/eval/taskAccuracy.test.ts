@@ -1,0 +1,43 @@
+/** Task accuracy: the sample-size interval printed beside it, the examples option, and "not applicable" past the block. */
+import { describe, expect, it } from 'vitest';
+import { CharTokenizer } from '../../../src/engine/data/tokenizer';
+import { accuracyInterval, taskAccuracy } from '../../../src/engine/eval/taskAccuracy';
+import { useWasmBackend } from '../../helpers/backend';
+import { buildModel } from '../../helpers/model';
+
+useWasmBackend();
+
+describe('accuracyInterval (95 % Wilson score)', () => {
+  it('matches hand-computed values and stays inside [0, 1]', () => {
+    // 12/24: centre (0.5 + 1.96²/48) / (1 + 1.96²/24) = 0.5, half 1.96·√(0.25/24 + 1.96²/2304) / 1.16007 = 0.18573.
+    const [low, high] = accuracyInterval(0.5, 24);
+    expect(low).toBeCloseTo(0.31427, 4);
+    expect(high).toBeCloseTo(0.68573, 4);
+    // 0/24 is not certainty: up to 0.138; 24/24 symmetric.
+    expect(accuracyInterval(0, 24)[0]).toBe(0);
+    expect(accuracyInterval(0, 24)[1]).toBeCloseTo(0.13798, 4);
+    expect(accuracyInterval(1, 24)[0]).toBeCloseTo(1 - 0.13798, 4);
+    expect(accuracyInterval(1, 24)[1]).toBe(1);
+  });
+
+  it('narrows as the number of prompts grows', () => {
+    const width = (n: number) => accuracyInterval(0.7, n)[1] - accuracyInterval(0.7, n)[0];
+    expect(width(200)).toBeLessThan(width(24) / 2.5);
+  });
+});
+
+describe('taskAccuracy', () => {
+  it('asks as many prompts as told, and says "not applicable" where an example is longer than the learned table', () => {
+    const tokenizer = CharTokenizer.fromText('\n0123456789 .=');
+    const model = buildModel({ pos: 'learned', vocabSize: tokenizer.size, blockSize: 16 });
+    try {
+      const [small, large] = taskAccuracy(model, tokenizer, 'count', { sizes: [2, 9], examples: 5 });
+      expect(small).toMatchObject({ size: 2, applicable: true, examples: 5 });
+      expect((small!.accuracy! * 5) % 1).toBe(0);
+      expect(large).toMatchObject({ size: 9, applicable: false, accuracy: null, examples: 0 });
+      expect(large!.sequenceLength).toBeGreaterThan(16);
+    } finally {
+      model.dispose();
+    }
+  });
+});
