@@ -100,7 +100,8 @@ describe('comparing runs', () => {
     const rows = [0, 1, 2].map((step) => ({ step, tokens: (step + 1) * 100, wallMs: step * 2000, trainLoss: 3 - step, valLoss: step === 2 ? 1.5 : null, lr: null, gradNorm: null }));
     const metrics = new Map(runs.map((r) => [r.id, rows]));
     const byStep = compareChart(runs, metrics, { metric: 'trainLoss', x: 'step', smoothing: 0, logY: false, groupBy: null });
-    expect(byStep.series.map((s) => s.x)).toEqual([[1, 2, 3], [1, 2, 3], [1, 2, 3]]);
+    // Steps as the store counts them (0 = the first), the same numbers as the run CSV.
+    expect(byStep.series.map((s) => s.x)).toEqual([[0, 1, 2], [0, 1, 2], [0, 1, 2]]);
     expect(byStep.series[0].y).toEqual([3, 2, 1]);
     expect(new Set(byStep.series.map((s) => s.color)).size).toBe(3);
     const val = compareChart(runs, metrics, { metric: 'valLoss', x: 'wallMs', smoothing: 0.9, logY: true, groupBy: 'pos' });

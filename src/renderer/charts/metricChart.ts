@@ -19,6 +19,7 @@ import {
 import type { MetricRowData } from '../../shared/api';
 import { cssVar } from '../composables/useTheme';
 import { MinMaxDownsampler } from './downsample';
+import { resetZoomOnDoubleClick, ZOOM_OPTIONS } from './interaction';
 import { tickFormatter, type ChartSpec } from './spec';
 
 Chart.register(LineController, LineElement, PointElement, LinearScale, LogarithmicScale, Legend, Tooltip);
@@ -54,6 +55,7 @@ export class MetricChart {
   private points = 0;
   private series: SeriesData[] = [];
   private logScale = false;
+  private readonly offDoubleClick: () => void;
 
   constructor(
     canvas: HTMLCanvasElement,
@@ -76,9 +78,11 @@ export class MetricChart {
         plugins: {
           legend: { position: 'top', align: 'end', labels: { boxWidth: 12, boxHeight: 2 } },
           tooltip: { callbacks: { title: (items) => `step ${items[0]?.parsed.x ?? ''}` } },
+          zoom: ZOOM_OPTIONS,
         },
       },
     });
+    this.offDoubleClick = resetZoomOnDoubleClick(canvas, () => this.chart);
     this.applyTheme();
   }
 
@@ -104,7 +108,8 @@ export class MetricChart {
     for (const row of rows) {
       if (row.step <= this.lastStep) continue;
       this.lastStep = row.step;
-      const x = row.step + 1;
+      // Steps as the store and the run exports count them (0 = the first step), so every file agrees.
+      const x = row.step;
       if (this.kind === 'loss') {
         if (row.trainLoss !== null) {
           this.ema = EMA_DECAY * this.ema + (1 - EMA_DECAY) * row.trainLoss;
@@ -159,10 +164,12 @@ export class MetricChart {
   applyTheme(): void {
     const text = cssVar('--muted') || '#666';
     const grid = cssVar('--grid') || 'rgba(128,128,128,0.2)';
-    const colors = this.kind === 'loss' ? [cssVar('--series-train-raw'), cssVar('--series-train'), cssVar('--series-val')] : [cssVar('--series-lr'), cssVar('--series-grad')];
+    const colors = this.colors();
     this.chart.data.datasets.forEach((dataset, i) => {
-      dataset.borderColor = colors[i] || '#888';
-      dataset.backgroundColor = colors[i] || '#888';
+      dataset.borderColor = colors[i];
+      dataset.backgroundColor = colors[i];
+      dataset.pointBackgroundColor = colors[i];
+      dataset.pointBorderColor = colors[i];
     });
     for (const scale of Object.values(this.chart.options.scales ?? {})) {
       if (!scale) continue;
@@ -176,7 +183,14 @@ export class MetricChart {
   }
 
   destroy(): void {
+    this.offDoubleClick();
     this.chart.destroy();
+  }
+
+  /** Series colours from the theme, in the datasets' order. */
+  private colors(): string[] {
+    const names = this.kind === 'loss' ? ['--series-train-raw', '--series-train', '--series-val'] : ['--series-lr', '--series-grad'];
+    return names.map((name) => cssVar(name) || '#888');
   }
 
   private datasets(): ChartDataset<'line', Point[]>[] {
@@ -184,8 +198,9 @@ export class MetricChart {
     if (this.kind === 'loss')
       return [
         { ...line, label: 'train', data: [], borderWidth: 1 },
-        { ...line, label: 'train (EMA)', data: [], borderWidth: 2 },
-        { ...line, label: 'val', data: [], pointRadius: 3, borderWidth: 2 },
+        { ...line, label: `train (EMA ${EMA_DECAY})`, data: [], borderWidth: 2 },
+        // Few points (about 20 a run): a thick line with markers, drawn on top, so it reads beside the train curve.
+        { ...line, label: 'val', data: [], pointRadius: 4, pointHoverRadius: 6, borderWidth: 2.5, order: -1 },
       ];
     return [
       { ...line, label: 'learning rate', data: [], yAxisID: 'y' },

@@ -11,16 +11,18 @@ import {
   LineElement,
   LogarithmicScale,
   PointElement,
+  Title,
   Tooltip,
   type ChartConfiguration,
   type Plugin,
   type ScatterDataPoint,
 } from 'chart.js';
 import { downsampleMinMax } from './downsample';
+import { hiddenLabels, resetZoomOnDoubleClick, ZOOM_OPTIONS } from './interaction';
 import { tickFormatter, type ChartSpec } from './spec';
 import type { SvgPalette } from './svg';
 
-Chart.register(LineController, LineElement, PointElement, LinearScale, LogarithmicScale, Legend, Tooltip);
+Chart.register(LineController, LineElement, PointElement, LinearScale, LogarithmicScale, Legend, Title, Tooltip);
 
 type LineChart = Chart<'line', ScatterDataPoint[]>;
 
@@ -69,11 +71,8 @@ const extrasPlugin: Plugin<'line'> = {
   },
 };
 
-function shorten(text: string, max: number): string {
-  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
-}
-
-function chartConfig(spec: ChartSpec, palette: SvgPalette, opts: { fill?: boolean; title?: boolean } = {}): ChartConfiguration<'line', ScatterDataPoint[]> {
+/** `fill`: drawn off screen for an export (background, title, no zoom); `hidden`: series labels the legend hides. */
+function chartConfig(spec: ChartSpec, palette: SvgPalette, opts: { fill?: boolean; title?: boolean; hidden?: Set<string> } = {}): ChartConfiguration<'line', ScatterDataPoint[]> {
   const datasets = spec.series.map((s) => {
     const keep = (x: number, y: number | null): boolean => y !== null && Number.isFinite(y) && (!spec.yLog || y > 0) && (!spec.xLog || x > 0);
     const xs: number[] = [];
@@ -84,12 +83,16 @@ function chartConfig(spec: ChartSpec, palette: SvgPalette, opts: { fill?: boolea
     }
     return {
       label: s.label,
+      fullName: s.fullName,
+      hidden: opts.hidden?.has(s.label) ?? false,
       data: downsampleMinMax(xs, ys, MAX_BUCKETS),
       borderColor: s.color,
       backgroundColor: s.color,
       borderWidth: s.width ?? 2,
       borderDash: s.dashed ? [6, 4] : undefined,
       pointRadius: s.points ? 3 : 0,
+      pointBackgroundColor: s.color,
+      pointBorderColor: s.color,
       pointHoverRadius: 4,
       tension: 0,
       spanGaps: true,
@@ -132,15 +135,16 @@ function chartConfig(spec: ChartSpec, palette: SvgPalette, opts: { fill?: boolea
         legend: {
           position: 'top',
           align: 'end',
-          labels: {
-            boxWidth: 14,
-            boxHeight: 2,
-            color: palette.text,
-            // Long run names would fill the chart with legend; the tooltip and the exports keep them whole.
-            generateLabels: (chart: Chart) => Chart.defaults.plugins.legend.labels.generateLabels(chart).map((item) => ({ ...item, text: shorten(item.text, opts.fill ? 60 : 34) })),
+          labels: { boxWidth: 14, boxHeight: 2, color: palette.text },
+        },
+        tooltip: {
+          callbacks: {
+            title: (items: { parsed: { x: number | null } }[]) => (categories ? categories[Number(items[0]?.parsed.x)] ?? '' : `${spec.xLabel} ${items[0]?.parsed.x ?? ''}`),
+            // Labels are short; the tooltip names the run in full.
+            label: (item: { dataset: { label?: string; fullName?: string }; formattedValue: string }) => `${item.dataset.fullName ?? item.dataset.label ?? ''}: ${item.formattedValue}`,
           },
         },
-        tooltip: { callbacks: { title: (items: { parsed: { x: number | null } }[]) => (categories ? categories[Number(items[0]?.parsed.x)] ?? '' : `${spec.xLabel} ${items[0]?.parsed.x ?? ''}`) } },
+        ...(opts.fill ? {} : { zoom: ZOOM_OPTIONS }),
         gptLabExtras: { markers: spec.markers, palette, fill: opts.fill },
       } as never,
     },
@@ -151,21 +155,31 @@ function chartConfig(spec: ChartSpec, palette: SvgPalette, opts: { fill?: boolea
 /** A chart on the page. `show` swaps in a new spec; the Chart.js instance is reused. */
 export class SeriesChart {
   private chart: LineChart | null = null;
+  private xLabel = '';
+  private readonly offDoubleClick: () => void;
 
-  constructor(private readonly canvas: HTMLCanvasElement) {}
+  constructor(private readonly canvas: HTMLCanvasElement) {
+    this.offDoubleClick = resetZoomOnDoubleClick(canvas, () => this.chart);
+  }
 
+  /** New data keeps what the user set: series hidden in the legend stay hidden, a zoom stays (on the same x axis). */
   show(spec: ChartSpec, palette: SvgPalette): void {
-    const config = chartConfig(spec, palette);
+    const config = chartConfig(spec, palette, { hidden: this.chart ? hiddenLabels(this.chart) : undefined });
     if (!this.chart) {
       this.chart = new Chart(this.canvas, config);
+      this.xLabel = spec.xLabel;
       return;
     }
+    const zoomed = this.chart.isZoomedOrPanned() && this.xLabel === spec.xLabel ? this.chart.getZoomedScaleBounds().x : undefined;
+    this.xLabel = spec.xLabel;
     this.chart.data = config.data;
     this.chart.options = config.options!;
     this.chart.update('none');
+    if (zoomed) this.chart.zoomScale('x', zoomed, 'none');
   }
 
   destroy(): void {
+    this.offDoubleClick();
     this.chart?.destroy();
     this.chart = null;
   }

@@ -44,8 +44,13 @@ function axisOf(range: [number, number] | null, log: boolean): Axis {
     max += pad;
   }
   if (log) return { min, max, log, ticks: logTicks(min, max) };
-  const ticks = niceTicks(min, max, 6);
-  return { min: Math.min(min, ticks[0] ?? min), max: Math.max(max, ticks[ticks.length - 1] ?? max), log, ticks };
+  // As Chart.js does on screen: the axis runs from a round tick below the data to one above, both labelled.
+  const inner = niceTicks(min, max, 6);
+  const step = inner.length > 1 ? inner[1] - inner[0] : 0;
+  if (step <= 0) return { min, max, log, ticks: inner };
+  const lo = Number((Math.floor(min / step + 1e-9) * step).toPrecision(12));
+  const hi = Number((Math.ceil(max / step - 1e-9) * step).toPrecision(12));
+  return { min: lo, max: hi, log, ticks: niceTicks(lo, hi, Math.round((hi - lo) / step)) };
 }
 
 function scale(axis: Axis, from: number, to: number): (v: number) => number {
@@ -134,7 +139,7 @@ export function chartToSvg(spec: ChartSpec, options: SvgOptions = {}): string {
       pen = true;
       if (s.points) dots.push(`<circle cx="${px}" cy="${py}" r="3" fill="${s.color}"/>`);
     }
-    out.push(`<path d="${d}" stroke="${s.color}" stroke-width="${s.width ?? 2}"${s.dashed ? ' stroke-dasharray="6 4"' : ''}><title>${escapeXml(s.label)}</title></path>`);
+    out.push(`<path d="${d}" stroke="${s.color}" stroke-width="${s.width ?? 2}"${s.dashed ? ' stroke-dasharray="6 4"' : ''}><title>${escapeXml(s.fullName ?? s.label)}</title></path>`);
     out.push(...dots);
   }
   out.push('</g>');
