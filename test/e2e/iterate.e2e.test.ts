@@ -126,8 +126,15 @@ describe.skipIf(!hasChromium)(title, () => {
     await expect.poll(() => box.getAttribute('data-zoomed')).toBe('false');
 
     // The legend sits top right; click along its row until a series is hidden.
-    for (let x = area.x + area.width - 20; x > area.x + area.width / 2 && (await box.getAttribute('data-hidden')) !== '1'; x -= 12) await page.mouse.click(x, area.y + 14);
-    expect(await box.getAttribute('data-hidden')).toBe('1');
+    const legendHit = async (): Promise<boolean> => {
+      for (let y = area.y + 8; y < area.y + 32; y += 6)
+        for (let x = area.x + area.width - 12; x > area.x + area.width / 2; x -= 8) {
+          await page.mouse.click(x, y);
+          if ((await box.getAttribute('data-hidden')) === '1') return true;
+        }
+      return false;
+    };
+    expect(await legendHit()).toBe(true);
     await page.click('[data-testid=metric-valLoss]');
     await page.click('[data-testid=metric-trainLoss]');
     expect(await box.getAttribute('data-hidden')).toBe('1');
@@ -152,6 +159,32 @@ describe.skipIf(!hasChromium)(title, () => {
       }, readFileSync(png.path).toString('base64'));
       await blank.close();
       expect(dark).toBeGreaterThan(50);
+    } finally {
+      rmSync(files, { recursive: true, force: true });
+    }
+  });
+
+  it('labels attention maps with the tokens, shows their colour scale, the run’s ALiBi heads, and equivariance as bars', async () => {
+    await page.click('[data-testid=nav-probes]');
+    await page.selectOption('[data-testid=probe-run]', String(first));
+    await page.fill('[data-testid=probe-text]', 'the dog');
+    await page.click('[data-testid=probe-button]');
+    await page.waitForSelector('[data-testid=attention-layer] canvas', { timeout: 60_000 });
+    const firstMap = page.locator('[data-testid=attention-layer] .heatmap').first();
+    expect(await firstMap.locator('[data-testid=heatmap-cols] span').allTextContents()).toEqual(['t', 'h', 'e', '␣', 'd', 'o', 'g']);
+    expect(await firstMap.locator('[data-testid=heatmap-rows] span').count()).toBe(7);
+    expect(await firstMap.locator('[data-testid=heatmap-scale]').textContent()).toMatch(/…|\d/);
+    // The run has 3 heads: so does the ALiBi panel.
+    await expect.poll(() => page.locator('[data-testid=alibi-heads] canvas').count()).toBe(3);
+    expect(await page.textContent('[data-testid=alibi-caption]')).toContain(`3 heads, as run #${first} has`);
+
+    await page.click('[data-testid=equivariance-button]');
+    await page.waitForSelector('[data-testid=equivariance-chart] canvas', { timeout: 60_000 });
+    const files = mkdtempSync(join(tmpdir(), 'gpt-lab-e2e-svg-'));
+    try {
+      const svg = readFileSync((await download(page, '[data-testid=equivariance-chart]', 'svg', files)).path, 'utf8');
+      expect(svg).toContain('<g class="bars"');
+      expect(svg).not.toContain('<path ');
     } finally {
       rmSync(files, { recursive: true, force: true });
     }

@@ -6,9 +6,10 @@ import { describe, expect, it } from 'vitest';
 import type { RunConfigData, RunInfo } from '../../src/shared/api';
 import { chartToCsv, chartToJson } from '../../src/renderer/charts/dataExport';
 import type { ChartSpec } from '../../src/renderer/charts/spec';
-import { chartToSvg } from '../../src/renderer/charts/svg';
+import { chartToSvg, heatScale } from '../../src/renderer/charts/svg';
 import { compareChart } from '../../src/renderer/composables/compare';
 import { formFromConfig, formOverrides } from '../../src/renderer/composables/configForm';
+import { equivarianceChart } from '../../src/renderer/composables/probes';
 import { queueEstimates } from '../../src/renderer/composables/queue';
 import { runLabels } from '../../src/renderer/composables/runLabels';
 
@@ -98,5 +99,26 @@ describe('chart exports', () => {
     const ticks = (group: string): string[] => [...new RegExp(`<g class="${group}"[^>]*>([\\s\\S]*?)</g>`).exec(svg)![1].matchAll(/>([^<]+)<\/text>/g)].map((m) => m[1]);
     expect(ticks('x-ticks')).toEqual(['0', '100', '200', '300', '400', '500']);
     expect(ticks('y-ticks')).toEqual(['2', '2.5', '3', '3.5', '4', '4.5']);
+  });
+});
+
+describe('probe charts', () => {
+  it('draws the equivariance differences as one bar per scheme and mask, standing on the axis', () => {
+    const rows = ['none', 'alibi'].flatMap((scheme) => [false, true].map((causal) => ({ scheme, causal, difference: causal ? 0.3 : 0, tied: !causal })));
+    const spec = equivarianceChart(rows);
+    expect(spec.series.every((s) => s.bars)).toBe(true);
+    const svg = chartToSvg(spec);
+    expect(svg.match(/<rect x="[^"]+" y="[^"]+" width="[^"]+" height="[^"]+"\/>/g)).toHaveLength(4);
+    expect(svg.match(/<path /g)).toBeNull();
+    // Side by side: the two bars of a scheme do not overlap.
+    const [noneUnmasked, , noneCausal] = [...svg.matchAll(/<rect x="([\d.]+)" y="[\d.]+" width="([\d.]+)" height="[\d.]+"\/>/g)].map((m) => [Number(m[1]), Number(m[2])]);
+    expect(noneUnmasked[0] + noneUnmasked[1]).toBeLessThanOrEqual(noneCausal[0] + 1e-6);
+  });
+
+  it('gives a heatmap’s colour scale: its range for weights, ±the largest magnitude for signed values', () => {
+    expect(heatScale({ values: [[0.1, 0.9]], scale: 'sequential' })).toMatchObject({ low: 0.1, high: 0.9 });
+    const signed = heatScale({ values: [[-0.5, 2]], scale: 'diverging' });
+    expect([signed.low, signed.high]).toEqual([-2, 2]);
+    expect(signed.gradient).toBe('linear-gradient(to right, rgb(33,102,172) 0%, rgb(144,179,214) 25%, rgb(255,255,255) 50%, rgb(217,140,149) 75%, rgb(178,24,43) 100%)');
   });
 });

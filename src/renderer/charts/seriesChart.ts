@@ -4,6 +4,8 @@
  * reach Chart.js, so a chart of many long runs stays quick.
  */
 import {
+  BarController,
+  BarElement,
   Chart,
   Legend,
   LinearScale,
@@ -22,7 +24,7 @@ import { hiddenLabels, resetZoomOnDoubleClick, ZOOM_OPTIONS } from './interactio
 import { tickFormatter, type ChartSpec } from './spec';
 import type { SvgPalette } from './svg';
 
-Chart.register(LineController, LineElement, PointElement, LinearScale, LogarithmicScale, Legend, Title, Tooltip);
+Chart.register(BarController, BarElement, LineController, LineElement, PointElement, LinearScale, LogarithmicScale, Legend, Title, Tooltip);
 
 type LineChart = Chart<'line', ScatterDataPoint[]>;
 
@@ -82,6 +84,7 @@ function chartConfig(spec: ChartSpec, palette: SvgPalette, opts: { fill?: boolea
       ys.push(s.y[i]!);
     }
     return {
+      ...(s.bars ? { type: 'bar' as never, barPercentage: 0.8, categoryPercentage: 0.8 } : {}),
       label: s.label,
       fullName: s.fullName,
       hidden: opts.hidden?.has(s.label) ?? false,
@@ -99,6 +102,8 @@ function chartConfig(spec: ChartSpec, palette: SvgPalette, opts: { fill?: boolea
     };
   });
   const categories = spec.xCategories;
+  // Bars stand on their category: half a category of room at each end.
+  const barRange = spec.series.some((s) => s.bars) && categories ? { min: -0.5, max: categories.length - 0.5 } : {};
   const tickText = { color: palette.muted };
   const title = (text: string) => ({ display: true, text, color: palette.text });
   return {
@@ -114,6 +119,7 @@ function chartConfig(spec: ChartSpec, palette: SvgPalette, opts: { fill?: boolea
       scales: {
         x: {
           type: spec.xLog ? 'logarithmic' : 'linear',
+          ...barRange,
           title: title(spec.xLog ? `${spec.xLabel} (log)` : spec.xLabel),
           grid: { color: palette.grid },
           ticks: {

@@ -13,6 +13,8 @@ export interface SeriesSpec {
   /** The whole name behind a short label, for tooltips. */
   fullName?: string;
   dashed?: boolean;
+  /** Draw a bar per point instead of a line (values per category); bar series share each category side by side. */
+  bars?: boolean;
   /** Draw a dot on every point (sparse series such as val loss or evaluation lengths). */
   points?: boolean;
   width?: number;
