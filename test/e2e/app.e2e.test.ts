@@ -196,6 +196,17 @@ describe.skipIf(!hasChromium)(title, () => {
       await shoot(page, 'extrapolation');
       const evalSvg = readFileSync((await download(page, '[data-testid=length-chart]', 'svg', dir)).path, 'utf8');
       expect(evalSvg).toContain('trained at 16');
+      // The learned run has no positions past 16: marked on the chart itself.
+      expect(evalSvg).toMatch(/n\/a from here: #\d+/);
+      // The per-position panel: its title on one line, the Export button beside it; the cost chart says what it measures.
+      const head = await page.$eval('[data-testid=position-chart] .panel-head', (el) => {
+        const title = el.querySelector('h3')!.getBoundingClientRect();
+        const button = el.querySelector('[data-testid=export-toggle]')!.getBoundingClientRect();
+        return { titleHeight: title.height, lineHeight: parseFloat(getComputedStyle(el.querySelector('h3')!).lineHeight) || 20, sameRow: Math.abs(title.top + title.height / 2 - (button.top + button.height / 2)) < 6 };
+      });
+      expect(head.titleHeight).toBeLessThan(head.lineHeight * 1.5);
+      expect(head.sameRow).toBe(true);
+      expect(await page.textContent('[data-testid=cost-chart] [data-testid=chart-caption]')).toContain('above what was allocated before it');
       expect(evalSvg.match(/<path /g)).toHaveLength(4);
     } finally {
       rmSync(dir, { recursive: true, force: true });

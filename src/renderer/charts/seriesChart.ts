@@ -59,16 +59,19 @@ const extrasPlugin: Plugin<'line'> = {
     ctx.setLineDash([6, 4]);
     ctx.lineWidth = 1.5;
     ctx.font = '11px system-ui, sans-serif';
-    ctx.textAlign = 'center';
-    for (const m of extras.markers) {
+    extras.markers.forEach((m, i) => {
       const px = x.getPixelForValue(m.x);
-      if (px < chartArea.left - 1 || px > chartArea.right + 1) continue;
+      if (px < chartArea.left - 1 || px > chartArea.right + 1) return;
       ctx.beginPath();
       ctx.moveTo(px, chartArea.bottom);
       ctx.lineTo(px, chartArea.top);
       ctx.stroke();
-      ctx.fillText(m.label, px, chartArea.top + 12);
-    }
+      // Labels stay inside the plot (never over the axis ticks) and on their own rows when there are several.
+      const width = ctx.measureText(m.label).width;
+      ctx.textAlign = px - width / 2 < chartArea.left ? 'left' : px + width / 2 > chartArea.right ? 'right' : 'center';
+      const offset = ctx.textAlign === 'left' ? 4 : ctx.textAlign === 'right' ? -4 : 0;
+      ctx.fillText(m.label, px + offset, chartArea.top + 12 + 14 * i);
+    });
     ctx.restore();
   },
 };
