@@ -190,6 +190,31 @@ describe.skipIf(!hasChromium)(title, () => {
     }
   });
 
+  it('queues a sweep with its own learning rate and batch size, and says so when one of its cells is deleted', async () => {
+    await page.click('[data-testid=nav-sweeps]');
+    await page.waitForSelector('[data-testid=sweep-pos-alibi]');
+    for (const pos of ['none', 'sinusoidal', 'learned', 'rope', 'alibi']) {
+      const checked = await page.isChecked(`[data-testid=sweep-pos-${pos}] input`);
+      if (checked !== (pos === 'rope' || pos === 'alibi')) await page.click(`[data-testid=sweep-pos-${pos}] input`);
+    }
+    await page.selectOption('[data-testid=sweep-data]', 'file');
+    expect(await page.textContent('[data-testid=sweep-problem]')).toBe('enter the path of a text file');
+    await page.selectOption('[data-testid=sweep-data]', 'builtin:toy-english');
+    for (const [field, value] of [['nLayer', '1'], ['nEmbd', '16'], ['blockSize', '16'], ['steps', '20'], ['batchSize', '8'], ['lr', '0.003']]) await page.fill(`[data-testid=sweep-${field}]`, value);
+    await page.fill('[data-testid=sweep-name]', 'lr sweep');
+    await page.click('[data-testid=sweep-button]');
+    await expect.poll(async () => (await web.service.listRuns()).filter((r) => r.name.startsWith('lr sweep') && r.status === 'completed').length, { timeout: 120_000 }).toBe(2);
+    const cells = (await web.service.listRuns()).filter((r) => r.name.startsWith('lr sweep'));
+    expect(cells.map((r) => [r.config.lr, r.config.batchSize])).toEqual([[0.003, 8], [0.003, 8]]);
+
+    await page.click('[data-testid=nav-runs]');
+    await page.click(`[data-testid=delete-${cells[0].id}]`);
+    await page.click(`[data-testid=confirm-delete-${cells[0].id}]`);
+    await page.waitForSelector(`[data-testid=run-row-${cells[0].id}]`, { state: 'detached' });
+    await page.click('[data-testid=nav-sweeps]');
+    await expect.poll(() => page.textContent(`[data-testid=sweep-${cells[1].sweepKey}] [data-testid=sweep-progress]`)).toBe('· 1 / 1 done · 1 of 2 deleted');
+  });
+
   it('shows scheme, norm, params, backend and duration in Runs, and says so when a filter matches nothing', async () => {
     await page.click('[data-testid=nav-runs]');
     const headers = await page.$$eval('[data-testid=runs-table] thead th', (ths) => ths.map((th) => th.textContent?.trim() ?? ''));

@@ -3,7 +3,7 @@ import type { RunInfo, SchemeInfo } from '../../src/shared/api';
 import { compareChart, configDiff, groupableFields } from '../../src/renderer/composables/compare';
 import { asFieldProblems, distinctProblems, formOverrides, formProblems, type RunForm } from '../../src/renderer/composables/configForm';
 import { filterRuns, sortRuns } from '../../src/renderer/composables/runList';
-import { parseDropouts, sweepSize } from '../../src/renderer/composables/sweep';
+import { parseDropouts, plannedCells, sweepProgress, sweepSize } from '../../src/renderer/composables/sweep';
 
 const rope: SchemeInfo = {
   name: 'rope',
@@ -120,6 +120,17 @@ describe('comparing runs', () => {
     expect(sortRuns(runs, 'valLoss', false).map((r) => r.id)).toEqual([3, 1, 2]);
     expect(sortRuns(runs, 'valLoss', true).map((r) => r.id)).toEqual([1, 3, 2]);
     expect(sortRuns(runs, 'created', true).map((r) => r.id)).toEqual([3, 2, 1]);
+  });
+});
+
+describe('sweep progress', () => {
+  it('reads the queued cell count from the key and says how many cells were deleted', () => {
+    expect(plannedCells('sweep-abc-x1y2-of4')).toBe(4);
+    expect(plannedCells('sweep-abc-x1y2')).toBeNull();
+    expect(sweepProgress('sweep-abc-x1y2-of4', 4, 2)).toBe('2 / 4 done');
+    expect(sweepProgress('sweep-abc-x1y2-of2', 1, 1)).toBe('1 / 1 done · 1 of 2 deleted');
+    // Keys from before the count was recorded: what is there.
+    expect(sweepProgress('sweep-abc-x1y2', 1, 1)).toBe('1 / 1 done');
   });
 });
 
