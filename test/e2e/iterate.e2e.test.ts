@@ -224,6 +224,13 @@ describe.skipIf(!hasChromium)(title, () => {
     expect(row).toContain('wasm');
     await page.fill('[data-testid=runs-filter]', 'no-such-run');
     expect(await page.textContent('[data-testid=runs-no-match]')).toContain('No run matches “no-such-run”');
+  });
+
+  it('shows each recipe’s shipped full-size result, labelled as a reference, until it runs here', async () => {
+    await page.click('[data-testid=nav-recipes]');
+    const reference = page.locator('[data-testid=recipe-learned-vs-sinusoidal] [data-testid=recipe-reference]');
+    await reference.waitFor();
+    expect(await reference.textContent()).toMatch(/held[\s\S]*learned 1\.\d+[\s\S]*reference: the last full-size run shipped with GPT Lab/);
     expect(pageErrors).toEqual([]);
   });
 });

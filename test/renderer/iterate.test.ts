@@ -2,6 +2,7 @@
  * The pure parts of iterating on experiments: short run labels built from what differs, the New run form filled
  * from a stored run (Clone), queue start estimates, and exports that say what they hold (raw vs smoothed, axis ends).
  */
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { RunConfigData, RunInfo } from '../../src/shared/api';
 import { chartToCsv, chartToJson } from '../../src/renderer/charts/dataExport';
@@ -11,6 +12,7 @@ import { compareChart } from '../../src/renderer/composables/compare';
 import { formFromConfig, formOverrides } from '../../src/renderer/composables/configForm';
 import { equivarianceChart } from '../../src/renderer/composables/probes';
 import { queueEstimates } from '../../src/renderer/composables/queue';
+import { parseRecipeReferences } from '../../src/renderer/composables/recipeReferences';
 import { runLabels } from '../../src/renderer/composables/runLabels';
 
 const BASE: RunConfigData = {
@@ -120,5 +122,19 @@ describe('probe charts', () => {
     const signed = heatScale({ values: [[-0.5, 2]], scale: 'diverging' });
     expect([signed.low, signed.high]).toEqual([-2, 2]);
     expect(signed.gradient).toBe('linear-gradient(to right, rgb(33,102,172) 0%, rgb(144,179,214) 25%, rgb(255,255,255) 50%, rgb(217,140,149) 75%, rgb(178,24,43) 100%)');
+  });
+});
+
+describe('recipe references', () => {
+  it('reads every recipe’s full-size result from docs/RECIPES.md’s table, verdict and measured figures', () => {
+    const references = parseRecipeReferences(readFileSync('docs/RECIPES.md', 'utf8'));
+    expect(references.size).toBeGreaterThanOrEqual(7);
+    for (const reference of references.values()) {
+      expect(reference.version).toBeGreaterThanOrEqual(1);
+      expect(['held', 'did not hold']).toContain(reference.verdict);
+      expect(reference.summary.length).toBeGreaterThan(10);
+    }
+    const row = '| `dog-equivariance` v1 | A claim. | **held** | no PE, no mask: difference 0 |';
+    expect(parseRecipeReferences(`intro\n${row}\n`).get('dog-equivariance')).toEqual({ name: 'dog-equivariance', version: 1, verdict: 'held', summary: 'no PE, no mask: difference 0' });
   });
 });
