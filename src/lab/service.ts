@@ -325,6 +325,13 @@ export class LabService implements LabApi {
     return runInfo(this.requireRun(runId));
   }
 
+  async annotateRun({ runId, tags, notes }: CallRequest<'annotateRun'>): Promise<RunInfo> {
+    this.requireRun(runId);
+    this.store.annotateRun(runId, [...new Set(tags)], notes);
+    this.emit({ channel: 'runs:changed', payload: { runId, change: 'annotated' } });
+    return runInfo(this.requireRun(runId));
+  }
+
   async deleteRun({ runId }: CallRequest<'deleteRun'>): Promise<{ runId: number }> {
     this.requireRun(runId);
     if (this.running === runId) throw new LabError('conflict', `run ${runId} is training; stop it before deleting it`);

@@ -40,6 +40,8 @@ export interface RunRecord {
   error: string | null;
   /** The process that trains (or last trained) the run. */
   ownerPid: number | null;
+  tags: string[];
+  notes: string;
 }
 
 export interface NewRun {
@@ -114,6 +116,8 @@ interface RunRow {
   tokens_per_second: number | null;
   error: string | null;
   owner_pid: number | null;
+  tags_json: string | null;
+  notes: string | null;
 }
 
 const asIs = (value: unknown): unknown => value;
@@ -192,6 +196,11 @@ export class RunStore {
 
   renameRun(id: number, name: string): void {
     this.changeRun(id, 'UPDATE runs SET name = ? WHERE id = ?', [name, id]);
+  }
+
+  /** Replaces the run's tags and notes. */
+  annotateRun(id: number, tags: readonly string[], notes: string): void {
+    this.changeRun(id, 'UPDATE runs SET tags_json = ?, notes = ? WHERE id = ?', [JSON.stringify(tags), notes, id]);
   }
 
   /** Also deletes the run's metrics, samples, checkpoints and evals. */
@@ -375,6 +384,8 @@ function toRunRecord(row: RunRow): RunRecord {
     tokensPerSecond: row.tokens_per_second,
     error: row.error,
     ownerPid: row.owner_pid,
+    tags: (fromJson(row.tags_json) as string[] | null) ?? [],
+    notes: row.notes ?? '',
   };
 }
 

@@ -110,6 +110,8 @@ describe.skipIf(!hasChromium)(title, () => {
     await page.click(`[data-testid=tick-${first}]`);
     await page.click(`[data-testid=tick-${second}]`);
     await page.click('[data-testid=compare-button]');
+    // The picker and the legend tell the two apart by what differs, not by a cut-off name.
+    expect(await page.textContent(`[data-testid=pick-label-${first}]`)).toBe(`#${first} rope · steps 2000`);
     await page.click(`[data-testid=compare-clone-${first}]`);
     await page.waitForSelector('[data-testid=scheme-rope].active');
   });
@@ -222,6 +224,16 @@ describe.skipIf(!hasChromium)(title, () => {
     const row = await page.textContent(`[data-testid=run-row-${first}]`);
     expect(row).toContain('rope');
     expect(row).toContain('wasm');
+    // Tags and notes: saved with the run, shown in the table, matched by the filter.
+    await page.click(`[data-testid=run-row-${first}]`);
+    await page.fill('[data-testid=tags-input]', 'baseline, rope-long');
+    await page.fill('[data-testid=notes-input]', 'stopped early on purpose');
+    await page.click('[data-testid=notes-save]');
+    await expect.poll(() => page.locator(`[data-testid=tag-${first}]`).allTextContents()).toEqual(['baseline', 'rope-long']);
+    expect(await web.service.getRun({ runId: first })).toMatchObject({ tags: ['baseline', 'rope-long'], notes: 'stopped early on purpose' });
+    await page.fill('[data-testid=runs-filter]', 'purpose');
+    await expect.poll(() => page.locator('[data-testid=runs-table] tbody tr[data-status]').count()).toBe(1);
+
     await page.fill('[data-testid=runs-filter]', 'no-such-run');
     expect(await page.textContent('[data-testid=runs-no-match]')).toContain('No run matches “no-such-run”');
   });

@@ -153,6 +153,9 @@ describe('training through the host', () => {
 
     const renamed = await service.renameRun({ runId: waiting.runId, name: 'renamed <b>run</b>' });
     expect(renamed.name).toBe('renamed <b>run</b>');
+    const annotated = await service.annotateRun({ runId: waiting.runId, tags: ['baseline', 'baseline', 'lr'], notes: 'to <i>compare</i>' });
+    expect(annotated).toMatchObject({ tags: ['baseline', 'lr'], notes: 'to <i>compare</i>' });
+    expect(await dispatch(service, 'annotateRun', { runId: waiting.runId, tags: ['a,b'], notes: '' })).toMatchObject({ ok: false, error: { code: 'invalid-request' } });
     await service.deleteRun({ runId: waiting.runId });
     await expect(service.getRun({ runId: waiting.runId })).rejects.toMatchObject({ code: 'not-found' });
     expect(await dispatch(service, 'getRun', { runId: waiting.runId })).toMatchObject({ ok: false, error: { code: 'not-found' } });

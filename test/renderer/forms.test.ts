@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { RunInfo, SchemeInfo } from '../../src/shared/api';
 import { compareChart, configDiff, groupableFields } from '../../src/renderer/composables/compare';
 import { asFieldProblems, distinctProblems, formOverrides, formProblems, type RunForm } from '../../src/renderer/composables/configForm';
-import { filterRuns, sortRuns } from '../../src/renderer/composables/runList';
+import { filterRuns, parseTags, sortRuns } from '../../src/renderer/composables/runList';
 import { parseDropouts, plannedCells, sweepProgress, sweepSize } from '../../src/renderer/composables/sweep';
 
 const rope: SchemeInfo = {
@@ -76,7 +76,7 @@ describe('the New run form', () => {
 });
 
 const run = (id: number, config: Record<string, unknown>, extra: Partial<RunInfo> = {}): RunInfo =>
-  ({ id, name: `run ${id}`, status: 'completed', config: { pos: 'rope', norm: 'pre', nLayer: 2, posOptions: {}, data: 'builtin:copy', ...config }, lastStep: 9, finalValLoss: null, createdAt: id, sweepKey: null, ...extra }) as unknown as RunInfo;
+  ({ id, name: `run ${id}`, status: 'completed', config: { pos: 'rope', norm: 'pre', nLayer: 2, posOptions: {}, data: 'builtin:copy', ...config }, lastStep: 9, finalValLoss: null, createdAt: id, sweepKey: null, tags: [], notes: '', ...extra }) as unknown as RunInfo;
 
 describe('comparing runs', () => {
   it('the config table shows only the fields that differ, known fields first, knobs by name', () => {
@@ -117,6 +117,11 @@ describe('comparing runs', () => {
     const runs = [run(1, { pos: 'alibi' }, { finalValLoss: 2 }), run(2, { pos: 'rope' }, { status: 'diverged', finalValLoss: null }), run(3, { pos: 'alibi', norm: 'post' }, { finalValLoss: 1 })];
     expect(filterRuns(runs, 'alibi post').map((r) => r.id)).toEqual([3]);
     expect(filterRuns(runs, 'DIVERGED').map((r) => r.id)).toEqual([2]);
+    // Tags and notes are searched too.
+    const tagged = [run(4, {}, { tags: ['baseline'], notes: '' }), run(5, {}, { tags: [], notes: 'Flat after 300 steps' })];
+    expect(filterRuns(tagged, 'baseline').map((r) => r.id)).toEqual([4]);
+    expect(filterRuns(tagged, 'flat').map((r) => r.id)).toEqual([5]);
+    expect(parseTags(' baseline, lr sweep,, baseline ')).toEqual(['baseline', 'lr sweep']);
     expect(sortRuns(runs, 'valLoss', false).map((r) => r.id)).toEqual([3, 1, 2]);
     expect(sortRuns(runs, 'valLoss', true).map((r) => r.id)).toEqual([1, 3, 2]);
     expect(sortRuns(runs, 'created', true).map((r) => r.id)).toEqual([3, 2, 1]);

@@ -38,6 +38,12 @@ describe('runLabels', () => {
     expect([...runLabels(runs).values()]).toEqual(['#1 block 32 · lr 0.003 · seed 1', '#2 block 64 · lr 0.001 · seed 2']);
   });
 
+  it('names a scheme’s knob only where runs of that scheme differ in it', () => {
+    const runs = [runOf(1, { pos: 'rope', posOptions: { base: 10000 } }), runOf(2, { pos: 'alibi' }), runOf(3, { pos: 'rope', posOptions: { base: 500 } })];
+    expect([...runLabels(runs).values()]).toEqual(['#1 rope · base 10000', '#2 alibi', '#3 rope · base 500']);
+    expect([...runLabels(runs.slice(0, 2)).values()]).toEqual(['#1 rope', '#2 alibi']);
+  });
+
   it('falls back to the shortened name when nothing differs, and labels are always distinct', () => {
     const runs = [runOf(1, {}), runOf(2, {})];
     const labels = [...runLabels(runs, 12).values()];

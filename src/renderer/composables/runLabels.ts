@@ -44,6 +44,8 @@ export function shorten(text: string, max: number): string {
  */
 export function runLabels(runs: readonly Pick<RunInfo, 'id' | 'name' | 'config'>[], maxName = 28): Map<number, string> {
   const rows = configDiff(runs.map((r) => r.config as Record<string, unknown>)).filter((row) => {
+    // A scheme's knob tells runs apart only among the runs of that scheme (the others have none: "–").
+    if (row.field.startsWith('posOptions.')) return new Set(row.values.filter((v) => v !== '–')).size > 1;
     // One dropout box sets all three: show "drop 0.1" once, not three times.
     if (row.field !== 'dropoutAttn' && row.field !== 'dropoutResid') return true;
     return runs.some((r) => r.config.dropoutEmbd !== r.config.dropoutAttn || r.config.dropoutEmbd !== r.config.dropoutResid);
@@ -51,7 +53,7 @@ export function runLabels(runs: readonly Pick<RunInfo, 'id' | 'name' | 'config'>
   const shown = rows.slice(0, MAX_FIELDS);
   return new Map(
     runs.map((run, i) => {
-      const parts = shown.map((row) => shortValue(row.field, row.values[i]));
+      const parts = shown.filter((row) => row.values[i] !== '–').map((row) => shortValue(row.field, row.values[i]));
       return [run.id, parts.length ? `#${run.id} ${parts.join(' · ')}` : `#${run.id} ${shorten(run.name, maxName)}`];
     }),
   );
