@@ -132,6 +132,8 @@ describe.skipIf(!hasChromium)(title, () => {
       for (let y = area.y + 8; y < area.y + 32; y += 6)
         for (let x = area.x + area.width - 12; x > area.x + area.width / 2; x -= 8) {
           await page.mouse.click(x, y);
+          // Chart.js handles pointer events on the next animation frame: let two pass before reading the result.
+          await page.evaluate(() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done))));
           if ((await box.getAttribute('data-hidden')) === '1') return true;
         }
       return false;
