@@ -29,8 +29,10 @@ const runOf = (id: number, config: Partial<RunConfigData>, name = `#${id} tiny s
 
 describe('runLabels', () => {
   it('labels runs by their number and what differs between them, the three dropouts read once', () => {
-    const runs = [runOf(5, { pos: 'rope' }), runOf(6, { pos: 'alibi', norm: 'post' }), runOf(7, { pos: 'rope', dropoutEmbd: 0.1, dropoutAttn: 0.1, dropoutResid: 0.1 })];
-    expect([...runLabels(runs).values()]).toEqual(['#5 rope · pre-norm · drop 0', '#6 alibi · post-norm · drop 0', '#7 rope · pre-norm · drop 0.1']);
+    const runs = [runOf(5, { pos: 'rope' }), runOf(6, { pos: 'alibi' }), runOf(7, { pos: 'rope', dropoutEmbd: 0.1, dropoutAttn: 0.1, dropoutResid: 0.1 })];
+    expect([...runLabels(runs).values()]).toEqual(['#5 rope · drop 0', '#6 alibi · drop 0', '#7 rope · drop 0.1']);
+    const withNorm = [runOf(5, { pos: 'rope' }), runOf(6, { pos: 'alibi', norm: 'post' })];
+    expect([...runLabels(withNorm).values()]).toEqual(['#5 rope · pre-norm', '#6 alibi · post-norm']);
   });
 
   it('keeps at most three settings, in the compare table’s order, and names knobs and other fields', () => {

@@ -78,7 +78,7 @@ export function perPositionChart(runs: readonly Named[], evals: readonly EvalLen
 
 /** What the evaluation adds to memory at its peak, against length: attention's O(T²) made visible. */
 export const COST_CAPTION =
-  'Most tensor memory one length\'s evaluation held at once, above what was allocated before it (weights and other runs not counted): activations and the batch × heads × T × T attention scores. Batches shrink as T grows, so the curve bends where the batch cap starts.';
+  'Most tensor memory one length\'s evaluation held at once, above what was allocated before it (weights and other runs not counted): activations and the batch × heads × T × T attention scores. Batches shrink as T grows, so the curve bends where the batch cap starts. RoPE and the schemes with score terms cannot use the fused attention kernel: more intermediates, a higher figure at the same length.';
 
 export function costChart(runs: readonly Named[], evals: readonly EvalLengthResultData[]): ChartSpec {
   return {
