@@ -66,7 +66,8 @@ describe.skipIf(!hasChromium)(title, () => {
     expect(await page.inputValue('[data-testid=field-blockSize]')).toBe('16');
 
     // A second run queues behind the first: Live stays on the first, the queue lists the second.
-    await setAdvanced({ steps: '30' });
+    // One val point only (at its last step): the marker must show in its own colour, not as a grey dot.
+    await setAdvanced({ steps: '30', evalEvery: '30' });
     await page.click('[data-testid=scheme-alibi]');
     await page.waitForSelector('text=ready to train');
     await page.click('[data-testid=train-button]');
@@ -217,6 +218,21 @@ describe.skipIf(!hasChromium)(title, () => {
     await page.waitForSelector(`[data-testid=run-row-${cells[0].id}]`, { state: 'detached' });
     await page.click('[data-testid=nav-sweeps]');
     await expect.poll(() => page.textContent(`[data-testid=sweep-${cells[1].sweepKey}] [data-testid=sweep-progress]`)).toBe('· 1 / 1 done · 1 of 2 deleted');
+  });
+
+  it('draws a lone val point as a marker in the val colour of the legend', async () => {
+    await page.click('[data-testid=nav-runs]');
+    await page.click(`[data-testid=run-row-${second}]`);
+    await expect.poll(() => page.getAttribute('[data-testid=run-loss-chart]', 'data-points').then(Number)).toBeGreaterThan(30);
+    const valColored = await page.$eval('[data-testid=run-loss-chart] canvas', (canvas) => {
+      const [r, g, b] = getComputedStyle(document.documentElement).getPropertyValue('--series-val').trim().match(/[0-9a-f]{2}/gi)!.map((h) => parseInt(h, 16));
+      const pixels = (canvas as HTMLCanvasElement).getContext('2d')!.getImageData(0, 0, (canvas as HTMLCanvasElement).width, (canvas as HTMLCanvasElement).height).data;
+      let count = 0;
+      for (let i = 0; i < pixels.length; i += 4) if (Math.abs(pixels[i] - r) + Math.abs(pixels[i + 1] - g) + Math.abs(pixels[i + 2] - b) < 40 && pixels[i + 3] > 200) count++;
+      return count;
+    });
+    // The legend's swatch alone is 12×2 px; a 4 px marker adds about 50.
+    expect(valColored).toBeGreaterThan(40);
   });
 
   it('shows scheme, norm, params, backend and duration in Runs, and says so when a filter matches nothing', async () => {

@@ -46,6 +46,11 @@ describe('runLabels', () => {
     expect([...runLabels(runs.slice(0, 2)).values()]).toEqual(['#1 rope', '#2 alibi']);
   });
 
+  it('leaves out how often runs log or save unless nothing else differs', () => {
+    expect([...runLabels([runOf(1, { pos: 'rope', evalEvery: 10 }), runOf(2, { pos: 'alibi' })]).values()]).toEqual(['#1 rope', '#2 alibi']);
+    expect([...runLabels([runOf(1, { evalEvery: 10 }), runOf(2, {})]).values()]).toEqual(['#1 evalEvery 10', '#2 evalEvery 0']);
+  });
+
   it('falls back to the shortened name when nothing differs, and labels are always distinct', () => {
     const runs = [runOf(1, {}), runOf(2, {})];
     const labels = [...runLabels(runs, 12).values()];

@@ -179,7 +179,8 @@ export class MetricChart {
     }
     const legend = this.chart.options.plugins?.legend;
     if (legend?.labels) legend.labels.color = text;
-    this.chart.update('none');
+    // A full update (instant: animation is off) re-resolves the points' colours too; 'none' would not.
+    this.chart.update();
   }
 
   destroy(): void {
@@ -193,18 +194,25 @@ export class MetricChart {
     return names.map((name) => cssVar(name) || '#888');
   }
 
+  /**
+   * The series with their colours from the start: Chart.js resolves point styles once and, in the 'none' updates
+   * used for streaming, never again, so a colour set later reached the line and the legend but left the val
+   * markers in the default grey.
+   */
   private datasets(): ChartDataset<'line', Point[]>[] {
     const line = { pointRadius: 0, borderWidth: 1.5, tension: 0, spanGaps: true };
+    const colors = this.colors();
+    const painted = (i: number) => ({ borderColor: colors[i], backgroundColor: colors[i], pointBackgroundColor: colors[i], pointBorderColor: colors[i] });
     if (this.kind === 'loss')
       return [
-        { ...line, label: 'train', data: [], borderWidth: 1 },
-        { ...line, label: `train (EMA ${EMA_DECAY})`, data: [], borderWidth: 2 },
+        { ...line, ...painted(0), label: 'train', data: [], borderWidth: 1 },
+        { ...line, ...painted(1), label: `train (EMA ${EMA_DECAY})`, data: [], borderWidth: 2 },
         // Few points (about 20 a run): a thick line with markers, drawn on top, so it reads beside the train curve.
-        { ...line, label: 'val', data: [], pointRadius: 4, pointHoverRadius: 6, borderWidth: 2.5, order: -1 },
+        { ...line, ...painted(2), label: 'val', data: [], pointRadius: 4, pointHoverRadius: 6, borderWidth: 2.5, order: -1 },
       ];
     return [
-      { ...line, label: 'learning rate', data: [], yAxisID: 'y' },
-      { ...line, label: 'grad norm', data: [], yAxisID: 'y1', borderWidth: 1 },
+      { ...line, ...painted(0), label: 'learning rate', data: [], yAxisID: 'y' },
+      { ...line, ...painted(1), label: 'grad norm', data: [], yAxisID: 'y1', borderWidth: 1 },
     ];
   }
 

@@ -9,6 +9,9 @@ import { configDiff } from './compare';
 /** Settings in the label, at most: more would make it as long as the name. */
 const MAX_FIELDS = 3;
 
+/** How often a run logs, samples or saves, and how many cores: named only when nothing else tells runs apart. */
+const BOOKKEEPING = new Set(['evalEvery', 'evalBatches', 'sampleEvery', 'sampleLength', 'checkpointEvery', 'threads']);
+
 /** How a differing value reads in a label: schemes by name, norms as "post-norm", the rest as "lr 0.003". */
 const SHORT: Record<string, (value: string) => string> = {
   pos: (v) => v,
@@ -50,7 +53,8 @@ export function runLabels(runs: readonly Pick<RunInfo, 'id' | 'name' | 'config'>
     if (row.field !== 'dropoutAttn' && row.field !== 'dropoutResid') return true;
     return runs.some((r) => r.config.dropoutEmbd !== r.config.dropoutAttn || r.config.dropoutEmbd !== r.config.dropoutResid);
   });
-  const shown = rows.slice(0, MAX_FIELDS);
+  const experiment = rows.filter((row) => !BOOKKEEPING.has(row.field));
+  const shown = (experiment.length ? experiment : rows).slice(0, MAX_FIELDS);
   return new Map(
     runs.map((run, i) => {
       const parts = shown.filter((row) => row.values[i] !== '–').map((row) => shortValue(row.field, row.values[i]));
