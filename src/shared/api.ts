@@ -88,6 +88,8 @@ export const backendInfoSchema = z.object({
   gpu: z.boolean(),
   threads: z.number(),
   notes: z.array(z.string()),
+  /** The `gpt-lab worker` that trained the run, for runs of a sweep spread over machines (absent for local runs). */
+  worker: z.string().optional(),
 });
 export type BackendInfoData = z.infer<typeof backendInfoSchema>;
 
