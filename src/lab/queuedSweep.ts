@@ -26,6 +26,7 @@ import {
   type Heartbeat,
 } from '../worker/protocol';
 import type { PreparedRun } from './runner';
+import { stableJson } from './sweepKey';
 
 export interface QueuedCell {
   sweepKey: string;
@@ -48,6 +49,8 @@ export interface CoordinatorOptions {
   version?: string;
   reconcileMs?: number;
   log?(message: string): void;
+  /** Called after every write that changes a run's status (the lab re-emits it to its windows). */
+  onStatus?(runId: number, status: string, error: string | null): void;
 }
 
 const FINISHED = new Set(['completed', 'diverged', 'failed']);
@@ -55,10 +58,9 @@ const FINISHED = new Set(['completed', 'diverged', 'failed']);
 export class SweepCoordinator {
   /** jobId → the cell it trains, for every cell not settled yet. */
   private readonly pending = new Map<string, { runId: number; cell: QueuedCell }>();
-  private readonly outcomes = new Map<number, CellOutcome>();
+  private readonly outcomes = new Map<number, { promise: Promise<CellOutcome>; resolve(outcome: CellOutcome): void }>();
   /** Every store write happens in this chain, in the order the events came. */
   private work: Promise<void> = Promise.resolve();
-  private allSettled: (() => void) | null = null;
   private readonly timer: NodeJS.Timeout;
 
   private constructor(
@@ -86,11 +88,16 @@ export class SweepCoordinator {
     return new SweepCoordinator(store, queue, events, redis, options);
   }
 
-  /**
-   * Queues every cell (re-attaching to a run an earlier coordinator left unfinished for the same sweep key) and
-   * resolves once each is completed, diverged or failed.
-   */
+  /** Queues every cell and resolves once each is completed, diverged or failed. */
   async run(cells: readonly QueuedCell[]): Promise<CellOutcome[]> {
+    return this.wait(await this.submit(cells));
+  }
+
+  /**
+   * Queues every cell, re-attaching to a run an earlier coordinator left unfinished for the same sweep key and
+   * config; resolves with the run ids once the jobs are in the queue.
+   */
+  async submit(cells: readonly QueuedCell[]): Promise<number[]> {
     const runIds: number[] = [];
     for (const cell of cells) {
       const text = cell.prepared.corpus.text;
@@ -101,14 +108,16 @@ export class SweepCoordinator {
       const runId = this.runFor(cell);
       runIds.push(runId);
       this.pending.set(this.jobIdOf(runId), { runId, cell });
+      this.outcomeOf(runId);
     }
-    const settled = new Promise<void>((resolve) => (this.allSettled = resolve));
     await this.serially(async () => {
-      for (const [jobId, { runId, cell }] of this.pending) await this.enqueue(jobId, runId, cell);
-      this.checkAllSettled();
+      for (const runId of runIds) await this.enqueue(this.jobIdOf(runId), runId, this.pending.get(this.jobIdOf(runId))!.cell);
     });
-    await settled;
-    return runIds.map((runId) => this.outcomes.get(runId)!);
+    return runIds;
+  }
+
+  wait(runIds: readonly number[]): Promise<CellOutcome[]> {
+    return Promise.all(runIds.map((runId) => this.outcomeOf(runId).promise));
   }
 
   /** The workers whose heartbeat has not expired. */
@@ -137,10 +146,11 @@ export class SweepCoordinator {
 
   /** An unfinished run of this sweep key (an earlier coordinator stopped mid-sweep) or a new queued row. */
   private runFor(cell: QueuedCell): number {
-    const unfinished = this.store.findRunsBySweepKey(cell.sweepKey).find((run) => !FINISHED.has(run.status) && run.status !== 'stopped');
-    if (unfinished) return unfinished.id;
     const { config, corpus, name } = cell.prepared;
-    return this.store.createRun({
+    const sameCell = (runConfig: unknown): boolean => stableJson(runConfig) === stableJson(config);
+    const unfinished = this.store.findRunsBySweepKey(cell.sweepKey).find((run) => !FINISHED.has(run.status) && run.status !== 'stopped' && sameCell(run.config));
+    if (unfinished && ![...this.pending.values()].some((p) => p.runId === unfinished.id)) return unfinished.id;
+    const runId = this.store.createRun({
       name,
       config,
       dataSource: corpus.source,
@@ -149,6 +159,8 @@ export class SweepCoordinator {
       sweepKey: cell.sweepKey,
       status: 'queued',
     });
+    this.options.onStatus?.(runId, 'queued', null);
+    return runId;
   }
 
   /** Adds the cell's job unless it is already in the queue (BullMQ keeps the existing job of that id). */
@@ -187,6 +199,7 @@ export class SweepCoordinator {
     switch (report.type) {
       case 'started':
         this.store.updateRun(runId, { status: 'running', error: null, startedAt: this.store.getRun(runId)?.startedAt ?? Date.now(), backend: { ...report.backend, worker: report.worker } });
+        this.options.onStatus?.(runId, 'running', null);
         this.log(`run ${runId}: ${report.worker} took it${report.resumedFrom === null ? '' : ` from the checkpoint at step ${report.resumedFrom}`}`);
         return;
       case 'metrics':
@@ -226,7 +239,6 @@ export class SweepCoordinator {
     else return;
     this.pending.delete(jobId);
     await job.remove().catch(() => undefined);
-    this.checkAllSettled();
   }
 
   private ingestResult(runId: number, job: Job): void {
@@ -249,14 +261,14 @@ export class SweepCoordinator {
       tokensPerSecond: result.tokensPerSecond,
       error: result.message,
     });
-    this.outcomes.set(runId, { runId, status: result.status, worker: result.worker, error: result.message });
+    this.settled({ runId, status: result.status, worker: result.worker, error: result.message });
     this.log(`run ${runId}: ${result.status} on ${result.worker}, val loss ${result.finalValLoss?.toFixed(4) ?? 'n/a'}`);
   }
 
   private fail(runId: number, reason: string, worker: string | null): void {
     const error = `${worker ? `on worker ${worker}` : 'on a worker'}: ${reason}`;
     this.store.updateRun(runId, { status: 'failed', finishedAt: Date.now(), error });
-    this.outcomes.set(runId, { runId, status: 'failed', worker, error });
+    this.settled({ runId, status: 'failed', worker, error });
     this.log(`run ${runId}: failed: ${error}`);
   }
 
@@ -264,8 +276,20 @@ export class SweepCoordinator {
     for (const jobId of [...this.pending.keys()]) await this.settle(jobId);
   }
 
-  private checkAllSettled(): void {
-    if (this.pending.size === 0) this.allSettled?.();
+  private outcomeOf(runId: number): { promise: Promise<CellOutcome>; resolve(outcome: CellOutcome): void } {
+    let entry = this.outcomes.get(runId);
+    if (!entry) {
+      let resolve!: (outcome: CellOutcome) => void;
+      const promise = new Promise<CellOutcome>((done) => (resolve = done));
+      entry = { promise, resolve };
+      this.outcomes.set(runId, entry);
+    }
+    return entry;
+  }
+
+  private settled(outcome: CellOutcome): void {
+    this.outcomeOf(outcome.runId).resolve(outcome);
+    this.options.onStatus?.(outcome.runId, outcome.status, outcome.error);
   }
 
   /** Runs fn after everything queued before it; an error is logged, never left to crash the lab. */

@@ -93,6 +93,16 @@ export const backendInfoSchema = z.object({
 });
 export type BackendInfoData = z.infer<typeof backendInfoSchema>;
 
+/** A `gpt-lab worker` as its heartbeat shows it: what it runs on and the runs it trains now. */
+export const workerInfoSchema = z.strictObject({
+  name: z.string().max(64),
+  backend: backendInfoSchema,
+  cells: z.array(z.number().int().positive()),
+  /** When it last sent a heartbeat, ms since the epoch. */
+  at: z.number(),
+});
+export type WorkerInfo = z.infer<typeof workerInfoSchema>;
+
 export const schemeKnobSchema = z.object({
   key: z.string(),
   flag: z.string(),
@@ -336,11 +346,16 @@ export const CALLS = {
   evalLength: call(z.strictObject({ runId, lengths: z.array(z.number().int().positive().max(65_536)).min(1).max(16).optional() }), evalLengthResultSchema),
   /** Attention maps, equivariance, PE tables (src/lab/analysis.ts); runId null probes fresh weights (equivariance). */
   probe: call(z.strictObject({ runId: runId.nullable(), kind: z.enum(PROBE_KIND_VALUES), text: z.string().max(10_000).optional() }), probeResultSchema),
-  /** Expands grid × common config into queued runs sharing a sweep key; all validated before any is queued. */
+  /**
+   * Expands grid × common config into queued runs sharing a sweep key; all validated before any is queued. With
+   * `queue` (redis://…) the runs train on `gpt-lab worker` processes instead of this machine (docs/SCALE.md).
+   */
   startSweep: call(
-    z.strictObject({ grid: sweepGridSchema, config: configOverridesSchema, name: runName.optional() }),
+    z.strictObject({ grid: sweepGridSchema, config: configOverridesSchema, name: runName.optional(), queue: z.string().max(2048).optional() }),
     z.object({ sweepKey: z.string(), runIds: z.array(runId) }),
   ),
+  /** The workers whose heartbeat reaches the queue at `queue` now. */
+  listWorkers: call(z.strictObject({ queue: z.string().max(2048) }), z.array(workerInfoSchema)),
   /** A run's config and metrics as a file the client saves. */
   exportRun: call(
     z.strictObject({ runId, format: z.enum(EXPORT_FORMATS) }),

@@ -55,12 +55,15 @@ export function describeQueue(options: QueueConnection): string {
  */
 export async function checkRedis(options: QueueConnection, timeoutMs = 5_000): Promise<void> {
   const probe = new Redis({ ...options, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: timeoutMs });
-  probe.on('error', () => undefined);
+  // ioredis rejects with "Connection is closed." and tells the cause (refused, WRONGPASS…) only to 'error' listeners.
+  let cause: Error | undefined;
+  probe.on('error', (error: Error) => (cause = error));
   try {
     await probe.connect();
     await probe.ping();
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
+    const reason = cause ?? error;
+    const message = reason instanceof Error ? reason.message : String(reason);
     const where = describeQueue(options);
     if (/WRONGPASS|NOAUTH|invalid password|invalid username/i.test(message))
       throw new QueueUrlError(`the Redis at ${where} refused the credentials in --queue (${message.split('\n')[0]})`);

@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { version } from '../../package.json';
-import { backendInfoSchema, runConfigSchema } from '../shared/api';
+import { backendInfoSchema, describeIssues as fieldProblems, runConfigSchema, workerInfoSchema } from '../shared/api';
 
 /** Jobs of one lab and one worker pool meet in this BullMQ queue. */
 export const CELL_QUEUE = 'gpt-lab-cells';
@@ -82,16 +82,10 @@ export const cellResultSchema = z.strictObject({
 });
 export type CellResult = z.infer<typeof cellResultSchema>;
 
-export const heartbeatSchema = z.strictObject({
-  name: z.string(),
-  backend: backendInfoSchema,
-  /** The run ids of the cells it trains now. */
-  cells: z.array(z.number().int().positive()),
-  at: z.number(),
-});
+export const heartbeatSchema = workerInfoSchema;
 export type Heartbeat = z.infer<typeof heartbeatSchema>;
 
 /** Zod's issues as one line naming each bad field. */
 export function describeIssues(error: z.ZodError): string {
-  return error.issues.map((i) => `${i.path.join('.') || 'payload'}: ${i.message}`).join('; ');
+  return fieldProblems(error).map((p) => `${p.field === '(request)' ? 'payload' : p.field}: ${p.message}`).join('; ');
 }

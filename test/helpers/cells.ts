@@ -31,7 +31,7 @@ export function jobOf(prepared: PreparedRun, runId = 1): CellJob {
     version: GPT_LAB_VERSION,
     runId,
     sweepKey: sweepKeyOf(prepared.config),
-    config: prepared.config,
+    config: prepared.config as CellJob['config'],
     data: { source: prepared.corpus.source, hash: prepared.corpus.hash, vocab: [...prepared.corpus.tokenizer.vocab] },
   };
 }
