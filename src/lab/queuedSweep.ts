@@ -54,6 +54,11 @@ export interface CoordinatorOptions {
 }
 
 const FINISHED = new Set(['completed', 'diverged', 'failed']);
+/**
+ * Redis keeps about this many queue events. They are only for live progress (results and the reconcile pass do not
+ * need them), and a checkpoint report holds a whole checkpoint (~1.4 MB base64 for nano), so the stream stays short.
+ */
+const EVENTS_KEPT = 500;
 
 export class SweepCoordinator {
   /** jobId → the cell it trains, for every cell not settled yet. */
@@ -80,7 +85,7 @@ export class SweepCoordinator {
 
   static async connect(store: RunStore, options: CoordinatorOptions): Promise<SweepCoordinator> {
     await checkRedis(options.redis);
-    const queue = new Queue(CELL_QUEUE, { connection: options.redis, streams: { events: { maxLen: 2_000 } } });
+    const queue = new Queue(CELL_QUEUE, { connection: options.redis, streams: { events: { maxLen: EVENTS_KEPT } } });
     const events = new QueueEvents(CELL_QUEUE, { connection: options.redis });
     await Promise.all([queue.waitUntilReady(), events.waitUntilReady()]);
     const redis = new Redis(options.redis);
