@@ -8,7 +8,7 @@
  * cells: real `gpt-lab worker` processes train a sweep of nano cells (the default config but --steps); prints the
  * sweep's wall time and cells per hour for each worker count.
  *
- * overhead: N simulated workers in this process whose "training" is a fixed sleep, each sending what a real cell
+ * overhead: N simulated workers (bench/scaleWorkers.ts, one process) whose "training" is a fixed sleep, each sending what a real cell
  * sends (a started report, metrics, a checkpoint of --checkpoint-kb, a result with every metric row), through the
  * real SweepCoordinator into a real SQLite store; N × rounds cells. The queue's overhead per cell is the time a
  * worker slot spends on a cell beyond the sleep: wall × N / cells − sleep.
@@ -17,14 +17,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { Worker } from 'bullmq';
 import { SweepCoordinator, type QueuedCell } from '../src/lab/queuedSweep';
 import { prepareRun } from '../src/lab/runner';
 import { sweepKeyOf } from '../src/lab/sweepKey';
 import { RunStore } from '../src/store';
 import { redisOptionsOf, type QueueConnection } from '../src/worker/connection';
-import { CELL_QUEUE, cellJobSchema, type CellReport, type CellResult } from '../src/worker/protocol';
-import { startCli, stopCli } from '../test/helpers/cli';
+import { ROOT, startCli, startNode, stopCli } from '../test/helpers/cli';
 import { startRedis } from '../test/helpers/redis';
 
 const { positionals, values } = parseArgs({
@@ -63,27 +61,6 @@ async function timedSweep(redis: QueueConnection, dir: string, label: string, qu
   return seconds;
 }
 
-/** A worker whose training is a sleep, speaking the real protocol. */
-function simulatedWorker(redis: QueueConnection, name: string, sleepMs: number, checkpoint: string): Worker {
-  return new Worker(
-    CELL_QUEUE,
-    async (job) => {
-      const cell = cellJobSchema.parse(job.data);
-      const backend = { name: 'cpu' as const, gpu: false, threads: 1, notes: [] };
-      const steps = cell.config.steps as number;
-      const metrics = Array.from({ length: steps }, (_, step) => ({ step, tokens: step, wallMs: step, trainLoss: 1, valLoss: null, lr: 1e-3, gradNorm: 1 }));
-      const send = (report: CellReport) => job.updateProgress(report);
-      await send({ type: 'started', worker: name, backend, resumedFrom: null });
-      await new Promise((resolve) => setTimeout(resolve, sleepMs));
-      await send({ type: 'metrics', rows: metrics });
-      await send({ type: 'checkpoint', checkpoint: { step: steps - 1, data: checkpoint } });
-      const result: CellResult = { worker: name, backend, params: 1, status: 'completed', message: null, finalTrainLoss: 1, finalValLoss: 1, tokensPerSecond: 1, metrics, samples: [], checkpoint: { step: steps - 1, data: checkpoint } };
-      return result;
-    },
-    { connection: redis, name, concurrency: 1 },
-  );
-}
-
 const server = await startRedis();
 const redis = redisOptionsOf(server.url);
 const dir = mkdtempSync(join(tmpdir(), 'gpt-lab-scale-'));
@@ -100,13 +77,13 @@ try {
     }
   } else {
     const sleepMs = Number(values['sleep-ms']);
-    const checkpoint = Buffer.alloc(Number(values['checkpoint-kb']) * 1024, 7).toString('base64');
     for (const n of workerCounts) {
-      const workers = Array.from({ length: n }, (_, i) => simulatedWorker(redis, `sim-${n}-${i}`, sleepMs, checkpoint));
-      await Promise.all(workers.map((w) => w.waitUntilReady()));
+      // In their own process, so their JSON work does not share the coordinator's event loop.
+      const workers = startNode(['--import', 'tsx', join(ROOT, 'bench', 'scaleWorkers.ts'), server.url, String(n), String(sleepMs), values['checkpoint-kb']!]);
+      await workers.waitForStderr(/simulated workers ready/);
       const count = n * Number(values.rounds);
       const seconds = await timedSweep(redis, dir, `overhead-${n}`, cells(count, 100));
-      await Promise.all(workers.map((w) => w.close()));
+      await stopCli(workers);
       const overheadMs = (seconds * 1000 * n) / count - sleepMs;
       const ideal = (count / n) * (sleepMs / 1000);
       process.stdout.write(`workers ${n}: ${count} cells in ${seconds.toFixed(2)} s (ideal ${ideal.toFixed(2)} s), overhead ${overheadMs.toFixed(0)} ms per cell, speed-up ${(((count * sleepMs) / 1000) / seconds).toFixed(1)}×\n`);

@@ -17,7 +17,12 @@ export interface CliProcess {
 }
 
 export function startCli(args: string[], env: Record<string, string> = {}): CliProcess {
-  const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  return startNode([BIN, ...args], env);
+}
+
+/** Any Node process (`--import tsx script.ts …` for a TypeScript one) with the same helpers. */
+export function startNode(nodeArgs: string[], env: Record<string, string> = {}): CliProcess {
+  const child = spawn(process.execPath, nodeArgs, { cwd: ROOT, env: { ...process.env, NO_COLOR: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   const waiters: { pattern: RegExp; resolve: () => void }[] = [];
@@ -39,7 +44,7 @@ export function startCli(args: string[], env: Record<string, string> = {}): CliP
       new Promise((resolvePromise, reject) => {
         if (pattern.test(err)) return resolvePromise();
         waiters.push({ pattern, resolve: resolvePromise });
-        void exited.then((code) => reject(new Error(`gpt-lab ${args[0]} exited (${code}) before printing ${pattern}:\n${err.slice(-1500)}`)));
+        void exited.then((code) => reject(new Error(`${nodeArgs.join(' ').slice(0, 120)} exited (${code}) before printing ${pattern}:\n${err.slice(-1500)}`)));
       }),
   };
 }
