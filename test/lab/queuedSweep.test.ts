@@ -22,7 +22,7 @@ import { NO_REDIS_REASON, hasRedis, startRedis, type TestRedis } from '../helper
 useWasmBackend();
 
 /** Long enough to be interrupted after a few checkpoints, short enough to stay a few seconds. */
-const LONG = { steps: 300, checkpointEvery: 20, evalEvery: 50, sampleEvery: 100 };
+const LONG = { steps: 200, checkpointEvery: 20, evalEvery: 50, sampleEvery: 100 };
 const LOCK_SECONDS = '2';
 
 let dir: string;
@@ -68,8 +68,11 @@ describe.skipIf(!hasRedis)(`queued sweep cells${hasRedis ? '' : ` (skipped: ${NO
     }
   }
 
-  /** Starts the long cell on worker A, interrupts it once the store has a checkpoint past step 40, then lets B finish. */
-  async function interruptedCell(interrupt: (a: CliProcess) => Promise<void>): Promise<{ outcome: CellOutcome; metrics: MetricRow[]; before: MetricRow[]; cut: number }> {
+  /**
+   * Starts the long cell on worker A, interrupts it once the store has a checkpoint past step 40, then (unless
+   * `onlyA`) starts worker B.
+   */
+  async function interruptedCell(interrupt: (a: CliProcess) => Promise<void>, onlyA = false): Promise<{ outcome: CellOutcome; metrics: MetricRow[]; before: MetricRow[]; cut: number }> {
     const { store, coordinator } = await coordinate();
     const a = await startWorker(`a${storeCount}`);
     const running = coordinator.run([tinyCell(LONG)]);
@@ -78,7 +81,7 @@ describe.skipIf(!hasRedis)(`queued sweep cells${hasRedis ? '' : ` (skipped: ${NO
     const cut = store.latestCheckpoint(runId()!)!.step;
     const before = store.metrics(runId()!).filter((m) => m.step <= cut);
     await interrupt(a);
-    await startWorker(`b${storeCount}`);
+    if (!onlyA) await startWorker(`b${storeCount}`);
     const [outcome] = await running;
     const metrics = store.metrics(outcome.runId);
     await coordinator.close();
@@ -116,9 +119,18 @@ describe.skipIf(!hasRedis)(`queued sweep cells${hasRedis ? '' : ` (skipped: ${NO
     expectResumedExactly(result);
   });
 
-  it('Redis restarted without its data: the coordinator queues the cell again from its stored checkpoint', async () => {
-    const result = await interruptedCell(async () => redis.restart());
-    expect(result.outcome.status).toBe('completed');
+  it('Redis restarted without its data: worker and coordinator reconnect, the cell is queued again and finishes', async () => {
+    const result = await interruptedCell(async () => redis.restart(), true);
+    expect(result.outcome).toMatchObject({ status: 'completed', worker: `a${storeCount}` });
+    expectResumedExactly(result);
+  });
+
+  it('Redis restarted and the worker killed: the cell continues from the checkpoint in the store, its only copy', async () => {
+    const result = await interruptedCell(async (a) => {
+      a.child.kill('SIGKILL');
+      await Promise.all([a.exited, redis.restart()]);
+    });
+    expect(result.outcome).toMatchObject({ status: 'completed', worker: `b${storeCount}` });
     expectResumedExactly(result);
   });
 
