@@ -168,10 +168,15 @@ export class SweepCoordinator {
     return runId;
   }
 
-  /** Adds the cell's job unless it is already in the queue (BullMQ keeps the existing job of that id). */
-  private async enqueue(jobId: string, runId: number, cell: QueuedCell): Promise<void> {
+  /**
+   * Adds the cell's job unless it is already in the queue (BullMQ keeps the existing job of that id), to continue
+   * from the newest stored checkpoint — unless `fromStart`, or that checkpoint is of the last step (nothing would be
+   * left to train, and the final losses come only from training).
+   */
+  private async enqueue(jobId: string, runId: number, cell: QueuedCell, fromStart = false): Promise<void> {
     const { config, corpus } = cell.prepared;
-    const checkpoint = this.store.latestCheckpoint(runId);
+    const stored = fromStart ? undefined : this.store.latestCheckpoint(runId);
+    const checkpoint = stored && stored.step + 1 < config.steps ? stored : undefined;
     const job: CellJob = cellJobSchema.parse({
       version: this.options.version ?? GPT_LAB_VERSION,
       runId,
@@ -243,20 +248,23 @@ export class SweepCoordinator {
     if (state !== 'completed' && state !== 'failed') return;
     const job = await this.queue.getJob(jobId);
     if (!job) return;
-    if (state === 'completed') this.ingestResult(cell.runId, job);
-    else this.fail(cell.runId, job.failedReason || 'the worker gave no reason', job.processedBy ?? null);
-    this.pending.delete(jobId);
+    const complete = state === 'completed' ? this.ingestResult(cell.runId, job) : this.fail(cell.runId, job.failedReason || 'the worker gave no reason', job.processedBy ?? null);
     await job.remove().catch(() => undefined);
+    if (complete) this.pending.delete(jobId);
+    else {
+      this.log(`run ${cell.runId}: metric rows are missing (reports lost while Redis restarted); training it again from the start`);
+      await this.enqueue(jobId, cell.runId, cell.cell, true);
+    }
   }
 
-  private ingestResult(runId: number, job: Job): void {
+  /** False when a completed cell's store still lacks metric rows: it is not marked completed then. */
+  private ingestResult(runId: number, job: Job): boolean {
     const parsed = cellResultSchema.safeParse(job.returnvalue);
-    if (!parsed.success) {
-      this.fail(runId, `the worker sent a malformed result (${describeIssues(parsed.error)})`, job.processedBy ?? null);
-      return;
-    }
+    if (!parsed.success) return this.fail(runId, `the worker sent a malformed result (${describeIssues(parsed.error)})`, job.processedBy ?? null);
     const result: CellResult = parsed.data;
     this.store.appendMetrics(runId, result.metrics);
+    const steps = (job.data as CellJob).config.steps as number;
+    if (result.status === 'completed' && this.store.metrics(runId).length < steps) return false;
     for (const sample of result.samples) this.addSampleOnce(runId, sample);
     // Usually the live report already stored this last checkpoint; a result read after a restart may bring it first.
     if (result.checkpoint && this.store.latestCheckpoint(runId)?.step !== result.checkpoint.step)
@@ -273,13 +281,15 @@ export class SweepCoordinator {
     });
     this.settled({ runId, status: result.status, worker: result.worker, error: result.message });
     this.log(`run ${runId}: ${result.status} on ${result.worker}, val loss ${result.finalValLoss?.toFixed(4) ?? 'n/a'}`);
+    return true;
   }
 
-  private fail(runId: number, reason: string, worker: string | null): void {
+  private fail(runId: number, reason: string, worker: string | null): true {
     const error = `${worker ? `on worker ${worker}` : 'on a worker'}: ${reason}`;
     this.store.updateRun(runId, { status: 'failed', finishedAt: Date.now(), error });
     this.settled({ runId, status: 'failed', worker, error });
     this.log(`run ${runId}: failed: ${error}`);
+    return true;
   }
 
   private async reconcile(): Promise<void> {

@@ -7,13 +7,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Queue } from 'bullmq';
+import { Queue, Worker } from 'bullmq';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { SweepCoordinator, type CellOutcome } from '../../src/lab/queuedSweep';
 import { trainNewRun } from '../../src/lab/runner';
 import { RunStore, type MetricRow } from '../../src/store';
 import { redisOptionsOf } from '../../src/worker/connection';
-import { CELL_QUEUE } from '../../src/worker/protocol';
+import { CELL_QUEUE, cellJobSchema, type CellResult } from '../../src/worker/protocol';
 import { useWasmBackend } from '../helpers/backend';
 import { tinyCell } from '../helpers/cells';
 import { startCli, stopCli, type CliProcess } from '../helpers/cli';
@@ -132,6 +132,32 @@ describe.skipIf(!hasRedis)(`queued sweep cells${hasRedis ? '' : ` (skipped: ${NO
     });
     expect(result.outcome).toMatchObject({ status: 'completed', worker: `b${storeCount}` });
     expectResumedExactly(result);
+  });
+
+  it('a completed result that leaves metric rows missing is trained again from the start, not marked completed', async () => {
+    const { store, coordinator } = await coordinate();
+    const takes: (number | null)[] = [];
+    const rows = (count: number) => Array.from({ length: count }, (_, step) => ({ step, tokens: step, wallMs: 0, trainLoss: 1, valLoss: null, lr: 0, gradNorm: 0 }));
+    // Stands in for a worker whose live reports were lost: its first result brings only 5 of 30 rows.
+    const worker = new Worker(
+      CELL_QUEUE,
+      async (job): Promise<CellResult> => {
+        const cell = cellJobSchema.parse(job.data);
+        takes.push(cell.resume?.step ?? null);
+        // A mid-run checkpoint in the store must not be resumed from: rows before it are missing too.
+        if (takes.length === 1) await job.updateProgress({ type: 'checkpoint', checkpoint: { step: 9, data: 'AAAA' } });
+        const backend = { name: 'cpu' as const, gpu: false, threads: 1, notes: [] };
+        return { worker: 'sim', backend, params: 1, status: 'completed', message: null, finalTrainLoss: 1, finalValLoss: 1, tokensPerSecond: 1, metrics: rows(takes.length === 1 ? 5 : 30), samples: [], checkpoint: { step: 29, data: 'AAAA' } };
+      },
+      { connection: redisOptionsOf(redis.url) },
+    );
+    const [outcome] = await coordinator.run([tinyCell()]);
+    await worker.close();
+    expect(takes).toEqual([null, null]);
+    expect(outcome.status).toBe('completed');
+    expect(store.metrics(outcome.runId).map((m) => m.step)).toEqual(rows(30).map((r) => r.step));
+    await coordinator.close();
+    store.close();
   });
 
   it('a job for another GPT Lab version fails with the reason in its row; a malformed job fails without a crash', async () => {
