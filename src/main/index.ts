@@ -39,11 +39,6 @@ let lab: Lab | null = null;
 /** The lab in its own process (see labLaunch.ts); in this process when there is no Node to run it with. */
 async function startLab(): Promise<Lab> {
   const dbPath = defaultDbPath();
-  if (app.isPackaged) {
-    const { missing, optionalMissing } = checkPackagedFiles(packagedLayout(process.resourcesPath), existsSync);
-    if (missing.length > 0) throw new Error(`this installation of GPT Lab is incomplete; missing: ${missing.join('; ')}. Reinstall it.`);
-    for (const what of optionalMissing) process.stderr.write(`gpt-lab: missing ${what}; that backend is unavailable\n`);
-  }
   const launch = labProcessLaunch({ isPackaged: app.isPackaged, execPath: process.execPath, mainDir: here, dbPath, env: process.env });
   if (launch) {
     const remote = startLabProcess(launch);
@@ -79,8 +74,16 @@ function createWindow(): void {
   window.webContents.once('destroyed', () => trustedIds.delete(id));
 }
 
+/** What an installed app lacks (the packager left it out), as a sentence; null when it is complete. */
+function installationProblem(): string | null {
+  const { missing, optionalMissing } = checkPackagedFiles(packagedLayout(process.resourcesPath), existsSync);
+  for (const what of optionalMissing) process.stderr.write(`gpt-lab: missing ${what}; that backend is unavailable\n`);
+  return missing.length ? `This installation of GPT Lab is incomplete: missing ${missing.join('; ')}. Reinstall it.` : null;
+}
+
 function fail(error: unknown): void {
-  dialog.showErrorBox('GPT Lab cannot start', `${describeStartupError(error)}\n\nThe browser version works without the desktop shell: npm start -- --web`);
+  const hint = app.isPackaged ? 'Reinstalling GPT Lab may help.' : 'The browser version works without the desktop shell: npm start -- --web';
+  dialog.showErrorBox('GPT Lab cannot start', `${describeStartupError(error)}\n\n${hint}`);
   app.exit(1);
 }
 
@@ -90,6 +93,12 @@ async function main(): Promise<void> {
     return;
   }
   await app.whenReady();
+  const incomplete = app.isPackaged ? installationProblem() : null;
+  if (incomplete) {
+    dialog.showErrorBox('GPT Lab cannot start', incomplete);
+    app.exit(1);
+    return;
+  }
   app.on('web-contents-created', (_event, contents) => hardenWebContents(contents, appUrl));
   denyAllPermissions(session.defaultSession);
 
