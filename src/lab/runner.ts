@@ -10,7 +10,7 @@ import { splitRows } from '../engine/train/shards';
 import { Trainer, type StepMetrics, type TrainOutcome } from '../engine/train/trainer';
 import type { MetricRow, RunStore } from '../store';
 import { loadCorpus } from './corpusLoader';
-import type { TextLookup } from './uploadedTexts';
+import { isTextSource, textSourceId, type TextLookup } from './uploadedTexts';
 import { ThreadHelpers } from './parallel/threadHelpers';
 
 /** Metrics reach the database at least this often; a crash loses at most one interval. */
@@ -44,14 +44,17 @@ export interface PreparedRun {
   sweepKey?: string;
 }
 
-export function defaultRunName(config: RunConfig): string {
-  return `${config.pos} · ${config.norm}-norm · ${config.nLayer}L${config.nHead}H${config.nEmbd}d · ${config.data.replace(/^.*[\\/]/, '')}`;
+/** `dataName`: what to call the data when its source says little (an uploaded text's file name). */
+export function defaultRunName(config: RunConfig, dataName = config.data.replace(/^.*[\\/]/, '')): string {
+  return `${config.pos} · ${config.norm}-norm · ${config.nLayer}L${config.nHead}H${config.nEmbd}d · ${dataName}`;
 }
 
 /** Validates config and data (`texts`: where `text:` sources live); throws ConfigError or DataError before anything is written. */
 export function prepareRun(input: StartRunInput, texts?: TextLookup): PreparedRun {
   const config = resolveConfig(input.config);
-  return { config, corpus: loadCorpus(config, undefined, texts), name: input.name ?? defaultRunName(config), sweepKey: input.sweepKey };
+  const corpus = loadCorpus(config, undefined, texts);
+  const uploadedName = isTextSource(config.data) ? texts?.getText(textSourceId(config.data))?.name : undefined;
+  return { config, corpus, name: input.name ?? defaultRunName(config, uploadedName), sweepKey: input.sweepKey };
 }
 
 export async function trainNewRun(store: RunStore, prepared: PreparedRun, events: RunEvents = {}): Promise<RunResult> {

@@ -86,6 +86,11 @@ describe('the text: data source', () => {
     expect(() => readStoredText(undefined, `text:${CAT_ID}`)).toThrow(/no uploaded text/);
   });
 
+  it("names a run after the uploaded file, not its hash", () => {
+    const prepared = prepareRun({ config: { data: `text:${CAT_ID}`, blockSize: 8 } }, store);
+    expect(prepared.name).toMatch(/ · cat\.txt$/);
+  });
+
   it('loads the stored text as the corpus', () => {
     const corpus = loadCorpus({ data: `text:${CAT_ID}`, blockSize: 8, valFraction: 0.1 }, undefined, store);
     expect(corpus.text).toBe(CAT);
