@@ -10,7 +10,7 @@ import { RECIPES, getRecipe, runRecipe } from '../lab/recipes';
 import { describeQueue, redisOptionsOf } from '../worker/connection';
 import { defaultDbPath, RunStore } from '../store';
 import { UsageError, trainOverrides, type TrainOptionValues } from './args';
-import { parseRunId } from './commands';
+import { parseRunId, storedTexts } from './commands';
 
 function parseIntList(flag: string, raw: string): number[] {
   const values = raw.split(',').map((s) => s.trim());
@@ -132,7 +132,7 @@ export function sweepCells(opts: SweepOptions): SweepCell[] {
   for (const pos of positions)
     for (const norm of norms)
       for (const dropout of dropouts) {
-        const prepared = prepareRun({ config: trainOverrides({ ...opts, pos, norm, dropout }) });
+        const prepared = prepareRun({ config: trainOverrides({ ...opts, pos, norm, dropout }) }, storedTexts(opts));
         if (opts.name) prepared.name = `${opts.name} · ${pos}/${norm}/p${dropout}`;
         cells.push({ pos, norm, dropout, prepared, sweepKey: sweepKeyOf(prepared.config) });
       }
