@@ -174,22 +174,9 @@ export class SweepCoordinator {
    * left to train, and the final losses come only from training).
    */
   private async enqueue(jobId: string, runId: number, cell: QueuedCell, fromStart = false): Promise<void> {
-    const { config, corpus } = cell.prepared;
     const stored = fromStart ? undefined : this.store.latestCheckpoint(runId);
-    const checkpoint = stored && stored.step + 1 < config.steps ? stored : undefined;
-    const job: CellJob = cellJobSchema.parse({
-      version: this.options.version ?? GPT_LAB_VERSION,
-      runId,
-      sweepKey: cell.sweepKey,
-      config,
-      data: {
-        source: corpus.source,
-        hash: corpus.hash,
-        ...(resolveBuiltin(corpus.source) === undefined ? { text: corpus.text } : {}),
-        vocab: [...corpus.tokenizer.vocab],
-      },
-      ...(checkpoint ? { resume: { step: checkpoint.step, data: Buffer.from(checkpoint.data).toString('base64') } } : {}),
-    });
+    const checkpoint = stored && stored.step + 1 < cell.prepared.config.steps ? stored : undefined;
+    const job = cellJobOf(runId, cell, checkpoint, this.options.version);
     this.store.updateRun(runId, { ownerPid: process.pid });
     await this.queue.add('cell', job, { jobId });
   }
@@ -321,6 +308,24 @@ export class SweepCoordinator {
   private log(message: string): void {
     this.options.log?.(message);
   }
+}
+
+/** The job of one cell: its config, its data (the text itself unless builtin) and the checkpoint to continue from. */
+export function cellJobOf(runId: number, cell: QueuedCell, checkpoint?: { step: number; data: Uint8Array }, version = GPT_LAB_VERSION): CellJob {
+  const { config, corpus } = cell.prepared;
+  return cellJobSchema.parse({
+    version,
+    runId,
+    sweepKey: cell.sweepKey,
+    config,
+    data: {
+      source: corpus.source,
+      hash: corpus.hash,
+      ...(resolveBuiltin(corpus.source) === undefined ? { text: corpus.text } : {}),
+      vocab: [...corpus.tokenizer.vocab],
+    },
+    ...(checkpoint ? { resume: { step: checkpoint.step, data: Buffer.from(checkpoint.data).toString('base64') } } : {}),
+  });
 }
 
 /** A store's tag for job ids: the same database file always gets the same jobs back after a restart. */

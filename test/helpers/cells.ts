@@ -2,7 +2,8 @@
 import type { RunConfig } from '../../src/engine/config';
 import { prepareRun, type PreparedRun } from '../../src/lab/runner';
 import { sweepKeyOf } from '../../src/lab/sweepKey';
-import { GPT_LAB_VERSION, type CellJob } from '../../src/worker/protocol';
+import { cellJobOf } from '../../src/lab/queuedSweep';
+import type { CellJob } from '../../src/worker/protocol';
 
 export const TINY_CELL: Partial<RunConfig> = {
   data: 'builtin:copy',
@@ -26,12 +27,7 @@ export function tinyCell(overrides: Partial<RunConfig> = {}): { prepared: Prepar
   return { prepared, sweepKey: sweepKeyOf(prepared.config) };
 }
 
-export function jobOf(prepared: PreparedRun, runId = 1): CellJob {
-  return {
-    version: GPT_LAB_VERSION,
-    runId,
-    sweepKey: sweepKeyOf(prepared.config),
-    config: prepared.config as CellJob['config'],
-    data: { source: prepared.corpus.source, hash: prepared.corpus.hash, vocab: [...prepared.corpus.tokenizer.vocab] },
-  };
+/** The job the coordinator queues for this cell (run 1). */
+export function jobOf(prepared: PreparedRun): CellJob {
+  return cellJobOf(1, { prepared, sweepKey: sweepKeyOf(prepared.config) });
 }

@@ -3,7 +3,7 @@
  * trains exactly what a local run trains (same losses on wasm), resumes from a carried checkpoint without repeating
  * a step, and hands a stopped cell back after reporting its checkpoint.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -88,6 +88,18 @@ describe('trainCell', () => {
     expect(reports[0]).toMatchObject({ type: 'started', resumedFrom: 9 });
     expect(stepsOf(result.metrics)).toEqual(range(10, 30));
     expect(result.metrics.map((m) => m.trainLoss)).toEqual(localMetrics.slice(10).map((m) => m.trainLoss));
+  });
+
+  it("trains a text file's cell from the text inside the job, with the lab's vocabulary and losses", async () => {
+    const file = join(dir, 'corpus.txt');
+    writeFileSync(file, 'the dog chased another dog. the cat saw the dog. '.repeat(40));
+    const prepared = tinyCell({ data: file, steps: 5, evalEvery: 5 }).prepared;
+    const job = jobOf(prepared);
+    expect(job.data).toMatchObject({ source: file, hash: prepared.corpus.hash, text: prepared.corpus.text });
+    rmSync(file);
+    const result = (await train(job).done) as CellResult;
+    const { runId } = await trainNewRun(store, { ...prepared, name: 'file cell' });
+    expect(result.metrics.map((m) => m.trainLoss)).toEqual(store.metrics(runId).map((m) => m.trainLoss));
   });
 
   it('hands a stopped cell back after reporting the checkpoint of its last step', async () => {
