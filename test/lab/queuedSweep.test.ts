@@ -21,8 +21,8 @@ import { NO_REDIS_REASON, hasRedis, startRedis, type TestRedis } from '../helper
 
 useWasmBackend();
 
-/** Long enough to be interrupted after a few checkpoints, short enough to stay a few seconds. */
-const LONG = { steps: 200, checkpointEvery: 20, evalEvery: 50, sampleEvery: 100 };
+/** Long enough to be interrupted mid-cell even on a fast machine, short enough to stay a few seconds. */
+const LONG = { steps: 300, checkpointEvery: 20, evalEvery: 50, sampleEvery: 100 };
 const LOCK_SECONDS = '2';
 
 let dir: string;
@@ -69,7 +69,7 @@ describe.skipIf(!hasRedis)(`queued sweep cells${hasRedis ? '' : ` (skipped: ${NO
   }
 
   /**
-   * Starts the long cell on worker A, interrupts it once the store has a checkpoint past step 40, then (unless
+   * Starts the long cell on worker A, interrupts it once the store has its first checkpoint (step 19), then (unless
    * `onlyA`) starts worker B.
    */
   async function interruptedCell(interrupt: (a: CliProcess) => Promise<void>, onlyA = false): Promise<{ outcome: CellOutcome; metrics: MetricRow[]; before: MetricRow[]; cut: number }> {
@@ -77,7 +77,7 @@ describe.skipIf(!hasRedis)(`queued sweep cells${hasRedis ? '' : ` (skipped: ${NO
     const a = await startWorker(`a${storeCount}`);
     const running = coordinator.run([tinyCell(LONG)]);
     const runId = () => store.listRuns()[0]?.id;
-    await until('a checkpoint past step 40', () => (runId() !== undefined && (store.latestCheckpoint(runId()!)?.step ?? 0) >= 40));
+    await until('the first checkpoint', () => runId() !== undefined && store.latestCheckpoint(runId()!) !== undefined);
     const cut = store.latestCheckpoint(runId()!)!.step;
     const before = store.metrics(runId()!).filter((m) => m.step <= cut);
     await interrupt(a);
@@ -89,11 +89,16 @@ describe.skipIf(!hasRedis)(`queued sweep cells${hasRedis ? '' : ` (skipped: ${NO
     return { outcome, metrics, before, cut };
   }
 
-  function expectResumedExactly({ metrics, before, cut }: { metrics: MetricRow[]; before: MetricRow[]; cut: number }): void {
+  /** Every step once, with the losses of the uninterrupted run. */
+  function expectComplete({ metrics }: { metrics: MetricRow[] }): void {
     expect(metrics.map((m) => m.step)).toEqual(Array.from({ length: LONG.steps }, (_, i) => i));
-    // Rewritten rows would carry the second worker's wall times: steps up to the checkpoint were not trained again.
-    expect(metrics.filter((m) => m.step <= cut)).toEqual(before);
     expect(metrics.map((m) => m.trainLoss)).toEqual(uninterrupted.map((m) => m.trainLoss));
+  }
+
+  function expectResumedExactly(result: { metrics: MetricRow[]; before: MetricRow[]; cut: number }): void {
+    expectComplete(result);
+    // Rewritten rows would carry the second worker's wall times: steps up to the checkpoint were not trained again.
+    expect(result.metrics.filter((m) => m.step <= result.cut)).toEqual(result.before);
   }
 
   it('a worker killed with -9 mid-cell: another worker continues from the last stored checkpoint', async () => {
@@ -122,7 +127,9 @@ describe.skipIf(!hasRedis)(`queued sweep cells${hasRedis ? '' : ` (skipped: ${NO
   it('Redis restarted without its data: worker and coordinator reconnect, the cell is queued again and finishes', async () => {
     const result = await interruptedCell(async () => redis.restart(), true);
     expect(result.outcome).toMatchObject({ status: 'completed', worker: `a${storeCount}` });
-    expectResumedExactly(result);
+    // The worker trained on while Redis was down and its reports of that time are gone, so the coordinator may have
+    // had it train the cell again from the start: complete and identical either way.
+    expectComplete(result);
   });
 
   it('Redis restarted and the worker killed: the cell continues from the checkpoint in the store, its only copy', async () => {
