@@ -127,7 +127,9 @@ export class SweepCoordinator {
 
   /** The workers whose heartbeat has not expired. */
   async workers(): Promise<Heartbeat[]> {
-    const keys = await this.redis.keys(`${HEARTBEAT_PREFIX}*`);
+    // SCAN, not KEYS: it does not block a Redis that other labs or BullMQ share.
+    const keys: string[] = [];
+    for await (const batch of this.redis.scanStream({ match: `${HEARTBEAT_PREFIX}*`, count: 500 })) keys.push(...(batch as string[]));
     const values = keys.length ? await this.redis.mget(keys) : [];
     return values.flatMap((raw) => {
       const parsed = raw ? heartbeatSchema.safeParse(safeJson(raw)) : null;
