@@ -32,7 +32,7 @@ export interface CellWorker {
 export async function startCellWorker(options: CellWorkerOptions): Promise<CellWorker> {
   await checkRedis(options.redis);
   const backend = await initBackend(options.backend);
-  const name = options.name ?? `${hostname()}-${process.pid}`;
+  const name = options.name ?? `${hostname()}-${process.pid}`.slice(-64);
   const log = options.log ?? (() => undefined);
   const lockMs = options.lockMs ?? 30_000;
   const active = new Map<string, { runId: number; training: CellTraining }>();
