@@ -84,6 +84,16 @@ export function judgeBelow(interval: { low: number; high: number }, threshold: n
   return 'inconclusive';
 }
 
+/** A claim "the quantity is above `threshold`": judgeBelow mirrored. */
+export function judgeAbove(interval: { low: number; high: number }, threshold: number): Verdict {
+  return judgeBelow({ low: -interval.high, high: -interval.low }, -threshold);
+}
+
+/** The verdict on the opposite claim: held and did not hold swap, inconclusive stays. */
+export function negate(verdict: Verdict): Verdict {
+  return verdict === 'held' ? 'did not hold' : verdict === 'did not hold' ? 'held' : 'inconclusive';
+}
+
 /** Several sub-claims that must all hold: any that did not hold decides; otherwise any doubt makes it inconclusive. */
 export function allOf(verdicts: readonly Verdict[]): Verdict {
   if (verdicts.includes('did not hold')) return 'did not hold';

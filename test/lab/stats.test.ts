@@ -1,6 +1,6 @@
 /** The verdict statistics against numbers worked out by hand (and checked with scipy.stats.ttest_ind, Welch). */
 import { describe, expect, it } from 'vitest';
-import { allOf, judgeBelow, spread, tQuantile975, welchDifference } from '../../src/lab/stats';
+import { allOf, judgeAbove, judgeBelow, negate, spread, tQuantile975, welchDifference } from '../../src/lab/stats';
 
 describe('spread', () => {
   it('gives mean, sample std and the 95 % t interval of the mean', () => {
@@ -50,6 +50,10 @@ describe('judgeBelow and allOf', () => {
     expect(judgeBelow({ low: 0.1, high: 0.8 }, 0)).toBe('did not hold');
     expect(judgeBelow({ low: -0.1, high: 0.1 }, 0)).toBe('inconclusive');
     expect(judgeBelow({ low: 1.0, high: 1.1 }, 1.15)).toBe('held');
+    expect(judgeAbove({ low: 0.6, high: 0.9 }, 0.5)).toBe('held');
+    expect(judgeAbove({ low: 0.1, high: 0.4 }, 0.5)).toBe('did not hold');
+    expect(judgeAbove({ low: 0.4, high: 0.6 }, 0.5)).toBe('inconclusive');
+    expect(['held', 'did not hold', 'inconclusive'].map((v) => negate(v as 'held'))).toEqual(['did not hold', 'held', 'inconclusive']);
   });
 
   it('combines sub-claims: one failure decides, one doubt makes it inconclusive', () => {
