@@ -6,7 +6,7 @@
  */
 import { initBackend, activeBackend } from '../engine/backend';
 import type { RunConfig } from '../engine/config';
-import { evalAtLengths } from '../engine/eval/extrapolation';
+import { evalAtLengths, type LengthResult } from '../engine/eval/extrapolation';
 import { equivarianceProbe } from '../engine/eval/probes';
 import { GPT } from '../engine/model/gpt';
 import { resolveSchemeOptions } from '../engine/model/positional/registry';
@@ -269,7 +269,7 @@ const extrapolation: Recipe = {
     const ratios: Record<string, (number | null)[]> = {};
     const series: RecipeSeries[] = [];
     for (const cell of cells) {
-      const evaluations = [];
+      const evaluations: LengthResult[][] = [];
       for (const run of cell.runs) evaluations.push((await evalLengthForRun(ctx.store, run.runId, lengths)).results);
       ratios[cell.label] = evaluations.map(([atBlock, , , at8]) => (at8!.applicable && atBlock!.loss ? at8!.loss! / atBlock!.loss : null));
       const meanAt = (i: number): number | null => {

@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import type { RunConfig } from '../../src/engine/config';
 import { RECIPES, RECIPE_SEEDS, getRecipe, runRecipe, trainCells, type Recipe } from '../../src/lab/recipes';
 import { TIED_WITHOUT_MASK } from '../../src/lab/recipeVerdicts';
 import { RunStore } from '../../src/store';
@@ -54,7 +55,7 @@ describe('recipes', () => {
     const result = await runRecipe(plumbing, { store, quick: true, log: (m) => log.push(m) });
     expect(result.runs.map((r) => r.label)).toEqual(['learned', 'none'].flatMap((c) => RECIPE_SEEDS.map((s) => `${c}, seed ${s}`)));
     expect(result.runs.every((r) => r.status === 'completed')).toBe(true);
-    expect(RECIPE_SEEDS.map((s) => store.getRun(result.runs[s - 1]!.runId)!.config.seed)).toEqual([...RECIPE_SEEDS]);
+    expect(RECIPE_SEEDS.map((s) => (store.getRun(result.runs[s - 1]!.runId)!.config as RunConfig).seed)).toEqual([...RECIPE_SEEDS]);
     // Different seeds are different runs: their losses differ.
     expect(new Set(RECIPE_SEEDS.map((s) => result.figures[`learned ${s}`])).size).toBe(RECIPE_SEEDS.length);
     expect(store.evals(result.runs[0]!.runId, 'recipe')).toHaveLength(1);

@@ -26,11 +26,11 @@ type Weights = Record<string, Float64Array>;
 
 /** Gradients of the mean loss on one batch at the model's current weights, by parameter name. */
 function gradientsAt(model: GPT, x: Int32Array, y: Int32Array, B: number, T: number): Weights {
-  const variables = [...model.params.values()];
-  return tf.tidy(() => {
-    const { grads } = tf.variableGrads(() => model.loss(tf.tensor2d(x, [B, T], 'int32'), tf.tensor2d(y, [B, T], 'int32')), variables);
-    return Object.fromEntries([...model.params].map(([name, v]) => [name, Float64Array.from(grads[v.name]!.dataSync())]));
-  });
+  const [idx, targets] = [tf.tensor2d(x, [B, T], 'int32'), tf.tensor2d(y, [B, T], 'int32')];
+  const { value, grads } = tf.variableGrads(() => model.loss(idx, targets), [...model.params.values()]);
+  const byName = Object.fromEntries([...model.params].map(([name, v]) => [name, Float64Array.from(grads[v.name]!.dataSync())]));
+  tf.dispose([idx, targets, value, ...Object.values(grads)]);
+  return byName;
 }
 
 describe('Trainer step', () => {
