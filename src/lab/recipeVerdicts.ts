@@ -38,15 +38,19 @@ function lowerBy(a: readonly number[], b: readonly number[], margin: number): { 
  * does is the clearest "worse"; y diverging where x does not contradicts it; any other mix of divergences is
  * inconclusive. Otherwise y must be lower than x by more than `margin(y)`.
  */
-function worseThan(x: readonly (number | null)[], y: readonly (number | null)[], margin: (y: readonly number[]) => number): { verdict: Verdict; text: string; difference: Difference | null } {
+function worseThan(
+  [xName, x]: [string, readonly (number | null)[]],
+  [yName, y]: [string, readonly (number | null)[]],
+  margin: (y: readonly number[]) => number,
+): { verdict: Verdict; text: string; difference: Difference | null } {
   const xDiverged = x.filter((v) => v === null).length;
   const yDiverged = y.filter((v) => v === null).length;
-  if (xDiverged === x.length && yDiverged === 0) return { verdict: 'held', text: `diverged on all ${x.length} seeds, the other on none`, difference: null };
-  if (xDiverged === 0 && yDiverged > 0) return { verdict: 'did not hold', text: `the other diverged on ${yDiverged} of ${y.length} seeds`, difference: null };
-  if (xDiverged > 0 || yDiverged > 0) return { verdict: 'inconclusive', text: `diverged on ${xDiverged} vs ${yDiverged} seeds`, difference: null };
+  if (xDiverged === x.length && yDiverged === 0) return { verdict: 'held', text: `${xName} diverged on all ${x.length} seeds, ${yName} on none`, difference: null };
+  if (xDiverged === 0 && yDiverged > 0) return { verdict: 'did not hold', text: `${yName} diverged on ${yDiverged} of ${y.length} seeds, ${xName} on none`, difference: null };
+  if (xDiverged > 0 || yDiverged > 0) return { verdict: 'inconclusive', text: `diverged on ${xDiverged} (${xName}) and ${yDiverged} (${yName}) seeds`, difference: null };
   const [xs, ys] = [x as number[], y as number[]];
   const { verdict, difference } = lowerBy(ys, xs, margin(ys));
-  return { verdict, text: `other − this ${formatDifference(difference)}`, difference };
+  return { verdict, text: `${yName} − ${xName} ${formatDifference(difference)}`, difference };
 }
 
 /** "3 seeds: 2.685 ± 0.004" style list of named spreads. */
@@ -135,8 +139,8 @@ export const STABILITY_MARGIN = 0.02;
 export function judgePostNormWarmup(m: PostNormWarmupMetrics): Judgement {
   const finals = (runs: RunOutcome[]) => runs.map((r) => r.finalVal);
   const relative = (y: readonly number[]) => (STABILITY_MARGIN * y.reduce((a, b) => a + b, 0)) / y.length;
-  const vsWarmup = worseThan(finals(m.noWarmup), finals(m.warmup), relative);
-  const vsPre = worseThan(finals(m.noWarmup), finals(m.pre), relative);
+  const vsWarmup = worseThan(['no warmup', finals(m.noWarmup)], ['warmup', finals(m.warmup)], relative);
+  const vsPre = worseThan(['no warmup', finals(m.noWarmup)], ['pre-norm', finals(m.pre)], relative);
   const cells: [string, RunOutcome[]][] = [['post, no warmup', m.noWarmup], ['post, warmup', m.warmup], ['pre, no warmup', m.pre]];
   const describe = ([label, runs]: [string, RunOutcome[]]): string => {
     const done = runs.map((r) => r.finalVal).filter((v): v is number => v !== null);
@@ -221,7 +225,7 @@ export interface NoAttentionScaleMetrics {
 }
 
 export function judgeNoAttentionScale(m: NoAttentionScaleMetrics): Judgement {
-  const worse = worseThan(m.unscaled, m.scaled, () => LOSS_MARGIN);
+  const worse = worseThan(['unscaled', m.unscaled], ['scaled', m.scaled], () => LOSS_MARGIN);
   const figures: Judgement['figures'] = { 'unscaled worse': worse.verdict };
   for (const [label, values] of [['scaled', m.scaled], ['unscaled', m.unscaled]] as const) {
     const done = values.filter((v): v is number => v !== null);
