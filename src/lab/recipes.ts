@@ -125,7 +125,7 @@ export async function trainCells(ctx: RecipeContext, recipe: string, cells: { la
 }
 
 /** Mean training loss over the first `fraction` of the run: lower means the loss fell faster. */
-export function earlyMeanLoss(metrics: MetricRow[], fraction = 0.5): number {
+function earlyMeanLoss(metrics: MetricRow[], fraction = 0.5): number {
   const early = metrics.slice(0, Math.max(1, Math.floor(metrics.length * fraction))).map((m) => m.trainLoss ?? NaN);
   return early.reduce((a, b) => a + b, 0) / early.length;
 }
