@@ -283,7 +283,7 @@ export const recipeResultSchema = z.object({
   version: z.number(),
   quick: z.boolean(),
   claim: z.string(),
-  verdict: z.enum(['held', 'did not hold']),
+  verdict: z.enum(['held', 'did not hold', 'inconclusive']),
   /** One sentence with the figures behind the verdict. */
   summary: z.string(),
   figures: z.record(z.string(), z.union([z.number(), z.string(), z.null()])),
