@@ -7,7 +7,7 @@ import { RunStore, SCHEMA_VERSION, StoreError } from '../../src/store';
 import { openDatabase } from '../../src/store/schema';
 import { useTempDir } from './helpers';
 
-const TABLES = ['checkpoints', 'evals', 'metrics', 'runs', 'samples'];
+const TABLES = ['checkpoints', 'evals', 'metrics', 'runs', 'samples', 'texts'];
 
 function inspect<T>(path: string, read: (db: Database.Database) => T): T {
   const db = new Database(path, { readonly: true });
@@ -39,7 +39,7 @@ describe('schema', () => {
     const path = join(tempDir(), 'runs.db');
     writeFileSync(path, '');
     RunStore.open(path).close();
-    expect(SCHEMA_VERSION).toBe(3);
+    expect(SCHEMA_VERSION).toBe(4);
     inspect(path, (db) => {
       expect(userVersion(db)).toBe(SCHEMA_VERSION);
       expect(tableNames(db)).toEqual(TABLES);
@@ -59,7 +59,10 @@ describe('schema', () => {
     const store = RunStore.open(path);
     expect(store.listRuns().map((r) => [r.name, r.ownerPid, r.tags, r.notes])).toEqual([['old run', null, [], '']]);
     store.close();
-    inspect(path, (db) => expect(userVersion(db)).toBe(SCHEMA_VERSION));
+    inspect(path, (db) => {
+      expect(userVersion(db)).toBe(SCHEMA_VERSION);
+      expect(tableNames(db)).toEqual(['runs', 'texts']);
+    });
   });
 
   it('creates missing parent directories', () => {

@@ -13,6 +13,7 @@ const form = reactive<RunForm>({
   dataKind: 'builtin',
   builtin: 'toy-english',
   filePath: '',
+  uploaded: null,
   pos: 'learned',
   posOptions: {},
   norm: 'pre',
