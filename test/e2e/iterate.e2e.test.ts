@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startWebMode, type WebMode } from '../../src/server/webMode';
-import { buildRendererIfStale, CHROMIUM, download, FLAGS } from './browser';
+import { buildRendererIfStale, CHROMIUM, download, FLAGS, ROOT } from './browser';
 
 const hasChromium = existsSync(CHROMIUM) || process.env.CI === 'true';
 const title = hasChromium ? 'iterating on runs in Chromium (web mode)' : `iterating on runs: skipped, ${CHROMIUM} is not installed`;
@@ -261,6 +261,11 @@ describe.skipIf(!hasChromium)(title, () => {
     const reference = page.locator('[data-testid=recipe-learned-vs-sinusoidal] [data-testid=recipe-reference]');
     await reference.waitFor();
     expect(await reference.textContent()).toMatch(/held[\s\S]*learned 1\.\d+[\s\S]*reference: the last full-size run shipped with GPT Lab/);
+    // A reference measured with another version of the recipe says which.
+    const recipes = await web.service.listRecipes();
+    const learned = recipes.find((r) => r.name === 'learned-vs-sinusoidal')!;
+    const documented = /`learned-vs-sinusoidal` v(\d+)/.exec(readFileSync(join(ROOT, 'docs', 'RECIPES.md'), 'utf8'))![1];
+    if (Number(documented) !== learned.version) expect(await reference.textContent()).toContain(`measured with v${documented} of this recipe; this build runs v${learned.version}`);
     expect(pageErrors).toEqual([]);
   });
 });
