@@ -188,7 +188,7 @@ const dogEquivariance: Recipe = {
   claim: 'With no position information (no PE, no causal mask) both "dog"s get identical outputs; the causal mask or any PE but ALiBi tells them apart.',
   async run() {
     if (!activeBackend()) await initBackend();
-    const rows = equivarianceProbe({});
+    const rows = await equivarianceProbe({});
     const find = (scheme: string, causal: boolean) => rows.find((r) => r.scheme === scheme && r.causal === causal)!;
     const held = find('none', false).difference === 0 && find('none', true).difference > 0;
     return {

@@ -9,6 +9,7 @@
  * overhead dominated for small tensors (config S: 3.3 → 1.1 ms of a ~36 ms step; docs/PERFORMANCE.md).
  */
 import * as tf from '@tensorflow/tfjs';
+import { readAll } from '../read';
 import { perfLevers } from '../model/ops';
 
 export interface AdamWOptions {
@@ -148,9 +149,9 @@ export class AdamW {
     });
   }
 
-  getState(): AdamWState {
-    const read = (vars: Map<string, tf.Variable>) => Object.fromEntries([...vars].map(([n, t]) => [n, t.dataSync() as Float32Array]));
-    return { t: this.t, m: read(this.m), v: read(this.v) };
+  async getState(): Promise<AdamWState> {
+    const [m, v] = await Promise.all([readAll(this.m), readAll(this.v)]);
+    return { t: this.t, m, v };
   }
 
   setState(state: AdamWState): void {
