@@ -73,7 +73,9 @@ async function loadWebGpu(forced: boolean): Promise<Omit<BackendInfo, 'name' | '
   const gpu = dawn.create([]);
   const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
   if (!adapter) throw new SkippedRung('no WebGPU adapter (no Vulkan, Metal or D3D12 driver that Dawn accepts)');
-  const described = describeAdapter({ isFallbackAdapter: adapter.isFallbackAdapter, ...adapter.info });
+  // GPUAdapterInfo's fields are prototype getters: a spread would copy none of them.
+  const { vendor, architecture, description, isFallbackAdapter } = adapter.info;
+  const described = describeAdapter({ vendor, architecture, description, isFallbackAdapter: isFallbackAdapter ?? adapter.isFallbackAdapter });
   if (described.software && !forced)
     throw new SkippedRung(`${backendLabel({ name: 'webgpu', adapter: described })} is a software adapter on the CPU, slower than wasm (choose backend webgpu to use it anyway)`);
   // tfjs-backend-webgpu registers itself on import when navigator.gpu exists, and asks it for the adapter again.

@@ -180,7 +180,9 @@ export function globalNorm(grads: Record<string, tf.Tensor>): tf.Scalar {
     list.forEach((g, i) => (inputs[`g${i}`] = g));
     return tf.tidy(() => tf.sqrt(tf.engine().runKernel(SUM_SQUARES_KERNEL, inputs) as tf.Tensor) as tf.Scalar);
   }
-  return tf.tidy(() => tf.sqrt(tf.addN(Object.values(grads).map((g) => tf.sum(tf.square(g))))) as tf.Scalar);
+  // Added pairwise, not with tf.addN: webgpu's AddN binds every input at once and fails validation past the device's
+  // 8 storage buffers per shader (a GPT has ~20 parameters), after which the step silently computes zeros.
+  return tf.tidy(() => tf.sqrt(list.map((g) => tf.sum(tf.square(g))).reduce((sum, s) => tf.add(sum, s))) as tf.Scalar);
 }
 
 /** Gradients scaled so their global norm is at most maxNorm (exactly maxNorm when it was larger). */
