@@ -6,9 +6,9 @@
  */
 import * as tf from '@tensorflow/tfjs';
 
-import { BACKEND_NAMES, type BackendChoice, type BackendName } from './backendNames';
+import { BACKEND_NAMES, backendLabel, type BackendChoice, type BackendName } from './backendNames';
 
-export { BACKEND_CHOICES, BACKEND_NAMES, type BackendChoice, type BackendName } from './backendNames';
+export { BACKEND_CHOICES, BACKEND_NAMES, backendLabel, type BackendChoice, type BackendName } from './backendNames';
 
 export interface AdapterInfo {
   vendor: string;
@@ -51,13 +51,6 @@ export function describeAdapter(info: { vendor?: string; architecture?: string; 
   const description = info.description ?? '';
   const software = info.isFallbackAdapter === true || info.adapterType === 'cpu' || SOFTWARE_ADAPTER.test(`${vendor} ${architecture} ${description}`);
   return { vendor, architecture, description, software };
-}
-
-/** What the badge and the CLI print: `webgpu · nvidia · ampere`, `wasm`, `tfjs-node-gpu (no CUDA GPU)`. */
-export function backendLabel(info: Pick<BackendInfo, 'name' | 'adapter'>): string {
-  const a = info.adapter;
-  if (!a) return info.name;
-  return [info.name, a.vendor || a.description || 'unknown adapter', a.architecture].filter(Boolean).join(' · ');
 }
 
 class SkippedRung extends Error {}

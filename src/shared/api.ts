@@ -26,6 +26,7 @@ export const NORM_TYPE_VALUES = ['layer', 'rms'] as const;
 export const PRESET_VALUES = ['nano', 'micro', 'mini'] as const;
 export const BACKEND_VALUES = ['tfjs-node-gpu', 'webgpu', 'tfjs-node', 'wasm', 'cpu'] as const;
 export const BACKEND_CHOICE_VALUES = ['auto', ...BACKEND_VALUES] as const;
+export type BackendChoiceData = (typeof BACKEND_CHOICE_VALUES)[number];
 export const EXPORT_FORMATS = ['csv', 'json'] as const;
 export const PROBE_KIND_VALUES = ['attention', 'pe-table', 'bias', 'rope-decay', 'equivariance'] as const;
 

@@ -29,7 +29,7 @@ describe('describeAdapter', () => {
 });
 
 /** A fresh backend module (its process default unset) that sees `webgpu` as `dawn` describes it. */
-async function ladderWith(dawn: (() => unknown) | 'missing') {
+async function ladderWith(dawn: (() => object) | 'missing') {
   vi.resetModules();
   vi.doMock('webgpu', () => {
     if (dawn === 'missing') throw new Error("Cannot find package 'webgpu' imported from backend.ts");
