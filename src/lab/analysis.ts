@@ -43,7 +43,7 @@ export async function loadTrainedRun(store: RunStore, runId: number): Promise<Tr
   const config = resolveConfig(run.config as RunConfig);
   // Analysis runs where the run asked to train (its backend choice), so a forced rung is measured on that rung.
   await backendForRun(config.backend);
-  const corpus = loadCorpus(config, run.vocab ?? undefined);
+  const corpus = loadCorpus(config, run.vocab ?? undefined, store);
   const model = new GPT(modelConfigOf(config, corpus.tokenizer.size), config.seed);
   model.setWeights(decodeCheckpoint(checkpoint.data).weights);
   return { config, corpus, model };
