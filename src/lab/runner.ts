@@ -184,7 +184,7 @@ async function trainStoredRun(
  * Helper threads for a run with `threads` > 1 on a backend that computes on one thread (wasm, cpu). The native
  * TensorFlow backends already use every core, so there a run trains on one JS thread whatever it asks for.
  */
-async function startHelpers(config: RunConfig, model: GPT, backend: BackendInfo): Promise<ThreadHelpers | undefined> {
+export async function startHelpers(config: RunConfig, model: GPT, backend: BackendInfo): Promise<ThreadHelpers | undefined> {
   if (config.threads <= 1 || (backend.name !== 'wasm' && backend.name !== 'cpu')) return undefined;
   const rows = splitRows(config.batchSize, config.threads);
   return ThreadHelpers.start(config.threads - 1, model.cfg, model.parameterCount, Math.max(...rows), backend.name);

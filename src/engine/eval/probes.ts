@@ -72,7 +72,9 @@ export interface EquivarianceRow {
   causal: boolean;
   /** max |output(first "dog") − output(second "dog")| over the word's characters and the logits. */
   difference: number;
-  /** True when the two identical words get identical outputs (difference below 1e-5). */
+  /** max |logit| over the word's characters at both places: what the difference is small or large against. */
+  scale: number;
+  /** True when the two identical words get identical outputs: difference at most TIE_TOLERANCE · scale. */
   tied: boolean;
 }
 
@@ -84,16 +86,24 @@ function twoOccurrences(text: string, word: string): [number, number] {
   return [first, second];
 }
 
-/** max |logits row a+k − logits row b+k| for k over the word. */
-export async function wordOutputDifference(model: GPT, ids: Int32Array, positions: [number, number], wordLength: number, causal: boolean): Promise<number> {
-  const difference = tf.tidy(() => {
+/**
+ * Relative tolerance for "tied". float32 rounding grows with the values a forward pass carries: integer PE adds t to
+ * every dimension before LayerNorm subtracts it again, leaving ~1e-4 of noise on logits of order 10, while a scheme
+ * that does tell the words apart differs by a sizeable fraction of the logits.
+ */
+export const TIE_TOLERANCE = 1e-4;
+
+/** max |logits row a+k − logits row b+k| for k over the word, and max |logit| over those rows (one read). */
+export async function wordOutputDifference(model: GPT, ids: Int32Array, positions: [number, number], wordLength: number, causal: boolean): Promise<{ difference: number; scale: number }> {
+  const measured = tf.tidy(() => {
     const T = ids.length;
     const logits = model.forward(tf.tensor2d(ids, [1, T], 'int32'), { causal }).squeeze([0]) as tf.Tensor2D; // (T, V)
     const a = tf.slice(logits, [positions[0], 0], [wordLength, -1]);
     const b = tf.slice(logits, [positions[1], 0], [wordLength, -1]);
-    return tf.max(tf.abs(tf.sub(a, b)));
+    return tf.stack([tf.max(tf.abs(tf.sub(a, b))), tf.max(tf.abs(tf.concat([a, b])))]); // [difference, scale]
   });
-  return (await takeValues(difference))[0]!;
+  const [difference, scale] = await takeValues(measured);
+  return { difference: difference!, scale: scale! };
 }
 
 /**
@@ -108,8 +118,8 @@ export async function equivarianceProbe(opts: { text?: string; word?: string; tr
   const measure = (model: GPT, ids: Int32Array): Promise<EquivarianceRow[]> =>
     Promise.all(
       [false, true].map(async (causal) => {
-        const difference = await wordOutputDifference(model, ids, positions, word.length, causal);
-        return { scheme: model.scheme.name, causal, difference, tied: difference < 1e-5 };
+        const { difference, scale } = await wordOutputDifference(model, ids, positions, word.length, causal);
+        return { scheme: model.scheme.name, causal, difference, scale, tied: difference <= TIE_TOLERANCE * scale };
       }),
     );
   if (opts.trained) return measure(opts.trained.model, opts.trained.tokenizer.encode(text));
