@@ -7,7 +7,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
-import { dirname, extname, isAbsolute, join, resolve } from 'node:path';
+import { dirname, extname, isAbsolute, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { BackendInfo, BackendName } from '../engine/backend';
 import { ConfigError, DEFAULT_CONFIG, NORM_PLACEMENTS, NORM_TYPES, PRESETS, PRESET_NAMES, type RunConfig } from '../engine/config';
@@ -41,12 +41,15 @@ import {
   type SchemeInfo,
 } from '../shared/api';
 import { analysisEventSchema, type AnalysisCommand, type AnalysisJob } from './analysisProtocol';
-import { BUILTIN_DATA_SEED } from './corpusLoader';
+import { BUILTIN_DATA_SEED, isFileSource } from './corpusLoader';
+import { storeText } from './uploadedTexts';
 import { exportRunFile } from './export';
 import { hostEventSchema, type HostCommand, type HostEvent } from './hostProtocol';
 import { RECIPES } from './recipes';
+import { SweepCoordinator, storeTagOf } from './queuedSweep';
 import { prepareRun, type PreparedRun } from './runner';
 import { schemePreview } from './schemePreview';
+import { redisOptionsOf } from '../worker/connection';
 
 /** How to start the training host: a module for child_process.fork and the Node flags it needs. */
 export interface HostLaunch {
@@ -71,8 +74,6 @@ export interface LabServiceOptions {
   host?: HostLaunch;
   /** Force a backend in the host (default: the ladder, best first). */
   backend?: BackendName;
-  /** Relative data file paths are resolved against this (default: process.cwd()). */
-  cwd?: string;
   /** Pass the host's stderr through to ours (default true); it is also kept to explain a host that fails. */
   echoHostStderr?: boolean;
   /** How long close() lets a running step finish and its checkpoint be written before killing the host. */
@@ -125,6 +126,8 @@ export class LabService implements LabApi {
   /** Recipe results of this session, newest per recipe (those without runs are not stored in the database). */
   private readonly recipeResults = new Map<string, RecipeResultData>();
   private readonly lockPath: string | null;
+  /** Distributed sweeps: one coordinator per queue URL (src/lab/queuedSweep.ts). */
+  private readonly coordinators = new Map<string, Promise<SweepCoordinator>>();
 
   constructor(private readonly options: LabServiceOptions) {
     this.launch = options.host ?? sourceHostLaunch();
@@ -167,6 +170,7 @@ export class LabService implements LabApi {
       await exited;
       clearTimeout(timer);
     }
+    for (const coordinator of this.coordinators.values()) await coordinator.then((c) => c.close(), () => undefined);
     this.store.close();
     if (this.lockPath) releaseDatabase(this.lockPath);
     this.listeners.clear();
@@ -212,6 +216,11 @@ export class LabService implements LabApi {
     return this.builtins;
   }
 
+  async addText({ name, base64 }: CallRequest<'addText'>): Promise<CallResponse<'addText'>> {
+    this.assertOpen();
+    return storeText(this.store, name, Buffer.from(base64, 'base64'));
+  }
+
   async validateConfig({ config }: CallRequest<'validateConfig'>): Promise<CallResponse<'validateConfig'>> {
     try {
       return { problems: [], config: this.prepare(config).config as RunInfo['config'] };
@@ -232,7 +241,7 @@ export class LabService implements LabApi {
     return { runId, status: 'queued' };
   }
 
-  async startSweep({ grid, config, name }: CallRequest<'startSweep'>): Promise<CallResponse<'startSweep'>> {
+  async startSweep({ grid, config, name, queue }: CallRequest<'startSweep'>): Promise<CallResponse<'startSweep'>> {
     this.assertOpen();
     const combos = grid.pos.flatMap((pos) => grid.norm.flatMap((norm) => grid.dropout.map((dropout) => ({ pos, norm, dropout }))));
     if (combos.length > MAX_SWEEP_RUNS) throw new LabError('invalid-request', `the grid makes ${combos.length} runs; at most ${MAX_SWEEP_RUNS} per sweep`);
@@ -251,6 +260,11 @@ export class LabService implements LabApi {
       }
     }
     if (problems.length) throw new LabError('invalid-config', `the sweep has invalid runs; none were queued\n${problems.map((p) => `${p.field}: ${p.message}`).join('\n')}`, problems);
+    if (queue !== undefined) {
+      // The workers train; this service stays the one writer of the store (src/lab/queuedSweep.ts).
+      const runIds = await (await this.coordinatorFor(queue)).submit(prepared.map((run) => ({ sweepKey, prepared: run })));
+      return { sweepKey, runIds };
+    }
     const runIds = prepared.map((run) => this.enqueueNew(run));
     this.emitQueue();
     this.pump();
@@ -301,6 +315,10 @@ export class LabService implements LabApi {
     this.emitQueue();
     this.pump();
     return { runId, status: 'queued' };
+  }
+
+  async listWorkers({ queue }: CallRequest<'listWorkers'>): Promise<CallResponse<'listWorkers'>> {
+    return (await this.coordinatorFor(queue)).workers();
   }
 
   async queueState(): Promise<QueueState> {
@@ -501,9 +519,10 @@ export class LabService implements LabApi {
   /** Validates overrides and loads the data; throws ConfigError or DataError before anything is written. */
   private prepare(overrides: ConfigOverrides, name?: string, sweepKey?: string): PreparedRun {
     const config = { ...overrides } as Partial<RunConfig> & { preset?: 'nano' | 'micro' | 'mini' };
-    if (typeof config.data === 'string' && config.data.trim() !== '' && !config.data.startsWith('builtin:') && !isAbsolute(config.data))
-      config.data = resolve(this.options.cwd ?? process.cwd(), config.data);
-    return prepareRun({ config, name, sweepKey });
+    // The lab's folder is not the user's: a path typed in the UI must be absolute (or picked, or uploaded).
+    if (typeof config.data === 'string' && config.data.trim() !== '' && isFileSource(config.data) && !isAbsolute(config.data))
+      throw new DataError('relative-path', `data file path ${JSON.stringify(config.data)} is relative: type an absolute path, or pick or drop the file`);
+    return prepareRun({ config, name, sweepKey }, this.store);
   }
 
   private enqueueNew(prepared: PreparedRun): number {
@@ -665,6 +684,32 @@ export class LabService implements LabApi {
   }
 
   // ------------------------------------------------------------ helpers
+
+  /** One coordinator per queue URL, connected on first use; a failed connection is forgotten so a retry can work. */
+  private coordinatorFor(url: string): Promise<SweepCoordinator> {
+    this.assertOpen();
+    const known = this.coordinators.get(url);
+    if (known) return known;
+    const connecting = (async () => {
+      let redis;
+      try {
+        redis = redisOptionsOf(url);
+      } catch (error) {
+        throw new LabError('invalid-request', (error as Error).message);
+      }
+      return SweepCoordinator.connect(this.store, {
+        redis,
+        storeTag: storeTagOf(this.options.dbPath),
+        log: (message) => process.stderr.write(`gpt-lab queue: ${message}\n`),
+        onStatus: (runId, status, error) => this.emit({ channel: 'run:status', payload: { runId, status: status as RunStatus, error } }),
+      }).catch((error: unknown) => {
+        throw error instanceof LabError ? error : new LabError('conflict', error instanceof Error ? error.message : String(error));
+      });
+    })();
+    this.coordinators.set(url, connecting);
+    connecting.catch(() => this.coordinators.delete(url));
+    return connecting;
+  }
 
   private setStatus(runId: number, status: RunStatus, error?: string | null): void {
     try {
