@@ -3,7 +3,7 @@
  * data path) and how it turns into the overrides validateConfig and startRun receive. The rules about values are
  * the engine's (validateConfig on the service), so the form and the CLI say the same thing.
  */
-import type { ConfigOverrides, ConfigProblemData, RunConfigData, SchemeInfo, TextSummary } from '../../shared/api';
+import type { BackendChoiceData, ConfigOverrides, ConfigProblemData, RunConfigData, SchemeInfo, TextSummary } from '../../shared/api';
 
 export type NumberField =
   | 'nLayer' | 'nHead' | 'nEmbd' | 'blockSize' | 'batchSize' | 'steps' | 'lr' | 'minLr' | 'weightDecay' | 'gradClip'
@@ -33,6 +33,8 @@ export interface RunForm {
   separateDropout: boolean;
   warmupAuto: boolean;
   warmupSteps: number | '';
+  /** 'auto' (the lab's ladder) or a rung by name, which also takes a software WebGPU adapter. */
+  backend: BackendChoiceData;
   numbers: Partial<Record<NumberField, number | ''>>;
   /** Settings the form has no box for (betas, eval batches, ablations…), kept as they were in a cloned run. */
   kept?: ConfigOverrides;
@@ -85,6 +87,7 @@ export function formOverrides(form: RunForm, scheme: SchemeInfo | undefined): Co
     norm: form.norm,
     normType: form.normType,
     warmupSteps: form.warmupAuto || form.warmupSteps === '' ? null : form.warmupSteps,
+    backend: form.backend,
   };
   const separate = new Set(['dropoutEmbd', 'dropoutAttn', 'dropoutResid']);
   for (const [field, value] of Object.entries(form.numbers)) {
@@ -113,7 +116,7 @@ export function formFromConfig(config: RunConfigData, presets: readonly PresetSi
   for (const field of NUMBER_FIELDS) numbers[field] = config[field] ?? '';
   // Runs stored before data-parallel training have no threads field: they ran on one thread.
   numbers.threads = config.threads ?? 1;
-  const onForm = new Set<string>([...NUMBER_FIELDS, 'data', 'pos', 'posOptions', 'norm', 'normType', 'warmupSteps']);
+  const onForm = new Set<string>([...NUMBER_FIELDS, 'data', 'pos', 'posOptions', 'norm', 'normType', 'warmupSteps', 'backend']);
   const kept = Object.fromEntries(Object.entries(config).filter(([field]) => !onForm.has(field))) as ConfigOverrides;
   const sameDropout = config.dropoutEmbd === config.dropoutAttn && config.dropoutAttn === config.dropoutResid;
   const preset = presets.find((p) => p.nLayer === config.nLayer && p.nHead === config.nHead && p.nEmbd === config.nEmbd) ?? presets[0];
@@ -134,6 +137,8 @@ export function formFromConfig(config: RunConfigData, presets: readonly PresetSi
     separateDropout: !sameDropout,
     warmupAuto: warmupSteps === null,
     warmupSteps: warmupSteps ?? 0,
+    // Runs stored before the backend choice existed took the lab's ladder.
+    backend: config.backend ?? 'auto',
     numbers,
     kept,
   };

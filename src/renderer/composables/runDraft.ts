@@ -22,6 +22,7 @@ const form = reactive<RunForm>({
   separateDropout: false,
   warmupAuto: true,
   warmupSteps: 0,
+  backend: 'auto',
   numbers: {},
 });
 /** Whether the form holds settings yet (the lab's defaults, a previous run's, or a clone's). */
