@@ -260,7 +260,7 @@ describe.skipIf(!hasChromium)(title, () => {
     await page.click('[data-testid=nav-recipes]');
     const reference = page.locator('[data-testid=recipe-learned-vs-sinusoidal] [data-testid=recipe-reference]');
     await reference.waitFor();
-    expect(await reference.textContent()).toMatch(/held[\s\S]*learned 1\.\d+[\s\S]*reference: the last full-size run shipped with GPT Lab/);
+    expect(await reference.textContent()).toMatch(/(held|inconclusive)[\s\S]*learned \d\.\d+[\s\S]*reference: the last full-size run shipped with GPT Lab/);
     // A reference measured with another version of the recipe says which.
     const recipes = await web.service.listRecipes();
     const learned = recipes.find((r) => r.name === 'learned-vs-sinusoidal')!;

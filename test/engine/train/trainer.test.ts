@@ -270,7 +270,7 @@ describe('Trainer', () => {
     const outcome = await s.trainer.run();
     expect(s.metrics.map((m) => m.step)).toEqual([0, 1, 2, 3, 4, 5, 6]);
     expect(finalEvals).toHaveLength(1);
-    expect(finalEvals[0]).toEqual({ ...s.metrics[6], valLoss: s.trainer.evaluate() });
+    expect(finalEvals[0]).toEqual({ ...s.metrics[6], valLoss: await s.trainer.evaluate() });
     expect(outcome.finalValLoss).toBe(finalEvals[0].valLoss);
     expect(outcome.finalValLoss).not.toBe(s.metrics[4].valLoss);
     dispose(s);
