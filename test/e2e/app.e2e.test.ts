@@ -237,6 +237,15 @@ describe.skipIf(!hasChromium)(title, () => {
     await page.waitForSelector('[data-testid=recipe-dog-equivariance] [data-testid=verdict]', { timeout: 60_000 });
     expect(await page.textContent('[data-testid=recipe-dog-equivariance] [data-testid=verdict]')).toBe('held');
     await page.waitForSelector('[data-testid=recipe-chart-dog-equivariance] canvas');
+    // Its values are per scheme: bars, not a line between unrelated schemes.
+    const files = mkdtempSync(join(tmpdir(), 'gpt-lab-e2e-recipe-'));
+    try {
+      const svg = readFileSync((await download(page, '[data-testid=recipe-chart-dog-equivariance]', 'svg', files)).path, 'utf8');
+      expect(svg).toContain('<g class="bars"');
+      expect(svg).not.toContain('<path ');
+    } finally {
+      rmSync(files, { recursive: true, force: true });
+    }
     await shoot(page, 'recipes', 1300);
 
     await page.click('[data-testid=nav-runs]');
