@@ -6,21 +6,24 @@ import { evalLengthForRun, probeForRun, taskLengthForRun, type EvalLengthResult 
 import { prepareRun, trainNewRun, type PreparedRun } from '../lab/runner';
 import { sweepKeyOf } from '../lab/sweepKey';
 import { RECIPES, getRecipe, runRecipe } from '../lab/recipes';
-import { defaultDbPath, RunStore } from '../store';
-import { UsageError, trainOverrides, type TrainOptionValues } from './args';
+import { RunStore } from '../store';
+import { DECIMAL_INTEGER, MAX_SWEEP_RUNS } from '../shared/limits';
+import { UsageError, parseName, trainOverrides, type TrainOptionValues } from './args';
 import { parseRunId } from './commands';
+import { SignalStop } from './interrupt';
+import { dbPathOf } from './paths';
 
 function parseIntList(flag: string, raw: string): number[] {
   const values = raw.split(',').map((s) => s.trim());
   const numbers = values.map(Number);
-  const bad = values.filter((s, i) => s === '' || !Number.isInteger(numbers[i]) || numbers[i] < 1);
+  const bad = values.filter((s, i) => !DECIMAL_INTEGER.test(s) || !Number.isSafeInteger(numbers[i]) || numbers[i] < 1);
   if (bad.length) throw new UsageError(`--${flag}: expected positive integers separated by commas, got ${JSON.stringify(raw)}`);
   return numbers;
 }
 
 /** `mustExist` unless the command creates runs (sweep, recipe): evaluating a mistyped path must not create a database. */
 function withStore<T>(db: string | undefined, fn: (store: RunStore) => Promise<T>, mustExist = true): Promise<T> {
-  const store = RunStore.open(db ?? defaultDbPath(), { mustExist });
+  const store = RunStore.open(dbPathOf({ db }), { mustExist });
   return fn(store).finally(() => store.close());
 }
 
@@ -58,7 +61,7 @@ export async function taskLengthCommand(rawId: string, opts: { db?: string; size
   const id = parseRunId(rawId);
   const sizes = opts.sizes === undefined ? undefined : parseIntList('sizes', opts.sizes);
   const examples = opts.examples === undefined ? undefined : Number(opts.examples);
-  if (examples !== undefined && !(Number.isInteger(examples) && examples >= 1 && examples <= MAX_TASK_EXAMPLES))
+  if (examples !== undefined && !(DECIMAL_INTEGER.test(opts.examples!) && Number.isInteger(examples) && examples >= 1 && examples <= MAX_TASK_EXAMPLES))
     throw new UsageError(`--examples: expected an integer from 1 to ${MAX_TASK_EXAMPLES}, got ${JSON.stringify(opts.examples)}`);
   await withStore(opts.db, async (store) => {
     requireRun(store, id);
@@ -124,16 +127,20 @@ export async function sweepCommand(opts: TrainOptionValues & { db?: string; eval
   const norms = parseList('norm', opts.norm as string | undefined, ['pre']);
   const dropouts = parseList('dropout', opts.dropout as string | undefined, ['0']);
   const lengths = opts.evalLengths === undefined ? undefined : parseIntList('eval-lengths', opts.evalLengths);
+  const name = parseName('name', opts.name);
+  const count = positions.length * norms.length * dropouts.length;
+  if (count > MAX_SWEEP_RUNS) throw new UsageError(`the grid makes ${count} runs (${positions.length} × ${norms.length} × ${dropouts.length}); at most ${MAX_SWEEP_RUNS} per sweep`);
   // Every cell is validated (and its data loaded) before the first run starts.
   const cells: SweepCell[] = [];
   for (const pos of positions)
     for (const norm of norms)
       for (const dropout of dropouts) {
         const prepared = prepareRun({ config: trainOverrides({ ...opts, pos, norm, dropout }) });
-        if (opts.name) prepared.name = `${opts.name} · ${pos}/${norm}/p${dropout}`;
+        if (name) prepared.name = `${name} · ${pos}/${norm}/p${dropout}`;
         cells.push({ pos, norm, dropout, prepared, sweepKey: sweepKeyOf(prepared.config) });
       }
   await initBackend();
+  const interrupt = new SignalStop();
   await withStore(opts.db, async (store) => {
     const rows: { pos: string; norm: string; dropout: string; runId: number; finalValLoss: number | null; skipped: boolean; eval: EvalLengthResult }[] = [];
     for (const [n, cell] of cells.entries()) {
@@ -144,10 +151,12 @@ export async function sweepCommand(opts: TrainOptionValues & { db?: string; eval
         process.stderr.write(`${label}: already done as run ${done.id}, skipped\n`);
         runId = done.id;
       } else {
+        interrupt.check(`sweep stopped before ${label}`);
         process.stderr.write(`${label}: training…\n`);
-        const result = await trainNewRun(store, { ...cell.prepared, sweepKey: cell.sweepKey });
+        const result = await trainNewRun(store, { ...cell.prepared, sweepKey: cell.sweepKey }, interrupt.wrap());
         runId = result.runId;
         process.stderr.write(`${label}: run ${runId} ${result.status}, val loss ${fmt(result.finalValLoss)}\n`);
+        interrupt.check(`sweep stopped during ${label}: run ${runId} ${result.status}`);
       }
       const wanted = lengths ?? null;
       const previous = store
@@ -166,7 +175,7 @@ export async function sweepCommand(opts: TrainOptionValues & { db?: string; eval
     const table = rows.map((r) => [r.pos, r.norm, r.dropout, String(r.runId), ...r.eval.results.map((x) => (x.applicable ? fmt(x.loss, 3) : 'n/a'))]);
     const widths = header.map((h, i) => Math.max(h.length, ...table.map((t) => t[i].length)));
     for (const row of [header, ...table]) process.stdout.write(`${row.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd()}\n`);
-  }, false);
+  }, false).finally(() => interrupt.dispose());
 }
 
 export function recipeListCommand(opts: { json?: boolean }): void {
@@ -181,12 +190,20 @@ export function recipeListCommand(opts: { json?: boolean }): void {
 export async function recipeRunCommand(name: string, opts: { db?: string; quick?: boolean; json?: boolean }): Promise<void> {
   const recipe = getRecipe(name);
   if (!recipe) throw new UsageError(`unknown recipe ${JSON.stringify(name)}; choose one of ${RECIPES.map((r) => r.name).join(', ')}`);
+  const interrupt = new SignalStop();
   await withStore(opts.db, async (store) => {
-    const result = await runRecipe(recipe, { store, quick: opts.quick === true, log: (message) => process.stderr.write(`${recipe.name}: ${message}\n`) });
+    const result = await runRecipe(recipe, {
+      store,
+      quick: opts.quick === true,
+      log: (message) => process.stderr.write(`${recipe.name}: ${message}\n`),
+      events: interrupt.wrap(),
+      beforeRun: () => interrupt.check(`recipe ${recipe.name} stopped`),
+    });
+    interrupt.check(`recipe ${recipe.name} stopped`);
     if (opts.json) {
       process.stdout.write(`${JSON.stringify(result)}\n`);
       return;
     }
     process.stdout.write(`${recipe.title}\nclaim:   ${result.claim}\nverdict: ${result.verdict.toUpperCase()}: ${result.summary}\n`);
-  }, false);
+  }, false).finally(() => interrupt.dispose());
 }

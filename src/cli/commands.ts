@@ -4,17 +4,20 @@ import cliProgress from 'cli-progress';
 import { initBackend, type BackendName } from '../engine/backend';
 import type { StepMetrics } from '../engine/train/trainer';
 import { prepareRun, resumeRun, trainNewRun, type RunEvents, type RunResult } from '../lab/runner';
-import { defaultDbPath, RunStore, type MetricRow, type RunRecord } from '../store';
-import { UsageError, trainOverrides, type TrainOptionValues } from './args';
+import { RunStore, type MetricRow, type RunRecord } from '../store';
+import { DECIMAL_INTEGER } from '../shared/limits';
+import { UsageError, parseName, trainOverrides, type TrainOptionValues } from './args';
+import { SignalStop } from './interrupt';
+import { checkOutputPath, dbPathOf } from './paths';
 
 /** `mustExist` for commands that only read or continue runs: a mistyped path must not create a database. */
-function openStore(opts: { db?: string }, mustExist = false): RunStore {
-  return RunStore.open(opts.db ?? defaultDbPath(), { mustExist });
+export function openStore(opts: { db?: string }, mustExist = false): RunStore {
+  return RunStore.open(dbPathOf(opts), { mustExist });
 }
 
 export function parseRunId(raw: string): number {
   const id = Number(raw);
-  if (!Number.isInteger(id) || id < 1) throw new UsageError(`RUN_ID must be a positive integer, got ${JSON.stringify(raw)}`);
+  if (!DECIMAL_INTEGER.test(raw) || !Number.isSafeInteger(id) || id < 1) throw new UsageError(`RUN_ID must be a positive decimal integer, got ${JSON.stringify(raw)}`);
   return id;
 }
 
@@ -59,29 +62,20 @@ function printResult(result: RunResult, json: boolean): void {
   if (result.message) process.stdout.write(`${result.message}\n`);
 }
 
-/** Ctrl-C stops the run cleanly (checkpoint written, status 'stopped') instead of killing it mid-write. */
-function stopOnSignal(events: RunEvents): RunEvents {
-  return {
-    ...events,
-    onStart: (runId, trainer) => {
-      process.once('SIGINT', () => trainer.stop());
-      process.once('SIGTERM', () => trainer.stop());
-      events.onStart?.(runId, trainer);
-    },
-  };
-}
-
 export async function trainCommand(opts: TrainOptionValues & { db?: string; name?: string; json?: boolean; backend?: BackendName }): Promise<void> {
-  const prepared = prepareRun({ config: trainOverrides(opts), name: opts.name });
+  const prepared = prepareRun({ config: trainOverrides(opts), name: parseName('name', opts.name) });
+  const dbPath = dbPathOf(opts);
   await initBackend(opts.backend);
-  const store = openStore(opts);
+  const store = RunStore.open(dbPath);
   const progress = progressReporter(prepared.config.steps, 0);
+  const interrupt = new SignalStop();
   try {
-    const result = await trainNewRun(store, prepared, stopOnSignal(progress));
+    const result = await trainNewRun(store, prepared, interrupt.wrap(progress));
     progress.finish();
     printResult(result, opts.json === true);
     if (result.status === 'diverged') process.exitCode = 1;
   } finally {
+    interrupt.dispose();
     progress.finish();
     store.close();
   }
@@ -94,9 +88,16 @@ export async function resumeCommand(rawId: string, opts: { db?: string; json?: b
     const run = requireRun(store, id);
     await initBackend();
     const progress = progressReporter((run.config as { steps: number }).steps, run.lastStep + 1);
-    const result = await resumeRun(store, run.id, stopOnSignal(progress));
-    progress.finish();
-    printResult(result, opts.json === true);
+    const interrupt = new SignalStop();
+    try {
+      const result = await resumeRun(store, run.id, interrupt.wrap(progress));
+      progress.finish();
+      printResult(result, opts.json === true);
+      if (result.status === 'diverged') process.exitCode = 1;
+    } finally {
+      interrupt.dispose();
+      progress.finish();
+    }
   } finally {
     store.close();
   }
@@ -134,6 +135,7 @@ export function metricsToCsv(rows: MetricRow[]): string {
 
 export function exportCommand(rawId: string, opts: { db?: string; format: 'csv' | 'json'; out?: string }): void {
   const id = parseRunId(rawId);
+  if (opts.out) checkOutputPath(opts.out, dbPathOf(opts));
   const store = openStore(opts, true);
   try {
     const run = requireRun(store, id);

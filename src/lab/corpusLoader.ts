@@ -6,11 +6,12 @@ import { readDataFile } from './dataFile';
 /** Builtin corpora use one fixed generator seed, so runs with different model seeds see the same data. */
 export const BUILTIN_DATA_SEED = 20240601;
 
-export function loadCorpus(config: Pick<RunConfig, 'data' | 'blockSize' | 'valFraction'>, vocab?: readonly string[]): Corpus {
+/** `text`: the file's contents when the caller read it already (the service reads without blocking its event loop). */
+export function loadCorpus(config: Pick<RunConfig, 'data' | 'blockSize' | 'valFraction'>, vocab?: readonly string[], text?: string): Corpus {
   const isBuiltin = resolveBuiltin(config.data) !== undefined;
   return buildCorpus({
     source: config.data,
-    text: isBuiltin ? undefined : readDataFile(config.data),
+    text: isBuiltin ? undefined : (text ?? readDataFile(config.data)),
     blockSize: config.blockSize,
     valFraction: config.valFraction,
     vocab,

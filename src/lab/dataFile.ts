@@ -1,4 +1,5 @@
-import { readFileSync, statSync, type Stats } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync, statSync, type Stats } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { DataError } from '../engine/data/errors';
 import { validateText } from '../engine/data/corpus';
 
@@ -7,20 +8,72 @@ export interface ReadDataFileOptions {
 }
 
 const MB = 1024 * 1024;
+export const MAX_DATA_FILE_BYTES = 50 * MB;
+const CHUNK_BYTES = MB;
+// Opening a FIFO for reading blocks until a writer appears; non-blocking, the open returns and fstat tells.
+const OPEN_FLAGS = constants.O_RDONLY | (constants.O_NONBLOCK ?? 0);
 
-/** Reads a training text file, turning every way it can be unusable into a DataError that says so. */
-export function readDataFile(path: string, { maxBytes = 50 * MB }: ReadDataFileOptions = {}): string {
-  const stats = statOrMissing(path);
+/**
+ * Reads a training text file, turning every way it can be unusable into a DataError that says so. The size limit
+ * is enforced on the bytes actually read, not on what stat reports: procfs and sysfs files claim size 0 and can be
+ * endless (/proc/self/pagemap).
+ */
+export function readDataFile(path: string, { maxBytes = MAX_DATA_FILE_BYTES }: ReadDataFileOptions = {}): string {
+  checkRegularFile(statOrExplain(path, () => statSync(path)), path, maxBytes);
+  const fd = attempt(path, () => openSync(path, OPEN_FLAGS));
+  try {
+    // The path may have been swapped between stat and open: check what was opened.
+    checkRegularFile(fstatSync(fd), path, maxBytes);
+    const chunks: Buffer[] = [];
+    let total = 0;
+    for (;;) {
+      const chunk = Buffer.allocUnsafe(Math.min(CHUNK_BYTES, maxBytes + 1 - total));
+      const read = attempt(path, () => readSync(fd, chunk, 0, chunk.length, null));
+      if (read === 0) break;
+      total += read;
+      if (total > maxBytes) throw tooLarge(path, maxBytes);
+      chunks.push(chunk.subarray(0, read));
+    }
+    return checkText(Buffer.concat(chunks, total), path);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** readDataFile without blocking the event loop on the read: for the lab service, which also serves requests. */
+export async function readDataFileAsync(path: string, { maxBytes = MAX_DATA_FILE_BYTES }: ReadDataFileOptions = {}): Promise<string> {
+  checkRegularFile(statOrExplain(path, () => statSync(path)), path, maxBytes);
+  const handle = await attemptAsync(path, () => open(path, OPEN_FLAGS));
+  try {
+    checkRegularFile(await handle.stat(), path, maxBytes);
+    const chunks: Buffer[] = [];
+    let total = 0;
+    for (;;) {
+      const chunk = Buffer.allocUnsafe(Math.min(CHUNK_BYTES, maxBytes + 1 - total));
+      const { bytesRead } = await attemptAsync(path, () => handle.read(chunk, 0, chunk.length, null));
+      if (bytesRead === 0) break;
+      total += bytesRead;
+      if (total > maxBytes) throw tooLarge(path, maxBytes);
+      chunks.push(chunk.subarray(0, bytesRead));
+    }
+    return checkText(Buffer.concat(chunks, total), path);
+  } finally {
+    await handle.close();
+  }
+}
+
+function checkRegularFile(stats: Stats, path: string, maxBytes: number): void {
   if (stats.isDirectory()) throw new DataError('directory', `data file ${path} is a directory, not a file`);
   // A FIFO, socket or device would block the read (or, like /dev/zero, never end).
   if (!stats.isFile()) throw new DataError('not-a-file', `data file ${path} is not a regular file (a pipe, socket or device)`);
-  if (stats.size > maxBytes) {
-    throw new DataError(
-      'too-large',
-      `data file ${path} is ${formatMB(stats.size)}, more than the ${formatMB(maxBytes)} limit`,
-    );
-  }
-  const bytes = readFileSync(path);
+  if (stats.size > maxBytes) throw new DataError('too-large', `data file ${path} is ${formatMB(stats.size)}, more than the ${formatMB(maxBytes)} limit`);
+}
+
+function tooLarge(path: string, maxBytes: number): DataError {
+  return new DataError('too-large', `data file ${path} is larger than the ${formatMB(maxBytes)} limit (more was read than its size says)`);
+}
+
+function checkText(bytes: Buffer, path: string): string {
   if (bytes.length === 0) throw new DataError('empty', `data file ${path} is empty`);
   // Checked before UTF-8 because a binary file usually fails both, and "binary" is the clearer diagnosis.
   if (bytes.includes(0)) throw new DataError('binary', `data file ${path} looks like a binary file, not text`);
@@ -29,14 +82,44 @@ export function readDataFile(path: string, { maxBytes = 50 * MB }: ReadDataFileO
   return text;
 }
 
-function statOrMissing(path: string): Stats {
+/** What each way a path can fail to open means, in the user's words (all are data errors: exit 2, HTTP 400). */
+const PATH_ERRORS: Record<string, (path: string) => string> = {
+  ENOENT: (path) => `data file not found: ${path}`,
+  ENOTDIR: (path) => `data file ${path} cannot exist: a part of the path before its end is a file, not a directory`,
+  ENAMETOOLONG: (path) => `data file path is too long (${path.length} characters) for the file system`,
+  ELOOP: (path) => `data file ${path} is a loop of symbolic links`,
+  EACCES: (path) => `data file ${path} cannot be read: permission denied`,
+  EPERM: (path) => `data file ${path} cannot be read: operation not permitted`,
+  EISDIR: (path) => `data file ${path} is a directory, not a file`,
+  EIO: (path) => `data file ${path} could not be read (I/O error)`,
+};
+
+function explain(error: unknown, path: string): unknown {
+  const code = (error as NodeJS.ErrnoException).code ?? '';
+  if (code === 'ERR_INVALID_ARG_VALUE' || code === 'ERR_INVALID_ARG_TYPE' || path.includes('\0'))
+    return new DataError('bad-path', `data file path ${JSON.stringify(path.slice(0, 200))} contains a NUL character; no file can have that name`);
+  const describe = PATH_ERRORS[code];
+  if (describe) return new DataError(code === 'ENOENT' ? 'missing' : 'bad-path', describe(path));
+  return error;
+}
+
+function statOrExplain(path: string, stat: () => Stats): Stats {
+  return attempt(path, stat);
+}
+
+function attempt<T>(path: string, action: () => T): T {
   try {
-    return statSync(path);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
-      throw new DataError('missing', `data file not found: ${path}`);
-    }
-    throw err;
+    return action();
+  } catch (error) {
+    throw explain(error, path);
+  }
+}
+
+async function attemptAsync<T>(path: string, action: () => Promise<T>): Promise<T> {
+  try {
+    return await action();
+  } catch (error) {
+    throw explain(error, path);
   }
 }
 

@@ -11,7 +11,7 @@ import { GPT } from '../engine/model/gpt';
 import { resolveSchemeOptions } from '../engine/model/positional/registry';
 import type { MetricRow, RunStore } from '../store';
 import { evalLengthForRun } from './analysis';
-import { prepareRun, trainNewRun } from './runner';
+import { prepareRun, trainNewRun, type RunEvents } from './runner';
 import { sweepKeyOf } from './sweepKey';
 
 export type Verdict = 'held' | 'did not hold';
@@ -39,6 +39,10 @@ export interface RecipeContext {
   store: RunStore;
   quick: boolean;
   log: (message: string) => void;
+  /** Passed to every run the recipe trains (the CLI stops one on Ctrl-C through it). */
+  events?: RunEvents;
+  /** Checked before each run: throws to end the recipe early (e.g. after Ctrl-C). */
+  beforeRun?: () => void;
 }
 
 export interface Recipe {
@@ -78,8 +82,9 @@ async function trainCells(ctx: RecipeContext, recipe: string, cells: { label: st
       ctx.log(`${cell.label}: reusing run ${done.id}`);
       runId = done.id;
     } else {
+      ctx.beforeRun?.();
       ctx.log(`${cell.label}: training ${prepared.config.steps} steps…`);
-      runId = (await trainNewRun(ctx.store, { ...prepared, sweepKey })).runId;
+      runId = (await trainNewRun(ctx.store, { ...prepared, sweepKey }, ctx.events)).runId;
     }
     const run = ctx.store.getRun(runId)!;
     ctx.log(`${cell.label}: run ${runId} ${run.status}, val loss ${run.finalValLoss?.toFixed(4) ?? '–'}`);

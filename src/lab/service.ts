@@ -7,15 +7,15 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
-import { dirname, extname, isAbsolute, join, resolve } from 'node:path';
+import { dirname, extname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { BackendInfo, BackendName } from '../engine/backend';
-import { ConfigError, DEFAULT_CONFIG, NORM_PLACEMENTS, NORM_TYPES, PRESETS, PRESET_NAMES, type RunConfig } from '../engine/config';
+import { ConfigError, DEFAULT_CONFIG, NORM_PLACEMENTS, NORM_TYPES, PRESETS, PRESET_NAMES, resolveConfig, type RunConfig } from '../engine/config';
 import { BUILTIN_CORPORA, builtinPreview, describeBuiltin } from '../engine/data/builtin';
 import { DataError } from '../engine/data/errors';
 import { SCHEMES, getScheme } from '../engine/model/positional/registry';
 import type { PositionalScheme } from '../engine/model/positional/types';
-import { RunStore, type RunRecord, type RunStatus } from '../store';
+import { RunStore, describeOwner, ownerIsAlive, type RunRecord, type RunStatus } from '../store';
 import {
   CALLS,
   LabError,
@@ -42,6 +42,8 @@ import {
 } from '../shared/api';
 import { analysisEventSchema, type AnalysisCommand, type AnalysisJob } from './analysisProtocol';
 import { BUILTIN_DATA_SEED } from './corpusLoader';
+import { allowedDataSource, type WebDataRule } from './dataAccess';
+import { readDataFileAsync } from './dataFile';
 import { exportRunFile } from './export';
 import { hostEventSchema, type HostCommand, type HostEvent } from './hostProtocol';
 import { RECIPES } from './recipes';
@@ -79,6 +81,8 @@ export interface LabServiceOptions {
   shutdownTimeoutMs?: number;
   /** How long backendInfo() waits for a host to load its backend. */
   hostStartTimeoutMs?: number;
+  /** Web mode: which data sources clients may name (dataAccess.ts); absent for the desktop app, which allows any file. */
+  webData?: WebDataRule;
 }
 
 interface QueuedRun {
@@ -214,7 +218,7 @@ export class LabService implements LabApi {
 
   async validateConfig({ config }: CallRequest<'validateConfig'>): Promise<CallResponse<'validateConfig'>> {
     try {
-      return { problems: [], config: this.prepare(config).config as RunInfo['config'] };
+      return { problems: [], config: (await this.prepare(config)).config as RunInfo['config'] };
     } catch (error) {
       const problems = configProblems(error);
       if (!problems) throw error;
@@ -226,7 +230,7 @@ export class LabService implements LabApi {
 
   async startRun({ config, name }: CallRequest<'startRun'>): Promise<CallResponse<'startRun'>> {
     this.assertOpen();
-    const runId = this.enqueueNew(this.prepare(config, name));
+    const runId = this.enqueueNew(await this.prepare(config, name));
     this.emitQueue();
     this.pump();
     return { runId, status: 'queued' };
@@ -239,11 +243,12 @@ export class LabService implements LabApi {
     const problems: ConfigProblemData[] = [];
     const prepared: PreparedRun[] = [];
     const sweepKey = `sweep-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+    const texts = new Map<string, string>();
     for (const { pos, norm, dropout } of combos) {
       const label = `${pos} · ${norm}-norm · dropout ${dropout}`;
       const overrides: ConfigOverrides = { ...config, pos, norm, dropoutEmbd: dropout, dropoutAttn: dropout, dropoutResid: dropout, posOptions: knobsOf(pos, config.posOptions) };
       try {
-        prepared.push(this.prepare(overrides, `${name ?? 'sweep'} · ${label}`, sweepKey));
+        prepared.push(await this.prepare(overrides, `${name ?? 'sweep'} · ${label}`, sweepKey, texts));
       } catch (error) {
         const found = configProblems(error);
         if (!found) throw error;
@@ -325,8 +330,10 @@ export class LabService implements LabApi {
   }
 
   async deleteRun({ runId }: CallRequest<'deleteRun'>): Promise<{ runId: number }> {
-    this.requireRun(runId);
+    const run = this.requireRun(runId);
     if (this.running === runId) throw new LabError('conflict', `run ${runId} is training; stop it before deleting it`);
+    if (LIVE.includes(run.status) && ownerIsAlive(run.ownerPid, run.ownerTag))
+      throw new LabError('conflict', `run ${runId} is ${run.status} in ${describeOwner(run.ownerPid!, run.ownerTag)} (a CLI or another GPT Lab); stop it there before deleting it`);
     const wasQueued = this.dequeue(runId);
     this.store.deleteRun(runId);
     this.emit({ channel: 'runs:changed', payload: { runId, change: 'deleted' } });
@@ -498,12 +505,21 @@ export class LabService implements LabApi {
       if (run.status === 'queued') this.store.updateRun(run.id, { status: 'interrupted', error: 'GPT Lab closed before this run started' });
   }
 
-  /** Validates overrides and loads the data; throws ConfigError or DataError before anything is written. */
-  private prepare(overrides: ConfigOverrides, name?: string, sweepKey?: string): PreparedRun {
+  /**
+   * Validates overrides and loads the data; throws ConfigError or DataError before anything is written. A data file
+   * is read without blocking the event loop, once per call (`texts` shares it across the cells of a sweep).
+   */
+  private async prepare(overrides: ConfigOverrides, name?: string, sweepKey?: string, texts = new Map<string, string>()): Promise<PreparedRun> {
     const config = { ...overrides } as Partial<RunConfig> & { preset?: 'nano' | 'micro' | 'mini' };
-    if (typeof config.data === 'string' && config.data.trim() !== '' && !config.data.startsWith('builtin:') && !isAbsolute(config.data))
-      config.data = resolve(this.options.cwd ?? process.cwd(), config.data);
-    return prepareRun({ config, name, sweepKey });
+    if (typeof config.data === 'string' && config.data.trim() !== '') config.data = allowedDataSource(config.data, this.options.cwd ?? process.cwd(), this.options.webData);
+    // Settings first, as the CLI reports them, before any file is opened.
+    const { data } = resolveConfig(config);
+    let text: string | undefined;
+    if (!data.startsWith('builtin:') && !data.startsWith('text:')) {
+      text = texts.get(data) ?? (await readDataFileAsync(data));
+      texts.set(data, text);
+    }
+    return prepareRun({ config, name, sweepKey }, text);
   }
 
   private enqueueNew(prepared: PreparedRun): number {
