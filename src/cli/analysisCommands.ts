@@ -22,9 +22,13 @@ function parseIntList(flag: string, raw: string): number[] {
 }
 
 /** `mustExist` unless the command creates runs (sweep, recipe): evaluating a mistyped path must not create a database. */
-function withStore<T>(db: string | undefined, fn: (store: RunStore) => Promise<T>, mustExist = true): Promise<T> {
+async function withStore<T>(db: string | undefined, fn: (store: RunStore) => Promise<T>, mustExist = true): Promise<T> {
   const store = RunStore.open(dbPathOf({ db }), { mustExist });
-  return fn(store).finally(() => store.close());
+  try {
+    return await fn(store);
+  } finally {
+    store.close();
+  }
 }
 
 function requireRun(store: RunStore, id: number): void {

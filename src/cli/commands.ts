@@ -86,7 +86,7 @@ export async function resumeCommand(rawId: string, opts: { db?: string; json?: b
   const store = openStore(opts, true);
   try {
     const run = requireRun(store, id);
-    await initBackend();
+    // resumeRun checks the checkpoint, the data and who owns the run before it loads a backend.
     const progress = progressReporter((run.config as { steps: number }).steps, run.lastStep + 1);
     const interrupt = new SignalStop();
     try {

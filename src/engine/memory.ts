@@ -69,7 +69,8 @@ export function evalBatchCap(shape: Omit<ModelShape, 'nLayer'>, T: number, limit
   return Math.max(0, Math.floor(free / evalWindowBytes(shape, T)));
 }
 
-export const gib = (bytes: number): string => `${(bytes / 2 ** 30).toFixed(bytes < 2 ** 30 ? 2 : 1)} GiB`;
+/** Bytes for people: MiB below a GiB, GiB above. */
+export const gib = (bytes: number): string => (bytes < 2 ** 30 ? `${(bytes / 2 ** 20).toFixed(1)} MiB` : `${(bytes / 2 ** 30).toFixed(1)} GiB`);
 
 /**
  * The problem with a run whose step does not fit, naming the setting behind the largest term and every figure, or

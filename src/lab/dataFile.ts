@@ -19,7 +19,7 @@ const OPEN_FLAGS = constants.O_RDONLY | (constants.O_NONBLOCK ?? 0);
  * endless (/proc/self/pagemap).
  */
 export function readDataFile(path: string, { maxBytes = MAX_DATA_FILE_BYTES }: ReadDataFileOptions = {}): string {
-  checkRegularFile(statOrExplain(path, () => statSync(path)), path, maxBytes);
+  checkRegularFile(attempt(path, () => statSync(path)), path, maxBytes);
   const fd = attempt(path, () => openSync(path, OPEN_FLAGS));
   try {
     // The path may have been swapped between stat and open: check what was opened.
@@ -27,7 +27,8 @@ export function readDataFile(path: string, { maxBytes = MAX_DATA_FILE_BYTES }: R
     const chunks: Buffer[] = [];
     let total = 0;
     for (;;) {
-      const chunk = Buffer.allocUnsafe(Math.min(CHUNK_BYTES, maxBytes + 1 - total));
+      // Whole chunks: some kernel files (pagemap) refuse reads that are not a multiple of their record size.
+      const chunk = Buffer.allocUnsafe(CHUNK_BYTES);
       const read = attempt(path, () => readSync(fd, chunk, 0, chunk.length, null));
       if (read === 0) break;
       total += read;
@@ -42,14 +43,14 @@ export function readDataFile(path: string, { maxBytes = MAX_DATA_FILE_BYTES }: R
 
 /** readDataFile without blocking the event loop on the read: for the lab service, which also serves requests. */
 export async function readDataFileAsync(path: string, { maxBytes = MAX_DATA_FILE_BYTES }: ReadDataFileOptions = {}): Promise<string> {
-  checkRegularFile(statOrExplain(path, () => statSync(path)), path, maxBytes);
+  checkRegularFile(attempt(path, () => statSync(path)), path, maxBytes);
   const handle = await attemptAsync(path, () => open(path, OPEN_FLAGS));
   try {
     checkRegularFile(await handle.stat(), path, maxBytes);
     const chunks: Buffer[] = [];
     let total = 0;
     for (;;) {
-      const chunk = Buffer.allocUnsafe(Math.min(CHUNK_BYTES, maxBytes + 1 - total));
+      const chunk = Buffer.allocUnsafe(CHUNK_BYTES);
       const { bytesRead } = await attemptAsync(path, () => handle.read(chunk, 0, chunk.length, null));
       if (bytesRead === 0) break;
       total += bytesRead;
@@ -100,11 +101,9 @@ function explain(error: unknown, path: string): unknown {
     return new DataError('bad-path', `data file path ${JSON.stringify(path.slice(0, 200))} contains a NUL character; no file can have that name`);
   const describe = PATH_ERRORS[code];
   if (describe) return new DataError(code === 'ENOENT' ? 'missing' : 'bad-path', describe(path));
+  // Any other errno (EINVAL from a kernel file, ENXIO, …) is still this file failing to read, not a crash.
+  if (/^E[A-Z]+$/.test(code)) return new DataError('bad-path', `data file ${path} could not be read (${code}: ${(error as Error).message})`);
   return error;
-}
-
-function statOrExplain(path: string, stat: () => Stats): Stats {
-  return attempt(path, stat);
 }
 
 function attempt<T>(path: string, action: () => T): T {

@@ -55,6 +55,13 @@ export function memoryLimitBytes(): number {
   return Math.min(WASM_HEAP_BYTES, Math.floor(totalmem() * 0.75));
 }
 
+/** Throws a ConfigError with the figures when one training step of `config` does not fit memoryLimitBytes(). */
+function checkMemory(config: RunConfig, vocabSize: number): void {
+  const rowsPerThread = Math.max(...splitRows(config.batchSize, config.threads));
+  const problem = trainingMemoryProblem(modelShape(config, vocabSize), rowsPerThread, config.blockSize, memoryLimitBytes());
+  if (problem) throw new ConfigError([problem]);
+}
+
 export function modelShape(config: RunConfig, vocabSize: number): ModelShape {
   const params = parameterLayout(modelConfigOf(config, vocabSize)).reduce((sum, p) => sum + p.shape.reduce((a, b) => a * b, 1), 0);
   return { params, nLayer: config.nLayer, nHead: config.nHead, nEmbd: config.nEmbd, vocabSize };
@@ -75,9 +82,10 @@ export function defaultRunName(config: RunConfig): string {
 /** Validates config and data; throws ConfigError or DataError before anything is written. `text`: the data file, read already. */
 export function prepareRun(input: StartRunInput, text?: string): PreparedRun {
   const config = resolveConfig(input.config);
+  // Once with the smallest vocabulary, so a model too big for any data is refused before its data is read.
+  checkMemory(config, 1);
   const corpus = loadCorpus(config, undefined, text);
-  const problem = trainingMemoryProblem(modelShape(config, corpus.tokenizer.size), Math.max(...splitRows(config.batchSize, config.threads)), config.blockSize, memoryLimitBytes());
-  if (problem) throw new ConfigError([problem]);
+  checkMemory(config, corpus.tokenizer.size);
   return { config, corpus, name: input.name ?? defaultRunName(config), sweepKey: input.sweepKey };
 }
 
