@@ -117,7 +117,8 @@ export function runsCommand(opts: { db?: string; json?: boolean }): void {
       process.stdout.write('no runs yet: try `gpt-lab train --preset nano --data builtin:toy-english --steps 300`\n');
       return;
     }
-    const rows = runs.map((r) => [String(r.id), r.status, r.finalValLoss === null ? '–' : r.finalValLoss.toFixed(4), String(r.lastStep), r.name]);
+    // A row that cannot be read back is listed with what is wrong, not allowed to hide the others.
+    const rows = runs.map((r) => [String(r.id), r.status, r.finalValLoss === null ? '–' : r.finalValLoss.toFixed(4), String(r.lastStep), r.damaged ? `${r.name} [damaged: ${r.damaged}]` : r.name]);
     const header = ['id', 'status', 'val loss', 'step', 'name'];
     const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
     for (const row of [header, ...rows]) process.stdout.write(`${row.map((cell, i) => cell.padEnd(widths[i])).join('  ').trimEnd()}\n`);
