@@ -1,7 +1,7 @@
 /**
  * Checkpoint bytes: a 4-byte little-endian header length, a JSON header, then every tensor's float32 values.
- * Holds the weights, the AdamW moments and the random streams, so a resumed run continues exactly. Version 2 adds
- * the CRC-32 of the float data to the header, so a damaged checkpoint is refused instead of resumed.
+ * Holds the weights, the AdamW moments and the random streams, so a resumed run continues exactly. Version 2 ends
+ * with a 4-byte little-endian CRC-32 of every byte before it, so a damaged checkpoint is refused instead of resumed.
  */
 import type { AdamWState } from './adamw';
 import { crc32 } from './crc32';
@@ -19,8 +19,6 @@ export interface TrainingState {
 interface Header {
   format: 'gpt-lab-checkpoint';
   version: 1 | 2;
-  /** CRC-32 of the bytes after the header (version 2). */
-  crc32?: number;
   step: number;
   tokens: number;
   wallMs: number;
@@ -30,23 +28,16 @@ interface Header {
   tensors: { group: 'weights' | 'm' | 'v'; name: string; length: number }[];
 }
 
+const CHECKSUM_BYTES = 4;
+
 export function encodeCheckpoint(state: TrainingState): Uint8Array {
   const groups = { weights: state.weights, m: state.optimizer.m, v: state.optimizer.v };
   const tensors: Header['tensors'] = [];
   for (const [group, values] of Object.entries(groups) as [Header['tensors'][number]['group'], Record<string, Float32Array>][])
     for (const [name, data] of Object.entries(values)) tensors.push({ group, name, length: data.length });
-  const dataBytes = tensors.reduce((sum, t) => sum + t.length * 4, 0);
-  const data = new Uint8Array(dataBytes);
-  const dataFloats = new Float32Array(data.buffer);
-  let offset = 0;
-  for (const t of tensors) {
-    dataFloats.set(groups[t.group][t.name], offset);
-    offset += t.length;
-  }
   const header: Header = {
     format: 'gpt-lab-checkpoint',
     version: 2,
-    crc32: crc32(data),
     step: state.step,
     tokens: state.tokens,
     wallMs: state.wallMs,
@@ -58,10 +49,18 @@ export function encodeCheckpoint(state: TrainingState): Uint8Array {
   const headerBytes = new TextEncoder().encode(JSON.stringify(header));
   // Pad the header so the float data starts 4-byte aligned and can be viewed in place.
   const dataStart = Math.ceil((4 + headerBytes.length) / 4) * 4;
-  const bytes = new Uint8Array(dataStart + dataBytes);
-  new DataView(bytes.buffer).setUint32(0, headerBytes.length, true);
+  const dataBytes = tensors.reduce((sum, t) => sum + t.length * 4, 0);
+  const bytes = new Uint8Array(dataStart + dataBytes + CHECKSUM_BYTES);
+  const view = new DataView(bytes.buffer);
+  view.setUint32(0, headerBytes.length, true);
   bytes.set(headerBytes, 4);
-  bytes.set(data, dataStart);
+  const floats = new Float32Array(bytes.buffer, dataStart, dataBytes / 4);
+  let offset = 0;
+  for (const t of tensors) {
+    floats.set(groups[t.group][t.name], offset);
+    offset += t.length;
+  }
+  view.setUint32(bytes.length - CHECKSUM_BYTES, crc32(bytes.subarray(0, bytes.length - CHECKSUM_BYTES)), true);
   return bytes;
 }
 
@@ -79,8 +78,10 @@ export function decodeCheckpoint(input: Uint8Array): TrainingState {
   if (header.format !== 'gpt-lab-checkpoint' || (header.version !== 1 && header.version !== 2)) throw new Error('not a GPT Lab checkpoint (or an unknown version)');
   const dataStart = Math.ceil((4 + headerLength) / 4) * 4;
   const dataBytes = header.tensors.reduce((sum, t) => sum + t.length * 4, 0);
-  if (bytes.length < dataStart + dataBytes) throw new Error('checkpoint is truncated');
-  if (header.version === 2 && crc32(bytes.subarray(dataStart, dataStart + dataBytes)) !== header.crc32) throw new Error('checkpoint is damaged: its checksum does not match its contents');
+  const end = dataStart + dataBytes;
+  if (bytes.length < end + (header.version === 2 ? CHECKSUM_BYTES : 0)) throw new Error('checkpoint is truncated');
+  if (header.version === 2 && crc32(bytes.subarray(0, end)) !== new DataView(bytes.buffer).getUint32(end, true))
+    throw new Error('checkpoint is damaged: its checksum does not match its contents');
   const floats = new Float32Array(bytes.buffer, dataStart, Math.floor((bytes.length - dataStart) / 4));
   const groups: Record<string, Record<string, Float32Array>> = { weights: {}, m: {}, v: {} };
   let offset = 0;
