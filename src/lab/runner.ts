@@ -2,6 +2,7 @@
  * Trains one run into the store: everything is validated and the data loaded before a row is written, then
  * metrics are flushed in batches, samples and checkpoints saved as they come, and the final status recorded.
  */
+import { totalmem } from 'node:os';
 import { activeBackend, initBackend, type BackendInfo } from '../engine/backend';
 import { ConfigError, resolveConfig, type PresetName, type RunConfig } from '../engine/config';
 import type { Corpus } from '../engine/data/corpus';
@@ -11,7 +12,6 @@ import { decodeCheckpoint, nonFiniteTensor } from '../engine/train/checkpoint';
 import { Trainer, type StepMetrics, type TrainOutcome } from '../engine/train/trainer';
 import { DataError } from '../engine/data/errors';
 import { WASM_HEAP_BYTES, trainingMemoryProblem, type ModelShape } from '../engine/memory';
-import { totalmem } from 'node:os';
 import { currentOwner, StoreError, type MetricRow, type RunStore } from '../store';
 import { loadCorpus } from './corpusLoader';
 import { ThreadHelpers } from './parallel/threadHelpers';
