@@ -4,6 +4,7 @@ import cliProgress from 'cli-progress';
 import { initBackend, type BackendName } from '../engine/backend';
 import type { StepMetrics } from '../engine/train/trainer';
 import { prepareRun, resumeRun, trainNewRun, type RunEvents, type RunResult } from '../lab/runner';
+import type { TextLookup } from '../lab/uploadedTexts';
 import { RunStore, type MetricRow, type RunRecord } from '../store';
 import { DECIMAL_INTEGER } from '../shared/limits';
 import { UsageError, parseName, trainOverrides, type TrainOptionValues } from './args';
@@ -13,6 +14,20 @@ import { checkOutputPath, dbPathOf } from './paths';
 /** `mustExist` for commands that only read or continue runs: a mistyped path must not create a database. */
 export function openStore(opts: { db?: string }, mustExist = false): RunStore {
   return RunStore.open(dbPathOf(opts), { mustExist });
+}
+
+/** Uploaded texts (`--data text:<sha256>`), read from the database only when a run names one. */
+export function storedTexts(opts: { db?: string }): TextLookup {
+  return {
+    getText(id) {
+      const store = openStore(opts, true);
+      try {
+        return store.getText(id);
+      } finally {
+        store.close();
+      }
+    },
+  };
 }
 
 export function parseRunId(raw: string): number {
@@ -63,7 +78,7 @@ function printResult(result: RunResult, json: boolean): void {
 }
 
 export async function trainCommand(opts: TrainOptionValues & { db?: string; name?: string; json?: boolean; backend?: BackendName }): Promise<void> {
-  const prepared = prepareRun({ config: trainOverrides(opts), name: parseName('name', opts.name) });
+  const prepared = prepareRun({ config: trainOverrides(opts), name: parseName('name', opts.name) }, storedTexts(opts));
   const dbPath = dbPathOf(opts);
   await initBackend(opts.backend);
   const store = RunStore.open(dbPath);

@@ -43,7 +43,7 @@ export async function loadTrainedRun(store: RunStore, runId: number): Promise<Tr
   if (!checkpoint) throw new Error(`run ${runId} has no checkpoint yet (status ${run.status}); nothing to evaluate`);
   if (!activeBackend()) await initBackend();
   const config = resolveConfig(run.config as RunConfig);
-  const corpus = loadCorpus(config, run.vocab ?? undefined);
+  const corpus = loadCorpus(config, run.vocab ?? undefined, store);
   const model = new GPT(modelConfigOf(config, corpus.tokenizer.size), config.seed);
   model.setWeights(decodeCheckpoint(checkpoint.data).weights);
   return { config, corpus, model };

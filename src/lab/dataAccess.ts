@@ -7,6 +7,7 @@
 import { realpathSync } from 'node:fs';
 import { isAbsolute, relative, resolve } from 'node:path';
 import { DataError } from '../engine/data/errors';
+import { isTextSource } from './uploadedTexts';
 
 /** Web mode's rule: the folder files may come from (`--data-dir` or GPT_LAB_DATA_DIR), or none at all. */
 export interface WebDataRule {
@@ -14,7 +15,6 @@ export interface WebDataRule {
 }
 
 export const DATA_DIR_ENV = 'GPT_LAB_DATA_DIR';
-const UPLOADED_TEXT = /^text:[0-9a-f]{64}$/;
 
 /** Symlinks resolved where the file exists, so a link inside the folder cannot point out of it. */
 function realOrResolved(path: string): string {
@@ -30,7 +30,8 @@ function realOrResolved(path: string): string {
  * saying what web mode accepts. Without a rule (the desktop app, the CLI) every path is allowed.
  */
 export function allowedDataSource(source: string, cwd: string, rule: WebDataRule | undefined): string {
-  if (source.startsWith('builtin:') || UPLOADED_TEXT.test(source)) return source;
+  // Uploaded texts live in the lab's database; loading one checks its id (uploadedTexts.ts).
+  if (source.startsWith('builtin:') || isTextSource(source)) return source;
   const path = isAbsolute(source) ? source : resolve(cwd, source);
   if (!rule) return path;
   const accepted = 'in web mode the data must be builtin:NAME, an uploaded text (text:<sha256>) or a file in the data folder';

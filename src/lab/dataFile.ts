@@ -2,13 +2,13 @@ import { closeSync, constants, fstatSync, openSync, readSync, statSync, type Sta
 import { open } from 'node:fs/promises';
 import { DataError } from '../engine/data/errors';
 import { validateText } from '../engine/data/corpus';
+import { MAX_DATA_BYTES } from '../shared/api';
 
 export interface ReadDataFileOptions {
   maxBytes?: number;
 }
 
 const MB = 1024 * 1024;
-export const MAX_DATA_FILE_BYTES = 50 * MB;
 const CHUNK_BYTES = MB;
 // Opening a FIFO for reading blocks until a writer appears; non-blocking, the open returns and fstat tells.
 const OPEN_FLAGS = constants.O_RDONLY | (constants.O_NONBLOCK ?? 0);
@@ -18,7 +18,7 @@ const OPEN_FLAGS = constants.O_RDONLY | (constants.O_NONBLOCK ?? 0);
  * is enforced on the bytes actually read, not on what stat reports: procfs and sysfs files claim size 0 and can be
  * endless (/proc/self/pagemap).
  */
-export function readDataFile(path: string, { maxBytes = MAX_DATA_FILE_BYTES }: ReadDataFileOptions = {}): string {
+export function readDataFile(path: string, { maxBytes = MAX_DATA_BYTES }: ReadDataFileOptions = {}): string {
   checkRegularFile(attempt(path, () => statSync(path)), path, maxBytes);
   const fd = attempt(path, () => openSync(path, OPEN_FLAGS));
   try {
@@ -35,14 +35,14 @@ export function readDataFile(path: string, { maxBytes = MAX_DATA_FILE_BYTES }: R
       if (total > maxBytes) throw tooLarge(path, maxBytes);
       chunks.push(chunk.subarray(0, read));
     }
-    return checkText(Buffer.concat(chunks, total), path);
+    return decodeText(Buffer.concat(chunks, total), `data file ${path}`, { maxBytes });
   } finally {
     closeSync(fd);
   }
 }
 
 /** readDataFile without blocking the event loop on the read: for the lab service, which also serves requests. */
-export async function readDataFileAsync(path: string, { maxBytes = MAX_DATA_FILE_BYTES }: ReadDataFileOptions = {}): Promise<string> {
+export async function readDataFileAsync(path: string, { maxBytes = MAX_DATA_BYTES }: ReadDataFileOptions = {}): Promise<string> {
   checkRegularFile(attempt(path, () => statSync(path)), path, maxBytes);
   const handle = await attemptAsync(path, () => open(path, OPEN_FLAGS));
   try {
@@ -57,7 +57,7 @@ export async function readDataFileAsync(path: string, { maxBytes = MAX_DATA_FILE
       if (total > maxBytes) throw tooLarge(path, maxBytes);
       chunks.push(chunk.subarray(0, bytesRead));
     }
-    return checkText(Buffer.concat(chunks, total), path);
+    return decodeText(Buffer.concat(chunks, total), `data file ${path}`, { maxBytes });
   } finally {
     await handle.close();
   }
@@ -74,12 +74,17 @@ function tooLarge(path: string, maxBytes: number): DataError {
   return new DataError('too-large', `data file ${path} is larger than the ${formatMB(maxBytes)} limit (more was read than its size says)`);
 }
 
-function checkText(bytes: Buffer, path: string): string {
-  if (bytes.length === 0) throw new DataError('empty', `data file ${path} is empty`);
+/**
+ * The text in `bytes` (a file's or an upload's), with the same checks as a data file: size, empty, binary, UTF-8.
+ * `source` names it in messages ("data file /x.txt", "uploaded text notes.txt").
+ */
+export function decodeText(bytes: Uint8Array, source: string, { maxBytes = MAX_DATA_BYTES }: ReadDataFileOptions = {}): string {
+  if (bytes.length > maxBytes) throw new DataError('too-large', `${source} is ${formatMB(bytes.length)}, more than the ${formatMB(maxBytes)} limit`);
+  if (bytes.length === 0) throw new DataError('empty', `${source} is empty`);
   // Checked before UTF-8 because a binary file usually fails both, and "binary" is the clearer diagnosis.
-  if (bytes.includes(0)) throw new DataError('binary', `data file ${path} looks like a binary file, not text`);
-  const text = decodeUtf8(bytes, path);
-  validateText(text, { source: `data file ${path}` });
+  if (bytes.includes(0)) throw new DataError('binary', `${source} looks like a binary file, not text`);
+  const text = decodeUtf8(bytes, source);
+  validateText(text, { source });
   return text;
 }
 
@@ -126,14 +131,14 @@ function formatMB(bytes: number): string {
   return `${(bytes / MB).toFixed(1)} MB`;
 }
 
-function decodeUtf8(bytes: Uint8Array, path: string): string {
+function decodeUtf8(bytes: Uint8Array, source: string): string {
   try {
     return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
   } catch {
     const offset = firstInvalidByte(bytes);
     throw new DataError(
       'not-utf8',
-      `data file ${path} is not valid UTF-8 text (invalid byte sequence at byte offset ${offset})`,
+      `${source} is not valid UTF-8 text (invalid byte sequence at byte offset ${offset})`,
     );
   }
 }

@@ -14,6 +14,7 @@ import { DataError } from '../engine/data/errors';
 import { WASM_HEAP_BYTES, trainingMemoryProblem, type ModelShape } from '../engine/memory';
 import { currentOwner, StoreError, type MetricRow, type RunStore } from '../store';
 import { loadCorpus } from './corpusLoader';
+import { isTextSource, textSourceId, type TextLookup } from './uploadedTexts';
 import { ThreadHelpers } from './parallel/threadHelpers';
 
 /** Metrics reach the database at least this often; a crash loses at most one interval. */
@@ -75,18 +76,23 @@ export class RunConflictError extends Error {
   }
 }
 
-export function defaultRunName(config: RunConfig): string {
-  return `${config.pos} · ${config.norm}-norm · ${config.nLayer}L${config.nHead}H${config.nEmbd}d · ${config.data.replace(/^.*[\\/]/, '')}`;
+/** `dataName`: what to call the data when its source says little (an uploaded text's file name). */
+export function defaultRunName(config: RunConfig, dataName = config.data.replace(/^.*[\\/]/, '')): string {
+  return `${config.pos} · ${config.norm}-norm · ${config.nLayer}L${config.nHead}H${config.nEmbd}d · ${dataName}`;
 }
 
-/** Validates config and data; throws ConfigError or DataError before anything is written. `text`: the data file, read already. */
-export function prepareRun(input: StartRunInput, text?: string): PreparedRun {
+/**
+ * Validates config and data (`texts`: where `text:` sources live; `fileText`: a data file read already); throws
+ * ConfigError or DataError before anything is written.
+ */
+export function prepareRun(input: StartRunInput, texts?: TextLookup, fileText?: string): PreparedRun {
   const config = resolveConfig(input.config);
   // Once with the smallest vocabulary, so a model too big for any data is refused before its data is read.
   checkMemory(config, 1);
-  const corpus = loadCorpus(config, undefined, text);
+  const corpus = loadCorpus(config, undefined, texts, fileText);
   checkMemory(config, corpus.tokenizer.size);
-  return { config, corpus, name: input.name ?? defaultRunName(config), sweepKey: input.sweepKey };
+  const uploadedName = isTextSource(config.data) ? texts?.getText(textSourceId(config.data))?.name : undefined;
+  return { config, corpus, name: input.name ?? defaultRunName(config, uploadedName), sweepKey: input.sweepKey };
 }
 
 export async function trainNewRun(store: RunStore, prepared: PreparedRun, events: RunEvents = {}): Promise<RunResult> {
@@ -140,7 +146,7 @@ export async function resumeRun(store: RunStore, runId: number, events: RunEvent
     new RunConflictError(`the data of run ${runId} (${config.data}) changed since it was trained${why}; resume needs the same data: restore it, or start a new run on the new text`);
   let corpus: Corpus;
   try {
-    corpus = loadCorpus(config, run.vocab ?? undefined);
+    corpus = loadCorpus(config, run.vocab ?? undefined, store);
   } catch (error) {
     // A missing or unreadable file is reported as it is; a readable one that no longer fits the run has changed.
     if (error instanceof DataError && ['too-short', 'unknown-char', 'unknown-id', 'bad-vocab'].includes(error.code)) throw changed(` (${error.message.replace(/; use --block.*$/, '')})`);
@@ -270,7 +276,7 @@ function markFailed(store: RunStore, runId: number, cause: unknown, flush: () =>
  * Helper threads for a run with `threads` > 1 on a backend that computes on one thread (wasm, cpu). The native
  * TensorFlow backends already use every core, so there a run trains on one JS thread whatever it asks for.
  */
-async function startHelpers(config: RunConfig, model: GPT, backend: BackendInfo): Promise<ThreadHelpers | undefined> {
+export async function startHelpers(config: RunConfig, model: GPT, backend: BackendInfo): Promise<ThreadHelpers | undefined> {
   if (config.threads <= 1 || (backend.name !== 'wasm' && backend.name !== 'cpu')) return undefined;
   const rows = splitRows(config.batchSize, config.threads);
   return ThreadHelpers.start(config.threads - 1, model.cfg, model.parameterCount, Math.max(...rows), backend.name);

@@ -7,7 +7,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
-import { dirname, extname, join } from 'node:path';
+import { dirname, extname, isAbsolute, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { BackendInfo, BackendName } from '../engine/backend';
 import { ConfigError, DEFAULT_CONFIG, NORM_PLACEMENTS, NORM_TYPES, PRESETS, PRESET_NAMES, resolveConfig, type RunConfig } from '../engine/config';
@@ -41,14 +41,17 @@ import {
   type SchemeInfo,
 } from '../shared/api';
 import { analysisEventSchema, type AnalysisCommand, type AnalysisJob } from './analysisProtocol';
-import { BUILTIN_DATA_SEED } from './corpusLoader';
+import { BUILTIN_DATA_SEED, isFileSource } from './corpusLoader';
 import { allowedDataSource, type WebDataRule } from './dataAccess';
 import { readDataFileAsync } from './dataFile';
+import { storeText } from './uploadedTexts';
 import { exportRunFile } from './export';
 import { hostEventSchema, type HostCommand, type HostEvent } from './hostProtocol';
 import { RECIPES } from './recipes';
+import { SweepCoordinator, storeTagOf } from './queuedSweep';
 import { prepareRun, type PreparedRun } from './runner';
 import { schemePreview } from './schemePreview';
+import { redisOptionsOf } from '../worker/connection';
 
 /** How to start the training host: a module for child_process.fork and the Node flags it needs. */
 export interface HostLaunch {
@@ -73,8 +76,6 @@ export interface LabServiceOptions {
   host?: HostLaunch;
   /** Force a backend in the host (default: the ladder, best first). */
   backend?: BackendName;
-  /** Relative data file paths are resolved against this (default: process.cwd()). */
-  cwd?: string;
   /** Pass the host's stderr through to ours (default true); it is also kept to explain a host that fails. */
   echoHostStderr?: boolean;
   /** How long close() lets a running step finish and its checkpoint be written before killing the host. */
@@ -129,6 +130,8 @@ export class LabService implements LabApi {
   /** Recipe results of this session, newest per recipe (those without runs are not stored in the database). */
   private readonly recipeResults = new Map<string, RecipeResultData>();
   private readonly lockPath: string | null;
+  /** Distributed sweeps: one coordinator per queue URL (src/lab/queuedSweep.ts). */
+  private readonly coordinators = new Map<string, Promise<SweepCoordinator>>();
 
   constructor(private readonly options: LabServiceOptions) {
     this.launch = options.host ?? sourceHostLaunch();
@@ -171,6 +174,7 @@ export class LabService implements LabApi {
       await exited;
       clearTimeout(timer);
     }
+    for (const coordinator of this.coordinators.values()) await coordinator.then((c) => c.close(), () => undefined);
     this.store.close();
     if (this.lockPath) releaseDatabase(this.lockPath);
     this.listeners.clear();
@@ -216,6 +220,11 @@ export class LabService implements LabApi {
     return this.builtins;
   }
 
+  async addText({ name, base64 }: CallRequest<'addText'>): Promise<CallResponse<'addText'>> {
+    this.assertOpen();
+    return storeText(this.store, name, Buffer.from(base64, 'base64'));
+  }
+
   async validateConfig({ config }: CallRequest<'validateConfig'>): Promise<CallResponse<'validateConfig'>> {
     try {
       return { problems: [], config: (await this.prepare(config)).config as RunInfo['config'] };
@@ -236,19 +245,19 @@ export class LabService implements LabApi {
     return { runId, status: 'queued' };
   }
 
-  async startSweep({ grid, config, name }: CallRequest<'startSweep'>): Promise<CallResponse<'startSweep'>> {
+  async startSweep({ grid, config, name, queue }: CallRequest<'startSweep'>): Promise<CallResponse<'startSweep'>> {
     this.assertOpen();
     const combos = grid.pos.flatMap((pos) => grid.norm.flatMap((norm) => grid.dropout.map((dropout) => ({ pos, norm, dropout }))));
     if (combos.length > MAX_SWEEP_RUNS) throw new LabError('invalid-request', `the grid makes ${combos.length} runs; at most ${MAX_SWEEP_RUNS} per sweep`);
     const problems: ConfigProblemData[] = [];
     const prepared: PreparedRun[] = [];
     const sweepKey = `sweep-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
-    const texts = new Map<string, string>();
+    const fileTexts = new Map<string, string>();
     for (const { pos, norm, dropout } of combos) {
       const label = `${pos} · ${norm}-norm · dropout ${dropout}`;
       const overrides: ConfigOverrides = { ...config, pos, norm, dropoutEmbd: dropout, dropoutAttn: dropout, dropoutResid: dropout, posOptions: knobsOf(pos, config.posOptions) };
       try {
-        prepared.push(await this.prepare(overrides, `${name ?? 'sweep'} · ${label}`, sweepKey, texts));
+        prepared.push(await this.prepare(overrides, `${name ?? 'sweep'} · ${label}`, sweepKey, fileTexts));
       } catch (error) {
         const found = configProblems(error);
         if (!found) throw error;
@@ -256,6 +265,11 @@ export class LabService implements LabApi {
       }
     }
     if (problems.length) throw new LabError('invalid-config', `the sweep has invalid runs; none were queued\n${problems.map((p) => `${p.field}: ${p.message}`).join('\n')}`, problems);
+    if (queue !== undefined) {
+      // The workers train; this service stays the one writer of the store (src/lab/queuedSweep.ts).
+      const runIds = await (await this.coordinatorFor(queue)).submit(prepared.map((run) => ({ sweepKey, prepared: run })));
+      return { sweepKey, runIds };
+    }
     const runIds = prepared.map((run) => this.enqueueNew(run));
     this.emitQueue();
     this.pump();
@@ -306,6 +320,10 @@ export class LabService implements LabApi {
     this.emitQueue();
     this.pump();
     return { runId, status: 'queued' };
+  }
+
+  async listWorkers({ queue }: CallRequest<'listWorkers'>): Promise<CallResponse<'listWorkers'>> {
+    return (await this.coordinatorFor(queue)).workers();
   }
 
   async queueState(): Promise<QueueState> {
@@ -507,19 +525,22 @@ export class LabService implements LabApi {
 
   /**
    * Validates overrides and loads the data; throws ConfigError or DataError before anything is written. A data file
-   * is read without blocking the event loop, once per call (`texts` shares it across the cells of a sweep).
+   * is read without blocking the event loop, once per call (`fileTexts` shares it across the cells of a sweep).
    */
-  private async prepare(overrides: ConfigOverrides, name?: string, sweepKey?: string, texts = new Map<string, string>()): Promise<PreparedRun> {
+  private async prepare(overrides: ConfigOverrides, name?: string, sweepKey?: string, fileTexts = new Map<string, string>()): Promise<PreparedRun> {
     const config = { ...overrides } as Partial<RunConfig> & { preset?: 'nano' | 'micro' | 'mini' };
-    if (typeof config.data === 'string' && config.data.trim() !== '') config.data = allowedDataSource(config.data, this.options.cwd ?? process.cwd(), this.options.webData);
+    // The lab's folder is not the user's: a path typed in the UI must be absolute (or picked, or uploaded).
+    if (typeof config.data === 'string' && config.data.trim() !== '' && isFileSource(config.data) && !isAbsolute(config.data))
+      throw new DataError('relative-path', `data file path ${JSON.stringify(config.data)} is relative: type an absolute path, or pick or drop the file`);
+    if (typeof config.data === 'string' && config.data.trim() !== '') config.data = allowedDataSource(config.data, process.cwd(), this.options.webData);
     // Settings first, as the CLI reports them, before any file is opened.
     const { data } = resolveConfig(config);
-    let text: string | undefined;
-    if (!data.startsWith('builtin:') && !data.startsWith('text:')) {
-      text = texts.get(data) ?? (await readDataFileAsync(data));
-      texts.set(data, text);
+    let fileText: string | undefined;
+    if (isFileSource(data)) {
+      fileText = fileTexts.get(data) ?? (await readDataFileAsync(data));
+      fileTexts.set(data, fileText);
     }
-    return prepareRun({ config, name, sweepKey }, text);
+    return prepareRun({ config, name, sweepKey }, this.store, fileText);
   }
 
   private enqueueNew(prepared: PreparedRun): number {
@@ -681,6 +702,32 @@ export class LabService implements LabApi {
   }
 
   // ------------------------------------------------------------ helpers
+
+  /** One coordinator per queue URL, connected on first use; a failed connection is forgotten so a retry can work. */
+  private coordinatorFor(url: string): Promise<SweepCoordinator> {
+    this.assertOpen();
+    const known = this.coordinators.get(url);
+    if (known) return known;
+    const connecting = (async () => {
+      let redis;
+      try {
+        redis = redisOptionsOf(url);
+      } catch (error) {
+        throw new LabError('invalid-request', (error as Error).message);
+      }
+      return SweepCoordinator.connect(this.store, {
+        redis,
+        storeTag: storeTagOf(this.options.dbPath),
+        log: (message) => process.stderr.write(`gpt-lab queue: ${message}\n`),
+        onStatus: (runId, status, error) => this.emit({ channel: 'run:status', payload: { runId, status: status as RunStatus, error } }),
+      }).catch((error: unknown) => {
+        throw error instanceof LabError ? error : new LabError('conflict', error instanceof Error ? error.message : String(error));
+      });
+    })();
+    this.coordinators.set(url, connecting);
+    connecting.catch(() => this.coordinators.delete(url));
+    return connecting;
+  }
 
   private setStatus(runId: number, status: RunStatus, error?: string | null): void {
     try {

@@ -77,7 +77,18 @@ const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE runs ADD COLUMN owner_pid INTEGER;
   `,
-  // v3: the owner's host and start time (owner.ts), so a reused pid is not taken for the run's trainer.
+  // v3: texts uploaded to the lab (web upload, desktop drop), named by the SHA-256 of their bytes: a run's data
+  // source `text:<id>` keeps working after the original file moves or is deleted.
+  `
+  CREATE TABLE texts (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    bytes BLOB NOT NULL,
+    size INTEGER NOT NULL,
+    created_at INTEGER NOT NULL
+  );
+  `,
+  // v4: the owner's host and start time (owner.ts), so a reused pid is not taken for the run's trainer.
   `
   ALTER TABLE runs ADD COLUMN owner_tag TEXT;
   `,

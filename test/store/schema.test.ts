@@ -7,7 +7,7 @@ import { RunStore, SCHEMA_VERSION, StoreError } from '../../src/store';
 import { APPLICATION_ID, openDatabase } from '../../src/store/schema';
 import { useTempDir } from './helpers';
 
-const TABLES = ['checkpoints', 'evals', 'metrics', 'runs', 'samples'];
+const TABLES = ['checkpoints', 'evals', 'metrics', 'runs', 'samples', 'texts'];
 
 function inspect<T>(path: string, read: (db: Database.Database) => T): T {
   const db = new Database(path, { readonly: true });
@@ -39,7 +39,7 @@ describe('schema', () => {
     const path = join(tempDir(), 'runs.db');
     writeFileSync(path, '');
     RunStore.open(path).close();
-    expect(SCHEMA_VERSION).toBe(3);
+    expect(SCHEMA_VERSION).toBe(4);
     inspect(path, (db) => {
       expect(userVersion(db)).toBe(SCHEMA_VERSION);
       expect(tableNames(db)).toEqual(TABLES);
@@ -67,6 +67,7 @@ describe('schema', () => {
     inspect(path, (db) => {
       expect(userVersion(db)).toBe(SCHEMA_VERSION);
       expect(db.pragma('application_id', { simple: true })).toBe(APPLICATION_ID);
+      expect(tableNames(db)).toEqual(['runs', 'texts']);
     });
   });
 

@@ -2,5 +2,6 @@ export * from './batches';
 export * from './builtin';
 export * from './corpus';
 export * from './errors';
+export * from './heldOut';
 export * from './tasks';
 export * from './tokenizer';
