@@ -276,6 +276,8 @@ describe('one damaged row does not break listings', () => {
 describe('Ctrl-C in a sweep or a recipe stops it cleanly', () => {
   for (const [label, args] of [
     ['sweep', ['sweep', ...NANO, '--pos', 'rope,alibi', '--steps', '100000', '--eval-every', '50']],
+    // With one cell there is no next cell to stop before: the stop is noticed after the run.
+    ['sweep of one cell', ['sweep', ...NANO, '--pos', 'rope', '--steps', '100000', '--eval-every', '50']],
     ['recipe', ['recipe', 'run', 'extrapolation', '--quick']],
   ] as [string, string[]][]) {
     it(`${label}: SIGINT while the first run trains → exit 130, that run stopped with a checkpoint, no further run`, async () => {
@@ -293,7 +295,7 @@ describe('Ctrl-C in a sweep or a recipe stops it cleanly', () => {
       expect(runs).toEqual([{ id: 1, status: 'stopped', checkpoints: expect.any(Number) }]);
       expect(runs[0].checkpoints).toBeGreaterThan(0);
       expect(command.stderr()).toMatch(/stopped.*\(SIGINT\); finished runs are kept, the stopped one keeps its checkpoint/);
-      outcomes.add(`CLI ${label} (item 12)`, `SIGINT to \`gpt-lab ${args.slice(0, label === 'recipe' ? 4 : 1).join(' ')}\` while its first run trains`, `exit 130; the run is stopped with its checkpoint, no other run was created; stderr: "${command.stderr().trim().split('\n').at(-1)!.replace(/^gpt-lab: /, '')}". Before: killed at once, exit 130, the run left "running"`);
+      outcomes.add(`CLI ${label} (item 12)`, `SIGINT to \`gpt-lab ${args.slice(0, label === 'recipe' ? 4 : 1).join(' ')}\`${label === 'sweep of one cell' ? ' (one cell)' : ''} while its first run trains`, `exit 130; the run is stopped with its checkpoint, no other run was created; stderr: "${command.stderr().trim().split('\n').at(-1)!.replace(/^gpt-lab: /, '')}". Before: killed at once, exit 130, the run left "running"`);
     }, 180_000);
   }
 });
