@@ -3,7 +3,7 @@
  * metrics are flushed in batches, samples and checkpoints saved as they come, and the final status recorded.
  */
 import { totalmem } from 'node:os';
-import { activeBackend, initBackend, type BackendInfo } from '../engine/backend';
+import { backendForRun, type BackendInfo } from '../engine/backend';
 import { ConfigError, resolveConfig, type PresetName, type RunConfig } from '../engine/config';
 import type { Corpus } from '../engine/data/corpus';
 import { GPT, modelConfigOf, parameterLayout } from '../engine/model/gpt';
@@ -97,7 +97,7 @@ export function prepareRun(input: StartRunInput, texts?: TextLookup, fileText?: 
 
 export async function trainNewRun(store: RunStore, prepared: PreparedRun, events: RunEvents = {}): Promise<RunResult> {
   const { config, corpus } = prepared;
-  const backend = activeBackend() ?? (await initBackend());
+  const backend = await backendForRun(config.backend);
   const model = new GPT(modelConfigOf(config, corpus.tokenizer.size), config.seed);
   const runId = store.createRun({
     name: prepared.name,
@@ -117,7 +117,7 @@ export async function trainNewRun(store: RunStore, prepared: PreparedRun, events
 /** Train a run whose row the lab created earlier (status 'queued', or an interrupted run with no checkpoint). */
 export async function trainQueuedRun(store: RunStore, runId: number, prepared: PreparedRun, events: RunEvents = {}): Promise<RunResult> {
   const { config, corpus } = prepared;
-  const backend = activeBackend() ?? (await initBackend());
+  const backend = await backendForRun(config.backend);
   const model = new GPT(modelConfigOf(config, corpus.tokenizer.size), config.seed);
   claim(store, runId, {
     error: null,
@@ -153,7 +153,7 @@ export async function resumeRun(store: RunStore, runId: number, events: RunEvent
     throw error;
   }
   if (run.dataHash && corpus.hash !== run.dataHash) throw changed('');
-  const backend = activeBackend() ?? (await initBackend());
+  const backend = await backendForRun(config.backend);
   const model = new GPT(modelConfigOf(config, corpus.tokenizer.size), config.seed);
   claim(store, runId, { error: null });
   // Rows the killed attempt stored past the checkpoint are redone from it; keeping them would duplicate or outlive them.
