@@ -8,7 +8,9 @@ import { ConfigError, NORM_PLACEMENTS, NORM_TYPES, PRESET_NAMES } from '../engin
 import { DataError } from '../engine/data/errors';
 import { SCHEME_NAMES, allKnobs } from '../engine/model/positional/registry';
 import { StoreError } from '../store';
+import { RunConflictError } from '../lab/runner';
 import { UsageError, describeConfigError } from './args';
+import { InterruptedError } from './interrupt';
 import { evalLengthCommand, probeCommand, recipeListCommand, recipeRunCommand, sweepCommand, taskLengthCommand } from './analysisCommands';
 import { exportCommand, runsCommand, trainCommand, resumeCommand } from './commands';
 import { workerCommand } from './workerCommand';
@@ -131,7 +133,11 @@ function report(error: unknown): number {
     process.stderr.write(`gpt-lab: invalid settings\n${describeConfigError(error)}\n`);
     return 2;
   }
-  if (error instanceof UsageError || error instanceof DataError || error instanceof StoreError) {
+  if (error instanceof InterruptedError) {
+    process.stderr.write(`gpt-lab: ${error.message}\n`);
+    return 130;
+  }
+  if (error instanceof UsageError || error instanceof DataError || error instanceof StoreError || error instanceof RunConflictError) {
     process.stderr.write(`gpt-lab: ${error.message}\n`);
     return 2;
   }
@@ -139,8 +145,13 @@ function report(error: unknown): number {
   return 1;
 }
 
-try {
-  await buildProgram().parseAsync(process.argv);
-} catch (error) {
-  process.exitCode = report(error);
+/** Runs one command line (`argv` as process.argv has it) and returns the exit code; bin/gpt-lab.mjs sets it. */
+export async function runCli(argv: readonly string[]): Promise<number> {
+  process.exitCode = undefined;
+  try {
+    await buildProgram().parseAsync([...argv]);
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (error) {
+    return report(error);
+  }
 }

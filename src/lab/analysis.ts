@@ -13,6 +13,7 @@ import { GPT, modelConfigOf } from '../engine/model/gpt';
 import { decodeCheckpoint } from '../engine/train/checkpoint';
 import type { RunStore } from '../store';
 import { loadCorpus } from './corpusLoader';
+import { memoryLimitBytes } from './runner';
 
 export interface EvalLengthResult {
   runId: number;
@@ -53,7 +54,7 @@ export async function evalLengthForRun(store: RunStore, runId: number, lengths?:
   const { config, corpus, model } = await loadTrainedRun(store, runId);
   try {
     const tokenBudget = config.evalBatches * config.batchSize * config.blockSize;
-    const results = await evalAtLengths(model, corpus.val, lengths ?? defaultLengths(config.blockSize), { tokenBudget });
+    const results = await evalAtLengths(model, corpus.val, lengths ?? defaultLengths(config.blockSize), { tokenBudget, memoryLimitBytes: memoryLimitBytes() });
     const payload: EvalLengthResult = { runId, block: config.blockSize, scheme: config.pos, results };
     store.addEval(runId, 'length', payload);
     return payload;

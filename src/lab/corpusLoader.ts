@@ -15,11 +15,14 @@ export function isFileSource(source: string): boolean {
   return !source.startsWith('builtin:') && !isTextSource(source);
 }
 
-/** `texts`: where `text:` sources are stored; without it they are refused as unknown. */
-export function loadCorpus(config: Pick<RunConfig, 'data' | 'blockSize' | 'valFraction'>, vocab?: readonly string[], texts?: TextLookup): Corpus {
+/**
+ * `texts`: where `text:` sources are stored; without it they are refused as unknown. `fileText`: a data file's
+ * contents when the caller read it already (the service reads without blocking its event loop).
+ */
+export function loadCorpus(config: Pick<RunConfig, 'data' | 'blockSize' | 'valFraction'>, vocab?: readonly string[], texts?: TextLookup, fileText?: string): Corpus {
   return buildCorpus({
     source: config.data,
-    text: sourceText(config.data, texts),
+    text: sourceText(config.data, texts, fileText),
     blockSize: config.blockSize,
     valFraction: config.valFraction,
     vocab,
@@ -28,7 +31,7 @@ export function loadCorpus(config: Pick<RunConfig, 'data' | 'blockSize' | 'valFr
 }
 
 /** The text of a non-builtin source; undefined for a builtin one, which buildCorpus generates. */
-function sourceText(source: string, texts: TextLookup | undefined): string | undefined {
+function sourceText(source: string, texts: TextLookup | undefined, fileText: string | undefined): string | undefined {
   if (isTextSource(source)) return readStoredText(texts, source);
-  return resolveBuiltin(source) === undefined ? readDataFile(source) : undefined;
+  return resolveBuiltin(source) === undefined ? (fileText ?? readDataFile(source)) : undefined;
 }

@@ -10,12 +10,12 @@ import { availableParallelism } from 'node:os';
 import { dirname, extname, isAbsolute, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { BackendInfo, BackendName } from '../engine/backend';
-import { ConfigError, DEFAULT_CONFIG, NORM_PLACEMENTS, NORM_TYPES, PRESETS, PRESET_NAMES, type RunConfig } from '../engine/config';
+import { ConfigError, DEFAULT_CONFIG, NORM_PLACEMENTS, NORM_TYPES, PRESETS, PRESET_NAMES, resolveConfig, type RunConfig } from '../engine/config';
 import { BUILTIN_CORPORA, builtinPreview, describeBuiltin } from '../engine/data/builtin';
 import { DataError } from '../engine/data/errors';
 import { SCHEMES, getScheme } from '../engine/model/positional/registry';
 import type { PositionalScheme } from '../engine/model/positional/types';
-import { RunStore, type RunRecord, type RunStatus } from '../store';
+import { RunStore, describeOwner, ownerIsAlive, type RunRecord, type RunStatus } from '../store';
 import {
   CALLS,
   LabError,
@@ -42,6 +42,8 @@ import {
 } from '../shared/api';
 import { analysisEventSchema, type AnalysisCommand, type AnalysisJob } from './analysisProtocol';
 import { BUILTIN_DATA_SEED, isFileSource } from './corpusLoader';
+import { allowedDataSource, type WebDataRule } from './dataAccess';
+import { readDataFileAsync } from './dataFile';
 import { storeText } from './uploadedTexts';
 import { exportRunFile } from './export';
 import { hostEventSchema, type HostCommand, type HostEvent } from './hostProtocol';
@@ -80,6 +82,8 @@ export interface LabServiceOptions {
   shutdownTimeoutMs?: number;
   /** How long backendInfo() waits for a host to load its backend. */
   hostStartTimeoutMs?: number;
+  /** Web mode: which data sources clients may name (dataAccess.ts); absent for the desktop app, which allows any file. */
+  webData?: WebDataRule;
 }
 
 interface QueuedRun {
@@ -223,7 +227,7 @@ export class LabService implements LabApi {
 
   async validateConfig({ config }: CallRequest<'validateConfig'>): Promise<CallResponse<'validateConfig'>> {
     try {
-      return { problems: [], config: this.prepare(config).config as RunInfo['config'] };
+      return { problems: [], config: (await this.prepare(config)).config as RunInfo['config'] };
     } catch (error) {
       const problems = configProblems(error);
       if (!problems) throw error;
@@ -235,7 +239,7 @@ export class LabService implements LabApi {
 
   async startRun({ config, name }: CallRequest<'startRun'>): Promise<CallResponse<'startRun'>> {
     this.assertOpen();
-    const runId = this.enqueueNew(this.prepare(config, name));
+    const runId = this.enqueueNew(await this.prepare(config, name));
     this.emitQueue();
     this.pump();
     return { runId, status: 'queued' };
@@ -248,11 +252,12 @@ export class LabService implements LabApi {
     const problems: ConfigProblemData[] = [];
     const prepared: PreparedRun[] = [];
     const sweepKey = `sweep-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+    const fileTexts = new Map<string, string>();
     for (const { pos, norm, dropout } of combos) {
       const label = `${pos} · ${norm}-norm · dropout ${dropout}`;
       const overrides: ConfigOverrides = { ...config, pos, norm, dropoutEmbd: dropout, dropoutAttn: dropout, dropoutResid: dropout, posOptions: knobsOf(pos, config.posOptions) };
       try {
-        prepared.push(this.prepare(overrides, `${name ?? 'sweep'} · ${label}`, sweepKey));
+        prepared.push(await this.prepare(overrides, `${name ?? 'sweep'} · ${label}`, sweepKey, fileTexts));
       } catch (error) {
         const found = configProblems(error);
         if (!found) throw error;
@@ -343,8 +348,10 @@ export class LabService implements LabApi {
   }
 
   async deleteRun({ runId }: CallRequest<'deleteRun'>): Promise<{ runId: number }> {
-    this.requireRun(runId);
+    const run = this.requireRun(runId);
     if (this.running === runId) throw new LabError('conflict', `run ${runId} is training; stop it before deleting it`);
+    if (LIVE.includes(run.status) && ownerIsAlive(run.ownerPid, run.ownerTag))
+      throw new LabError('conflict', `run ${runId} is ${run.status} in ${describeOwner(run.ownerPid!, run.ownerTag)} (a CLI or another GPT Lab); stop it there before deleting it`);
     const wasQueued = this.dequeue(runId);
     this.store.deleteRun(runId);
     this.emit({ channel: 'runs:changed', payload: { runId, change: 'deleted' } });
@@ -516,13 +523,24 @@ export class LabService implements LabApi {
       if (run.status === 'queued') this.store.updateRun(run.id, { status: 'interrupted', error: 'GPT Lab closed before this run started' });
   }
 
-  /** Validates overrides and loads the data; throws ConfigError or DataError before anything is written. */
-  private prepare(overrides: ConfigOverrides, name?: string, sweepKey?: string): PreparedRun {
+  /**
+   * Validates overrides and loads the data; throws ConfigError or DataError before anything is written. A data file
+   * is read without blocking the event loop, once per call (`fileTexts` shares it across the cells of a sweep).
+   */
+  private async prepare(overrides: ConfigOverrides, name?: string, sweepKey?: string, fileTexts = new Map<string, string>()): Promise<PreparedRun> {
     const config = { ...overrides } as Partial<RunConfig> & { preset?: 'nano' | 'micro' | 'mini' };
     // The lab's folder is not the user's: a path typed in the UI must be absolute (or picked, or uploaded).
     if (typeof config.data === 'string' && config.data.trim() !== '' && isFileSource(config.data) && !isAbsolute(config.data))
       throw new DataError('relative-path', `data file path ${JSON.stringify(config.data)} is relative: type an absolute path, or pick or drop the file`);
-    return prepareRun({ config, name, sweepKey }, this.store);
+    if (typeof config.data === 'string' && config.data.trim() !== '') config.data = allowedDataSource(config.data, process.cwd(), this.options.webData);
+    // Settings first, as the CLI reports them, before any file is opened.
+    const { data } = resolveConfig(config);
+    let fileText: string | undefined;
+    if (isFileSource(data)) {
+      fileText = fileTexts.get(data) ?? (await readDataFileAsync(data));
+      fileTexts.set(data, fileText);
+    }
+    return prepareRun({ config, name, sweepKey }, this.store, fileText);
   }
 
   private enqueueNew(prepared: PreparedRun): number {

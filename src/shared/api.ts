@@ -12,8 +12,10 @@
  */
 import { z } from 'zod';
 import { EventChannel, type CallName, type EventName } from './channels';
+import { MAX_NAME_LENGTH } from './limits';
 
 export * from './channels';
+export * from './limits';
 
 // ---------------------------------------------------------------- shared pieces
 
@@ -31,7 +33,7 @@ export const EXPORT_FORMATS = ['csv', 'json'] as const;
 export const PROBE_KIND_VALUES = ['attention', 'pe-table', 'bias', 'rope-decay', 'equivariance'] as const;
 
 const runId = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
-const runName = z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters');
+const runName = z.string().trim().min(1, 'must not be empty').max(MAX_NAME_LENGTH, `must be at most ${MAX_NAME_LENGTH} characters`);
 const finite = z.number();
 const nullableNumber = z.number().nullable();
 const noArgs = z.strictObject({}).optional();
@@ -188,6 +190,8 @@ export const runRecordSchema = z.object({
   finalValLoss: nullableNumber,
   tokensPerSecond: nullableNumber,
   error: z.string().nullable(),
+  /** What is wrong with a stored row that cannot be read back (its config is then {}); absent or null otherwise. */
+  damaged: z.string().nullable().optional(),
 });
 export type RunInfo = z.infer<typeof runRecordSchema>;
 
@@ -258,14 +262,29 @@ export const probeResultSchema = z.discriminatedUnion('kind', [
 ]);
 export type ProbeResultData = z.infer<typeof probeResultSchema>;
 
+/**
+ * The numbers a scheme preview returns at most: length·nEmbd (a table) plus nHead·length² (ALiBi's bias) or length²
+ * (bucket ids). ~1M numbers is ~10 MB of JSON; alibi at 512 × 64 heads would be 16.8M (a 295 MB answer).
+ */
+export const MAX_PREVIEW_NUMBERS = 2 ** 20;
+
+/** How many numbers a preview of these dimensions returns at most (the largest of what any scheme draws). */
+export function previewNumbers({ length, nEmbd, nHead }: { length: number; nEmbd: number; nHead: number }): number {
+  return length * nEmbd + nHead * length * length;
+}
+
 /** A scheme's position tables for given dimensions, computed from its definition (no weights, no run). */
-export const schemePreviewRequestSchema = z.strictObject({
-  pos: z.string().max(64),
-  length: z.number().int().min(1).max(512),
-  nEmbd: z.number().int().min(2).max(512),
-  nHead: z.number().int().min(1).max(64),
-  posOptions: z.record(z.string().max(64), finite).optional(),
-});
+export const schemePreviewRequestSchema = z
+  .strictObject({
+    pos: z.string().max(64),
+    length: z.number().int().min(1).max(512),
+    nEmbd: z.number().int().min(2).max(512),
+    nHead: z.number().int().min(1).max(64),
+    posOptions: z.record(z.string().max(64), finite).optional(),
+  })
+  .refine((r) => previewNumbers(r) <= MAX_PREVIEW_NUMBERS, {
+    message: `length·nEmbd + nHead·length² must be at most ${MAX_PREVIEW_NUMBERS.toLocaleString('en-US')} numbers; use a shorter length or fewer heads`,
+  });
 export const schemePreviewSchema = z.object({
   scheme: z.string(),
   hook: z.string(),
@@ -326,8 +345,6 @@ export const sweepGridSchema = z.strictObject({
   dropout: z.array(z.number().min(0).max(0.95)).min(1).max(16),
 });
 export type SweepGrid = z.infer<typeof sweepGridSchema>;
-/** More runs than this in one sweep is almost certainly a mistake in the grid. */
-export const MAX_SWEEP_RUNS = 64;
 
 // ---------------------------------------------------------------- calls
 
