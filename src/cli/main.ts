@@ -14,8 +14,8 @@ import { PROBE_KINDS } from '../engine/eval/probes';
 
 function trainOptions(command: Command): Command {
   command
-    .option('--preset <name>', `model size: ${PRESET_NAMES.join(', ')}`)
-    .option('--data <source>', 'a text file or builtin:NAME (copy, reverse, add, count, induction, toy-english)')
+    .option('--preset <name>', `model size (shakespeare-char also sets nanoGPT's block, batch, steps and lr): ${PRESET_NAMES.join(', ')}`)
+    .option('--data <source>', 'a text file or builtin:NAME (copy, reverse, add, count, induction, toy-english, shakespeare)')
     .option('--pos <scheme>', `positional scheme: ${SCHEME_NAMES.join(', ')}`)
     .option('--norm <placement>', `norm placement: ${NORM_PLACEMENTS.join(', ')}`)
     .option('--norm-type <type>', `norm type: ${NORM_TYPES.join(', ')}`)

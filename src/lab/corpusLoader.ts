@@ -1,16 +1,24 @@
-/** Turns a config's data source into a Corpus: builtin corpora are generated, files are read and checked. */
+/** Turns a config's data source into a Corpus: builtin corpora are generated or read from resources, files are read and checked. */
 import type { RunConfig } from '../engine/config';
 import { buildCorpus, resolveBuiltin, type Corpus } from '../engine/data/corpus';
+import { BUILTIN_TEXTS, resolveBuiltinText } from '../engine/data/textCorpora';
 import { readDataFile } from './dataFile';
+import { resourcePath } from './resources';
 
 /** Builtin corpora use one fixed generator seed, so runs with different model seeds see the same data. */
 export const BUILTIN_DATA_SEED = 20240601;
 
+/** The text of a data source that is read rather than generated; undefined for a generated builtin. */
+function readSourceText(source: string): string | undefined {
+  const shipped = resolveBuiltinText(source);
+  if (shipped) return readDataFile(resourcePath(`corpora/${BUILTIN_TEXTS[shipped].file}`));
+  return resolveBuiltin(source) !== undefined ? undefined : readDataFile(source);
+}
+
 export function loadCorpus(config: Pick<RunConfig, 'data' | 'blockSize' | 'valFraction'>, vocab?: readonly string[]): Corpus {
-  const isBuiltin = resolveBuiltin(config.data) !== undefined;
   return buildCorpus({
     source: config.data,
-    text: isBuiltin ? undefined : readDataFile(config.data),
+    text: readSourceText(config.data),
     blockSize: config.blockSize,
     valFraction: config.valFraction,
     vocab,

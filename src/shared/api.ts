@@ -23,7 +23,7 @@ export type RunStatus = z.infer<typeof runStatusSchema>;
 
 export const NORM_PLACEMENT_VALUES = ['pre', 'post', 'none'] as const;
 export const NORM_TYPE_VALUES = ['layer', 'rms'] as const;
-export const PRESET_VALUES = ['nano', 'micro', 'mini'] as const;
+export const PRESET_VALUES = ['nano', 'micro', 'mini', 'shakespeare-char'] as const;
 export const BACKEND_VALUES = ['tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu'] as const;
 export const EXPORT_FORMATS = ['csv', 'json'] as const;
 export const PROBE_KIND_VALUES = ['attention', 'pe-table', 'bias', 'rope-decay', 'equivariance'] as const;

@@ -1,5 +1,6 @@
 import { BUILTIN_CORPORA, generateBuiltinCorpus, isBuiltinName, type BuiltinName } from './builtin';
 import { DataError } from './errors';
+import { BUILTIN_TEXT_NAMES, resolveBuiltinText } from './textCorpora';
 import { CharTokenizer } from './tokenizer';
 
 const BUILTIN_PREFIX = 'builtin:';
@@ -37,14 +38,17 @@ export interface ValidateTextOptions {
   minTokens?: number;
 }
 
-/** The builtin corpus a `builtin:NAME` source names, or undefined when the source is a file path. */
+/**
+ * The generated corpus a `builtin:NAME` source names; undefined when the source is a file path or a shipped text
+ * (textCorpora.ts), whose text the caller supplies.
+ */
 export function resolveBuiltin(source: string): BuiltinName | undefined {
-  if (!source.startsWith(BUILTIN_PREFIX)) return undefined;
+  if (!source.startsWith(BUILTIN_PREFIX) || resolveBuiltinText(source)) return undefined;
   const name = source.slice(BUILTIN_PREFIX.length);
   if (isBuiltinName(name)) return name;
   throw new DataError(
     'unknown-builtin',
-    `unknown builtin corpus ${JSON.stringify(name)}; choose one of: ${BUILTIN_CORPORA.join(', ')}`,
+    `unknown builtin corpus ${JSON.stringify(name)}; choose one of: ${[...BUILTIN_CORPORA, ...BUILTIN_TEXT_NAMES].join(', ')}`,
   );
 }
 

@@ -3,4 +3,5 @@ export * from './builtin';
 export * from './corpus';
 export * from './errors';
 export * from './tasks';
+export * from './textCorpora';
 export * from './tokenizer';
