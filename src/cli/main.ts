@@ -3,7 +3,7 @@
  * Exit codes: 0 success, 1 a run or command failed, 2 bad arguments or input (nothing written).
  */
 import { Command, CommanderError, Option } from 'commander';
-import { ConfigError, NORM_PLACEMENTS, NORM_TYPES, PRESET_NAMES } from '../engine/config';
+import { ConfigError, NORM_PLACEMENTS, NORM_TYPES, PRESET_NAMES, TOKENIZER_KINDS } from '../engine/config';
 import { DataError } from '../engine/data/errors';
 import { SCHEME_NAMES, allKnobs } from '../engine/model/positional/registry';
 import { StoreError } from '../store';
@@ -16,6 +16,7 @@ function trainOptions(command: Command): Command {
   command
     .option('--preset <name>', `model size (shakespeare-char also sets nanoGPT's block, batch, steps and lr): ${PRESET_NAMES.join(', ')}`)
     .option('--data <source>', 'a text file or builtin:NAME (copy, reverse, add, count, induction, toy-english, shakespeare)')
+    .option('--tokenizer <kind>', `${TOKENIZER_KINDS.join(', ')}: characters of the data, UTF-8 bytes (256), or GPT-2 BPE (50,257)`)
     .option('--pos <scheme>', `positional scheme: ${SCHEME_NAMES.join(', ')}`)
     .option('--norm <placement>', `norm placement: ${NORM_PLACEMENTS.join(', ')}`)
     .option('--norm-type <type>', `norm type: ${NORM_TYPES.join(', ')}`)

@@ -15,9 +15,10 @@ function readSourceText(source: string): string | undefined {
   return resolveBuiltin(source) !== undefined ? undefined : readDataFile(source);
 }
 
-export function loadCorpus(config: Pick<RunConfig, 'data' | 'blockSize' | 'valFraction'>, vocab?: readonly string[]): Corpus {
+export function loadCorpus(config: Pick<RunConfig, 'data' | 'blockSize' | 'valFraction'> & Partial<Pick<RunConfig, 'tokenizer'>>, vocab?: readonly string[]): Corpus {
   return buildCorpus({
     source: config.data,
+    tokenizer: config.tokenizer,
     text: readSourceText(config.data),
     blockSize: config.blockSize,
     valFraction: config.valFraction,

@@ -62,7 +62,7 @@ export async function trainNewRun(store: RunStore, prepared: PreparedRun, events
     config,
     dataSource: corpus.source,
     dataHash: corpus.hash,
-    vocab: [...corpus.tokenizer.vocab],
+    vocab: corpus.tokenizer.vocab ? [...corpus.tokenizer.vocab] : null,
     params: model.parameterCount,
     backend,
     sweepKey: prepared.sweepKey,
@@ -81,7 +81,7 @@ export async function trainQueuedRun(store: RunStore, runId: number, prepared: P
     error: null,
     finishedAt: null,
     dataHash: corpus.hash,
-    vocab: [...corpus.tokenizer.vocab],
+    vocab: corpus.tokenizer.vocab ? [...corpus.tokenizer.vocab] : null,
     params: model.parameterCount,
     backend,
   });

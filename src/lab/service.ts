@@ -513,7 +513,7 @@ export class LabService implements LabApi {
       config,
       dataSource: corpus.source,
       dataHash: corpus.hash,
-      vocab: [...corpus.tokenizer.vocab],
+      vocab: corpus.tokenizer.vocab ? [...corpus.tokenizer.vocab] : null,
       sweepKey,
       status: 'queued',
     });

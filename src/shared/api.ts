@@ -24,6 +24,7 @@ export type RunStatus = z.infer<typeof runStatusSchema>;
 export const NORM_PLACEMENT_VALUES = ['pre', 'post', 'none'] as const;
 export const NORM_TYPE_VALUES = ['layer', 'rms'] as const;
 export const PRESET_VALUES = ['nano', 'micro', 'mini', 'shakespeare-char'] as const;
+export const TOKENIZER_VALUES = ['char', 'byte', 'bpe'] as const;
 export const BACKEND_VALUES = ['tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu'] as const;
 export const EXPORT_FORMATS = ['csv', 'json'] as const;
 export const PROBE_KIND_VALUES = ['attention', 'pe-table', 'bias', 'rope-decay', 'equivariance'] as const;
@@ -41,6 +42,8 @@ const noArgs = z.strictObject({}).optional();
  */
 export const runConfigSchema = z.looseObject({
   data: z.string().max(4096),
+  /** Absent in runs stored before the byte and BPE tokenizers existed: they used characters. */
+  tokenizer: z.enum(TOKENIZER_VALUES).optional(),
   nLayer: finite,
   nHead: finite,
   nEmbd: finite,

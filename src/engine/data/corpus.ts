@@ -1,7 +1,8 @@
 import { BUILTIN_CORPORA, generateBuiltinCorpus, isBuiltinName, type BuiltinName } from './builtin';
 import { DataError } from './errors';
 import { BUILTIN_TEXT_NAMES, resolveBuiltinText } from './textCorpora';
-import { CharTokenizer } from './tokenizer';
+import type { TokenizerKind } from '../config';
+import { createTokenizer, type Tokenizer } from './tokenizer';
 
 const BUILTIN_PREFIX = 'builtin:';
 /** Share of control characters above which text is taken for a binary file read as text. */
@@ -12,7 +13,7 @@ export interface Corpus {
   /** `builtin:NAME` or the file path it was read from. */
   source: string;
   text: string;
-  tokenizer: CharTokenizer;
+  tokenizer: Tokenizer;
   train: Int32Array;
   val: Int32Array;
   /** hashText(text), so a resumed or compared run can tell whether its data changed. */
@@ -25,7 +26,9 @@ export interface BuildCorpusOptions {
   text?: string;
   blockSize: number;
   valFraction?: number;
-  /** The vocabulary of a run being resumed, so token ids keep their meaning. */
+  /** char (default), byte or bpe. */
+  tokenizer?: TokenizerKind;
+  /** The char vocabulary of a run being resumed, so token ids keep their meaning. */
   vocab?: readonly string[];
   /** Seed and size for generating a builtin corpus. */
   seed?: number;
@@ -126,7 +129,7 @@ export function buildCorpus(options: BuildCorpusOptions): Corpus {
   }
   const text = options.text ?? generateText(options);
   validateText(text, { source });
-  const tokenizer = vocab ? CharTokenizer.fromVocab(vocab) : CharTokenizer.fromText(text);
+  const tokenizer = createTokenizer(options.tokenizer ?? 'char', { vocab, text });
   const { train, val } = splitTrainVal(encodeWithContext(tokenizer, text, source), valFraction);
   checkSplitsFitBlock(source, train, val, blockSize);
   return { source, text, tokenizer, train, val, hash: hashText(text) };
@@ -139,7 +142,7 @@ function generateText({ source, seed = 0, chars }: BuildCorpusOptions): string {
 }
 
 /** Only a resumed run's vocabulary can miss a character, so say that is what happened. */
-function encodeWithContext(tokenizer: CharTokenizer, text: string, source: string): Int32Array {
+function encodeWithContext(tokenizer: Tokenizer, text: string, source: string): Int32Array {
   try {
     return tokenizer.encode(text);
   } catch (err) {

@@ -2,7 +2,7 @@
  * Exact-match accuracy on a synthetic task at example sizes beyond those seen in training: the model
  * completes each prompt greedily and must reproduce the answer character for character.
  */
-import type { CharTokenizer } from '../data/tokenizer';
+import type { Tokenizer } from '../data/tokenizer';
 import { taskExample, taskLengthRange, type TaskName } from '../data/tasks';
 import type { GPT } from '../model/gpt';
 import { createRng } from '../rng';
@@ -39,7 +39,7 @@ export function defaultTaskSizes(task: TaskName): number[] {
 
 export function taskAccuracy(
   model: GPT,
-  tokenizer: CharTokenizer,
+  tokenizer: Tokenizer,
   task: TaskName,
   opts: { sizes?: number[]; examples?: number; seed?: number } = {},
 ): TaskSizeResult[] {
