@@ -10,6 +10,8 @@ import { StoreError } from '../store';
 import { UsageError, describeConfigError } from './args';
 import { evalLengthCommand, probeCommand, recipeListCommand, recipeRunCommand, sweepCommand, taskLengthCommand } from './analysisCommands';
 import { exportCommand, runsCommand, trainCommand, resumeCommand } from './commands';
+import { sampleCommand } from './modelCommands';
+import { SampleError } from '../lab/sampling';
 import { PROBE_KINDS } from '../engine/eval/probes';
 
 function trainOptions(command: Command): Command {
@@ -74,6 +76,15 @@ export function buildProgram(): Command {
     .option('--out <file>', 'write to a file instead of stdout')
     .action(exportCommand);
 
+  dbOption(program.command('sample').description("generate text from a stored run's latest weights").argument('<runId>'))
+    .option('--prompt <text>', 'text to continue', '\n')
+    .option('--tokens <n>', 'tokens to generate', '200')
+    .option('--temperature <t>', 'sampling temperature (0 = greedy)', '0.8')
+    .option('--top-k <k>', 'sample among the k most likely tokens only (0 = all)', '0')
+    .option('--seed <n>', 'random seed: the same seed gives the same text', '1337')
+    .option('--json', 'print the text, every token with its probability, and the context window as JSON')
+    .action(sampleCommand);
+
   dbOption(program.command('eval-length').description('loss, perplexity and accuracy at several lengths (default 1, 2, 4, 8 × block)').argument('<runId>'))
     .option('--lengths <list>', 'comma-separated evaluation lengths, e.g. 32,64,128,256')
     .option('--json', 'print the result as JSON')
@@ -118,7 +129,7 @@ function report(error: unknown): number {
     process.stderr.write(`gpt-lab: invalid settings\n${describeConfigError(error)}\n`);
     return 2;
   }
-  if (error instanceof UsageError || error instanceof DataError || error instanceof StoreError) {
+  if (error instanceof UsageError || error instanceof DataError || error instanceof StoreError || error instanceof SampleError) {
     process.stderr.write(`gpt-lab: ${error.message}\n`);
     return 2;
   }
