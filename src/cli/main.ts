@@ -10,8 +10,10 @@ import { StoreError } from '../store';
 import { UsageError, describeConfigError } from './args';
 import { evalLengthCommand, probeCommand, recipeListCommand, recipeRunCommand, sweepCommand, taskLengthCommand } from './analysisCommands';
 import { exportCommand, runsCommand, trainCommand, resumeCommand } from './commands';
-import { sampleCommand } from './modelCommands';
+import { exportModelCommand, importModelCommand, sampleCommand } from './modelCommands';
 import { SampleError } from '../lab/sampling';
+import { ModelTransferError } from '../lab/modelTransfer';
+import { ModelFormatError } from '../engine/interop/gpt2';
 import { PROBE_KINDS } from '../engine/eval/probes';
 
 function trainOptions(command: Command): Command {
@@ -85,6 +87,18 @@ export function buildProgram(): Command {
     .option('--json', 'print the text, every token with its probability, and the context window as JSON')
     .action(sampleCommand);
 
+  dbOption(program.command('export-model').description("write a run's weights as model.safetensors + config.json (GPT-2's layout where it fits) + tokenizer").argument('<runId>'))
+    .requiredOption('--out <dir>', 'a new or empty directory')
+    .option('--json', 'print the result as JSON')
+    .action(exportModelCommand);
+
+  dbOption(program.command('import-model').description('store an exported model (GPT Lab or Hugging Face GPT-2 safetensors) as a run to sample, evaluate or fine-tune').argument('<dir>'))
+    .option('--data <source>', 'data to evaluate and fine-tune on (default: what the export names)')
+    .option('--steps <n>', 'steps a fine-tune (`gpt-lab resume`) trains to')
+    .option('--name <name>', 'run name')
+    .option('--json', 'print the result as JSON')
+    .action(importModelCommand);
+
   dbOption(program.command('eval-length').description('loss, perplexity and accuracy at several lengths (default 1, 2, 4, 8 × block)').argument('<runId>'))
     .option('--lengths <list>', 'comma-separated evaluation lengths, e.g. 32,64,128,256')
     .option('--json', 'print the result as JSON')
@@ -129,7 +143,7 @@ function report(error: unknown): number {
     process.stderr.write(`gpt-lab: invalid settings\n${describeConfigError(error)}\n`);
     return 2;
   }
-  if (error instanceof UsageError || error instanceof DataError || error instanceof StoreError || error instanceof SampleError) {
+  if (error instanceof UsageError || error instanceof DataError || error instanceof StoreError || error instanceof SampleError || error instanceof ModelTransferError || error instanceof ModelFormatError) {
     process.stderr.write(`gpt-lab: ${error.message}\n`);
     return 2;
   }

@@ -1,5 +1,6 @@
 /** `gpt-lab sample`, `export-model` and `import-model`: a stored run's model in and out of the lab. */
 import { initBackend } from '../engine/backend';
+import { exportRunModel, importRunModel } from '../lab/modelTransfer';
 import { sampleRun } from '../lab/sampling';
 import { defaultDbPath, RunStore } from '../store';
 import { UsageError } from './args';
@@ -59,6 +60,44 @@ export async function sampleCommand(rawId: string, opts: SampleOptionValues): Pr
     }
     process.stdout.write('\n');
     if (result.slid) process.stderr.write(`gpt-lab: ${result.windowNote}\n`);
+  } finally {
+    store.close();
+  }
+}
+
+export async function exportModelCommand(rawId: string, opts: { db?: string; out: string; json?: boolean }): Promise<void> {
+  const runId = parseRunId(rawId);
+  const dbPath = opts.db ?? defaultDbPath();
+  const store = openStore(opts, true);
+  try {
+    if (!store.getRun(runId)) throw new UsageError(`run ${runId} does not exist in this database`);
+    const result = await exportRunModel(store, runId, opts.out, dbPath);
+    if (opts.json) {
+      process.stdout.write(`${JSON.stringify(result)}\n`);
+      return;
+    }
+    const layout = result.layout === 'gpt2'
+      ? "Hugging Face GPT-2 layout (GPT2LMHeadModel.from_pretrained loads it)"
+      : `GPT Lab's own tensor names (not a GPT-2: ${result.notGpt2Because.join('; ')})`;
+    process.stdout.write(`wrote run ${runId} (step ${result.step}) to ${result.dir} in the ${layout}: ${result.files.join(', ')}\n`);
+  } finally {
+    store.close();
+  }
+}
+
+export function importModelCommand(dir: string, opts: { db?: string; data?: string; steps?: string; name?: string; json?: boolean }): void {
+  const steps = opts.steps === undefined ? undefined : parseInteger('steps', opts.steps);
+  const store = openStore(opts, false);
+  try {
+    const result = importRunModel(store, dir, { data: opts.data, steps, name: opts.name });
+    if (opts.json) {
+      process.stdout.write(`${JSON.stringify({ runId: result.runId, layout: result.layout, config: result.config })}\n`);
+      return;
+    }
+    process.stdout.write(
+      `imported ${dir} (${result.layout} layout) as run ${result.runId}: sample it with \`gpt-lab sample ${result.runId}\`, ` +
+        `evaluate with \`gpt-lab eval-length ${result.runId}\`, fine-tune on ${result.config.data} with \`gpt-lab resume ${result.runId}\`\n`,
+    );
   } finally {
     store.close();
   }
