@@ -65,13 +65,13 @@ export async function sampleCommand(rawId: string, opts: SampleOptionValues): Pr
   }
 }
 
-export async function exportModelCommand(rawId: string, opts: { db?: string; out: string; json?: boolean }): Promise<void> {
+export function exportModelCommand(rawId: string, opts: { db?: string; out: string; json?: boolean }): void {
   const runId = parseRunId(rawId);
   const dbPath = opts.db ?? defaultDbPath();
   const store = openStore(opts, true);
   try {
     if (!store.getRun(runId)) throw new UsageError(`run ${runId} does not exist in this database`);
-    const result = await exportRunModel(store, runId, opts.out, dbPath);
+    const result = exportRunModel(store, runId, opts.out, dbPath);
     if (opts.json) {
       process.stdout.write(`${JSON.stringify(result)}\n`);
       return;

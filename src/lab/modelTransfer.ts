@@ -10,7 +10,7 @@ import { exportModelFiles, importModelFiles, type ModelLayout } from '../engine/
 import { encodeCheckpoint } from '../engine/train/checkpoint';
 import { createRng } from '../engine/rng';
 import type { RunStore } from '../store';
-import { loadRunModel } from './runModel';
+import { loadRunWeights } from './runModel';
 
 export class ModelTransferError extends Error {
   constructor(message: string) {
@@ -38,15 +38,10 @@ function checkTarget(dir: string, dbPath: string | undefined): void {
   if (entries.length) throw new ModelTransferError(`--out ${dir} is not empty (${entries.slice(0, 3).join(', ')}${entries.length > 3 ? ', …' : ''}); choose a new or empty directory, nothing was overwritten`);
 }
 
-export async function exportRunModel(store: RunStore, runId: number, dir: string, dbPath?: string): Promise<ExportModelResult> {
+export function exportRunModel(store: RunStore, runId: number, dir: string, dbPath?: string): ExportModelResult {
   checkTarget(dir, dbPath);
-  const { run, config, tokenizer, model, step } = await loadRunModel(store, runId);
-  let files;
-  try {
-    files = exportModelFiles({ config, vocabSize: tokenizer.size, weights: model.getWeights(), tokenizer: tokenizer.kind, vocab: tokenizer.vocab, step, runName: run.name });
-  } finally {
-    model.dispose();
-  }
+  const { run, config, tokenizer, weights, step } = loadRunWeights(store, runId);
+  const files = exportModelFiles({ config, vocabSize: tokenizer.size, weights, tokenizer: tokenizer.kind, vocab: tokenizer.vocab, step, runName: run.name });
   // Written into a sibling first and renamed into place: a crash leaves no half-written export under the name.
   const staging = join(dirname(resolve(dir)), `.${basename(dir)}.partial-${process.pid}`);
   rmSync(staging, { recursive: true, force: true });

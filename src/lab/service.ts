@@ -41,8 +41,11 @@ import {
   type SchemeInfo,
 } from '../shared/api';
 import { analysisEventSchema, type AnalysisCommand, type AnalysisJob } from './analysisProtocol';
-import { BUILTIN_DATA_SEED } from './corpusLoader';
+import { BUILTIN_DATA_SEED, builtinTextPreview } from './corpusLoader';
+import { BUILTIN_TEXTS, BUILTIN_TEXT_NAMES } from '../engine/data/textCorpora';
 import { exportRunFile } from './export';
+import { ModelFormatError } from '../engine/interop/gpt2';
+import { exportRunModel, importRunModel, ModelTransferError } from './modelTransfer';
 import { hostEventSchema, type HostCommand, type HostEvent } from './hostProtocol';
 import { RECIPES } from './recipes';
 import { prepareRun, type PreparedRun } from './runner';
@@ -94,6 +97,8 @@ interface HostHandle {
 
 interface PendingJob {
   info: Omit<JobEvent, 'state' | 'message'>;
+  /** A sampleText job's client stream, echoed in its sampleToken events. */
+  streamId?: string;
   resolve(value: unknown): void;
   reject(error: Error): void;
 }
@@ -203,12 +208,15 @@ export class LabService implements LabApi {
   }
 
   async listBuiltins(): Promise<BuiltinInfo[]> {
-    this.builtins ??= BUILTIN_CORPORA.map((name) => ({
-      name,
-      source: `builtin:${name}`,
-      description: describeBuiltin(name),
-      preview: builtinPreview(name, BUILTIN_DATA_SEED),
-    }));
+    this.builtins ??= [
+      ...BUILTIN_CORPORA.map((name) => ({
+        name,
+        source: `builtin:${name}`,
+        description: describeBuiltin(name),
+        preview: builtinPreview(name, BUILTIN_DATA_SEED),
+      })),
+      ...BUILTIN_TEXT_NAMES.map((name) => ({ name, source: `builtin:${name}`, description: BUILTIN_TEXTS[name].description, preview: builtinTextPreview(name) })),
+    ];
     return this.builtins;
   }
 
@@ -406,13 +414,43 @@ export class LabService implements LabApi {
     return result;
   }
 
+  // ------------------------------------------------------------ contract: models in and out
+
+  async sampleText(request: CallRequest<'sampleText'>): Promise<CallResponse<'sampleText'>> {
+    if (!this.store.getRun(request.runId)) throw new LabError('not-found', `run ${request.runId} does not exist`);
+    return this.runJob({ kind: 'sampleText', ...request }, `sampling run ${request.runId}`, request.runId, request.streamId);
+  }
+
+  async exportModel({ runId, dir }: CallRequest<'exportModel'>): Promise<CallResponse<'exportModel'>> {
+    if (!this.store.getRun(runId)) throw new LabError('not-found', `run ${runId} does not exist`);
+    try {
+      return exportRunModel(this.store, runId, this.resolvePath(dir), this.options.dbPath);
+    } catch (error) {
+      throw error instanceof ModelTransferError ? new LabError('conflict', error.message) : error;
+    }
+  }
+
+  async importModel({ dir }: CallRequest<'importModel'>): Promise<CallResponse<'importModel'>> {
+    try {
+      const { runId, layout } = importRunModel(this.store, this.resolvePath(dir));
+      this.emit({ channel: 'runs:changed', payload: { runId, change: 'created' } });
+      return { runId, layout };
+    } catch (error) {
+      throw error instanceof ModelTransferError || error instanceof ModelFormatError ? new LabError('invalid-request', error.message) : error;
+    }
+  }
+
+  private resolvePath(path: string): string {
+    return resolve(this.options.cwd ?? process.cwd(), path);
+  }
+
   // ------------------------------------------------------------ the analysis host
 
   /**
    * Hands a job to the analysis host and resolves with its result, checked against the call's response schema.
    * `job` events say when it waits, runs, reports progress, and ends.
    */
-  private runJob<T>(job: AnalysisJob, label: string, runId?: number): Promise<T> {
+  private runJob<T>(job: AnalysisJob, label: string, runId?: number, streamId?: string): Promise<T> {
     this.assertOpen();
     const handle = this.ensureAnalysisHost();
     const id = `job-${++this.jobCount}`;
@@ -421,6 +459,7 @@ export class LabService implements LabApi {
     return new Promise<T>((resolve, reject) => {
       handle.pending.set(id, {
         info,
+        streamId,
         resolve: (value) => {
           const parsed = response.safeParse(value);
           if (parsed.success) resolve(parsed.data as T);
@@ -463,6 +502,10 @@ export class LabService implements LabApi {
           return;
         case 'progress':
           this.emit({ channel: 'job', payload: { ...job.info, state: 'progress', message: event.message } });
+          return;
+        case 'token':
+          if (job.info.runId !== undefined)
+            this.emit({ channel: 'sample:token', payload: { runId: job.info.runId, streamId: job.streamId, index: event.index, token: event.token } });
           return;
         case 'result':
           handle.pending.delete(event.id);

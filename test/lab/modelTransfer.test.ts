@@ -55,7 +55,7 @@ describe.each([
   });
 
   it('is written in that layout and imports to identical logits', async () => {
-    const result = await exportRunModel(store, runId, out, dbPath);
+    const result = exportRunModel(store, runId, out, dbPath);
     expect(result.layout).toBe(layout);
     expect(readdirSync(out).sort()).toEqual(['config.json', 'model.safetensors', 'tokenizer.json']);
     const imported = importRunModel(store, out);
@@ -71,7 +71,7 @@ describe('an imported run', () => {
   it('evaluates, and fine-tunes from the imported weights for the steps asked', async () => {
     const runId = (await trainNewRun(store, prepareRun({ config: TINY }))).runId;
     const out = join(dir, 'finetune');
-    await exportRunModel(store, runId, out);
+    exportRunModel(store, runId, out);
     const imported = importRunModel(store, out, { steps: 2 });
     expect(store.getRun(imported.runId)!.status).toBe('stopped');
     const evaluated = await evalLengthForRun(store, imported.runId, [8]);
@@ -89,14 +89,14 @@ describe('export-model refuses', () => {
     const full = join(dir, 'full');
     mkdirSync(full);
     writeFileSync(join(full, 'notes.txt'), 'mine');
-    await expect(exportRunModel(store, runId, full, dbPath)).rejects.toThrow(/is not empty \(notes\.txt\); choose a new or empty directory, nothing was overwritten/);
+    expect(() => exportRunModel(store, runId, full, dbPath)).toThrow(/is not empty \(notes\.txt\); choose a new or empty directory, nothing was overwritten/);
     expect(readdirSync(full)).toEqual(['notes.txt']);
-    await expect(exportRunModel(store, runId, dbPath, dbPath)).rejects.toThrow(/is the database file/);
-    await expect(exportRunModel(store, runId, join(full, 'notes.txt'), dbPath)).rejects.toThrow(/exists and is not a directory/);
+    expect(() => exportRunModel(store, runId, dbPath, dbPath)).toThrow(/is the database file/);
+    expect(() => exportRunModel(store, runId, join(full, 'notes.txt'), dbPath)).toThrow(/exists and is not a directory/);
     // An empty directory is fine, and no staging folder is left beside it.
     const empty = join(dir, 'empty');
     mkdirSync(empty);
-    await exportRunModel(store, runId, empty, dbPath);
+    exportRunModel(store, runId, empty, dbPath);
     expect(readdirSync(empty)).toHaveLength(3);
     expect(readdirSync(dir).filter((n) => n.includes('.partial-'))).toEqual([]);
   });
