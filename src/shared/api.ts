@@ -128,7 +128,22 @@ export const builtinInfoSchema = z.object({
 });
 export type BuiltinInfo = z.infer<typeof builtinInfoSchema>;
 
-export const presetInfoSchema = z.object({ name: z.enum(PRESET_VALUES), nLayer: z.number(), nHead: z.number(), nEmbd: z.number() });
+/** A preset's model size, and the training settings a recipe preset (shakespeare-char) also fixes. */
+export const presetInfoSchema = z.object({
+  name: z.enum(PRESET_VALUES),
+  nLayer: z.number(),
+  nHead: z.number(),
+  nEmbd: z.number(),
+  blockSize: z.number().optional(),
+  batchSize: z.number().optional(),
+  steps: z.number().optional(),
+  lr: z.number().optional(),
+  minLr: z.number().optional(),
+  dropoutEmbd: z.number().optional(),
+  dropoutAttn: z.number().optional(),
+  dropoutResid: z.number().optional(),
+});
+export type PresetInfo = z.infer<typeof presetInfoSchema>;
 
 export const configDefaultsSchema = z.object({
   defaults: runConfigSchema,

@@ -3,17 +3,19 @@
  * data path) and how it turns into the overrides validateConfig and startRun receive. The rules about values are
  * the engine's (validateConfig on the service), so the form and the CLI say the same thing.
  */
-import type { ConfigOverrides, ConfigProblemData, SchemeInfo } from '../../shared/api';
+import type { ConfigOverrides, ConfigProblemData, PRESET_VALUES, SchemeInfo, TOKENIZER_VALUES } from '../../shared/api';
 
 export type NumberField =
   | 'nLayer' | 'nHead' | 'nEmbd' | 'blockSize' | 'batchSize' | 'steps' | 'lr' | 'minLr' | 'weightDecay' | 'gradClip'
   | 'seed' | 'threads' | 'evalEvery' | 'sampleEvery' | 'checkpointEvery' | 'dropoutEmbd' | 'dropoutAttn' | 'dropoutResid';
 
-export type Preset = 'nano' | 'micro' | 'mini';
+export type Preset = (typeof PRESET_VALUES)[number];
+export type TokenizerChoice = (typeof TOKENIZER_VALUES)[number];
 
 export interface RunForm {
   name: string;
   preset: Preset;
+  tokenizer: TokenizerChoice;
   dataKind: 'builtin' | 'file';
   builtin: string;
   filePath: string;
@@ -48,6 +50,7 @@ export function formProblems(form: RunForm, scheme: SchemeInfo | undefined): Con
 export function formOverrides(form: RunForm, scheme: SchemeInfo | undefined): ConfigOverrides {
   const config: ConfigOverrides = {
     preset: form.preset,
+    tokenizer: form.tokenizer,
     data: form.dataKind === 'builtin' ? `builtin:${form.builtin}` : form.filePath.trim(),
     pos: form.pos,
     norm: form.norm,
@@ -83,4 +86,25 @@ export function distinctProblems(problems: readonly ConfigProblemData[], label: 
     seen.add(key);
     return true;
   });
+}
+
+/** Vocabulary sizes fixed by the tokenizer; char's is the data's distinct characters (65 for Shakespeare). */
+export const TOKENIZER_VOCAB: Record<TokenizerChoice, number | null> = { char: null, byte: 256, bpe: 50257 };
+
+export interface TokenizerCost {
+  /** wte (V × C) + lm_head (C × V). */
+  embeddingParams: number;
+  /** 12·L·C² in the blocks (attention 4C², MLP 8C²), ignoring biases and norms. */
+  blockParams: number;
+  /** The embedding and head's share of the two. */
+  share: number;
+  /** True when they outweigh the transformer itself. */
+  dominates: boolean;
+}
+
+export function tokenizerCost(vocabSize: number, nLayer: number, nEmbd: number): TokenizerCost {
+  const embeddingParams = 2 * vocabSize * nEmbd;
+  const blockParams = 12 * nLayer * nEmbd * nEmbd;
+  const share = embeddingParams / (embeddingParams + blockParams);
+  return { embeddingParams, blockParams, share, dominates: share > 0.5 };
 }
