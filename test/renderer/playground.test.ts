@@ -14,10 +14,10 @@ function fakeLab(tokens: { text: string; probability: number }[], fail?: string)
     },
     sampleText: async (req: CallRequest<'sampleText'>): Promise<SampleResultData> => {
       const emit = (e: LabEvent) => listeners.forEach((l) => l(e));
-      // Another client's stream on the same run must not show up here.
-      emit({ channel: 'sample:token', payload: { runId: req.runId, streamId: 'someone-else', index: 0, token: { id: 9, text: 'X', probability: 0.5 } } });
       tokens.forEach((token, index) => {
         emit({ channel: 'sample:token', payload: { runId: req.runId, streamId: req.streamId, index, token: { id: index, ...token } } });
+        // Another client's stream on the same run must not show up here.
+        emit({ channel: 'sample:token', payload: { runId: req.runId, streamId: 'someone-else', index, token: { id: 9, text: 'X', probability: 0.5 } } });
         seenDuringCall.push(shown());
       });
       if (fail) throw new Error(fail);
