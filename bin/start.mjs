@@ -1,13 +1,15 @@
 #!/usr/bin/env node
 // `npm start`: build the app if its sources changed, then open the desktop app, or, when Electron's binary is
-// missing (or with --web), serve the lab on 127.0.0.1 and open it in the browser.
+// missing and cannot be downloaded (bin/electron.mjs; never tried with --web), serve the lab on 127.0.0.1 and open it in the browser.
 //
 //   npm start [-- --web] [--port N] [--host 127.0.0.1] [--db FILE] [--no-open]
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import envPaths from 'env-paths';
+import { ensureElectron } from './electron.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const say = (line) => process.stderr.write(`gpt-lab: ${line}\n`);
@@ -71,18 +73,16 @@ function buildIfNeeded() {
   }
 }
 
-/** Electron's binary, found without `require('electron')`, which would try to download it. */
-function electronBinary() {
-  const dir = join(root, 'node_modules', 'electron');
-  if (!existsSync(join(dir, 'package.json'))) return { why: 'the electron package is not installed' };
-  const pathFile = join(dir, 'path.txt');
-  if (!existsSync(pathFile)) return { why: "Electron's binary is not downloaded (node_modules/electron/dist is missing)" };
-  const relative = readFileSync(pathFile, 'utf8').trim();
-  const distDir = process.env.ELECTRON_OVERRIDE_DIST_PATH || join(dir, 'dist');
-  const binary = join(distDir, relative);
-  if (!existsSync(binary)) return { why: `Electron's binary is missing (${binary})` };
-  if (process.platform === 'linux' && !process.env.DISPLAY && !process.env.WAYLAND_DISPLAY) return { why: 'there is no display (DISPLAY and WAYLAND_DISPLAY are unset)' };
-  return { binary };
+/** Where there is no display Electron cannot open a window, downloaded or not. */
+function noDisplay() {
+  return process.platform === 'linux' && !process.env.DISPLAY && !process.env.WAYLAND_DISPLAY;
+}
+
+/** The progress line of Electron's download: rewritten in place on a terminal; elsewhere printed once. */
+function progressLine(line, final) {
+  if (process.stderr.isTTY) process.stderr.write(`\r\x1b[2Kgpt-lab: ${line}${final ? '\n' : ''}`);
+  else if (!progressLine.shown) say(line);
+  progressLine.shown = true;
 }
 
 function onPath(command) {
@@ -139,8 +139,15 @@ buildIfNeeded();
 if (options.web) {
   await webMode(options);
 } else {
-  const electron = electronBinary();
-  if (electron.binary) {
+  const electron = await ensureElectron({
+    electronDir: join(root, 'node_modules', 'electron'),
+    memoFile: join(envPaths('gpt-lab', { suffix: '' }).cache, 'electron-download.json'),
+    progress: progressLine,
+  });
+  if (electron.binary && noDisplay()) {
+    say('there is no display (DISPLAY and WAYLAND_DISPLAY are unset), so GPT Lab runs in your browser instead (web mode).');
+    await webMode(options);
+  } else if (electron.binary) {
     // The lab runs under this Node (whose ABI better-sqlite3 was built for), not Electron's.
     const env = { ...process.env, GPT_LAB_NODE: process.execPath, ...(options.db ? { GPT_LAB_DB: options.db } : {}) };
     const child = spawn(electron.binary, [root], { stdio: 'inherit', env });

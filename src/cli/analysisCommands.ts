@@ -8,7 +8,7 @@ import { sweepKeyOf } from '../lab/sweepKey';
 import { RECIPES, getRecipe, runRecipe } from '../lab/recipes';
 import { defaultDbPath, RunStore } from '../store';
 import { UsageError, trainOverrides, type TrainOptionValues } from './args';
-import { parseRunId } from './commands';
+import { parseRunId, storedTexts } from './commands';
 
 function parseIntList(flag: string, raw: string): number[] {
   const values = raw.split(',').map((s) => s.trim());
@@ -129,7 +129,7 @@ export async function sweepCommand(opts: TrainOptionValues & { db?: string; eval
   for (const pos of positions)
     for (const norm of norms)
       for (const dropout of dropouts) {
-        const prepared = prepareRun({ config: trainOverrides({ ...opts, pos, norm, dropout }) });
+        const prepared = prepareRun({ config: trainOverrides({ ...opts, pos, norm, dropout }) }, storedTexts(opts));
         if (opts.name) prepared.name = `${opts.name} · ${pos}/${norm}/p${dropout}`;
         cells.push({ pos, norm, dropout, prepared, sweepKey: sweepKeyOf(prepared.config) });
       }

@@ -3,7 +3,9 @@
  * problem is reported with the flag's name, so the user sees all mistakes at once.
  */
 import { DEFAULT_CONFIG, PRESET_NAMES, type ConfigError, type PresetName, type RunConfig } from '../engine/config';
+import { resolve } from 'node:path';
 import { allKnobs } from '../engine/model/positional/registry';
+import { isFileSource } from '../lab/corpusLoader';
 
 export class UsageError extends Error {
   constructor(message: string) {
@@ -67,10 +69,13 @@ export function trainOverrides(opts: TrainOptionValues): Partial<RunConfig> & { 
     if ((PRESET_NAMES as string[]).includes(preset)) overrides.preset = preset as PresetName;
     else problems.push(`--preset: must be one of ${PRESET_NAMES.join(', ')}, got ${JSON.stringify(preset)}`);
   }
-  for (const field of ['data', 'tokenizer', 'pos', 'norm', 'normType'] as const) {
+  for (const field of ['tokenizer', 'pos', 'norm', 'normType'] as const) {
     const value = str(FLAG_OF_FIELD[field]);
     if (value !== undefined) (overrides as Record<string, unknown>)[field] = value;
   }
+  // A file path is stored absolute, so the run resumes and evaluates from any directory.
+  const data = str('data');
+  if (data !== undefined) overrides.data = data.trim() !== '' && isFileSource(data) ? resolve(data) : data;
   const numeric: (keyof RunConfig)[] = ['nLayer', 'nHead', 'nEmbd', 'blockSize', 'batchSize', 'steps', 'lr', 'minLr', 'warmupSteps', 'weightDecay', 'gradClip', 'dropoutEmbd', 'dropoutAttn', 'dropoutResid', 'seed', 'threads', 'evalEvery', 'sampleEvery', 'checkpointEvery'];
   const dropout = str('dropout');
   if (dropout !== undefined) {

@@ -4,12 +4,27 @@ import cliProgress from 'cli-progress';
 import { initBackend, type BackendName } from '../engine/backend';
 import type { StepMetrics } from '../engine/train/trainer';
 import { prepareRun, resumeRun, trainNewRun, type RunEvents, type RunResult } from '../lab/runner';
+import type { TextLookup } from '../lab/uploadedTexts';
 import { defaultDbPath, RunStore, type MetricRow, type RunRecord } from '../store';
 import { UsageError, trainOverrides, type TrainOptionValues } from './args';
 
 /** `mustExist` for commands that only read or continue runs: a mistyped path must not create a database. */
 function openStore(opts: { db?: string }, mustExist = false): RunStore {
   return RunStore.open(opts.db ?? defaultDbPath(), { mustExist });
+}
+
+/** Uploaded texts (`--data text:<sha256>`), read from the database only when a run names one. */
+export function storedTexts(opts: { db?: string }): TextLookup {
+  return {
+    getText(id) {
+      const store = openStore(opts, true);
+      try {
+        return store.getText(id);
+      } finally {
+        store.close();
+      }
+    },
+  };
 }
 
 export function parseRunId(raw: string): number {
@@ -72,7 +87,7 @@ function stopOnSignal(events: RunEvents): RunEvents {
 }
 
 export async function trainCommand(opts: TrainOptionValues & { db?: string; name?: string; json?: boolean; backend?: BackendName }): Promise<void> {
-  const prepared = prepareRun({ config: trainOverrides(opts), name: opts.name });
+  const prepared = prepareRun({ config: trainOverrides(opts), name: opts.name }, storedTexts(opts));
   await initBackend(opts.backend);
   const store = openStore(opts);
   const progress = progressReporter(prepared.config.steps, 0);

@@ -38,7 +38,7 @@ interface TrainedRun {
 export async function loadTrainedRun(store: RunStore, runId: number): Promise<TrainedRun> {
   const { run, config, model } = await loadRunModel(store, runId);
   try {
-    return { config, corpus: loadCorpus(config, run.vocab ?? undefined), model };
+    return { config, corpus: loadCorpus(config, run.vocab ?? undefined, store), model };
   } catch (error) {
     model.dispose();
     throw error;

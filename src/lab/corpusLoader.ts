@@ -1,14 +1,23 @@
-/** Turns a config's data source into a Corpus: builtin corpora are generated or read from resources, files are read and checked. */
+/**
+ * Turns a config's data source into a Corpus: builtin corpora are generated or read from resources, uploaded texts
+ * (`text:<sha256>`) come from the store, files are read and checked.
+ */
 import type { RunConfig } from '../engine/config';
 import { buildCorpus, resolveBuiltin, type Corpus } from '../engine/data/corpus';
 import { BUILTIN_TEXTS, resolveBuiltinText, type BuiltinTextName } from '../engine/data/textCorpora';
 import { readDataFile } from './dataFile';
 import { resourcePath } from './resources';
+import { isTextSource, readStoredText, type TextLookup } from './uploadedTexts';
 
 /** Builtin corpora use one fixed generator seed, so runs with different model seeds see the same data. */
 export const BUILTIN_DATA_SEED = 20240601;
 
 const PREVIEW_CHARS = 300;
+
+/** A path to a text file, not `builtin:NAME` or an uploaded `text:<sha256>`. */
+export function isFileSource(source: string): boolean {
+  return !source.startsWith('builtin:') && !isTextSource(source);
+}
 
 function readBuiltinText(name: BuiltinTextName): string {
   return readDataFile(resourcePath(`corpora/${BUILTIN_TEXTS[name].file}`));
@@ -19,21 +28,27 @@ export function builtinTextPreview(name: BuiltinTextName): string {
   return readBuiltinText(name).slice(0, PREVIEW_CHARS);
 }
 
-/** The text of a data source that is read rather than generated; undefined for a generated builtin. */
-function readSourceText(source: string): string | undefined {
-  const shipped = resolveBuiltinText(source);
-  if (shipped) return readBuiltinText(shipped);
-  return resolveBuiltin(source) !== undefined ? undefined : readDataFile(source);
-}
-
-export function loadCorpus(config: Pick<RunConfig, 'data' | 'blockSize' | 'valFraction'> & Partial<Pick<RunConfig, 'tokenizer'>>, vocab?: readonly string[]): Corpus {
+/** `texts`: where `text:` sources are stored; without it they are refused as unknown. */
+export function loadCorpus(
+  config: Pick<RunConfig, 'data' | 'blockSize' | 'valFraction'> & Partial<Pick<RunConfig, 'tokenizer'>>,
+  vocab?: readonly string[],
+  texts?: TextLookup,
+): Corpus {
   return buildCorpus({
     source: config.data,
     tokenizer: config.tokenizer,
-    text: readSourceText(config.data),
+    text: sourceText(config.data, texts),
     blockSize: config.blockSize,
     valFraction: config.valFraction,
     vocab,
     seed: BUILTIN_DATA_SEED,
   });
+}
+
+/** The text of a source that is read rather than generated; undefined for a generated builtin. */
+function sourceText(source: string, texts: TextLookup | undefined): string | undefined {
+  if (isTextSource(source)) return readStoredText(texts, source);
+  const shipped = resolveBuiltinText(source);
+  if (shipped) return readBuiltinText(shipped);
+  return resolveBuiltin(source) === undefined ? readDataFile(source) : undefined;
 }

@@ -1,6 +1,7 @@
 import { readFileSync, statSync, type Stats } from 'node:fs';
 import { DataError } from '../engine/data/errors';
 import { validateText } from '../engine/data/corpus';
+import { MAX_DATA_BYTES } from '../shared/api';
 
 export interface ReadDataFileOptions {
   maxBytes?: number;
@@ -9,24 +10,31 @@ export interface ReadDataFileOptions {
 const MB = 1024 * 1024;
 
 /** Reads a training text file, turning every way it can be unusable into a DataError that says so. */
-export function readDataFile(path: string, { maxBytes = 50 * MB }: ReadDataFileOptions = {}): string {
+export function readDataFile(path: string, { maxBytes = MAX_DATA_BYTES }: ReadDataFileOptions = {}): string {
   const stats = statOrMissing(path);
   if (stats.isDirectory()) throw new DataError('directory', `data file ${path} is a directory, not a file`);
   // A FIFO, socket or device would block the read (or, like /dev/zero, never end).
   if (!stats.isFile()) throw new DataError('not-a-file', `data file ${path} is not a regular file (a pipe, socket or device)`);
-  if (stats.size > maxBytes) {
-    throw new DataError(
-      'too-large',
-      `data file ${path} is ${formatMB(stats.size)}, more than the ${formatMB(maxBytes)} limit`,
-    );
-  }
-  const bytes = readFileSync(path);
-  if (bytes.length === 0) throw new DataError('empty', `data file ${path} is empty`);
+  checkSize(stats.size, `data file ${path}`, maxBytes);
+  return decodeText(readFileSync(path), `data file ${path}`, { maxBytes });
+}
+
+/**
+ * The text in `bytes` (a file's or an upload's), with the same checks as a data file: size, empty, binary, UTF-8.
+ * `source` names it in messages ("data file /x.txt", "uploaded text notes.txt").
+ */
+export function decodeText(bytes: Uint8Array, source: string, { maxBytes = MAX_DATA_BYTES }: ReadDataFileOptions = {}): string {
+  checkSize(bytes.length, source, maxBytes);
+  if (bytes.length === 0) throw new DataError('empty', `${source} is empty`);
   // Checked before UTF-8 because a binary file usually fails both, and "binary" is the clearer diagnosis.
-  if (bytes.includes(0)) throw new DataError('binary', `data file ${path} looks like a binary file, not text`);
-  const text = decodeUtf8(bytes, path);
-  validateText(text, { source: `data file ${path}` });
+  if (bytes.includes(0)) throw new DataError('binary', `${source} looks like a binary file, not text`);
+  const text = decodeUtf8(bytes, source);
+  validateText(text, { source });
   return text;
+}
+
+function checkSize(size: number, source: string, maxBytes: number): void {
+  if (size > maxBytes) throw new DataError('too-large', `${source} is ${formatMB(size)}, more than the ${formatMB(maxBytes)} limit`);
 }
 
 function statOrMissing(path: string): Stats {
@@ -44,14 +52,14 @@ function formatMB(bytes: number): string {
   return `${(bytes / MB).toFixed(1)} MB`;
 }
 
-function decodeUtf8(bytes: Uint8Array, path: string): string {
+function decodeUtf8(bytes: Uint8Array, source: string): string {
   try {
     return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
   } catch {
     const offset = firstInvalidByte(bytes);
     throw new DataError(
       'not-utf8',
-      `data file ${path} is not valid UTF-8 text (invalid byte sequence at byte offset ${offset})`,
+      `${source} is not valid UTF-8 text (invalid byte sequence at byte offset ${offset})`,
     );
   }
 }

@@ -10,6 +10,7 @@ import { splitRows } from '../engine/train/shards';
 import { Trainer, type StepMetrics, type TrainOutcome } from '../engine/train/trainer';
 import type { MetricRow, RunStore } from '../store';
 import { loadCorpus } from './corpusLoader';
+import { isTextSource, textSourceId, type TextLookup } from './uploadedTexts';
 import { ThreadHelpers } from './parallel/threadHelpers';
 
 /** Metrics reach the database at least this often; a crash loses at most one interval. */
@@ -43,14 +44,17 @@ export interface PreparedRun {
   sweepKey?: string;
 }
 
-export function defaultRunName(config: RunConfig): string {
-  return `${config.pos} · ${config.norm}-norm · ${config.nLayer}L${config.nHead}H${config.nEmbd}d · ${config.data.replace(/^.*[\\/]/, '')}`;
+/** `dataName`: what to call the data when its source says little (an uploaded text's file name). */
+export function defaultRunName(config: RunConfig, dataName = config.data.replace(/^.*[\\/]/, '')): string {
+  return `${config.pos} · ${config.norm}-norm · ${config.nLayer}L${config.nHead}H${config.nEmbd}d · ${dataName}`;
 }
 
-/** Validates config and data; throws ConfigError or DataError before anything is written. */
-export function prepareRun(input: StartRunInput): PreparedRun {
+/** Validates config and data (`texts`: where `text:` sources live); throws ConfigError or DataError before anything is written. */
+export function prepareRun(input: StartRunInput, texts?: TextLookup): PreparedRun {
   const config = resolveConfig(input.config);
-  return { config, corpus: loadCorpus(config), name: input.name ?? defaultRunName(config), sweepKey: input.sweepKey };
+  const corpus = loadCorpus(config, undefined, texts);
+  const uploadedName = isTextSource(config.data) ? texts?.getText(textSourceId(config.data))?.name : undefined;
+  return { config, corpus, name: input.name ?? defaultRunName(config, uploadedName), sweepKey: input.sweepKey };
 }
 
 export async function trainNewRun(store: RunStore, prepared: PreparedRun, events: RunEvents = {}): Promise<RunResult> {
@@ -96,7 +100,7 @@ export async function resumeRun(store: RunStore, runId: number, events: RunEvent
   const checkpoint = store.latestCheckpoint(runId);
   if (!checkpoint) throw new Error(`run ${runId} has no checkpoint to resume from`);
   const config = resolveConfig(run.config as RunConfig);
-  const corpus = loadCorpus(config, run.vocab ?? undefined);
+  const corpus = loadCorpus(config, run.vocab ?? undefined, store);
   if (run.dataHash && corpus.hash !== run.dataHash) throw new Error(`the data of run ${runId} (${config.data}) changed since it was trained`);
   const backend = activeBackend() ?? (await initBackend());
   const model = new GPT(modelConfigOf(config, corpus.tokenizer.size), config.seed);

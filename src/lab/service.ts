@@ -7,7 +7,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
-import { dirname, extname, isAbsolute, join, resolve } from 'node:path';
+import { dirname, extname, isAbsolute, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { BackendInfo, BackendName } from '../engine/backend';
 import { ConfigError, DEFAULT_CONFIG, NORM_PLACEMENTS, NORM_TYPES, PRESETS, PRESET_NAMES, type RunConfig } from '../engine/config';
@@ -41,8 +41,9 @@ import {
   type SchemeInfo,
 } from '../shared/api';
 import { analysisEventSchema, type AnalysisCommand, type AnalysisJob } from './analysisProtocol';
-import { BUILTIN_DATA_SEED, builtinTextPreview } from './corpusLoader';
+import { BUILTIN_DATA_SEED, builtinTextPreview, isFileSource } from './corpusLoader';
 import { BUILTIN_TEXTS, BUILTIN_TEXT_NAMES } from '../engine/data/textCorpora';
+import { storeText } from './uploadedTexts';
 import { exportRunFile } from './export';
 import { ModelFormatError } from '../engine/interop/gpt2';
 import { exportRunModel, importRunModel, ModelTransferError } from './modelTransfer';
@@ -74,8 +75,6 @@ export interface LabServiceOptions {
   host?: HostLaunch;
   /** Force a backend in the host (default: the ladder, best first). */
   backend?: BackendName;
-  /** Relative data file paths are resolved against this (default: process.cwd()). */
-  cwd?: string;
   /** Pass the host's stderr through to ours (default true); it is also kept to explain a host that fails. */
   echoHostStderr?: boolean;
   /** How long close() lets a running step finish and its checkpoint be written before killing the host. */
@@ -218,6 +217,11 @@ export class LabService implements LabApi {
       ...BUILTIN_TEXT_NAMES.map((name) => ({ name, source: `builtin:${name}`, description: BUILTIN_TEXTS[name].description, preview: builtinTextPreview(name) })),
     ];
     return this.builtins;
+  }
+
+  async addText({ name, base64 }: CallRequest<'addText'>): Promise<CallResponse<'addText'>> {
+    this.assertOpen();
+    return storeText(this.store, name, Buffer.from(base64, 'base64'));
   }
 
   async validateConfig({ config }: CallRequest<'validateConfig'>): Promise<CallResponse<'validateConfig'>> {
@@ -440,8 +444,10 @@ export class LabService implements LabApi {
     }
   }
 
+  /** As for data files: the lab's folder is not the user's, so a directory typed in the UI must be absolute. */
   private resolvePath(path: string): string {
-    return resolve(this.options.cwd ?? process.cwd(), path);
+    if (!isAbsolute(path)) throw new LabError('invalid-request', `directory ${JSON.stringify(path)} is relative: type an absolute path`);
+    return path;
   }
 
   // ------------------------------------------------------------ the analysis host
@@ -544,9 +550,10 @@ export class LabService implements LabApi {
   /** Validates overrides and loads the data; throws ConfigError or DataError before anything is written. */
   private prepare(overrides: ConfigOverrides, name?: string, sweepKey?: string): PreparedRun {
     const config = { ...overrides } as Partial<RunConfig> & { preset?: 'nano' | 'micro' | 'mini' };
-    if (typeof config.data === 'string' && config.data.trim() !== '' && !config.data.startsWith('builtin:') && !isAbsolute(config.data))
-      config.data = resolve(this.options.cwd ?? process.cwd(), config.data);
-    return prepareRun({ config, name, sweepKey });
+    // The lab's folder is not the user's: a path typed in the UI must be absolute (or picked, or uploaded).
+    if (typeof config.data === 'string' && config.data.trim() !== '' && isFileSource(config.data) && !isAbsolute(config.data))
+      throw new DataError('relative-path', `data file path ${JSON.stringify(config.data)} is relative: type an absolute path, or pick or drop the file`);
+    return prepareRun({ config, name, sweepKey }, this.store);
   }
 
   private enqueueNew(prepared: PreparedRun): number {

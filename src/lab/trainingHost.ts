@@ -68,7 +68,7 @@ export class TrainingHost {
   private apply(command: HostCommand): void {
     switch (command.type) {
       case 'train':
-        this.start(command.runId, () => trainQueuedRun(this.options.store, command.runId, prepareRun(command.input), this.events()));
+        this.start(command.runId, () => trainQueuedRun(this.options.store, command.runId, prepareRun(command.input, this.options.store), this.events()));
         return;
       case 'continue':
         this.start(command.runId, () => this.continueRun(command.runId));
@@ -90,7 +90,7 @@ export class TrainingHost {
     if (store.latestCheckpoint(runId)) return resumeRun(store, runId, this.events());
     const run = store.getRun(runId);
     if (!run) throw new Error(`run ${runId} does not exist`);
-    return trainQueuedRun(store, runId, prepareRun({ config: run.config as RunConfig, name: run.name }), this.events());
+    return trainQueuedRun(store, runId, prepareRun({ config: run.config as RunConfig, name: run.name }, store), this.events());
   }
 
   private start(runId: number, work: () => Promise<RunResult>): void {

@@ -1,8 +1,8 @@
 /**
  * Electron main: one secure window over the lab. The lab (LabService, the store and the training host) runs in a
- * process of its own under the system's Node (labProcess.ts, started through `npm start`, which passes
- * GPT_LAB_NODE), so better-sqlite3 never needs rebuilding for Electron's ABI; without GPT_LAB_NODE it runs in this
- * process, which needs `npx @electron/rebuild -f -w better-sqlite3`. The contract is bound to IPC (ipc.ts) and every
+ * process of its own (labProcess.ts): in the installed app under Electron's own Node, from `npm start` under the
+ * system's Node (GPT_LAB_NODE), so better-sqlite3 always meets the ABI it was built for (labLaunch.ts); with neither
+ * it runs in this process, which needs `npx @electron/rebuild -f -w better-sqlite3`. The contract is bound to IPC (ipc.ts) and every
  * event sent to the window. Window options, security checks, IPC binding and menu are plain functions in their own
  * files; this file only wires them to Electron.
  */
@@ -17,7 +17,9 @@ import type { EventPayload, LabApi, LabEventListener } from '../shared/api';
 import { EventChannel } from '../shared/channels';
 import { bindLabIpc, forwardEvents } from './ipc';
 import { startLabProcess } from './labClient';
+import { labProcessLaunch } from './labLaunch';
 import { appMenuTemplate } from './menu';
+import { checkPackagedFiles, packagedLayout } from './packagedLayout';
 import { denyAllPermissions, hardenWebContents, isTrustedSender } from './security';
 import { mainWindowOptions } from './window';
 
@@ -34,12 +36,12 @@ interface Lab {
 }
 let lab: Lab | null = null;
 
-/** The lab in its own Node process when `npm start` told us which Node to use; otherwise in this process. */
+/** The lab in its own process (see labLaunch.ts); in this process when there is no Node to run it with. */
 async function startLab(): Promise<Lab> {
   const dbPath = defaultDbPath();
-  const nodePath = process.env.GPT_LAB_NODE;
-  if (nodePath && existsSync(nodePath)) {
-    const remote = startLabProcess({ modulePath: join(here, 'labProcess.js'), dbPath, nodePath });
+  const launch = labProcessLaunch({ isPackaged: app.isPackaged, execPath: process.execPath, mainDir: here, dbPath, env: process.env });
+  if (launch) {
+    const remote = startLabProcess(launch);
     await remote.ready;
     return remote;
   }
@@ -61,7 +63,8 @@ async function openDataFile(): Promise<void> {
 }
 
 function createWindow(): void {
-  const window = new BrowserWindow(mainWindowOptions(join(here, '../preload/index.cjs'), nativeTheme.shouldUseDarkColors));
+  const icon = app.isPackaged ? packagedLayout(process.resourcesPath).icon : join(here, '../../resources/icon.png');
+  const window = new BrowserWindow(mainWindowOptions(join(here, '../preload/index.cjs'), nativeTheme.shouldUseDarkColors, icon));
   windows.add(window);
   const id = window.webContents.id;
   window.on('closed', () => windows.delete(window));
@@ -71,8 +74,16 @@ function createWindow(): void {
   window.webContents.once('destroyed', () => trustedIds.delete(id));
 }
 
+/** What an installed app lacks (the packager left it out), as a sentence; null when it is complete. */
+function installationProblem(): string | null {
+  const { missing, optionalMissing } = checkPackagedFiles(packagedLayout(process.resourcesPath), existsSync);
+  for (const what of optionalMissing) process.stderr.write(`gpt-lab: missing ${what}; that backend is unavailable\n`);
+  return missing.length ? `This installation of GPT Lab is incomplete: missing ${missing.join('; ')}. Reinstall it.` : null;
+}
+
 function fail(error: unknown): void {
-  dialog.showErrorBox('GPT Lab cannot start', `${describeStartupError(error)}\n\nThe browser version works without the desktop shell: npm start -- --web`);
+  const hint = app.isPackaged ? 'Reinstalling GPT Lab may help.' : 'The browser version works without the desktop shell: npm start -- --web';
+  dialog.showErrorBox('GPT Lab cannot start', `${describeStartupError(error)}\n\n${hint}`);
   app.exit(1);
 }
 
@@ -82,6 +93,12 @@ async function main(): Promise<void> {
     return;
   }
   await app.whenReady();
+  const incomplete = app.isPackaged ? installationProblem() : null;
+  if (incomplete) {
+    dialog.showErrorBox('GPT Lab cannot start', incomplete);
+    app.exit(1);
+    return;
+  }
   app.on('web-contents-created', (_event, contents) => hardenWebContents(contents, appUrl));
   denyAllPermissions(session.defaultSession);
 

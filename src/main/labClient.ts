@@ -9,9 +9,11 @@ import type { LabProcessMessage } from '../lab/labProcess';
 export interface LabProcessLaunch {
   modulePath: string;
   dbPath: string;
-  /** The Node binary to run it with: the one better-sqlite3 was built for, not Electron's. */
+  /** The Node binary to run it with: the one better-sqlite3 was built for (see labLaunch.ts). */
   nodePath: string;
   execArgv?: string[];
+  /** Its environment (default: this process's); ELECTRON_RUN_AS_NODE=1 makes Electron's binary a plain Node. */
+  env?: NodeJS.ProcessEnv;
 }
 
 export interface RemoteLab {
@@ -23,7 +25,7 @@ export interface RemoteLab {
 }
 
 export function startLabProcess(launch: LabProcessLaunch): RemoteLab {
-  const child: ChildProcess = fork(launch.modulePath, [launch.dbPath], { execPath: launch.nodePath, execArgv: launch.execArgv ?? [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child: ChildProcess = fork(launch.modulePath, [launch.dbPath], { execPath: launch.nodePath, execArgv: launch.execArgv ?? [], env: launch.env ?? process.env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const pending = new Map<number, (result: CallResult) => void>();
   const listeners = new Set<LabEventListener>();
   let nextId = 1;

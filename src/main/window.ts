@@ -19,7 +19,8 @@ export function secureWebPreferences(preloadPath: string): WebPreferences {
   };
 }
 
-export function mainWindowOptions(preloadPath: string, dark = false): BrowserWindowConstructorOptions {
+/** `icon`: the window's icon on Linux and Windows (macOS takes the app bundle's). */
+export function mainWindowOptions(preloadPath: string, dark = false, icon?: string): BrowserWindowConstructorOptions {
   return {
     width: 1280,
     height: 840,
@@ -30,6 +31,7 @@ export function mainWindowOptions(preloadPath: string, dark = false): BrowserWin
     show: false,
     backgroundColor: dark ? '#15171c' : '#f7f7f9',
     autoHideMenuBar: false,
+    ...(icon ? { icon } : {}),
     webPreferences: secureWebPreferences(preloadPath),
   };
 }

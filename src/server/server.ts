@@ -3,7 +3,7 @@
  * Loopback only. Every request needs the per-start token (Authorization: Bearer, ?token=, or the cookie the page
  * gets when it is first opened with ?token=); Host and Origin must name this server, against DNS rebinding.
  *
- *   POST /api/<call>   JSON request → JSON CallResult (see src/shared/api.ts)
+ *   POST /api/<call>   JSON request → JSON CallResult (see src/shared/api.ts); /api/addText is the text upload
  *   GET  /events       WebSocket; every lab event as `{ channel, payload }`
  *   GET  /*            the built renderer (out/renderer), index.html for unknown paths
  */
@@ -13,11 +13,13 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { extname, join, normalize, resolve, sep } from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { apiPath, EVENTS_PATH, isCallName, type CallResult, type LabApi, type LabEvent, type LabEventListener } from '../shared/api';
+import { apiPath, EVENTS_PATH, isCallName, MAX_UPLOAD_BASE64_CHARS, type CallResult, type LabApi, type LabEvent, type LabEventListener } from '../shared/api';
 import { dispatch } from '../lab/dispatch';
 
 export const LOOPBACK_HOSTS = ['127.0.0.1', '::1', 'localhost'] as const;
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
+/** addText's JSON: the base64 text plus its name and the JSON around them. */
+export const UPLOAD_MAX_BODY_BYTES = MAX_UPLOAD_BASE64_CHARS + 4096;
 export const DEFAULT_MAX_CLIENT_BACKLOG_BYTES = 8 * 1024 * 1024;
 const TOKEN_COOKIE = 'gpt_lab_token';
 
@@ -185,9 +187,11 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       sendJson(res, 415, failure('invalid-request', 'the body must be JSON (Content-Type: application/json)'));
       return;
     }
-    const body = await readBody(req, maxBodyBytes);
+    // An uploaded text may be up to MAX_DATA_BYTES (in base64); every other call is small.
+    const limit = name === 'addText' ? UPLOAD_MAX_BODY_BYTES : maxBodyBytes;
+    const body = await readBody(req, limit);
     if (body === 'too-large') {
-      sendJson(res, 413, failure('invalid-request', `the request body is larger than ${maxBodyBytes} bytes`), true);
+      sendJson(res, 413, failure('invalid-request', `the request body is larger than ${limit} bytes`), true);
       return;
     }
     let payload: unknown;

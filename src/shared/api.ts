@@ -128,6 +128,21 @@ export const builtinInfoSchema = z.object({
 });
 export type BuiltinInfo = z.infer<typeof builtinInfoSchema>;
 
+/** The largest training text the lab takes, from a path or uploaded (src/lab/dataFile.ts checks it). */
+export const MAX_DATA_BYTES = 50 * 1024 * 1024;
+/** An upload carries its bytes as base64: 4 characters per 3 bytes. */
+export const MAX_UPLOAD_BASE64_CHARS = Math.ceil(MAX_DATA_BYTES / 3) * 4;
+
+/** An uploaded text as the New run form shows it; `source` (`text:<sha256>`) is the value for RunConfig.data. */
+export const textSummarySchema = z.object({
+  source: z.string(),
+  name: z.string(),
+  size: z.number().int().nonnegative(),
+  tokens: z.number().int().nonnegative(),
+  vocabSize: z.number().int().nonnegative(),
+});
+export type TextSummary = z.infer<typeof textSummarySchema>;
+
 /** A preset's model size, and the training settings a recipe preset (shakespeare-char) also fixes. */
 export const presetInfoSchema = z.object({
   name: z.enum(PRESET_VALUES),
@@ -356,6 +371,8 @@ export const CALLS = {
   /** The positional schemes from the registry: the UI builds its picker from these. */
   listSchemes: call(noArgs, z.array(schemeInfoSchema)),
   listBuiltins: call(noArgs, z.array(builtinInfoSchema)),
+  /** Keeps a training text in the lab's database (same checks as a data file) and returns its `text:` source. */
+  addText: call(z.strictObject({ name: z.string().trim().min(1).max(255), base64: z.base64().max(MAX_UPLOAD_BASE64_CHARS) }), textSummarySchema),
   /** Same rules as the CLI: every problem with the config and its data, and the resolved config when valid. */
   validateConfig: call(z.strictObject({ config: configOverridesSchema }), z.object({ problems: z.array(configProblemSchema), config: runConfigSchema.nullable() })),
   /** Validates, then queues; the run trains when the host is free. */

@@ -10,6 +10,7 @@ export const Channel = {
   configDefaults: 'lab:configDefaults',
   listSchemes: 'lab:listSchemes',
   listBuiltins: 'lab:listBuiltins',
+  addText: 'lab:addText',
   validateConfig: 'lab:validateConfig',
   startRun: 'lab:startRun',
   stopRun: 'lab:stopRun',

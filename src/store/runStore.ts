@@ -136,6 +136,15 @@ const PATCH_COLUMNS: Record<keyof RunPatch, [column: string, encode: (value: unk
   ownerPid: ['owner_pid', asIs],
 };
 
+/** A text uploaded to the lab; `id` is the SHA-256 of `bytes` in hex. */
+export interface StoredText {
+  id: string;
+  name: string;
+  bytes: Uint8Array;
+  size: number;
+  createdAt: number;
+}
+
 export class RunStore {
   private readonly db: Database.Database;
   private readonly statements = new Map<string, Database.Statement>();
@@ -326,6 +335,25 @@ export class RunStore {
     const mark = this.sql("UPDATE runs SET status = 'interrupted' WHERE id = ? AND status IN ('running', 'paused')");
     this.db.transaction(() => stale.forEach((row) => mark.run(row.id)))();
     return stale.length;
+  }
+
+  /** Keeps `bytes` under `id` (their SHA-256, computed by the caller); the same bytes twice keep the first name. */
+  addText(text: Omit<StoredText, 'size' | 'createdAt'>): StoredText {
+    this.sql('INSERT INTO texts (id, name, bytes, size, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING').run(
+      text.id,
+      text.name,
+      text.bytes,
+      text.bytes.length,
+      Date.now(),
+    );
+    return this.getText(text.id)!;
+  }
+
+  getText(id: string): StoredText | undefined {
+    const row = this.sql('SELECT id, name, bytes, size, created_at FROM texts WHERE id = ?').get(id) as
+      | { id: string; name: string; bytes: Uint8Array; size: number; created_at: number }
+      | undefined;
+    return row && { id: row.id, name: row.name, bytes: row.bytes, size: row.size, createdAt: row.created_at };
   }
 
   private sql(text: string): Database.Statement {

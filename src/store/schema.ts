@@ -77,6 +77,17 @@ const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE runs ADD COLUMN owner_pid INTEGER;
   `,
+  // v3: texts uploaded to the lab (web upload, desktop drop), named by the SHA-256 of their bytes: a run's data
+  // source `text:<id>` keeps working after the original file moves or is deleted.
+  `
+  CREATE TABLE texts (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    bytes BLOB NOT NULL,
+    size INTEGER NOT NULL,
+    created_at INTEGER NOT NULL
+  );
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -73,6 +73,26 @@ describe('configuration calls', () => {
     const noData = await service.validateConfig({ config: { data: join(dir, 'missing.txt') } });
     expect(noData.problems).toEqual([{ field: 'data', message: expect.stringContaining('not found') }]);
   });
+
+  it("refuses a relative path rather than reading it from the lab's folder", async () => {
+    const relative = await service.validateConfig({ config: { data: 'package.json' } });
+    expect(relative.problems).toEqual([{ field: 'data', message: 'data file path "package.json" is relative: type an absolute path, or pick or drop the file' }]);
+  });
+});
+
+describe('uploaded texts', () => {
+  it('trains on an uploaded text through the host, which reads it from the database', async () => {
+    const text = 'one two three four. '.repeat(30);
+    const upload = await dispatch(service, 'addText', { name: 'numbers.txt', base64: Buffer.from(text).toString('base64') });
+    expect(upload).toMatchObject({ ok: true, value: { name: 'numbers.txt', size: 600, tokens: 600, vocabSize: 11 } });
+    const source = (upload as { value: { source: string } }).value.source;
+    expect(source).toMatch(/^text:[0-9a-f]{64}$/);
+    const { runId } = await service.startRun({ config: tiny(3, { data: source }) });
+    await nextEvent(service, statusIs(runId, 'completed'));
+    expect((await service.getRun({ runId })).dataSource).toBe(source);
+    const empty = await dispatch(service, 'addText', { name: 'blank.txt', base64: Buffer.from('  \n').toString('base64') });
+    expect(empty).toMatchObject({ ok: false, error: { code: 'invalid-data', message: 'uploaded text blank.txt is empty (only whitespace)' } });
+  });
 });
 
 describe('training through the host', () => {

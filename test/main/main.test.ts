@@ -31,6 +31,8 @@ describe('the main window', () => {
     });
     expect(options.show).toBe(false);
     expect(mainWindowOptions('p', true).backgroundColor).not.toBe(mainWindowOptions('p', false).backgroundColor);
+    expect(mainWindowOptions('p', false, '/r/app.asar.unpacked/resources/icon.png').icon).toBe('/r/app.asar.unpacked/resources/icon.png');
+    expect(options).not.toHaveProperty('icon');
   });
 });
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { RunInfo, SchemeInfo } from '../../src/shared/api';
 import { compareChart, configDiff, groupableFields } from '../../src/renderer/composables/compare';
-import { asFieldProblems, distinctProblems, formOverrides, formProblems, tokenizerCost, type RunForm } from '../../src/renderer/composables/configForm';
+import { asFieldProblems, distinctProblems, formOverrides, formProblems, isAbsolutePath, problemSentence, tokenizerCost, type RunForm } from '../../src/renderer/composables/configForm';
 import { filterRuns, sortRuns } from '../../src/renderer/composables/runList';
 import { parseDropouts, sweepSize } from '../../src/renderer/composables/sweep';
 
@@ -23,6 +23,7 @@ function form(patch: Partial<RunForm> = {}): RunForm {
     dataKind: 'builtin',
     builtin: 'copy',
     filePath: '',
+    uploaded: null,
     pos: 'rope',
     posOptions: { base: 500, scale: 3 },
     norm: 'post',
@@ -74,6 +75,31 @@ describe('the New run form', () => {
     const label = (f: string) => (f.startsWith('dropout') ? 'Dropout' : f);
     const same = 'must be in [0, 0.95], got 2';
     expect(distinctProblems([{ field: 'dropoutEmbd', message: same }, { field: 'dropoutAttn', message: same }, { field: 'lr', message: 'x' }], label)).toHaveLength(2);
+  });
+
+  it('counts an empty data path once, though the form and the service both report it, showing the form’s message', () => {
+    const local = formProblems(form({ dataKind: 'file', filePath: '' }), rope);
+    const service = [{ field: 'data', message: 'must name a file or builtin:NAME' }];
+    const shown = distinctProblems([...local, ...service], () => 'Data');
+    expect(shown).toEqual([{ field: 'data', message: 'needs the absolute path of a text file on the lab’s machine' }]);
+  });
+
+  it('does not repeat the label a message starts with', () => {
+    expect(problemSentence('Data', 'data file /x.txt not found')).toBe('Data file /x.txt not found');
+    expect(problemSentence('Layers', 'must be at least 1')).toBe('Layers must be at least 1');
+    expect(problemSentence('Data', 'database locked')).toBe('Data database locked');
+  });
+
+  it('takes absolute paths only, and an uploaded text by its source', () => {
+    const problem = (filePath: string) => formProblems(form({ dataKind: 'file', filePath }), rope).find((p) => p.field === 'data')?.message;
+    expect(problem('corpus.txt')).toBe('path "corpus.txt" is relative: type an absolute path, or pick or drop the file');
+    expect(problem('./a/b.txt')).toMatch(/relative/);
+    for (const path of ['/home/u/a.txt', 'C:\\Users\\u\\a.txt', 'D:/a.txt', '\\\\server\\share\\a.txt']) expect(problem(path)).toBeUndefined();
+    expect(isAbsolutePath('C:a.txt')).toBe(false);
+    expect(formProblems(form({ dataKind: 'upload' }), rope)).toEqual([{ field: 'data', message: 'needs a text file: pick one or drop it here' }]);
+    const uploaded = { source: `text:${'f'.repeat(64)}`, name: 'a.txt', size: 3, tokens: 3, vocabSize: 2 };
+    expect(formProblems(form({ dataKind: 'upload', uploaded }), rope)).toEqual([]);
+    expect(formOverrides(form({ dataKind: 'upload', uploaded }), rope).data).toBe(uploaded.source);
   });
 });
 

@@ -231,6 +231,17 @@ describe('requests', () => {
     });
     expect(chunked).toBe(413);
   });
+
+  it('takes a text upload (addText) past the ordinary body limit, and validates it', async () => {
+    const base64 = Buffer.from('a'.repeat(6000)).toString('base64');
+    const headers = { Authorization: `Bearer ${server.token}`, 'Content-Type': 'application/json' };
+    const upload = await send(server, '/api/addText', { method: 'POST', headers, body: JSON.stringify({ name: 'a.txt', base64 }) });
+    expect(upload.status).toBe(200);
+    expect(service.calls.at(-1)).toEqual({ name: 'addText', request: { name: 'a.txt', base64 } });
+    const notBase64 = await send(server, '/api/addText', { method: 'POST', headers, body: JSON.stringify({ name: 'a.txt', base64: 'not base64!' }) });
+    expect(notBase64.status).toBe(400);
+    expect(JSON.parse(notBase64.body)).toMatchObject({ error: { code: 'invalid-request', problems: [{ field: 'base64' }] } });
+  });
 });
 
 describe('static files', () => {

@@ -7,7 +7,7 @@ import { RunStore, SCHEMA_VERSION, StoreError } from '../../src/store';
 import { openDatabase } from '../../src/store/schema';
 import { useTempDir } from './helpers';
 
-const TABLES = ['checkpoints', 'evals', 'metrics', 'runs', 'samples'];
+const TABLES = ['checkpoints', 'evals', 'metrics', 'runs', 'samples', 'texts'];
 
 function inspect<T>(path: string, read: (db: Database.Database) => T): T {
   const db = new Database(path, { readonly: true });
@@ -39,14 +39,14 @@ describe('schema', () => {
     const path = join(tempDir(), 'runs.db');
     writeFileSync(path, '');
     RunStore.open(path).close();
-    expect(SCHEMA_VERSION).toBe(2);
+    expect(SCHEMA_VERSION).toBe(3);
     inspect(path, (db) => {
       expect(userVersion(db)).toBe(SCHEMA_VERSION);
       expect(tableNames(db)).toEqual(TABLES);
     });
   });
 
-  it('upgrades a v1 database to v2 in place, keeping its runs', () => {
+  it('upgrades a v1 database to the current version in place, keeping its runs', () => {
     const path = join(tempDir(), 'v1.db');
     const v1 = new Database(path);
     v1.exec(`CREATE TABLE runs (id INTEGER PRIMARY KEY, name TEXT NOT NULL, status TEXT NOT NULL, config_json TEXT NOT NULL,
@@ -59,7 +59,10 @@ describe('schema', () => {
     const store = RunStore.open(path);
     expect(store.listRuns().map((r) => [r.name, r.ownerPid])).toEqual([['old run', null]]);
     store.close();
-    inspect(path, (db) => expect(userVersion(db)).toBe(2));
+    inspect(path, (db) => {
+      expect(userVersion(db)).toBe(3);
+      expect(tableNames(db)).toEqual(['runs', 'texts']);
+    });
   });
 
   it('creates missing parent directories', () => {

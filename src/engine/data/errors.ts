@@ -7,6 +7,8 @@ export type DataErrorCode =
   | 'binary'
   | 'too-short'
   | 'unknown-builtin'
+  | 'unknown-text'
+  | 'relative-path'
   | 'unknown-char'
   | 'unknown-id'
   | 'bad-vocab'

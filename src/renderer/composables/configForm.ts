@@ -3,7 +3,7 @@
  * data path) and how it turns into the overrides validateConfig and startRun receive. The rules about values are
  * the engine's (validateConfig on the service), so the form and the CLI say the same thing.
  */
-import type { ConfigOverrides, ConfigProblemData, PRESET_VALUES, SchemeInfo, TOKENIZER_VALUES } from '../../shared/api';
+import type { ConfigOverrides, ConfigProblemData, PRESET_VALUES, SchemeInfo, TextSummary, TOKENIZER_VALUES } from '../../shared/api';
 
 export type NumberField =
   | 'nLayer' | 'nHead' | 'nEmbd' | 'blockSize' | 'batchSize' | 'steps' | 'lr' | 'minLr' | 'weightDecay' | 'gradClip'
@@ -16,9 +16,11 @@ export interface RunForm {
   name: string;
   preset: Preset;
   tokenizer: TokenizerChoice;
-  dataKind: 'builtin' | 'file';
+  /** A builtin corpus, a path on the lab's machine, or a text picked or dropped here and uploaded to the lab. */
+  dataKind: 'builtin' | 'file' | 'upload';
   builtin: string;
   filePath: string;
+  uploaded: TextSummary | null;
   pos: string;
   posOptions: Record<string, number | ''>;
   norm: 'pre' | 'post' | 'none';
@@ -42,8 +44,30 @@ export function formProblems(form: RunForm, scheme: SchemeInfo | undefined): Con
   if (!form.separateDropout && form.dropout === '') found.push({ field: 'dropoutEmbd', message: 'enter a number' });
   if (!form.warmupAuto && form.warmupSteps === '') found.push({ field: 'warmupSteps', message: 'enter a number' });
   for (const knob of scheme?.knobs ?? []) if (form.posOptions[knob.key] === '') found.push({ field: `posOptions.${knob.key}`, message: 'enter a number' });
-  if (form.dataKind === 'file' && form.filePath.trim() === '') found.push({ field: 'data', message: 'enter the path of a text file' });
+  const dataProblem = dataFormProblem(form);
+  if (dataProblem) found.push({ field: 'data', message: dataProblem });
   return found;
+}
+
+/** A path the lab can use whatever folder it runs in: POSIX `/…`, Windows `C:\…` or `\\server\share`. */
+export function isAbsolutePath(path: string): boolean {
+  return /^(\/|[A-Za-z]:[\\/]|\\\\)/.test(path);
+}
+
+function dataFormProblem(form: RunForm): string | undefined {
+  if (form.dataKind === 'upload' && !form.uploaded) return 'needs a text file: pick one or drop it here';
+  if (form.dataKind !== 'file') return undefined;
+  const path = form.filePath.trim();
+  if (path === '') return 'needs the absolute path of a text file on the lab’s machine';
+  // The lab runs in its own folder, not the user's, so a relative path would name some other file.
+  if (!isAbsolutePath(path)) return `path ${JSON.stringify(path)} is relative: type an absolute path, or pick or drop the file`;
+  return undefined;
+}
+
+function dataSource(form: RunForm): string {
+  if (form.dataKind === 'builtin') return `builtin:${form.builtin}`;
+  if (form.dataKind === 'upload') return form.uploaded?.source ?? '';
+  return form.filePath.trim();
 }
 
 /** What the form asks for: the preset, then every filled-in field; only the chosen scheme's knobs. */
@@ -51,7 +75,7 @@ export function formOverrides(form: RunForm, scheme: SchemeInfo | undefined): Co
   const config: ConfigOverrides = {
     preset: form.preset,
     tokenizer: form.tokenizer,
-    data: form.dataKind === 'builtin' ? `builtin:${form.builtin}` : form.filePath.trim(),
+    data: dataSource(form),
     pos: form.pos,
     norm: form.norm,
     normType: form.normType,
@@ -77,15 +101,24 @@ export function asFieldProblems(problems: readonly ConfigProblemData[]): ConfigP
   return problems.map((p) => ({ field: p.field.replace(/^config\./, ''), message: p.message }));
 }
 
-/** One message per field label and text (the three dropouts share one box, so one message). */
+/**
+ * One problem per field label, the form's own first: it and the service may both see an empty data path, and the
+ * three dropouts share one box. So the count the status bar shows is the count of fields to fix.
+ */
 export function distinctProblems(problems: readonly ConfigProblemData[], label: (field: string) => string): ConfigProblemData[] {
   const seen = new Set<string>();
   return problems.filter((p) => {
-    const key = `${label(p.field)}: ${p.message}`;
+    const key = label(p.field);
     if (seen.has(key)) return false;
     seen.add(key);
     return true;
   });
+}
+
+/** "Layers must be at least 1"; a message that already starts with the label is not prefixed again ("Data file …"). */
+export function problemSentence(label: string, message: string): string {
+  if (message.toLowerCase().startsWith(`${label.toLowerCase()} `)) return message.charAt(0).toUpperCase() + message.slice(1);
+  return `${label} ${message}`;
 }
 
 /** Vocabulary sizes fixed by the tokenizer; char's is the data's distinct characters (65 for Shakespeare). */

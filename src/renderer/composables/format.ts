@@ -30,7 +30,9 @@ export function formatTime(ms: number | null | undefined): string {
   return new Date(ms).toLocaleString(undefined, { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
 }
 
-/** The file-name part of a data source, or the builtin's name. */
+/** The file-name part of a data source, the builtin's name, or an uploaded text's short hash. */
 export function dataLabel(source: string): string {
-  return source.startsWith('builtin:') ? source.slice('builtin:'.length) : source.replace(/^.*[\\/]/, '');
+  if (source.startsWith('builtin:')) return source.slice('builtin:'.length);
+  if (source.startsWith('text:')) return `uploaded text ${source.slice('text:'.length, 'text:'.length + 8)}`;
+  return source.replace(/^.*[\\/]/, '');
 }
