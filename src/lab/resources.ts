@@ -11,7 +11,7 @@ const LEVELS_UP = 4;
 
 export function resourcePath(relative: string): string {
   const packaged = (process as { resourcesPath?: string }).resourcesPath;
-  const candidates = packaged ? [join(packaged, relative), join(packaged, 'resources', relative)] : [];
+  const candidates = packaged ? [join(packaged, 'app.asar.unpacked', 'resources', relative), join(packaged, relative)] : [];
   let dir = dirname(fileURLToPath(import.meta.url));
   for (let i = 0; i < LEVELS_UP; i++, dir = dirname(dir)) candidates.push(join(dir, 'resources', relative));
   const found = candidates.find((path) => existsSync(path));
