@@ -9,7 +9,7 @@ import { defaultDbPath, RunStore, type MetricRow, type RunRecord } from '../stor
 import { UsageError, trainOverrides, type TrainOptionValues } from './args';
 
 /** `mustExist` for commands that only read or continue runs: a mistyped path must not create a database. */
-function openStore(opts: { db?: string }, mustExist = false): RunStore {
+export function openStore(opts: { db?: string }, mustExist = false): RunStore {
   return RunStore.open(opts.db ?? defaultDbPath(), { mustExist });
 }
 

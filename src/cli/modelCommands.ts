@@ -2,13 +2,9 @@
 import { initBackend } from '../engine/backend';
 import { exportRunModel, importRunModel } from '../lab/modelTransfer';
 import { sampleRun } from '../lab/sampling';
-import { defaultDbPath, RunStore } from '../store';
+import { defaultDbPath } from '../store';
 import { UsageError } from './args';
-import { parseRunId } from './commands';
-
-function openStore(opts: { db?: string }, mustExist: boolean): RunStore {
-  return RunStore.open(opts.db ?? defaultDbPath(), { mustExist });
-}
+import { openStore, parseRunId } from './commands';
 
 function parseInteger(flag: string, raw: string): number {
   const value = Number(raw);
