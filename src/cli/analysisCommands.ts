@@ -5,7 +5,9 @@ import { accuracyInterval } from '../engine/eval/taskAccuracy';
 import { evalLengthForRun, probeForRun, taskLengthForRun, type EvalLengthResult } from '../lab/analysis';
 import { prepareRun, trainNewRun, type PreparedRun } from '../lab/runner';
 import { sweepKeyOf } from '../lab/sweepKey';
+import { SweepCoordinator, storeTagOf, type CellOutcome } from '../lab/queuedSweep';
 import { RECIPES, getRecipe, runRecipe } from '../lab/recipes';
+import { describeQueue, redisOptionsOf } from '../worker/connection';
 import { defaultDbPath, RunStore } from '../store';
 import { UsageError, trainOverrides, type TrainOptionValues } from './args';
 import { parseRunId, storedTexts } from './commands';
@@ -119,12 +121,13 @@ interface SweepCell {
   sweepKey: string;
 }
 
-export async function sweepCommand(opts: TrainOptionValues & { db?: string; evalLengths?: string; json?: boolean; name?: string }): Promise<void> {
+type SweepOptions = TrainOptionValues & { db?: string; evalLengths?: string; json?: boolean; name?: string; queue?: string };
+
+/** The grid's cells, each validated (and its data loaded) before anything trains; a local and a queued sweep share them. */
+export function sweepCells(opts: SweepOptions): SweepCell[] {
   const positions = parseList('pos', opts.pos as string | undefined, ['none', 'sinusoidal', 'learned', 'rope', 't5', 'alibi']);
   const norms = parseList('norm', opts.norm as string | undefined, ['pre']);
   const dropouts = parseList('dropout', opts.dropout as string | undefined, ['0']);
-  const lengths = opts.evalLengths === undefined ? undefined : parseIntList('eval-lengths', opts.evalLengths);
-  // Every cell is validated (and its data loaded) before the first run starts.
   const cells: SweepCell[] = [];
   for (const pos of positions)
     for (const norm of norms)
@@ -133,39 +136,74 @@ export async function sweepCommand(opts: TrainOptionValues & { db?: string; eval
         if (opts.name) prepared.name = `${opts.name} · ${pos}/${norm}/p${dropout}`;
         cells.push({ pos, norm, dropout, prepared, sweepKey: sweepKeyOf(prepared.config) });
       }
+  return cells;
+}
+
+/** Trains the cells on `gpt-lab worker` processes through the queue at `url`; this process writes the store. */
+async function trainOnQueue(store: RunStore, dbPath: string, url: string, cells: readonly SweepCell[]): Promise<Map<SweepCell, CellOutcome>> {
+  const redis = redisOptionsOf(url);
+  const coordinator = await SweepCoordinator.connect(store, { redis, storeTag: storeTagOf(dbPath), log: (m) => process.stderr.write(`queue: ${m}\n`) });
+  const stop = (): void => {
+    process.stderr.write('gpt-lab: the sweep stays in the queue; run the same command again to collect it\n');
+    process.exit(130);
+  };
+  process.once('SIGINT', stop);
+  try {
+    process.stderr.write(`queue: ${cells.length} cells to ${describeQueue(redis)}; workers now: ${(await coordinator.workers()).map((w) => w.name).join(', ') || 'none yet'}\n`);
+    const outcomes = await coordinator.run(cells);
+    return new Map(cells.map((cell, i) => [cell, outcomes[i]]));
+  } finally {
+    process.off('SIGINT', stop);
+    await coordinator.close();
+  }
+}
+
+export async function sweepCommand(opts: SweepOptions): Promise<void> {
+  const lengths = opts.evalLengths === undefined ? undefined : parseIntList('eval-lengths', opts.evalLengths);
+  const cells = sweepCells(opts);
+  if (opts.queue !== undefined) redisOptionsOf(opts.queue);
   await initBackend();
-  await withStore(opts.db, async (store) => {
-    const rows: { pos: string; norm: string; dropout: string; runId: number; finalValLoss: number | null; skipped: boolean; eval: EvalLengthResult }[] = [];
+  const dbPath = opts.db ?? defaultDbPath();
+  await withStore(dbPath, async (store) => {
+    const done = new Map(cells.flatMap((cell) => {
+      const run = store.findRunsBySweepKey(cell.sweepKey).find((r) => r.status === 'completed');
+      return run ? [[cell, run.id] as const] : [];
+    }));
+    const queued = opts.queue === undefined ? null : await trainOnQueue(store, dbPath, opts.queue, cells.filter((cell) => !done.has(cell)));
+    const rows: { pos: string; norm: string; dropout: string; runId: number; sweepKey: string; worker: string | null; status: string; finalValLoss: number | null; skipped: boolean; eval: EvalLengthResult | null }[] = [];
     for (const [n, cell] of cells.entries()) {
-      const done = store.findRunsBySweepKey(cell.sweepKey).find((r) => r.status === 'completed');
       const label = `[${n + 1}/${cells.length}] ${cell.pos} / ${cell.norm} / dropout ${cell.dropout}`;
-      let runId: number;
-      if (done) {
-        process.stderr.write(`${label}: already done as run ${done.id}, skipped\n`);
-        runId = done.id;
-      } else {
+      let runId = done.get(cell);
+      if (runId !== undefined) process.stderr.write(`${label}: already done as run ${runId}, skipped\n`);
+      else if (queued) runId = queued.get(cell)!.runId;
+      else {
         process.stderr.write(`${label}: training…\n`);
         const result = await trainNewRun(store, { ...cell.prepared, sweepKey: cell.sweepKey });
         runId = result.runId;
         process.stderr.write(`${label}: run ${runId} ${result.status}, val loss ${fmt(result.finalValLoss)}\n`);
       }
+      const run = store.getRun(runId)!;
       const wanted = lengths ?? null;
       const previous = store
         .evals(runId, 'length')
         .map((e) => e.payload as EvalLengthResult)
         .find((e) => wanted === null || e.results.map((r) => r.length).join() === wanted.join());
-      const evaluation = previous ?? (await evalLengthForRun(store, runId, lengths));
-      rows.push({ pos: cell.pos, norm: cell.norm, dropout: cell.dropout, runId, finalValLoss: store.getRun(runId)!.finalValLoss, skipped: !!done, eval: evaluation });
+      const evaluation = run.status === 'failed' ? null : (previous ?? (await evalLengthForRun(store, runId, lengths)));
+      const worker = (run.backend as { worker?: string } | null)?.worker ?? null;
+      rows.push({ pos: cell.pos, norm: cell.norm, dropout: cell.dropout, runId, sweepKey: cell.sweepKey, worker, status: run.status, finalValLoss: run.finalValLoss, skipped: done.has(cell), eval: evaluation });
     }
     if (opts.json) {
       process.stdout.write(`${JSON.stringify({ cells: rows })}\n`);
       return;
     }
-    const evalLengths = rows[0].eval.results.map((r) => r.length);
-    const header = ['pos', 'norm', 'dropout', 'run', ...evalLengths.map((l) => `loss@${l}`)];
-    const table = rows.map((r) => [r.pos, r.norm, r.dropout, String(r.runId), ...r.eval.results.map((x) => (x.applicable ? fmt(x.loss, 3) : 'n/a'))]);
-    const widths = header.map((h, i) => Math.max(h.length, ...table.map((t) => t[i].length)));
-    for (const row of [header, ...table]) process.stdout.write(`${row.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd()}\n`);
+    const evalLengths = rows.find((r) => r.eval)?.eval?.results.map((r) => r.length) ?? [];
+    const header = ['pos', 'norm', 'dropout', 'run', ...(queued ? ['worker'] : []), ...evalLengths.map((l) => `loss@${l}`)];
+    const table = rows.map((r) => [
+      r.pos, r.norm, r.dropout, String(r.runId), ...(queued ? [r.worker ?? 'n/a'] : []),
+      ...(r.eval ? r.eval.results.map((x) => (x.applicable ? fmt(x.loss, 3) : 'n/a')) : [`${r.status}: ${store.getRun(r.runId)?.error ?? ''}`]),
+    ]);
+    const widths = header.map((h, i) => Math.max(h.length, ...table.map((t) => t[i]?.length ?? 0)));
+    for (const row of [header, ...table]) process.stdout.write(`${row.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd()}\n`);
   }, false);
 }
 

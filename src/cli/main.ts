@@ -14,6 +14,7 @@ import { exportModelCommand, importModelCommand, sampleCommand } from './modelCo
 import { SampleError } from '../lab/sampling';
 import { ModelTransferError } from '../lab/modelTransfer';
 import { ModelFormatError } from '../engine/interop/gpt2';
+import { workerCommand } from './workerCommand';
 import { PROBE_KINDS } from '../engine/eval/probes';
 
 function trainOptions(command: Command): Command {
@@ -119,8 +120,20 @@ export function buildProgram(): Command {
   dbOption(trainOptions(program.command('sweep').description('train and evaluate a grid; --pos, --norm and --dropout take comma-separated lists; finished cells are skipped on re-run')))
     .option('--eval-lengths <list>', 'comma-separated evaluation lengths (default 1, 2, 4, 8 × block)')
     .option('--name <prefix>', 'run name prefix')
+    .option('--queue <url>', 'train the cells on `gpt-lab worker` processes through Redis: redis://[user:password@]host:port (rediss:// for TLS)')
     .option('--json', 'print the summary as JSON')
     .action(sweepCommand);
+
+  program
+    .command('worker')
+    .description('train sweep cells from a queue until Ctrl+C (which hands the current cell back); holds no database')
+    .requiredOption('--queue <url>', 'redis://[user:password@]host:port (rediss:// for TLS); a host beyond loopback needs a password')
+    .option('--name <name>', 'how the lab shows this worker (default: hostname-pid)')
+    .option('--concurrency <n>', 'cells trained at once (default 1)')
+    .addOption(new Option('--backend <name>', 'force a backend (default: the best this machine has)').choices(['tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu']))
+    .option('--threads <n>', 'threads per cell on the wasm/cpu backends (default: what the cell asks for)')
+    .option('--lock-seconds <n>', 'a killed worker\'s cell goes to another worker after about this long (default 30)')
+    .action(workerCommand);
 
   const recipe = program.command('recipe').description('one-click experiments that test a textbook claim and give a verdict');
   recipe.command('list').description('the recipes and their claims').option('--json', 'print JSON').action(recipeListCommand);

@@ -5,7 +5,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { resolveConfig, type RunConfig } from '../engine/config';
-import { createTokenizer } from '../engine/data/tokenizer';
+import { createTokenizer, storedVocab } from '../engine/data/tokenizer';
 import { exportModelFiles, importModelFiles, type ModelLayout } from '../engine/interop/gpt2';
 import { encodeCheckpoint } from '../engine/train/checkpoint';
 import { createRng } from '../engine/rng';
@@ -102,7 +102,7 @@ export function importRunModel(store: RunStore, dir: string, options: ImportMode
     name: options.name ?? `imported ${basename(resolve(dir))} (${imported.runName ?? imported.layout}${trainedSteps})`,
     config,
     dataSource: config.data,
-    vocab: tokenizer.vocab ? [...tokenizer.vocab] : null,
+    vocab: storedVocab(tokenizer),
     params,
     status: 'stopped',
   });

@@ -12,6 +12,7 @@ import type { MetricRow, RunStore } from '../store';
 import { loadCorpus } from './corpusLoader';
 import { isTextSource, textSourceId, type TextLookup } from './uploadedTexts';
 import { ThreadHelpers } from './parallel/threadHelpers';
+import { storedVocab } from '../engine/data/tokenizer';
 
 /** Metrics reach the database at least this often; a crash loses at most one interval. */
 export const METRIC_FLUSH_MS = 1000;
@@ -66,7 +67,7 @@ export async function trainNewRun(store: RunStore, prepared: PreparedRun, events
     config,
     dataSource: corpus.source,
     dataHash: corpus.hash,
-    vocab: corpus.tokenizer.vocab ? [...corpus.tokenizer.vocab] : null,
+    vocab: storedVocab(corpus.tokenizer),
     params: model.parameterCount,
     backend,
     sweepKey: prepared.sweepKey,
@@ -85,7 +86,7 @@ export async function trainQueuedRun(store: RunStore, runId: number, prepared: P
     error: null,
     finishedAt: null,
     dataHash: corpus.hash,
-    vocab: corpus.tokenizer.vocab ? [...corpus.tokenizer.vocab] : null,
+    vocab: storedVocab(corpus.tokenizer),
     params: model.parameterCount,
     backend,
   });
@@ -184,7 +185,7 @@ async function trainStoredRun(
  * Helper threads for a run with `threads` > 1 on a backend that computes on one thread (wasm, cpu). The native
  * TensorFlow backends already use every core, so there a run trains on one JS thread whatever it asks for.
  */
-async function startHelpers(config: RunConfig, model: GPT, backend: BackendInfo): Promise<ThreadHelpers | undefined> {
+export async function startHelpers(config: RunConfig, model: GPT, backend: BackendInfo): Promise<ThreadHelpers | undefined> {
   if (config.threads <= 1 || (backend.name !== 'wasm' && backend.name !== 'cpu')) return undefined;
   const rows = splitRows(config.batchSize, config.threads);
   return ThreadHelpers.start(config.threads - 1, model.cfg, model.parameterCount, Math.max(...rows), backend.name);

@@ -20,7 +20,7 @@ import { LabError, type CallRequest, type SchemePreview } from '../shared/api';
 type Options = Record<string, number>;
 
 const INPUT_TABLES: Record<string, (T: number, C: number, o: Options) => Float32Array> = {
-  sinusoidal: (T, C) => sinusoidalTable(T, C),
+  sinusoidal: (T, C, o) => sinusoidalTable(T, C, o.scale),
   binary: (T, C, o) => binaryTable(T, C, o.scale),
   integer: (T, C, o) => integerTable(T, C, o.scale),
   'integer-norm': (T, C, o) => integerNormTable(T, C, o.scale),

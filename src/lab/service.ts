@@ -49,8 +49,11 @@ import { ModelFormatError } from '../engine/interop/gpt2';
 import { exportRunModel, importRunModel, ModelTransferError } from './modelTransfer';
 import { hostEventSchema, type HostCommand, type HostEvent } from './hostProtocol';
 import { RECIPES } from './recipes';
+import { SweepCoordinator, storeTagOf } from './queuedSweep';
 import { prepareRun, type PreparedRun } from './runner';
 import { schemePreview } from './schemePreview';
+import { redisOptionsOf } from '../worker/connection';
+import { storedVocab } from '../engine/data/tokenizer';
 
 /** How to start the training host: a module for child_process.fork and the Node flags it needs. */
 export interface HostLaunch {
@@ -129,6 +132,8 @@ export class LabService implements LabApi {
   /** Recipe results of this session, newest per recipe (those without runs are not stored in the database). */
   private readonly recipeResults = new Map<string, RecipeResultData>();
   private readonly lockPath: string | null;
+  /** Distributed sweeps: one coordinator per queue URL (src/lab/queuedSweep.ts). */
+  private readonly coordinators = new Map<string, Promise<SweepCoordinator>>();
 
   constructor(private readonly options: LabServiceOptions) {
     this.launch = options.host ?? sourceHostLaunch();
@@ -171,6 +176,7 @@ export class LabService implements LabApi {
       await exited;
       clearTimeout(timer);
     }
+    for (const coordinator of this.coordinators.values()) await coordinator.then((c) => c.close(), () => undefined);
     this.store.close();
     if (this.lockPath) releaseDatabase(this.lockPath);
     this.listeners.clear();
@@ -244,7 +250,7 @@ export class LabService implements LabApi {
     return { runId, status: 'queued' };
   }
 
-  async startSweep({ grid, config, name }: CallRequest<'startSweep'>): Promise<CallResponse<'startSweep'>> {
+  async startSweep({ grid, config, name, queue }: CallRequest<'startSweep'>): Promise<CallResponse<'startSweep'>> {
     this.assertOpen();
     const combos = grid.pos.flatMap((pos) => grid.norm.flatMap((norm) => grid.dropout.map((dropout) => ({ pos, norm, dropout }))));
     if (combos.length > MAX_SWEEP_RUNS) throw new LabError('invalid-request', `the grid makes ${combos.length} runs; at most ${MAX_SWEEP_RUNS} per sweep`);
@@ -263,6 +269,11 @@ export class LabService implements LabApi {
       }
     }
     if (problems.length) throw new LabError('invalid-config', `the sweep has invalid runs; none were queued\n${problems.map((p) => `${p.field}: ${p.message}`).join('\n')}`, problems);
+    if (queue !== undefined) {
+      // The workers train; this service stays the one writer of the store (src/lab/queuedSweep.ts).
+      const runIds = await (await this.coordinatorFor(queue)).submit(prepared.map((run) => ({ sweepKey, prepared: run })));
+      return { sweepKey, runIds };
+    }
     const runIds = prepared.map((run) => this.enqueueNew(run));
     this.emitQueue();
     this.pump();
@@ -313,6 +324,10 @@ export class LabService implements LabApi {
     this.emitQueue();
     this.pump();
     return { runId, status: 'queued' };
+  }
+
+  async listWorkers({ queue }: CallRequest<'listWorkers'>): Promise<CallResponse<'listWorkers'>> {
+    return (await this.coordinatorFor(queue)).workers();
   }
 
   async queueState(): Promise<QueueState> {
@@ -563,7 +578,7 @@ export class LabService implements LabApi {
       config,
       dataSource: corpus.source,
       dataHash: corpus.hash,
-      vocab: corpus.tokenizer.vocab ? [...corpus.tokenizer.vocab] : null,
+      vocab: storedVocab(corpus.tokenizer),
       sweepKey,
       status: 'queued',
     });
@@ -715,6 +730,32 @@ export class LabService implements LabApi {
   }
 
   // ------------------------------------------------------------ helpers
+
+  /** One coordinator per queue URL, connected on first use; a failed connection is forgotten so a retry can work. */
+  private coordinatorFor(url: string): Promise<SweepCoordinator> {
+    this.assertOpen();
+    const known = this.coordinators.get(url);
+    if (known) return known;
+    const connecting = (async () => {
+      let redis;
+      try {
+        redis = redisOptionsOf(url);
+      } catch (error) {
+        throw new LabError('invalid-request', (error as Error).message);
+      }
+      return SweepCoordinator.connect(this.store, {
+        redis,
+        storeTag: storeTagOf(this.options.dbPath),
+        log: (message) => process.stderr.write(`gpt-lab queue: ${message}\n`),
+        onStatus: (runId, status, error) => this.emit({ channel: 'run:status', payload: { runId, status: status as RunStatus, error } }),
+      }).catch((error: unknown) => {
+        throw error instanceof LabError ? error : new LabError('conflict', error instanceof Error ? error.message : String(error));
+      });
+    })();
+    this.coordinators.set(url, connecting);
+    connecting.catch(() => this.coordinators.delete(url));
+    return connecting;
+  }
 
   private setStatus(runId: number, status: RunStatus, error?: string | null): void {
     try {

@@ -91,8 +91,20 @@ export const backendInfoSchema = z.object({
   gpu: z.boolean(),
   threads: z.number(),
   notes: z.array(z.string()),
+  /** The `gpt-lab worker` that trained the run, for runs of a sweep spread over machines (absent for local runs). */
+  worker: z.string().optional(),
 });
 export type BackendInfoData = z.infer<typeof backendInfoSchema>;
+
+/** A `gpt-lab worker` as its heartbeat shows it: what it runs on and the runs it trains now. */
+export const workerInfoSchema = z.strictObject({
+  name: z.string().max(64),
+  backend: backendInfoSchema,
+  cells: z.array(z.number().int().positive()),
+  /** When it last sent a heartbeat, ms since the epoch. */
+  at: z.number(),
+});
+export type WorkerInfo = z.infer<typeof workerInfoSchema>;
 
 export const schemeKnobSchema = z.object({
   key: z.string(),
@@ -289,7 +301,7 @@ export const recipeResultSchema = z.object({
   version: z.number(),
   quick: z.boolean(),
   claim: z.string(),
-  verdict: z.enum(['held', 'did not hold']),
+  verdict: z.enum(['held', 'did not hold', 'inconclusive']),
   /** One sentence with the figures behind the verdict. */
   summary: z.string(),
   figures: z.record(z.string(), z.union([z.number(), z.string(), z.null()])),
@@ -396,11 +408,16 @@ export const CALLS = {
   evalLength: call(z.strictObject({ runId, lengths: z.array(z.number().int().positive().max(65_536)).min(1).max(16).optional() }), evalLengthResultSchema),
   /** Attention maps, equivariance, PE tables (src/lab/analysis.ts); runId null probes fresh weights (equivariance). */
   probe: call(z.strictObject({ runId: runId.nullable(), kind: z.enum(PROBE_KIND_VALUES), text: z.string().max(10_000).optional() }), probeResultSchema),
-  /** Expands grid × common config into queued runs sharing a sweep key; all validated before any is queued. */
+  /**
+   * Expands grid × common config into queued runs sharing a sweep key; all validated before any is queued. With
+   * `queue` (redis://…) the runs train on `gpt-lab worker` processes instead of this machine (docs/SCALE.md).
+   */
   startSweep: call(
-    z.strictObject({ grid: sweepGridSchema, config: configOverridesSchema, name: runName.optional() }),
+    z.strictObject({ grid: sweepGridSchema, config: configOverridesSchema, name: runName.optional(), queue: z.string().max(2048).optional() }),
     z.object({ sweepKey: z.string(), runIds: z.array(runId) }),
   ),
+  /** The workers whose heartbeat reaches the queue at `queue` now. */
+  listWorkers: call(z.strictObject({ queue: z.string().max(2048) }), z.array(workerInfoSchema)),
   /** A run's config and metrics as a file the client saves. */
   exportRun: call(
     z.strictObject({ runId, format: z.enum(EXPORT_FORMATS) }),

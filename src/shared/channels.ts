@@ -26,6 +26,7 @@ export const Channel = {
   evalLength: 'lab:evalLength',
   probe: 'lab:probe',
   startSweep: 'lab:startSweep',
+  listWorkers: 'lab:listWorkers',
   exportRun: 'lab:exportRun',
   taskLength: 'lab:taskLength',
   latestEvals: 'lab:latestEvals',

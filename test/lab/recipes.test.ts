@@ -1,8 +1,15 @@
+/**
+ * The recipe plumbing: every configuration trains on each of RECIPE_SEEDS and a re-run reuses those runs; the
+ * equivariance recipe end to end (it trains nothing). The verdicts themselves are tested on fabricated metrics in
+ * recipeVerdicts.test.ts, so no recipe trains at its real size here.
+ */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { RECIPES, getRecipe, runRecipe } from '../../src/lab/recipes';
+import type { RunConfig } from '../../src/engine/config';
+import { RECIPES, RECIPE_SEEDS, getRecipe, runRecipe, trainCells, type Recipe } from '../../src/lab/recipes';
+import { TIED_WITHOUT_MASK } from '../../src/lab/recipeVerdicts';
 import { RunStore } from '../../src/store';
 import { useWasmBackend } from '../helpers/backend';
 
@@ -11,6 +18,29 @@ useWasmBackend();
 const dir = mkdtempSync(join(tmpdir(), 'gpt-lab-recipes-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
+const NANO = { data: 'builtin:copy', nLayer: 1, nHead: 2, nEmbd: 16, blockSize: 8, batchSize: 4, steps: 3, evalEvery: 3, evalBatches: 1, sampleEvery: 0, checkpointEvery: 0 };
+
+/** A recipe of two nano cells whose "verdict" is whatever its figures say, to watch the plumbing. */
+const plumbing: Recipe = {
+  name: 'plumbing',
+  version: 1,
+  title: 'plumbing',
+  claim: 'trains every cell on every seed',
+  async run(ctx) {
+    const cells = await trainCells(ctx, this.name, [
+      { label: 'learned', config: { ...NANO, pos: 'learned' } },
+      { label: 'none', config: { ...NANO, pos: 'none' } },
+    ]);
+    return {
+      verdict: 'inconclusive',
+      summary: '',
+      figures: Object.fromEntries(cells.flatMap((c) => c.runs.map((r) => [`${c.label} ${r.seed}`, r.finalValLoss]))),
+      runs: cells.flatMap((c) => c.runs.map((r) => ({ label: `${c.label}, seed ${r.seed}`, runId: r.runId, status: r.status, finalValLoss: r.finalValLoss }))),
+      chart: { title: '', xLabel: '', yLabel: '', series: [] },
+    };
+  },
+};
+
 describe('recipes', () => {
   it('each states its claim up front and has a unique name', () => {
     expect(new Set(RECIPES.map((r) => r.name)).size).toBe(RECIPES.length);
@@ -18,33 +48,35 @@ describe('recipes', () => {
     for (const r of RECIPES) expect(r.claim.length).toBeGreaterThan(20);
   });
 
-  it('learned-vs-sinusoidal --quick trains both, judges from the measured numbers, and reuses its runs when re-run', async () => {
+  it('trains every cell on each of the 3 seeds, with distinct weights per seed, and reuses the runs when re-run', async () => {
+    expect(RECIPE_SEEDS.length).toBeGreaterThanOrEqual(3);
     const store = RunStore.open(join(dir, 'runs.db'));
     const log: string[] = [];
-    const recipe = getRecipe('learned-vs-sinusoidal')!;
-    const result = await runRecipe(recipe, { store, quick: true, log: (m) => log.push(m) });
-    expect(result.runs.map((r) => r.label)).toEqual(['learned', 'sinusoidal']);
+    const result = await runRecipe(plumbing, { store, quick: true, log: (m) => log.push(m) });
+    expect(result.runs.map((r) => r.label)).toEqual(['learned', 'none'].flatMap((c) => RECIPE_SEEDS.map((s) => `${c}, seed ${s}`)));
     expect(result.runs.every((r) => r.status === 'completed')).toBe(true);
-    const learned = result.figures.learnedEarlyMeanLoss as number;
-    const sinusoidal = result.figures.sinusoidalEarlyMeanLoss as number;
-    expect(result.verdict).toBe(learned < sinusoidal ? 'held' : 'did not hold');
-    expect(result.chart.series).toHaveLength(2);
-    expect(result.chart.series[0].x).toHaveLength(150);
-    expect(store.evals(result.runs[0].runId, 'recipe')).toHaveLength(1);
+    expect(RECIPE_SEEDS.map((s) => (store.getRun(result.runs[s - 1]!.runId)!.config as RunConfig).seed)).toEqual([...RECIPE_SEEDS]);
+    // Different seeds are different runs: their losses differ.
+    expect(new Set(RECIPE_SEEDS.map((s) => result.figures[`learned ${s}`])).size).toBe(RECIPE_SEEDS.length);
+    expect(store.evals(result.runs[0]!.runId, 'recipe')).toHaveLength(1);
 
     const runsBefore = store.listRuns().length;
-    const again = await runRecipe(recipe, { store, quick: true, log: (m) => log.push(m) });
+    const again = await runRecipe(plumbing, { store, quick: true, log: (m) => log.push(m) });
     expect(store.listRuns().length).toBe(runsBefore);
     expect(again.figures).toEqual(result.figures);
-    expect(log.some((m) => /reusing run/.test(m))).toBe(true);
+    expect(log.filter((m) => /reusing run/.test(m))).toHaveLength(6);
     store.close();
   });
 
-  it('dog-equivariance holds exactly on fresh weights', async () => {
+  it('dog-equivariance holds on fresh weights of every seed, and its claim names every scheme that ties', async () => {
     const store = RunStore.open(':memory:');
-    const result = await runRecipe(getRecipe('dog-equivariance')!, { store, quick: true, log: () => {} });
+    const recipe = getRecipe('dog-equivariance')!;
+    const result = await runRecipe(recipe, { store, quick: true, log: () => {} });
     expect(result.verdict).toBe('held');
     expect(result.figures['none unmasked']).toBe(0);
+    expect(result.figures['sinusoidal unmasked']).toBeGreaterThan(0.01);
+    for (const scheme of ['ALiBi', 'integer', 'integer-norm', 'no PE']) expect(recipe.claim).toContain(scheme);
+    expect(TIED_WITHOUT_MASK).toEqual(['none', 'alibi', 'integer', 'integer-norm']);
     store.close();
   });
 });

@@ -1,5 +1,6 @@
 import { createRng, type Rng } from '../rng';
 import { DataError } from './errors';
+import { drawUntil, isHeldOutExample } from './heldOut';
 import { taskExample, taskLengthRange, type TaskName } from './tasks';
 
 /** Corpora the lab can generate itself, named in a data source as `builtin:NAME`. */
@@ -10,6 +11,14 @@ export interface BuiltinOptions {
   seed: number;
   /** The corpus stops at the first whole line that reaches this many characters. */
   chars?: number;
+  /** Share of the characters that are validation (the tail), as buildCorpus's valFraction. */
+  valFraction?: number;
+}
+
+/** A generated corpus in its two parts: no validation line occurs in the training text (see heldOut.ts). */
+export interface BuiltinSplits {
+  train: string;
+  val: string;
 }
 
 const PREVIEW_CHARS = 300;
@@ -50,23 +59,50 @@ export function describeBuiltin(name: BuiltinName): string {
   return DESCRIPTIONS[name];
 }
 
-/** The opening lines of the corpus the same seed generates in full. */
+/** The opening lines of the training text the same seed generates in full. */
 export function builtinPreview(name: BuiltinName, seed: number): string {
-  return generateBuiltinCorpus(name, { seed, chars: PREVIEW_CHARS });
+  return takeLines(lineGenerator(name, createRng(seed)), isTrainingExample, PREVIEW_CHARS, `training builtin:${name} line`);
 }
 
-export function generateBuiltinCorpus(name: BuiltinName, { seed, chars = 200_000 }: BuiltinOptions): string {
+/**
+ * Training lines first, then validation lines, from one seeded stream: the held-out examples are dropped from the
+ * training part and only they are kept for the validation part, so the training text is the stream's lines minus
+ * about one in ten, and no validation line occurs in it.
+ */
+export function generateBuiltinSplits(name: BuiltinName, { seed, chars = 200_000, valFraction = 0.1 }: BuiltinOptions): BuiltinSplits {
   if (!Number.isInteger(chars) || chars < 1) {
     throw new DataError('bad-option', `builtin corpus size must be a positive integer of characters, got ${chars}`);
   }
-  const rng = createRng(seed);
-  const line = name === 'toy-english' ? () => toyEnglishLine(rng) : () => taskLine(name, rng);
+  if (!(valFraction > 0 && valFraction < 1)) {
+    throw new DataError('bad-option', `validation fraction must be between 0 and 1 (exclusive), got ${valFraction}`);
+  }
+  const next = lineGenerator(name, createRng(seed));
+  const train = takeLines(next, isTrainingExample, Math.ceil(chars * (1 - valFraction)), `training builtin:${name} line`);
+  const val = takeLines(next, isHeldOutExample, Math.max(1, chars - train.length), `held-out builtin:${name} line`);
+  return { train, val };
+}
+
+/** The whole generated text, training part first. */
+export function generateBuiltinCorpus(name: BuiltinName, options: BuiltinOptions): string {
+  const { train, val } = generateBuiltinSplits(name, options);
+  return train + val;
+}
+
+const isTrainingExample = (line: string): boolean => !isHeldOutExample(line);
+
+/** One example line (without its newline) per call. */
+function lineGenerator(name: BuiltinName, rng: Rng): () => string {
+  return name === 'toy-english' ? () => toyEnglishLine(rng) : () => taskLine(name, rng);
+}
+
+/** Lines that `keep` accepts, each ending in a newline, until they reach `chars` characters. */
+function takeLines(next: () => string, keep: (line: string) => boolean, chars: number, what: string): string {
   const lines: string[] = [];
   let length = 0;
   while (length < chars) {
-    const l = line();
-    lines.push(l);
-    length += l.length;
+    const line = drawUntil(next, keep, what);
+    lines.push(line, '\n');
+    length += line.length + 1;
   }
   return lines.join('');
 }
@@ -74,7 +110,7 @@ export function generateBuiltinCorpus(name: BuiltinName, { seed, chars = 200_000
 function taskLine(task: TaskName, rng: Rng): string {
   const { min, max } = taskLengthRange(task);
   const { prompt, answer } = taskExample(task, rng, min + rng.int(max - min + 1));
-  return `${prompt}${answer}\n`;
+  return `${prompt}${answer}`;
 }
 
 function pick<T>(rng: Rng, items: readonly T[]): T {
@@ -84,7 +120,7 @@ function pick<T>(rng: Rng, items: readonly T[]): T {
 /** One to four sentences, space-separated, so the model also sees sentences that don't start a line. */
 function toyEnglishLine(rng: Rng): string {
   const sentences = Array.from({ length: 1 + rng.int(4) }, () => sentence(rng));
-  return `${sentences.join(' ')}\n`;
+  return sentences.join(' ');
 }
 
 function sentence(rng: Rng): string {

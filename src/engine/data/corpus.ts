@@ -1,4 +1,4 @@
-import { BUILTIN_CORPORA, generateBuiltinCorpus, isBuiltinName, type BuiltinName } from './builtin';
+import { BUILTIN_CORPORA, generateBuiltinSplits, isBuiltinName, type BuiltinName, type BuiltinSplits } from './builtin';
 import { DataError } from './errors';
 import { BUILTIN_TEXT_NAMES, resolveBuiltinText } from './textCorpora';
 import type { TokenizerKind } from '../config';
@@ -90,8 +90,7 @@ export function splitTrainVal(ids: Int32Array, valFraction = 0.1): { train: Int3
   if (!(valFraction > 0 && valFraction < 1)) {
     throw new DataError('bad-option', `validation fraction must be between 0 and 1 (exclusive), got ${valFraction}`);
   }
-  const nTrain = Math.floor(ids.length * (1 - valFraction));
-  return { train: ids.subarray(0, nTrain), val: ids.subarray(nTrain) };
+  return splitAt(ids, Math.floor(ids.length * (1 - valFraction)));
 }
 
 /**
@@ -127,18 +126,25 @@ export function buildCorpus(options: BuildCorpusOptions): Corpus {
   if (!Number.isInteger(blockSize) || blockSize < 1) {
     throw new DataError('bad-option', `block size must be a positive integer, got ${blockSize}`);
   }
-  const text = options.text ?? generateText(options);
+  // A builtin corpus comes in its two parts, so the split falls exactly between them (see builtin.ts).
+  const generated = options.text === undefined ? generateSplits(options) : undefined;
+  const text = options.text ?? generated!.train + generated!.val;
   validateText(text, { source });
   const tokenizer = createTokenizer(options.tokenizer ?? 'char', { vocab, text });
-  const { train, val } = splitTrainVal(encodeWithContext(tokenizer, text, source), valFraction);
+  const ids = encodeWithContext(tokenizer, text, source);
+  const { train, val } = generated ? splitAt(ids, tokenizer.encode(generated.train).length) : splitTrainVal(ids, valFraction);
   checkSplitsFitBlock(source, train, val, blockSize);
   return { source, text, tokenizer, train, val, hash: hashText(text) };
 }
 
-function generateText({ source, seed = 0, chars }: BuildCorpusOptions): string {
+function generateSplits({ source, seed = 0, chars, valFraction }: BuildCorpusOptions): BuiltinSplits {
   const name = resolveBuiltin(source);
   if (name === undefined) throw new Error(`buildCorpus: no text was given for data file ${source}`);
-  return generateBuiltinCorpus(name, { seed, chars });
+  return generateBuiltinSplits(name, { seed, chars, valFraction });
+}
+
+function splitAt(ids: Int32Array, nTrain: number): { train: Int32Array; val: Int32Array } {
+  return { train: ids.subarray(0, nTrain), val: ids.subarray(nTrain) };
 }
 
 /** Only a resumed run's vocabulary can miss a character, so say that is what happened. */

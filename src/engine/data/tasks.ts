@@ -1,5 +1,6 @@
 import type { Rng } from '../rng';
 import { DataError } from './errors';
+import { drawUntil, isHeldOutExample } from './heldOut';
 
 /**
  * Synthetic algorithmic tasks. Each example is one line, `prompt + answer + '\n'`, and a `size`
@@ -65,6 +66,12 @@ export function taskExample(task: TaskName, rng: Rng, size: number): TaskExample
     throw new DataError('bad-option', `task ${task} size must be an integer ${limit}, got ${size}`);
   }
   return EXAMPLES[task](rng, size);
+}
+
+/** An example reserved for validation (heldOut.ts): what task accuracy is measured on, never in a training line. */
+export function heldOutTaskExample(task: TaskName, rng: Rng, size: number): TaskExample {
+  const next = () => taskExample(task, rng, size);
+  return drawUntil(next, (e) => isHeldOutExample(`${e.prompt}${e.answer}`), `held-out ${task} example of size ${size}`);
 }
 
 function randomLetters(rng: Rng, n: number): string {

@@ -143,3 +143,8 @@ export function createTokenizer(kind: TokenizerKind, source: { vocab?: readonly 
   if (source.text !== undefined) return CharTokenizer.fromText(source.text);
   throw new DataError('bad-vocab', 'a char tokenizer needs the vocabulary stored with its run');
 }
+
+/** What a run stores as its vocabulary: a copy of the char list, or null when the kind fixes it. */
+export function storedVocab(tokenizer: Tokenizer): string[] | null {
+  return tokenizer.vocab ? [...tokenizer.vocab] : null;
+}

@@ -76,7 +76,9 @@ export interface EquivarianceRow {
   causal: boolean;
   /** max |output(first "dog") − output(second "dog")| over the word's characters and the logits. */
   difference: number;
-  /** True when the two identical words get identical outputs (difference below 1e-5). */
+  /** max |logit| over the word's characters at both places: what the difference is small or large against. */
+  scale: number;
+  /** True when the two identical words get identical outputs: difference at most TIE_TOLERANCE · scale. */
   tied: boolean;
 }
 
@@ -88,14 +90,23 @@ function twoOccurrences(text: string, word: string): [number, number] {
   return [first, second];
 }
 
-/** max |logits row a+k − logits row b+k| for k over the word. */
-export function wordOutputDifference(model: GPT, ids: Int32Array, positions: [number, number], wordLength: number, causal: boolean): number {
+/**
+ * Relative tolerance for "tied". float32 rounding grows with the values a forward pass carries: integer PE adds t to
+ * every dimension before LayerNorm subtracts it again, leaving ~1e-4 of noise on logits of order 10, while a scheme
+ * that does tell the words apart differs by a sizeable fraction of the logits.
+ */
+export const TIE_TOLERANCE = 1e-4;
+
+/** max |logits row a+k − logits row b+k| for k over the word, and max |logit| over those rows. */
+export function wordOutputDifference(model: GPT, ids: Int32Array, positions: [number, number], wordLength: number, causal: boolean): { difference: number; scale: number } {
   return tf.tidy(() => {
     const T = ids.length;
     const logits = model.forward(tf.tensor2d(ids, [1, T], 'int32'), { causal }).squeeze([0]) as tf.Tensor2D; // (T, V)
     const a = tf.slice(logits, [positions[0], 0], [wordLength, -1]);
     const b = tf.slice(logits, [positions[1], 0], [wordLength, -1]);
-    return tf.max(tf.abs(tf.sub(a, b))).dataSync()[0];
+    const difference = tf.max(tf.abs(tf.sub(a, b))).dataSync()[0];
+    const scale = tf.max(tf.abs(tf.concat([a, b]))).dataSync()[0];
+    return { difference, scale };
   });
 }
 
@@ -110,8 +121,8 @@ export function equivarianceProbe(opts: { text?: string; word?: string; trained?
   const positions = twoOccurrences(text, word);
   const measure = (model: GPT, ids: Int32Array): EquivarianceRow[] =>
     [false, true].map((causal) => {
-      const difference = wordOutputDifference(model, ids, positions, word.length, causal);
-      return { scheme: model.scheme.name, causal, difference, tied: difference < 1e-5 };
+      const { difference, scale } = wordOutputDifference(model, ids, positions, word.length, causal);
+      return { scheme: model.scheme.name, causal, difference, scale, tied: difference <= TIE_TOLERANCE * scale };
     });
   if (opts.trained) return measure(opts.trained.model, opts.trained.tokenizer.encode(text));
 

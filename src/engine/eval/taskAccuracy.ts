@@ -3,7 +3,8 @@
  * completes each prompt greedily and must reproduce the answer character for character.
  */
 import type { Tokenizer } from '../data/tokenizer';
-import { taskExample, taskLengthRange, type TaskName } from '../data/tasks';
+import { heldOutTaskExample, taskLengthRange, type TaskExample, type TaskName } from '../data/tasks';
+import type { Rng } from '../rng';
 import type { GPT } from '../model/gpt';
 import { createRng } from '../rng';
 import { generate } from '../train/sample';
@@ -37,6 +38,11 @@ export function defaultTaskSizes(task: TaskName): number[] {
   return [...new Set([1, 1.5, 2, 3, 4].map((f) => Math.min(cap, Math.round(max * f))))];
 }
 
+/** The prompts task accuracy asks: held-out examples only, so at the training sizes it measures more than recall. */
+export function accuracyExamples(task: TaskName, size: number, count: number, rng: Rng): TaskExample[] {
+  return Array.from({ length: count }, () => heldOutTaskExample(task, rng, size));
+}
+
 export function taskAccuracy(
   model: GPT,
   tokenizer: Tokenizer,
@@ -47,7 +53,7 @@ export function taskAccuracy(
   const count = opts.examples ?? 24;
   return sizes.map((size) => {
     const rng = createRng((opts.seed ?? 7) + size);
-    const examples = Array.from({ length: count }, () => taskExample(task, rng, size));
+    const examples = accuracyExamples(task, size, count, rng);
     // A leading newline puts the prompt where training lines start.
     const sequenceLength = Math.max(...examples.map((e) => 1 + e.prompt.length + e.answer.length));
     if (sequenceLength > model.maxLength) return { size, sequenceLength, applicable: false, accuracy: null, examples: 0 };

@@ -3,12 +3,15 @@ import {
   BUILTIN_CORPORA,
   TASK_NAMES,
   TOY_ENGLISH_WORDS,
+  buildCorpus,
   builtinPreview,
   describeBuiltin,
   generateBuiltinCorpus,
+  isHeldOutExample,
   taskLengthRange,
   type TaskName,
 } from '../../../src/engine/data';
+import { BUILTIN_DATA_SEED } from '../../../src/lab/corpusLoader';
 
 const CHARS = 20_000;
 
@@ -157,6 +160,21 @@ describe('builtin corpora', () => {
     expect(parsesAsToyEnglish('the dog slept near the cat')).toBe(false);
     expect(parsesAsToyEnglish('the dog slept and')).toBe(false);
   });
+
+  for (const name of BUILTIN_CORPORA) {
+    it(`${name}: no validation line occurs in the training text (at the lab's size and seed)`, () => {
+      const corpus = buildCorpus({ source: `builtin:${name}`, blockSize: 32, seed: BUILTIN_DATA_SEED });
+      const train = lines(corpus.tokenizer.decode(corpus.train));
+      const val = lines(corpus.tokenizer.decode(corpus.val));
+      const trainSet = new Set(train);
+      expect(val.filter((line) => trainSet.has(line))).toEqual([]);
+      expect(val.every(isHeldOutExample)).toBe(true);
+      expect(train.some(isHeldOutExample)).toBe(false);
+      // Still a real validation split: about a tenth of the text, and more than a handful of distinct lines.
+      expect(corpus.val.length / corpus.text.length).toBeCloseTo(0.1, 2);
+      expect(new Set(val).size).toBeGreaterThan(20);
+    });
+  }
 
   it('rejects a non-positive size', () => {
     expect(() => generateBuiltinCorpus('copy', { seed: 1, chars: 0 })).toThrow(/positive integer/);

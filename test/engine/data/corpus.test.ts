@@ -5,6 +5,7 @@ import {
   DataError,
   buildCorpus,
   generateBuiltinCorpus,
+  generateBuiltinSplits,
   hashText,
   resolveBuiltin,
   splitTrainVal,
@@ -127,7 +128,11 @@ describe('buildCorpus', () => {
     expect(corpus.source).toBe('builtin:reverse');
     expect(corpus.hash).toBe(hashText(corpus.text));
     expect(corpus.tokenizer.decode(corpus.train) + corpus.tokenizer.decode(corpus.val)).toBe(corpus.text);
-    expect(corpus.val.length).toBe(corpus.text.length - Math.floor(corpus.text.length * 0.9));
+    // The split falls exactly between the generated parts, not at a token count.
+    const { train, val } = generateBuiltinSplits('reverse', { seed: 3, chars: 5000 });
+    expect(corpus.tokenizer.decode(corpus.train)).toBe(train);
+    expect(corpus.tokenizer.decode(corpus.val)).toBe(val);
+    expect(val.length / corpus.text.length).toBeCloseTo(0.1, 1);
     expect(buildCorpus({ source: 'builtin:reverse', blockSize: 16, seed: 4, chars: 5000 }).hash).not.toBe(corpus.hash);
   });
 

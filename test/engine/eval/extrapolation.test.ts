@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../../src/engine/config';
+import { sequentialWindows } from '../../../src/engine/data/batches';
 import { buildCorpus } from '../../../src/engine/data/corpus';
 import { defaultLengths, evalAtLengths } from '../../../src/engine/eval/extrapolation';
 import { GPT, modelConfigOf } from '../../../src/engine/model/gpt';
@@ -37,6 +38,28 @@ describe('evalAtLengths', () => {
     expect(atBlock.windows).toBe(16);
     expect(longer.windows).toBe(5);
     trainer.dispose();
+    model.dispose();
+  });
+
+  it('orders per-position losses by position: position 0 is a one-token forward, the last the whole window', async () => {
+    const { corpus, model } = setup('learned');
+    const L = 12;
+    const windows = sequentialWindows(corpus.val, L, 4);
+    const [result] = await evalAtLengths(model, corpus.val, [L], { tokenBudget: 4 * L });
+    expect(result!.windows).toBe(4);
+    // The loss of predicting w[t+1] from w[0..t] alone, averaged over the windows, computed here by hand.
+    const prefixLoss = (t: number): number =>
+      tf.tidy(() => {
+        const losses = windows.map((w) => {
+          const logits = model.forward(tf.tensor2d(w.subarray(0, t + 1), [1, t + 1], 'int32')).squeeze([0]) as tf.Tensor2D; // (t+1, V)
+          return -tf.logSoftmax(logits).arraySync()[t]![w[t + 1]!]!;
+        });
+        return losses.reduce((a, b) => a + b, 0) / losses.length;
+      });
+    expect(result!.perPositionLoss[0]).toBeCloseTo(prefixLoss(0), 5);
+    expect(result!.perPositionLoss[L - 1]).toBeCloseTo(prefixLoss(L - 1), 5);
+    // Different positions really do differ here, so a reversed order could not pass by coincidence.
+    expect(Math.abs(prefixLoss(0) - prefixLoss(L - 1))).toBeGreaterThan(1e-3);
     model.dispose();
   });
 

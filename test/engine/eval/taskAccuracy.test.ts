@@ -1,7 +1,10 @@
 /** Task accuracy: the sample-size interval printed beside it, the examples option, and "not applicable" past the block. */
 import { describe, expect, it } from 'vitest';
 import { CharTokenizer } from '../../../src/engine/data/tokenizer';
-import { accuracyInterval, taskAccuracy } from '../../../src/engine/eval/taskAccuracy';
+import { TASK_NAMES, buildCorpus, taskLengthRange } from '../../../src/engine/data';
+import { accuracyExamples, accuracyInterval, taskAccuracy } from '../../../src/engine/eval/taskAccuracy';
+import { createRng } from '../../../src/engine/rng';
+import { BUILTIN_DATA_SEED } from '../../../src/lab/corpusLoader';
 import { useWasmBackend } from '../../helpers/backend';
 import { buildModel } from '../../helpers/model';
 
@@ -24,6 +27,20 @@ describe('accuracyInterval (95 % Wilson score)', () => {
     const width = (n: number) => accuracyInterval(0.7, n)[1] - accuracyInterval(0.7, n)[0];
     expect(width(200)).toBeLessThan(width(24) / 2.5);
   });
+});
+
+describe('accuracyExamples', () => {
+  for (const task of TASK_NAMES) {
+    it(`${task}: prompts at every training size are never lines of the training text`, () => {
+      const corpus = buildCorpus({ source: `builtin:${task}`, blockSize: 32, seed: BUILTIN_DATA_SEED });
+      const trainLines = new Set(corpus.tokenizer.decode(corpus.train).split('\n'));
+      const { min, max } = taskLengthRange(task);
+      for (let size = min; size <= max; size++) {
+        const lines = accuracyExamples(task, size, 24, createRng(size)).map((e) => `${e.prompt}${e.answer}`);
+        expect(lines.filter((line) => trainLines.has(line)), `size ${size}`).toEqual([]);
+      }
+    });
+  }
 });
 
 describe('taskAccuracy', () => {

@@ -514,7 +514,7 @@ describe('fixed input tables', () => {
     const cases = [
       [integer.inputTable!, { scale: 0.25 }, integerTable(T, C, 0.25)],
       [binary.inputTable!, { scale: 3 }, binaryTable(T, C, 3)],
-      [sinusoidal.inputTable!, {}, sinusoidalTable(T, C)],
+      [sinusoidal.inputTable!, { scale: 0.5 }, sinusoidalTable(T, C, 1).map((v) => 0.5 * v)],
     ] as const;
     for (const [fn, options, expected] of cases) {
       const values = tf.tidy(() => {
