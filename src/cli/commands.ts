@@ -1,7 +1,7 @@
 /** The actions behind each `gpt-lab` subcommand. */
 import { writeFileSync } from 'node:fs';
 import cliProgress from 'cli-progress';
-import { initBackend, type BackendName } from '../engine/backend';
+import { backendLabel, type BackendName } from '../engine/backend';
 import type { StepMetrics } from '../engine/train/trainer';
 import { prepareRun, resumeRun, trainNewRun, type RunEvents, type RunResult } from '../lab/runner';
 import type { TextLookup } from '../lab/uploadedTexts';
@@ -64,13 +64,13 @@ function progressReporter(totalSteps: number, startStep: number): RunEvents & { 
 function printResult(result: RunResult, json: boolean): void {
   if (json) {
     const { runId, status, steps, finalTrainLoss, finalValLoss, tokensPerSecond, backend, params, message } = result;
-    const summary = { runId, status, steps, finalTrainLoss, finalValLoss, tokensPerSecond, backend: backend.name, gpu: backend.gpu, params };
+    const summary = { runId, status, steps, finalTrainLoss, finalValLoss, tokensPerSecond, backend: backend.name, gpu: backend.gpu, adapter: backend.adapter, params };
     // A diverged run says why (e.g. "loss became NaN at step 41").
     process.stdout.write(`${JSON.stringify(message ? { ...summary, message } : summary)}\n`);
     return;
   }
   const val = result.finalValLoss === null ? '–' : result.finalValLoss.toFixed(4);
-  process.stdout.write(`run ${result.runId} ${result.status} after ${result.steps} steps: val loss ${val}, ${Math.round(result.tokensPerSecond)} tok/s on ${result.backend.name}${result.backend.gpu ? ' (GPU)' : ''}\n`);
+  process.stdout.write(`run ${result.runId} ${result.status} after ${result.steps} steps: val loss ${val}, ${Math.round(result.tokensPerSecond)} tok/s on ${backendLabel(result.backend)}${result.backend.gpu ? ' (GPU)' : ''}\n`);
   if (result.message) process.stdout.write(`${result.message}\n`);
 }
 
@@ -87,8 +87,7 @@ function stopOnSignal(events: RunEvents): RunEvents {
 }
 
 export async function trainCommand(opts: TrainOptionValues & { db?: string; name?: string; json?: boolean; backend?: BackendName }): Promise<void> {
-  const prepared = prepareRun({ config: trainOverrides(opts), name: opts.name }, storedTexts(opts));
-  await initBackend(opts.backend);
+  const prepared = prepareRun({ config: { ...trainOverrides(opts), ...(opts.backend && { backend: opts.backend }) }, name: opts.name }, storedTexts(opts));
   const store = openStore(opts);
   const progress = progressReporter(prepared.config.steps, 0);
   try {
@@ -107,7 +106,6 @@ export async function resumeCommand(rawId: string, opts: { db?: string; json?: b
   const store = openStore(opts, true);
   try {
     const run = requireRun(store, id);
-    await initBackend();
     const progress = progressReporter((run.config as { steps: number }).steps, run.lastStep + 1);
     const result = await resumeRun(store, run.id, stopOnSignal(progress));
     progress.finish();

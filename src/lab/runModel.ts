@@ -1,5 +1,5 @@
 /** A stored run's weights and model, rebuilt from its config, its tokenizer and its latest checkpoint, without its data. */
-import { activeBackend, initBackend } from '../engine/backend';
+import { backendForRun } from '../engine/backend';
 import { resolveConfig, type RunConfig } from '../engine/config';
 import { createTokenizer, type Tokenizer } from '../engine/data/tokenizer';
 import { GPT, modelConfigOf } from '../engine/model/gpt';
@@ -33,7 +33,8 @@ export interface RunModel extends Omit<RunWeights, 'weights'> {
 /** The caller disposes `model`. */
 export async function loadRunModel(store: RunStore, runId: number): Promise<RunModel> {
   const { weights, ...rest } = loadRunWeights(store, runId);
-  if (!activeBackend()) await initBackend();
+  // A run's model is used on the backend the run asked for, so a forced rung is measured on that rung.
+  await backendForRun(rest.config.backend);
   const model = new GPT(modelConfigOf(rest.config, rest.tokenizer.size), rest.config.seed);
   model.setWeights(weights);
   return { ...rest, model };

@@ -86,10 +86,11 @@ describe('which layout a run gets', () => {
     ]);
   });
 
-  it("writes other runs in GPT Lab's names with a config that says what they are, and reads them back", () => {
+  it("writes other runs in GPT Lab's names with a config that says what they are, and reads them back", async () => {
     const config = resolveConfig({ data: 'builtin:copy', nLayer: 1, nHead: 2, nEmbd: 8, blockSize: 8, pos: 'alibi' });
     const model = new GPT(modelConfigOf(config, 5), 3);
-    const files = exportModelFiles({ config, vocabSize: 5, weights: model.getWeights(), tokenizer: 'char', vocab: ['a', 'b', 'c', 'd', 'e'], step: 9, runName: 'alibi run' });
+    const weights = await model.getWeights();
+    const files = exportModelFiles({ config, vocabSize: 5, weights, tokenizer: 'char', vocab: ['a', 'b', 'c', 'd', 'e'], step: 9, runName: 'alibi run' });
     expect(files.layout).toBe('gpt-lab');
     const json = JSON.parse(files.files['config.json'] as string);
     expect(json.model_type).toBe('gpt-lab');
@@ -100,7 +101,7 @@ describe('which layout a run gets', () => {
     const back = importModelFiles(files.files['config.json'] as string, files.files['model.safetensors'] as Uint8Array);
     expect(back.config.pos).toBe('alibi');
     expect(back.step).toBe(9);
-    expect(back.weights['lm_head.w']).toEqual(model.getWeights()['lm_head.w']);
+    expect(back.weights['lm_head.w']).toEqual(weights['lm_head.w']);
     model.dispose();
   });
 
