@@ -18,6 +18,7 @@ export class UsageError extends Error {
 /** Config field → CLI flag, for translating validation problems back into the user's words. */
 export const FLAG_OF_FIELD: Record<string, string> = {
   data: 'data',
+  tokenizer: 'tokenizer',
   nLayer: 'layers',
   nHead: 'heads',
   nEmbd: 'embd',
@@ -84,7 +85,7 @@ export function trainOverrides(opts: TrainOptionValues): Partial<RunConfig> & { 
     if ((PRESET_NAMES as string[]).includes(preset)) overrides.preset = preset as PresetName;
     else problems.push(`--preset: must be one of ${PRESET_NAMES.join(', ')}, got ${JSON.stringify(preset)}`);
   }
-  for (const field of ['pos', 'norm', 'normType'] as const) {
+  for (const field of ['tokenizer', 'pos', 'norm', 'normType'] as const) {
     const value = str(FLAG_OF_FIELD[field]);
     if (value !== undefined) (overrides as Record<string, unknown>)[field] = value;
   }

@@ -16,6 +16,7 @@ import { currentOwner, StoreError, type MetricRow, type RunStore } from '../stor
 import { loadCorpus } from './corpusLoader';
 import { isTextSource, textSourceId, type TextLookup } from './uploadedTexts';
 import { ThreadHelpers } from './parallel/threadHelpers';
+import { storedVocab } from '../engine/data/tokenizer';
 
 /** Metrics reach the database at least this often; a crash loses at most one interval. */
 export const METRIC_FLUSH_MS = 1000;
@@ -104,7 +105,7 @@ export async function trainNewRun(store: RunStore, prepared: PreparedRun, events
     config,
     dataSource: corpus.source,
     dataHash: corpus.hash,
-    vocab: [...corpus.tokenizer.vocab],
+    vocab: storedVocab(corpus.tokenizer),
     params: model.parameterCount,
     backend,
     sweepKey: prepared.sweepKey,
@@ -123,7 +124,7 @@ export async function trainQueuedRun(store: RunStore, runId: number, prepared: P
     error: null,
     finishedAt: null,
     dataHash: corpus.hash,
-    vocab: [...corpus.tokenizer.vocab],
+    vocab: storedVocab(corpus.tokenizer),
     params: model.parameterCount,
     backend,
   });

@@ -41,17 +41,21 @@ import {
   type SchemeInfo,
 } from '../shared/api';
 import { analysisEventSchema, type AnalysisCommand, type AnalysisJob } from './analysisProtocol';
-import { BUILTIN_DATA_SEED, isFileSource } from './corpusLoader';
+import { BUILTIN_DATA_SEED, builtinTextPreview, isFileSource } from './corpusLoader';
+import { BUILTIN_TEXTS, BUILTIN_TEXT_NAMES } from '../engine/data/textCorpora';
 import { allowedDataSource, type WebDataRule } from './dataAccess';
 import { readDataFileAsync } from './dataFile';
 import { storeText } from './uploadedTexts';
 import { exportRunFile } from './export';
+import { ModelFormatError } from '../engine/interop/gpt2';
+import { exportRunModel, importRunModel, ModelTransferError } from './modelTransfer';
 import { hostEventSchema, type HostCommand, type HostEvent } from './hostProtocol';
 import { RECIPES } from './recipes';
 import { SweepCoordinator, storeTagOf } from './queuedSweep';
 import { prepareRun, type PreparedRun } from './runner';
 import { schemePreview } from './schemePreview';
 import { redisOptionsOf } from '../worker/connection';
+import { storedVocab } from '../engine/data/tokenizer';
 
 /** How to start the training host: a module for child_process.fork and the Node flags it needs. */
 export interface HostLaunch {
@@ -99,6 +103,8 @@ interface HostHandle {
 
 interface PendingJob {
   info: Omit<JobEvent, 'state' | 'message'>;
+  /** A sampleText job's client stream, echoed in its sampleToken events. */
+  streamId?: string;
   resolve(value: unknown): void;
   reject(error: Error): void;
 }
@@ -211,12 +217,15 @@ export class LabService implements LabApi {
   }
 
   async listBuiltins(): Promise<BuiltinInfo[]> {
-    this.builtins ??= BUILTIN_CORPORA.map((name) => ({
-      name,
-      source: `builtin:${name}`,
-      description: describeBuiltin(name),
-      preview: builtinPreview(name, BUILTIN_DATA_SEED),
-    }));
+    this.builtins ??= [
+      ...BUILTIN_CORPORA.map((name) => ({
+        name,
+        source: `builtin:${name}`,
+        description: describeBuiltin(name),
+        preview: builtinPreview(name, BUILTIN_DATA_SEED),
+      })),
+      ...BUILTIN_TEXT_NAMES.map((name) => ({ name, source: `builtin:${name}`, description: BUILTIN_TEXTS[name].description, preview: builtinTextPreview(name) })),
+    ];
     return this.builtins;
   }
 
@@ -431,13 +440,45 @@ export class LabService implements LabApi {
     return result;
   }
 
+  // ------------------------------------------------------------ contract: models in and out
+
+  async sampleText(request: CallRequest<'sampleText'>): Promise<CallResponse<'sampleText'>> {
+    if (!this.store.getRun(request.runId)) throw new LabError('not-found', `run ${request.runId} does not exist`);
+    return this.runJob({ kind: 'sampleText', ...request }, `sampling run ${request.runId}`, request.runId, request.streamId);
+  }
+
+  async exportModel({ runId, dir }: CallRequest<'exportModel'>): Promise<CallResponse<'exportModel'>> {
+    if (!this.store.getRun(runId)) throw new LabError('not-found', `run ${runId} does not exist`);
+    try {
+      return exportRunModel(this.store, runId, this.resolvePath(dir), this.options.dbPath);
+    } catch (error) {
+      throw error instanceof ModelTransferError ? new LabError('conflict', error.message) : error;
+    }
+  }
+
+  async importModel({ dir }: CallRequest<'importModel'>): Promise<CallResponse<'importModel'>> {
+    try {
+      const { runId, layout } = importRunModel(this.store, this.resolvePath(dir));
+      this.emit({ channel: 'runs:changed', payload: { runId, change: 'created' } });
+      return { runId, layout };
+    } catch (error) {
+      throw error instanceof ModelTransferError || error instanceof ModelFormatError ? new LabError('invalid-request', error.message) : error;
+    }
+  }
+
+  /** As for data files: the lab's folder is not the user's, so a directory typed in the UI must be absolute. */
+  private resolvePath(path: string): string {
+    if (!isAbsolute(path)) throw new LabError('invalid-request', `directory ${JSON.stringify(path)} is relative: type an absolute path`);
+    return path;
+  }
+
   // ------------------------------------------------------------ the analysis host
 
   /**
    * Hands a job to the analysis host and resolves with its result, checked against the call's response schema.
    * `job` events say when it waits, runs, reports progress, and ends.
    */
-  private runJob<T>(job: AnalysisJob, label: string, runId?: number): Promise<T> {
+  private runJob<T>(job: AnalysisJob, label: string, runId?: number, streamId?: string): Promise<T> {
     this.assertOpen();
     const handle = this.ensureAnalysisHost();
     const id = `job-${++this.jobCount}`;
@@ -446,6 +487,7 @@ export class LabService implements LabApi {
     return new Promise<T>((resolve, reject) => {
       handle.pending.set(id, {
         info,
+        streamId,
         resolve: (value) => {
           const parsed = response.safeParse(value);
           if (parsed.success) resolve(parsed.data as T);
@@ -488,6 +530,10 @@ export class LabService implements LabApi {
           return;
         case 'progress':
           this.emit({ channel: 'job', payload: { ...job.info, state: 'progress', message: event.message } });
+          return;
+        case 'token':
+          if (job.info.runId !== undefined)
+            this.emit({ channel: 'sample:token', payload: { runId: job.info.runId, streamId: job.streamId, index: event.index, token: event.token } });
           return;
         case 'result':
           handle.pending.delete(event.id);
@@ -550,7 +596,7 @@ export class LabService implements LabApi {
       config,
       dataSource: corpus.source,
       dataHash: corpus.hash,
-      vocab: [...corpus.tokenizer.vocab],
+      vocab: storedVocab(corpus.tokenizer),
       sweepKey,
       status: 'queued',
     });

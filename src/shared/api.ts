@@ -25,7 +25,8 @@ export type RunStatus = z.infer<typeof runStatusSchema>;
 
 export const NORM_PLACEMENT_VALUES = ['pre', 'post', 'none'] as const;
 export const NORM_TYPE_VALUES = ['layer', 'rms'] as const;
-export const PRESET_VALUES = ['nano', 'micro', 'mini'] as const;
+export const PRESET_VALUES = ['nano', 'micro', 'mini', 'shakespeare-char'] as const;
+export const TOKENIZER_VALUES = ['char', 'byte', 'bpe'] as const;
 export const BACKEND_VALUES = ['tfjs-node-gpu', 'webgpu', 'tfjs-node', 'wasm', 'cpu'] as const;
 export const BACKEND_CHOICE_VALUES = ['auto', ...BACKEND_VALUES] as const;
 export type BackendChoiceData = (typeof BACKEND_CHOICE_VALUES)[number];
@@ -45,6 +46,8 @@ const noArgs = z.strictObject({}).optional();
  */
 export const runConfigSchema = z.looseObject({
   data: z.string().max(4096),
+  /** Absent in runs stored before the byte and BPE tokenizers existed: they used characters. */
+  tokenizer: z.enum(TOKENIZER_VALUES).optional(),
   nLayer: finite,
   nHead: finite,
   nEmbd: finite,
@@ -159,7 +162,22 @@ export const textSummarySchema = z.object({
 });
 export type TextSummary = z.infer<typeof textSummarySchema>;
 
-export const presetInfoSchema = z.object({ name: z.enum(PRESET_VALUES), nLayer: z.number(), nHead: z.number(), nEmbd: z.number() });
+/** A preset's model size, and the training settings a recipe preset (shakespeare-char) also fixes. */
+export const presetInfoSchema = z.object({
+  name: z.enum(PRESET_VALUES),
+  nLayer: z.number(),
+  nHead: z.number(),
+  nEmbd: z.number(),
+  blockSize: z.number().optional(),
+  batchSize: z.number().optional(),
+  steps: z.number().optional(),
+  lr: z.number().optional(),
+  minLr: z.number().optional(),
+  dropoutEmbd: z.number().optional(),
+  dropoutAttn: z.number().optional(),
+  dropoutResid: z.number().optional(),
+});
+export type PresetInfo = z.infer<typeof presetInfoSchema>;
 
 export const configDefaultsSchema = z.object({
   defaults: runConfigSchema,
@@ -326,7 +344,7 @@ export const recipeInfoSchema = z.object({
 export type RecipeInfo = z.infer<typeof recipeInfoSchema>;
 
 /** Long operations run in the analysis host one at a time; each reports itself through `job` events. */
-export const JOB_KIND_VALUES = ['evalLength', 'taskLength', 'probe', 'runRecipe'] as const;
+export const JOB_KIND_VALUES = ['evalLength', 'taskLength', 'probe', 'runRecipe', 'sampleText'] as const;
 export const JOB_STATE_VALUES = ['queued', 'running', 'progress', 'done', 'failed'] as const;
 export const jobEventSchema = z.object({
   id: z.string(),
@@ -345,6 +363,33 @@ export const sweepGridSchema = z.strictObject({
   dropout: z.array(z.number().min(0).max(0.95)).min(1).max(16),
 });
 export type SweepGrid = z.infer<typeof sweepGridSchema>;
+
+export const sampleRequestSchema = z.strictObject({
+  runId,
+  prompt: z.string().min(1, 'must not be empty').max(10_000),
+  tokens: z.number().int().min(1).max(10_000),
+  /** 0 is greedy. */
+  temperature: z.number().min(0).max(100),
+  /** 0 keeps every token. */
+  topK: z.number().int().min(0),
+  seed: z.number().int().min(0).max(2 ** 31 - 1),
+  /** Chosen by the client and echoed in every sampleToken event, so it can tell its stream from others. */
+  streamId: z.string().max(64).optional(),
+});
+export const sampledTokenSchema = z.object({ id: z.number(), text: z.string(), probability: z.number() });
+export const sampleResultSchema = z.object({
+  runId,
+  step: z.number(),
+  prompt: z.string(),
+  text: z.string(),
+  tokens: z.array(sampledTokenSchema),
+  window: z.number(),
+  slid: z.boolean(),
+  windowNote: z.string(),
+});
+export type SampleResultData = z.infer<typeof sampleResultSchema>;
+export const MODEL_LAYOUT_VALUES = ['gpt2', 'gpt-lab'] as const;
+const modelDir = z.string().trim().min(1, 'must name a directory').max(4096);
 
 // ---------------------------------------------------------------- calls
 
@@ -413,6 +458,15 @@ export const CALLS = {
   listRecipes: call(noArgs, z.array(recipeInfoSchema)),
   /** Runs a recipe end to end (training what it has not trained before) in the analysis host; `job` events report progress. */
   runRecipe: call(z.strictObject({ name: z.string().max(64), quick: z.boolean() }), recipeResultSchema),
+  /** Text from a run's latest weights in the analysis host; each token is pushed as a sampleToken event as it comes. */
+  sampleText: call(sampleRequestSchema, sampleResultSchema),
+  /** Writes model.safetensors + config.json + tokenizer.json into a new or empty directory (src/lab/modelTransfer.ts). */
+  exportModel: call(
+    z.strictObject({ runId, dir: modelDir }),
+    z.object({ runId, dir: z.string(), layout: z.enum(MODEL_LAYOUT_VALUES), notGpt2Because: z.array(z.string()), files: z.array(z.string()), step: z.number() }),
+  ),
+  /** Stores an exported model as a stopped run at step 0: it can be sampled, evaluated and resumed (fine-tuned). */
+  importModel: call(z.strictObject({ dir: modelDir }), z.object({ runId, layout: z.enum(MODEL_LAYOUT_VALUES) })),
 } satisfies Record<CallName, { request: z.ZodType; response: z.ZodType }>;
 
 export type CallRequest<K extends CallName> = z.input<(typeof CALLS)[K]['request']>;
@@ -437,6 +491,7 @@ export const EVENTS = {
   queue: queueStateSchema,
   uiCommand: z.object({ command: z.enum(UI_COMMANDS), path: z.string().optional() }),
   job: jobEventSchema,
+  sampleToken: z.object({ runId, streamId: z.string().optional(), index: z.number().int(), token: sampledTokenSchema }),
 } satisfies Record<EventName, z.ZodType>;
 
 export type EventPayload<K extends EventName> = z.infer<(typeof EVENTS)[K]>;

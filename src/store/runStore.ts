@@ -51,7 +51,7 @@ export interface NewRun {
   config: unknown;
   dataSource: string;
   dataHash?: string;
-  vocab?: string[];
+  vocab?: string[] | null;
   params?: number;
   backend?: unknown;
   sweepKey?: string;
