@@ -3,7 +3,7 @@
  * data path) and how it turns into the overrides validateConfig and startRun receive. The rules about values are
  * the engine's (validateConfig on the service), so the form and the CLI say the same thing.
  */
-import type { BackendChoiceData, ConfigOverrides, ConfigProblemData, RunConfigData, SchemeInfo, TextSummary } from '../../shared/api';
+import type { BackendChoiceData, ConfigOverrides, ConfigProblemData, PRESET_VALUES, RunConfigData, SchemeInfo, TextSummary, TOKENIZER_VALUES } from '../../shared/api';
 
 export type NumberField =
   | 'nLayer' | 'nHead' | 'nEmbd' | 'blockSize' | 'batchSize' | 'steps' | 'lr' | 'minLr' | 'weightDecay' | 'gradClip'
@@ -14,11 +14,13 @@ export const NUMBER_FIELDS: readonly NumberField[] = [
   'seed', 'threads', 'evalEvery', 'sampleEvery', 'checkpointEvery', 'dropoutEmbd', 'dropoutAttn', 'dropoutResid',
 ];
 
-export type Preset = 'nano' | 'micro' | 'mini';
+export type Preset = (typeof PRESET_VALUES)[number];
+export type TokenizerChoice = (typeof TOKENIZER_VALUES)[number];
 
 export interface RunForm {
   name: string;
   preset: Preset;
+  tokenizer: TokenizerChoice;
   /** A builtin corpus, a path on the lab's machine, or a text picked or dropped here and uploaded to the lab. */
   dataKind: 'builtin' | 'file' | 'upload';
   builtin: string;
@@ -82,6 +84,7 @@ export function formOverrides(form: RunForm, scheme: SchemeInfo | undefined): Co
   const config: ConfigOverrides = {
     ...form.kept,
     preset: form.preset,
+    tokenizer: form.tokenizer,
     data: dataSource(form),
     pos: form.pos,
     norm: form.norm,
@@ -116,7 +119,7 @@ export function formFromConfig(config: RunConfigData, presets: readonly PresetSi
   for (const field of NUMBER_FIELDS) numbers[field] = config[field] ?? '';
   // Runs stored before data-parallel training have no threads field: they ran on one thread.
   numbers.threads = config.threads ?? 1;
-  const onForm = new Set<string>([...NUMBER_FIELDS, 'data', 'pos', 'posOptions', 'norm', 'normType', 'warmupSteps', 'backend']);
+  const onForm = new Set<string>([...NUMBER_FIELDS, 'data', 'pos', 'posOptions', 'norm', 'normType', 'warmupSteps', 'backend', 'tokenizer']);
   const kept = Object.fromEntries(Object.entries(config).filter(([field]) => !onForm.has(field))) as ConfigOverrides;
   const sameDropout = config.dropoutEmbd === config.dropoutAttn && config.dropoutAttn === config.dropoutResid;
   const preset = presets.find((p) => p.nLayer === config.nLayer && p.nHead === config.nHead && p.nEmbd === config.nEmbd) ?? presets[0];
@@ -125,6 +128,8 @@ export function formFromConfig(config: RunConfigData, presets: readonly PresetSi
   return {
     name: '',
     preset: preset?.name ?? 'nano',
+    // Runs stored before the tokenizer choice existed were character-level.
+    tokenizer: config.tokenizer ?? 'char',
     dataKind,
     builtin: dataKind === 'builtin' ? data.slice('builtin:'.length) : '',
     filePath: dataKind === 'file' ? data : '',
@@ -167,4 +172,25 @@ export function distinctProblems(problems: readonly ConfigProblemData[], label: 
 export function problemSentence(label: string, message: string): string {
   if (message.toLowerCase().startsWith(`${label.toLowerCase()} `)) return message.charAt(0).toUpperCase() + message.slice(1);
   return `${label} ${message}`;
+}
+
+/** Vocabulary sizes fixed by the tokenizer; char's is the data's distinct characters (65 for Shakespeare). */
+export const TOKENIZER_VOCAB: Record<TokenizerChoice, number | null> = { char: null, byte: 256, bpe: 50257 };
+
+export interface TokenizerCost {
+  /** wte (V × C) + lm_head (C × V). */
+  embeddingParams: number;
+  /** 12·L·C² in the blocks (attention 4C², MLP 8C²), ignoring biases and norms. */
+  blockParams: number;
+  /** The embedding and head's share of the two. */
+  share: number;
+  /** True when they outweigh the transformer itself. */
+  dominates: boolean;
+}
+
+export function tokenizerCost(vocabSize: number, nLayer: number, nEmbd: number): TokenizerCost {
+  const embeddingParams = 2 * vocabSize * nEmbd;
+  const blockParams = 12 * nLayer * nEmbd * nEmbd;
+  const share = embeddingParams / (embeddingParams + blockParams);
+  return { embeddingParams, blockParams, share, dominates: share > 0.5 };
 }

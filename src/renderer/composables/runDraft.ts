@@ -10,6 +10,7 @@ import { navigate } from './useRoute';
 const form = reactive<RunForm>({
   name: '',
   preset: 'nano',
+  tokenizer: 'char',
   dataKind: 'builtin',
   builtin: 'toy-english',
   filePath: '',
