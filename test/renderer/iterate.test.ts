@@ -19,7 +19,7 @@ const BASE: RunConfigData = {
   data: 'builtin:toy-english', nLayer: 3, nHead: 3, nEmbd: 48, blockSize: 64, batchSize: 32, steps: 500, lr: 1e-3, minLr: 1e-4,
   warmupSteps: null, weightDecay: 0.1, beta1: 0.9, beta2: 0.95, gradClip: 1, dropoutEmbd: 0, dropoutAttn: 0, dropoutResid: 0,
   pos: 'learned', posOptions: {}, norm: 'pre', normType: 'layer', causal: true, attnScale: true, tokenEmbedding: true, seed: 1337,
-  threads: 1, backend: 'auto', evalEvery: 0, evalBatches: 4, sampleEvery: 250, sampleLength: 120, checkpointEvery: 250, valFraction: 0.1,
+  threads: 1, backend: 'auto', tokenizer: 'char', evalEvery: 0, evalBatches: 4, sampleEvery: 250, sampleLength: 120, checkpointEvery: 250, valFraction: 0.1,
 };
 const PRESETS = [
   { name: 'nano' as const, nLayer: 3, nHead: 3, nEmbd: 48 },
