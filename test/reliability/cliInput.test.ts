@@ -102,7 +102,7 @@ const OUT_OF_RANGE: [flag: string, value: string, message: RegExp][] = [
   ['seed', '2147483648', /--seed: must be in \[0, 2147483647\]/],
   ['threads', '0', /--threads: must be in \[1, 16\], got 0/],
   ['threads', '17', /--threads: must be in \[1, 16\], got 17/],
-  ['eval-every', '0', /--eval-every: must be in \[1, 10000000\], got 0/],
+  ['eval-every', '-1', /--eval-every: must be in \[0, 10000000\], got -1/],
   ['sample-every', '-1', /--sample-every: must be in \[0, 10000000\], got -1/],
   ['checkpoint-every', '-1', /--checkpoint-every: must be in \[0, 10000000\], got -1/],
   ['lr', '11', /--lr: must be in \[0, 10\], got 11/],

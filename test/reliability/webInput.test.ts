@@ -90,7 +90,7 @@ const FIELDS: [field: string, min: number, max: number, integer: boolean][] = [
   ['dropoutResid', 0, 0.95, false],
   ['seed', 0, 2 ** 31 - 1, true],
   ['threads', 1, 16, true],
-  ['evalEvery', 1, 10_000_000, true],
+  ['evalEvery', 0, 10_000_000, true],
   ['evalBatches', 1, 1000, true],
   ['sampleEvery', 0, 10_000_000, true],
   ['sampleLength', 1, 10_000, true],
