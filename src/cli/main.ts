@@ -6,6 +6,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { ConfigError, NORM_PLACEMENTS, NORM_TYPES, PRESET_NAMES } from '../engine/config';
 import { DataError } from '../engine/data/errors';
 import { SCHEME_NAMES, allKnobs } from '../engine/model/positional/registry';
+import { ROPE_SCALINGS } from '../engine/model/positional/rope';
 import { StoreError } from '../store';
 import { UsageError, describeConfigError } from './args';
 import { evalLengthCommand, probeCommand, recipeListCommand, recipeRunCommand, sweepCommand, taskLengthCommand } from './analysisCommands';
@@ -76,6 +77,7 @@ export function buildProgram(): Command {
 
   dbOption(program.command('eval-length').description('loss, perplexity and accuracy at several lengths (default 1, 2, 4, 8 × block)').argument('<runId>'))
     .option('--lengths <list>', 'comma-separated evaluation lengths, e.g. 32,64,128,256')
+    .addOption(new Option('--rope-scaling <method>', 'rope runs only: stretch the rotation per length (s = length / block): Position Interpolation, NTK-aware base, YaRN').choices(ROPE_SCALINGS))
     .option('--json', 'print the result as JSON')
     .action(evalLengthCommand);
 

@@ -10,6 +10,8 @@ import { defaultLengths, evalAtLengths, type LengthResult } from '../engine/eval
 import { attentionMaps, biasMatrices, equivarianceProbe, positionTable, ropeDecay, EQUIVARIANCE_TEXT, type ProbeKind } from '../engine/eval/probes';
 import { taskAccuracy, type TaskSizeResult } from '../engine/eval/taskAccuracy';
 import { GPT, modelConfigOf } from '../engine/model/gpt';
+import { requireScheme } from '../engine/model/positional/registry';
+import type { RopeScaling } from '../engine/model/positional/rope';
 import { decodeCheckpoint } from '../engine/train/checkpoint';
 import type { RunStore } from '../store';
 import { loadCorpus } from './corpusLoader';
@@ -18,6 +20,8 @@ export interface EvalLengthResult {
   runId: number;
   block: number;
   scheme: string;
+  /** The rope context-extension method evaluated with; absent for the plain scheme. */
+  ropeScaling?: RopeScaling;
   results: LengthResult[];
 }
 
@@ -35,25 +39,30 @@ interface TrainedRun {
 }
 
 /** The run's model with its latest checkpoint's weights; the caller disposes the model. */
-export async function loadTrainedRun(store: RunStore, runId: number): Promise<TrainedRun> {
+export async function loadTrainedRun(store: RunStore, runId: number, ropeScaling?: RopeScaling): Promise<TrainedRun> {
   const run = store.getRun(runId);
   if (!run) throw new Error(`run ${runId} does not exist`);
   const checkpoint = store.latestCheckpoint(runId);
   if (!checkpoint) throw new Error(`run ${runId} has no checkpoint yet (status ${run.status}); nothing to evaluate`);
   if (!activeBackend()) await initBackend();
   const config = resolveConfig(run.config as RunConfig);
+  if (ropeScaling !== undefined && !requireScheme(config.pos).extensions?.includes(ropeScaling))
+    throw new Error(`rope scaling applies to rope runs only; run ${runId} uses the ${config.pos} scheme`);
   const corpus = loadCorpus(config, run.vocab ?? undefined, store);
-  const model = new GPT(modelConfigOf(config, corpus.tokenizer.size), config.seed);
+  const posExtension = ropeScaling === 'none' ? undefined : ropeScaling;
+  const model = new GPT({ ...modelConfigOf(config, corpus.tokenizer.size), posExtension }, config.seed);
   model.setWeights(decodeCheckpoint(checkpoint.data).weights);
   return { config, corpus, model };
 }
 
-export async function evalLengthForRun(store: RunStore, runId: number, lengths?: number[]): Promise<EvalLengthResult> {
-  const { config, corpus, model } = await loadTrainedRun(store, runId);
+/** `ropeScaling` (rope runs only) stretches the rotation per evaluated length, s = length / block; 'none' is plain rope. */
+export async function evalLengthForRun(store: RunStore, runId: number, lengths?: number[], ropeScaling?: RopeScaling): Promise<EvalLengthResult> {
+  const { config, corpus, model } = await loadTrainedRun(store, runId, ropeScaling);
   try {
     const tokenBudget = config.evalBatches * config.batchSize * config.blockSize;
     const results = await evalAtLengths(model, corpus.val, lengths ?? defaultLengths(config.blockSize), { tokenBudget });
-    const payload: EvalLengthResult = { runId, block: config.blockSize, scheme: config.pos, results };
+    const scaled = ropeScaling !== undefined && ropeScaling !== 'none' ? { ropeScaling } : {};
+    const payload: EvalLengthResult = { runId, block: config.blockSize, scheme: config.pos, ...scaled, results };
     store.addEval(runId, 'length', payload);
     return payload;
   } finally {

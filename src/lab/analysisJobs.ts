@@ -7,7 +7,7 @@ import { getRecipe, runRecipe } from './recipes';
 export async function runAnalysisJob(store: RunStore, job: AnalysisJob, log: (message: string) => void): Promise<unknown> {
   switch (job.kind) {
     case 'evalLength':
-      return evalLengthForRun(store, job.runId, job.lengths);
+      return evalLengthForRun(store, job.runId, job.lengths, job.ropeScaling);
     case 'taskLength':
       return taskLengthForRun(store, job.runId, job.sizes);
     case 'probe':

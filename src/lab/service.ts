@@ -20,7 +20,6 @@ import {
   CALLS,
   LabError,
   MAX_SWEEP_RUNS,
-  evalLengthResultSchema,
   recipeResultSchema,
   taskLengthResultSchema,
   type BuiltinInfo,
@@ -44,6 +43,7 @@ import { analysisEventSchema, type AnalysisCommand, type AnalysisJob } from './a
 import { BUILTIN_DATA_SEED, isFileSource } from './corpusLoader';
 import { storeText } from './uploadedTexts';
 import { exportRunFile } from './export';
+import { newestLengthEvals } from './lengthEvals';
 import { hostEventSchema, type HostCommand, type HostEvent } from './hostProtocol';
 import { RECIPES } from './recipes';
 import { SweepCoordinator, storeTagOf } from './queuedSweep';
@@ -369,9 +369,10 @@ export class LabService implements LabApi {
 
   // ------------------------------------------------------------ contract: analysis
 
-  async evalLength({ runId, lengths }: CallRequest<'evalLength'>): Promise<EvalLengthResultData> {
+  async evalLength({ runId, lengths, ropeScaling }: CallRequest<'evalLength'>): Promise<EvalLengthResultData> {
     this.requireRun(runId);
-    return this.runJob({ kind: 'evalLength', runId, ...(lengths ? { lengths } : {}) }, `extrapolation of run ${runId}`, runId);
+    const job = { kind: 'evalLength' as const, runId, ...(lengths ? { lengths } : {}), ...(ropeScaling ? { ropeScaling } : {}) };
+    return this.runJob(job, `extrapolation of run ${runId}${ropeScaling ? ` (rope scaling ${ropeScaling})` : ''}`, runId);
   }
 
   async taskLength({ runId, sizes }: CallRequest<'taskLength'>): Promise<CallResponse<'taskLength'>> {
@@ -392,7 +393,7 @@ export class LabService implements LabApi {
       return parsed?.success ? [parsed.data as T] : [];
     };
     return {
-      length: runIds.flatMap((id) => newest(id, 'length', evalLengthResultSchema)),
+      length: runIds.flatMap((id) => newestLengthEvals(this.store.getRun(id) ? this.store.evals(id, 'length') : [])),
       taskLength: runIds.flatMap((id) => newest(id, 'task-length', taskLengthResultSchema)),
     };
   }

@@ -101,7 +101,11 @@ describe.concurrent('bad input exits 2, says what is wrong and writes nothing', 
     [['export', 'abc'], [/RUN_ID/, /positive integer/, /abc/]],
     [['export', '1', '--format', 'xml'], [/--format/, /xml/, /csv, json/]],
   ];
-  for (const [args, messages] of BAD_EXPORT) {
+  const BAD_EVAL: [string[], RegExp[]][] = [
+    [['eval-length', '1', '--rope-scaling', 'pi'], [/--rope-scaling needs a rope run/, /run 1 uses the learned scheme/]],
+    [['eval-length', '1', '--rope-scaling', 'linear'], [/--rope-scaling/, /linear/, /none, pi, ntk, yarn/]],
+  ];
+  for (const [args, messages] of [...BAD_EXPORT, ...BAD_EVAL]) {
     it(`${args.join(' ')} on an existing database`, async ({ expect }) => {
       const { path, bytes } = existingDb();
       const result = await run([...args, '--db', path]);
