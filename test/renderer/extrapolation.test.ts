@@ -1,7 +1,7 @@
 /** The extrapolation view's chart specs: per-position loss binned to a readable number of points. */
 import { describe, expect, it } from 'vitest';
 import type { EvalLengthResultData } from '../../src/shared/api';
-import { binPositions, perPositionChart } from '../../src/renderer/composables/extrapolation';
+import { binPositions, lengthChart, perPositionChart } from '../../src/renderer/composables/extrapolation';
 
 function lengthResult(length: number, perPositionLoss: number[], applicable = true): EvalLengthResultData['results'][number] {
   return { length, applicable, loss: 1, ppl: Math.E, accuracy: null, perPositionLoss, windows: 1, ms: 1, peakBytes: 1 };
@@ -29,5 +29,18 @@ describe('per-position loss', () => {
     expect(mixed.series[0]!.x[0]).toBe(2.5);
     expect(mixed.title).toBe('Loss per position (longest evaluated length, mean over bins of positions)');
     expect(perPositionChart([{ id: 2, name: 'b' }], [long]).title).toBe('Loss per position (longest evaluated length, mean of each 4 positions)');
+  });
+});
+
+describe('rope scaling curves', () => {
+  it('draws a scaled evaluation of a run as its own dashed curve in the run colour, named by its method', () => {
+    const plain: EvalLengthResultData = { runId: 2, block: 16, scheme: 'rope', results: [lengthResult(16, [1]), lengthResult(32, [2])] };
+    const yarn: EvalLengthResultData = { ...plain, ropeScaling: 'yarn' };
+    const spec = lengthChart([{ id: 2, name: 'b' }], [plain, yarn], 'loss');
+    expect(spec.series.map((s) => [s.label, s.dashed, s.color])).toEqual([
+      ['#2 b (rope)', false, spec.series[0]!.color],
+      ['#2 b · yarn (rope)', true, spec.series[0]!.color],
+    ]);
+    expect(perPositionChart([{ id: 2, name: 'b' }], [plain, yarn]).series.map((s) => s.label)).toEqual(['#2 b at 32', '#2 b · yarn at 32']);
   });
 });

@@ -5,6 +5,9 @@ import { runColor, type ChartSpec } from '../charts/spec';
 type Named = Pick<RunInfo, 'id' | 'name'>;
 const nameOf = (runs: readonly Named[], runId: number): string => `#${runId} ${runs.find((r) => r.id === runId)?.name ?? ''}`.trim();
 
+/** A curve's name: the run, and the rope scaling it was evaluated with when there was one. */
+const evalName = (runs: readonly Named[], e: EvalLengthResultData): string => `${nameOf(runs, e.runId)}${e.ropeScaling ? ` · ${e.ropeScaling}` : ''}`;
+
 /** Training lengths as markers, one per distinct block size. */
 function blockMarkers(evals: readonly EvalLengthResultData[]): { x: number; label: string }[] {
   return [...new Set(evals.map((e) => e.block))].map((block) => ({ x: block, label: `trained at ${block}` }));
@@ -19,8 +22,9 @@ export function lengthChart(runs: readonly Named[], evals: readonly EvalLengthRe
     yLog: measure === 'ppl',
     markers: blockMarkers(evals),
     series: evals.map((e) => ({
-      label: `${nameOf(runs, e.runId)} (${e.scheme})`,
+      label: `${evalName(runs, e)} (${e.scheme})`,
       color: runColor(e.runId),
+      dashed: e.ropeScaling !== undefined,
       x: e.results.map((r) => r.length),
       y: e.results.map((r) => (r.applicable ? r[measure] : null)),
       points: true,
@@ -54,7 +58,7 @@ export function perPositionChart(runs: readonly Named[], evals: readonly EvalLen
     if (!longest) return [];
     const width = Math.ceil(longest.perPositionLoss.length / MAX_POSITION_POINTS);
     widths.add(width);
-    return [{ label: `${nameOf(runs, e.runId)} at ${longest.length}`, color: runColor(e.runId), ...binPositions(longest.perPositionLoss, width), width: 1.5 }];
+    return [{ label: `${evalName(runs, e)} at ${longest.length}`, color: runColor(e.runId), dashed: e.ropeScaling !== undefined, ...binPositions(longest.perPositionLoss, width), width: 1.5 }];
   });
   const [only] = widths;
   const binning = widths.size === 1 && only === 1 ? '' : widths.size === 1 ? `, mean of each ${only} positions` : ', mean over bins of positions';
@@ -70,8 +74,9 @@ export function costChart(runs: readonly Named[], evals: readonly EvalLengthResu
     xLog: true,
     yLog: true,
     series: evals.map((e) => ({
-      label: nameOf(runs, e.runId),
+      label: evalName(runs, e),
       color: runColor(e.runId),
+      dashed: e.ropeScaling !== undefined,
       x: e.results.map((r) => r.length),
       y: e.results.map((r) => (r.applicable && r.peakBytes > 0 ? r.peakBytes / 2 ** 20 : null)),
       points: true,
@@ -100,6 +105,6 @@ export function notApplicable(runs: readonly Named[], evals: readonly EvalLength
   return evals.flatMap((e) => {
     const skipped = e.results.filter((r) => !r.applicable);
     if (!skipped.length) return [];
-    return [`${nameOf(runs, e.runId)}: not applicable at ${skipped.map((r) => r.length).join(', ')}${skipped[0].reason ? ` (${skipped[0].reason})` : ''}`];
+    return [`${evalName(runs, e)}: not applicable at ${skipped.map((r) => r.length).join(', ')}${skipped[0].reason ? ` (${skipped[0].reason})` : ''}`];
   });
 }
