@@ -7,6 +7,7 @@ import { ConfigError, NORM_PLACEMENTS, NORM_TYPES, PRESET_NAMES } from '../engin
 import { DataError } from '../engine/data/errors';
 import { SCHEME_NAMES, allKnobs } from '../engine/model/positional/registry';
 import { ROPE_SCALINGS } from '../engine/model/positional/rope';
+import { MAX_SEEDS } from '../lab/seedGroup';
 import { StoreError } from '../store';
 import { UsageError, describeConfigError } from './args';
 import { evalLengthCommand, probeCommand, recipeListCommand, recipeRunCommand, sweepCommand, taskLengthCommand } from './analysisCommands';
@@ -60,6 +61,7 @@ export function buildProgram(): Command {
 
   const train = dbOption(trainOptions(program.command('train').description('train a model and log the run')))
     .option('--name <name>', 'run name')
+    .option('--seeds <k>', `train k runs on seeds seed, seed+1, … as one group (1–${MAX_SEEDS}) and report mean ± std of the final val loss`)
     .addOption(new Option('--backend <name>', 'force a backend').choices(['tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu']))
     .option('--json', 'print one JSON object with the result on stdout');
   train.action(trainCommand);
