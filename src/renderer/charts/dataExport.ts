@@ -7,15 +7,22 @@ function csvCell(value: string | number | null): string {
   return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
+/** A chart with bands (mean ± std over seeds) gets two more columns, filled on the band's rows only. */
 export function chartToCsv(spec: ChartSpec): string {
-  const lines = [['series', spec.xLabel, spec.yLabel].map(csvCell).join(',')];
-  for (const s of spec.series) for (let i = 0; i < s.x.length; i++) lines.push([s.label, s.x[i], s.y[i] ?? null].map(csvCell).join(','));
+  const banded = spec.series.some((s) => s.band);
+  const header = ['series', spec.xLabel, spec.yLabel, ...(banded ? [`${spec.yLabel} band low`, `${spec.yLabel} band high`] : [])];
+  const lines = [header.map(csvCell).join(',')];
+  for (const s of spec.series)
+    for (let i = 0; i < s.x.length; i++) {
+      const band = banded ? [s.band?.low[i] ?? null, s.band?.high[i] ?? null] : [];
+      lines.push([s.label, s.x[i], s.y[i] ?? null, ...band].map(csvCell).join(','));
+    }
   return `${lines.join('\n')}\n`;
 }
 
 export function chartToJson(spec: ChartSpec): string {
   return `${JSON.stringify(
-    { title: spec.title, xLabel: spec.xLabel, yLabel: spec.yLabel, xLog: !!spec.xLog, yLog: !!spec.yLog, markers: spec.markers ?? [], series: spec.series.map((s) => ({ label: s.label, color: s.color, x: s.x, y: s.y })) },
+    { title: spec.title, xLabel: spec.xLabel, yLabel: spec.yLabel, xLog: !!spec.xLog, yLog: !!spec.yLog, markers: spec.markers ?? [], series: spec.series.map((s) => ({ label: s.label, color: s.color, x: s.x, y: s.y, ...(s.band ? { band: s.band } : {}) })) },
     null,
     1,
   )}\n`;

@@ -5,6 +5,7 @@
  */
 import {
   Chart,
+  Filler,
   Legend,
   LinearScale,
   LineController,
@@ -17,10 +18,10 @@ import {
   type ScatterDataPoint,
 } from 'chart.js';
 import { downsampleMinMax } from './downsample';
-import { tickFormatter, type ChartSpec } from './spec';
+import { tickFormatter, type ChartSpec, type SeriesSpec } from './spec';
 import type { SvgPalette } from './svg';
 
-Chart.register(LineController, LineElement, PointElement, LinearScale, LogarithmicScale, Legend, Tooltip);
+Chart.register(LineController, LineElement, PointElement, LinearScale, LogarithmicScale, Legend, Tooltip, Filler);
 
 type LineChart = Chart<'line', ScatterDataPoint[]>;
 
@@ -73,8 +74,19 @@ function shorten(text: string, max: number): string {
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }
 
+/** A band as two unlabelled datasets, the second filled up to the first; the legend leaves them out. */
+function bandDatasets(s: SeriesSpec): object[] {
+  if (!s.band) return [];
+  const edge = (ys: readonly number[]): ScatterDataPoint[] => s.x.map((x, i) => ({ x, y: ys[i]! }));
+  const common = { label: '', borderWidth: 0, pointRadius: 0, pointHoverRadius: 0, tension: 0, borderColor: 'transparent' };
+  return [
+    { ...common, data: edge(s.band.high), fill: false },
+    { ...common, data: edge(s.band.low), fill: '-1', backgroundColor: `${s.color}2e` },
+  ];
+}
+
 function chartConfig(spec: ChartSpec, palette: SvgPalette, opts: { fill?: boolean; title?: boolean } = {}): ChartConfiguration<'line', ScatterDataPoint[]> {
-  const datasets = spec.series.map((s) => {
+  const lines = spec.series.map((s) => {
     const keep = (x: number, y: number | null): boolean => y !== null && Number.isFinite(y) && (!spec.yLog || y > 0) && (!spec.xLog || x > 0);
     const xs: number[] = [];
     const ys: number[] = [];
@@ -95,6 +107,7 @@ function chartConfig(spec: ChartSpec, palette: SvgPalette, opts: { fill?: boolea
       spanGaps: true,
     };
   });
+  const datasets = [...spec.series.flatMap(bandDatasets), ...lines] as typeof lines;
   const categories = spec.xCategories;
   const tickText = { color: palette.muted };
   const title = (text: string) => ({ display: true, text, color: palette.text });
@@ -137,7 +150,11 @@ function chartConfig(spec: ChartSpec, palette: SvgPalette, opts: { fill?: boolea
             boxHeight: 2,
             color: palette.text,
             // Long run names would fill the chart with legend; the tooltip and the exports keep them whole.
-            generateLabels: (chart: Chart) => Chart.defaults.plugins.legend.labels.generateLabels(chart).map((item) => ({ ...item, text: shorten(item.text, opts.fill ? 60 : 34) })),
+            generateLabels: (chart: Chart) =>
+              Chart.defaults.plugins.legend.labels
+                .generateLabels(chart)
+                .filter((item) => item.text !== '')
+                .map((item) => ({ ...item, text: shorten(item.text, opts.fill ? 60 : 34) })),
           },
         },
         tooltip: { callbacks: { title: (items: { parsed: { x: number | null } }[]) => (categories ? categories[Number(items[0]?.parsed.x)] ?? '' : `${spec.xLabel} ${items[0]?.parsed.x ?? ''}`) } },

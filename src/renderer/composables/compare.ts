@@ -4,6 +4,7 @@
  */
 import type { MetricRowData, RunInfo } from '../../shared/api';
 import { emaSmooth, RUN_PALETTE, runColor, type ChartSpec, type SeriesSpec } from '../charts/spec';
+import { seedBand, type Curve } from './seedBands';
 
 type Scalar = string | number | boolean | null;
 
@@ -96,6 +97,17 @@ export function groupableFields(configs: readonly Record<string, unknown>[]): st
   return configDiff(configs).map((row) => row.field);
 }
 
+/** Runs whose settings are equal but for the seed, grouped in the order their first run comes; singletons included. */
+export function seedGroups<R extends Pick<RunInfo, 'config'>>(runs: readonly R[]): R[][] {
+  const groups = new Map<string, R[]>();
+  for (const run of runs) {
+    const flat = flattenConfig(run.config as Record<string, unknown>);
+    const key = JSON.stringify(Object.keys(flat).filter((k) => k !== 'seed').sort().map((k) => [k, flat[k]]));
+    groups.set(key, [...(groups.get(key) ?? []), run]);
+  }
+  return [...groups.values()];
+}
+
 export type CompareMetric = 'trainLoss' | 'valLoss';
 export type CompareX = 'step' | 'tokens' | 'wallMs';
 
@@ -107,26 +119,56 @@ export interface CompareOptions {
   logY: boolean;
   /** A config field: runs with the same value share a colour and the legend says the value. */
   groupBy: string | null;
+  /** Runs that differ only in seed are drawn as their mean with a ± std band, their own curves thin. */
+  seedBands?: boolean;
 }
 
 const X_LABELS: Record<CompareX, string> = { step: 'step', tokens: 'tokens', wallMs: 'wall time (s)' };
 const METRIC_LABELS: Record<CompareMetric, string> = { trainLoss: 'train loss', valLoss: 'val loss' };
 
-/** The overlay chart: one series per run, its colour stable per run (or per group value). */
-export function compareChart(runs: readonly Pick<RunInfo, 'id' | 'name' | 'config'>[], metrics: ReadonlyMap<number, readonly MetricRowData[]>, opts: CompareOptions): ChartSpec {
+type ComparedRun = Pick<RunInfo, 'id' | 'name' | 'config'>;
+
+/** The overlay chart: one series per run, its colour stable per run (or per group value); seed groups as bands. */
+export function compareChart(runs: readonly ComparedRun[], metrics: ReadonlyMap<number, readonly MetricRowData[]>, opts: CompareOptions): ChartSpec {
   const groupValues = opts.groupBy ? [...new Set(runs.map((r) => formatValue(flattenConfig(r.config)[opts.groupBy!])))] : [];
-  const series: SeriesSpec[] = runs.map((run) => {
+  const groupOf = (run: ComparedRun): string | null => (opts.groupBy ? formatValue(flattenConfig(run.config)[opts.groupBy]) : null);
+  const colorOf = (run: ComparedRun): string => {
+    const group = groupOf(run);
+    return group === null ? runColor(run.id) : RUN_PALETTE[groupValues.indexOf(group) % RUN_PALETTE.length];
+  };
+  const labelOf = (run: ComparedRun): string => {
+    const group = groupOf(run);
+    return group === null ? `#${run.id} ${run.name}` : `${fieldLabel(opts.groupBy!)} = ${group} · #${run.id}`;
+  };
+  const curveOf = (run: ComparedRun): Curve => {
     const rows = (metrics.get(run.id) ?? []).filter((r) => r[opts.metric] !== null);
-    const x = rows.map((r) => (opts.x === 'step' ? r.step + 1 : opts.x === 'tokens' ? r.tokens : r.wallMs / 1000));
-    const raw = rows.map((r) => r[opts.metric]);
-    const group = opts.groupBy ? formatValue(flattenConfig(run.config)[opts.groupBy]) : null;
     return {
-      label: group === null ? `#${run.id} ${run.name}` : `${fieldLabel(opts.groupBy!)} = ${group} · #${run.id}`,
-      color: group === null ? runColor(run.id) : RUN_PALETTE[groupValues.indexOf(group) % RUN_PALETTE.length],
-      x,
-      y: emaSmooth(raw, opts.smoothing),
-      points: opts.metric === 'valLoss',
+      step: rows.map((r) => r.step),
+      x: rows.map((r) => (opts.x === 'step' ? r.step + 1 : opts.x === 'tokens' ? r.tokens : r.wallMs / 1000)),
+      y: emaSmooth(rows.map((r) => r[opts.metric]), opts.smoothing),
     };
+  };
+  const points = opts.metric === 'valLoss';
+  const runSeries = (run: ComparedRun, width?: number): SeriesSpec => {
+    const { x, y } = curveOf(run);
+    return { label: labelOf(run), color: colorOf(run), x, y, points, ...(width ? { width } : {}) };
+  };
+  const groups = opts.seedBands ? seedGroups(runs) : runs.map((run) => [run]);
+  const series: SeriesSpec[] = groups.flatMap((group) => {
+    if (group.length < 2) return group.map((run) => runSeries(run));
+    const band = seedBand(group.map(curveOf));
+    const first = group[0]!;
+    const mean: SeriesSpec = {
+      label: `${labelOf(first).replace(/ · seed \d+$/, '')}: mean ± std, ${band.n} seeds`,
+      color: colorOf(first),
+      x: band.x,
+      y: band.mean,
+      points,
+      width: 2.5,
+      band: { low: band.mean.map((m, i) => m - band.std[i]!), high: band.mean.map((m, i) => m + band.std[i]!) },
+    };
+    const seedLabel = (run: ComparedRun): string => (/ · seed \d+$/.test(run.name) ? labelOf(run) : `${labelOf(run)} (seed ${flattenConfig(run.config).seed})`);
+    return [mean, ...group.map((run) => ({ ...runSeries(run, 1), label: seedLabel(run) }))];
   });
   const smoothing = opts.smoothing > 0 ? `, EMA ${opts.smoothing}` : '';
   return {
