@@ -40,7 +40,8 @@ export function rotatedPairs(headDim: number, fraction: number): number {
 
 export function ropeFrequencies(headDim: number, opts: RopeFrequencyOptions): RopeFrequencies {
   const half = headDim / 2;
-  const s = Math.max(1, opts.scale ?? 1);
+  const s = opts.scale ?? 1;
+  // At or below the training length every method is plain RoPE.
   const scaling = s > 1 ? (opts.scaling ?? 'none') : 'none';
   const base = scaling === 'ntk' ? opts.base * s ** (headDim / (headDim - 2)) : opts.base;
   const rotated = rotatedPairs(headDim, opts.fraction ?? 1);
