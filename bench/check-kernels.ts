@@ -54,7 +54,7 @@ function weightsFor(model: GPT, seed: number): Record<string, Float32Array> {
   return out;
 }
 
-function run(cfg: ModelConfig, T: number): Result {
+async function run(cfg: ModelConfig, T: number): Promise<Result> {
   const before = tf.memory().numTensors;
   const model = new GPT(cfg, 1);
   model.setWeights(weightsFor(model, 7));
@@ -90,7 +90,7 @@ function run(cfg: ModelConfig, T: number): Result {
     opt.dispose();
     return { logits, loss: value.dataSync()[0], grads: gradValues };
   });
-  const stepped = model.getWeights();
+  const stepped = await model.getWeights();
   model.dispose();
   return { ...result, stepped, leaked: tf.memory().numTensors - before };
 }
@@ -117,12 +117,12 @@ for (const pos of SCHEME_NAMES) {
     for (const T of pos === 'learned' ? [8] : [8, 12]) {
       await initBackend('wasm');
       setFastPaths(true);
-      const fast = run(cfg, T);
+      const fast = await run(cfg, T);
       setFastPaths(false);
-      const plain = run(cfg, T);
+      const plain = await run(cfg, T);
       setFastPaths(true);
       await initBackend('cpu');
-      const cpu = run(cfg, T);
+      const cpu = await run(cfg, T);
       const d1 = compare(fast, plain);
       const d2 = compare(fast, cpu);
       const ok = d1 < tol && d2 < tol && fast.leaked === 0 && plain.leaked === 0 && cpu.leaked === 0;

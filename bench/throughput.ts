@@ -8,7 +8,7 @@
  * run of a config, bench/torch_reference.py trains the identical architecture in PyTorch and the ratio
  * ours / PyTorch is printed, so both sides see the same machine load.
  *
- *   npm run bench [-- --configs S,M,L] [--backend wasm,cpu] [--steps 20] [--warmup 3] [--repeat 1]
+ *   npm run bench [-- --configs S,M,L] [--backend webgpu,wasm,cpu] [--steps 20] [--warmup 3] [--repeat 1]
  *                 [--torch auto|off] [--torch-threads 2] [--python /usr/bin/python3]
  *                 [--threads 1,2] [--pos learned] [--eval-lengths] [--levers] [--json out.json]
  *
@@ -25,7 +25,7 @@ import * as tf from '@tensorflow/tfjs';
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
-import { activeBackend, BACKEND_NAMES, initBackend, type BackendName } from '../src/engine/backend';
+import { activeBackend, BACKEND_NAMES, backendLabel, initBackend, type BackendName } from '../src/engine/backend';
 import { resolveConfig } from '../src/engine/config';
 import { buildCorpus } from '../src/engine/data/corpus';
 import { evalAtLengths } from '../src/engine/eval/extrapolation';
@@ -68,16 +68,16 @@ function flopsPerToken(params: number, c: BenchDims): number {
   return 6 * params + 12 * c.nLayer * c.blockSize * c.nEmbd;
 }
 
-/** Peak matmul throughput of the active backend: a square 2-D matmul, best of 5. */
-function matmulPeakGflops(n = 1024): number {
+/** Peak matmul throughput of the active backend: a square 2-D matmul, best of 5 (async read: webgpu has no sync one). */
+async function matmulPeakGflops(n = 1024): Promise<number> {
   const a = tf.randomNormal([n, n]);
   const b = tf.randomNormal([n, n]);
-  tf.matMul(a, b).dispose();
+  await tf.matMul(a, b).data();
   let best = Infinity;
   for (let i = 0; i < 5; i++) {
     const t0 = performance.now();
     const c = tf.matMul(a, b);
-    c.dataSync();
+    await c.data();
     best = Math.min(best, performance.now() - t0);
     c.dispose();
   }
@@ -225,9 +225,9 @@ for (const want of values.levers ? [] : candidates) {
     if (!requested) continue; // the ladder fell through to a backend measured on its own rung
   }
   seen.add(info.name);
-  const peak = matmulPeakGflops();
+  const peak = await matmulPeakGflops();
   const machinePeak = Math.max(peak, torchPeak?.matmulPeakGflops ?? 0);
-  console.log(`\nbackend ${info.name} (gpu: ${info.gpu}, threads: ${info.threads}); 1024² matmul ${peak.toFixed(1)} GFLOP/s${info.notes.length ? `; ${info.notes.join('; ')}` : ''}`);
+  console.log(`\nbackend ${backendLabel(info)} (gpu: ${info.gpu}, threads: ${info.threads}); 1024² matmul ${peak.toFixed(1)} GFLOP/s${info.notes.length ? `; ${info.notes.join('; ')}` : ''}`);
   const header = 'config     params    ms/step  tokens/s  tok/cpu-s GFLOP/s  %backend %machine tensorMB heapMB   tensors  maxStep  | torch ms  torch tok/s ratio';
   const line = (label: string, ours: Awaited<ReturnType<typeof benchConfig>>, ref: TorchResult | null) => {
     const ratio = ref?.tokensPerSecond ? ours.tokensPerSecond / ref.tokensPerSecond : null;
@@ -250,6 +250,7 @@ for (const want of values.levers ? [] : candidates) {
         rows.push({
           backend: info.name,
           gpu: info.gpu,
+          adapter: info.adapter ?? null,
           threads: threads > 1 ? threads : info.threads,
           repeat: r,
           matmulPeakGflops: peak,

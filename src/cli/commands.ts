@@ -1,7 +1,7 @@
 /** The actions behind each `gpt-lab` subcommand. */
 import { writeFileSync } from 'node:fs';
 import cliProgress from 'cli-progress';
-import { initBackend, type BackendName } from '../engine/backend';
+import { backendLabel, type BackendName } from '../engine/backend';
 import type { StepMetrics } from '../engine/train/trainer';
 import { prepareRun, resumeRun, trainNewRun, type PreparedRun, type RunEvents, type RunResult } from '../lab/runner';
 import { MAX_SEEDS, seedRuns, summariseSeeds, type SeedOutcome } from '../lab/seedGroup';
@@ -66,7 +66,7 @@ function progressReporter(totalSteps: number, startStep: number): RunEvents & { 
 /** What `--json` prints for a run; a diverged run says why (e.g. "loss became NaN at step 41"). */
 function resultSummary(result: RunResult): Record<string, unknown> {
   const { runId, status, steps, finalTrainLoss, finalValLoss, tokensPerSecond, backend, params, message } = result;
-  const summary = { runId, status, steps, finalTrainLoss, finalValLoss, tokensPerSecond, backend: backend.name, gpu: backend.gpu, params };
+  const summary = { runId, status, steps, finalTrainLoss, finalValLoss, tokensPerSecond, backend: backend.name, gpu: backend.gpu, adapter: backend.adapter, params };
   return message ? { ...summary, message } : summary;
 }
 
@@ -76,7 +76,7 @@ function printResult(result: RunResult, json: boolean): void {
     return;
   }
   const val = result.finalValLoss === null ? '–' : result.finalValLoss.toFixed(4);
-  process.stdout.write(`run ${result.runId} ${result.status} after ${result.steps} steps: val loss ${val}, ${Math.round(result.tokensPerSecond)} tok/s on ${result.backend.name}${result.backend.gpu ? ' (GPU)' : ''}\n`);
+  process.stdout.write(`run ${result.runId} ${result.status} after ${result.steps} steps: val loss ${val}, ${Math.round(result.tokensPerSecond)} tok/s on ${backendLabel(result.backend)}${result.backend.gpu ? ' (GPU)' : ''}\n`);
   if (result.message) process.stdout.write(`${result.message}\n`);
 }
 
@@ -96,9 +96,8 @@ type TrainCommandOptions = TrainOptionValues & { db?: string; name?: string; jso
 
 export async function trainCommand(opts: TrainCommandOptions): Promise<void> {
   const seeds = opts.seeds === undefined ? undefined : parseSeeds(opts.seeds);
-  const prepared = prepareRun({ config: trainOverrides(opts), name: opts.name }, storedTexts(opts));
+  const prepared = prepareRun({ config: { ...trainOverrides(opts), ...(opts.backend && { backend: opts.backend }) }, name: opts.name }, storedTexts(opts));
   if (seeds !== undefined) return trainSeeds(seedRuns(prepared, seeds), opts);
-  await initBackend(opts.backend);
   const store = openStore(opts);
   const progress = progressReporter(prepared.config.steps, 0);
   try {
@@ -120,7 +119,6 @@ function parseSeeds(raw: string): number {
 
 /** `train --seeds k`: the group's runs one after another; Ctrl-C stops the current one and skips the rest. */
 async function trainSeeds(runs: PreparedRun[], opts: TrainCommandOptions): Promise<void> {
-  await initBackend(opts.backend);
   const store = openStore(opts);
   const outcomes: (SeedOutcome & { result: RunResult })[] = [];
   try {
@@ -152,7 +150,6 @@ export async function resumeCommand(rawId: string, opts: { db?: string; json?: b
   const store = openStore(opts, true);
   try {
     const run = requireRun(store, id);
-    await initBackend();
     const progress = progressReporter((run.config as { steps: number }).steps, run.lastStep + 1);
     const result = await resumeRun(store, run.id, stopOnSignal(progress));
     progress.finish();

@@ -3,6 +3,7 @@
  * Exit codes: 0 success, 1 a run or command failed, 2 bad arguments or input (nothing written).
  */
 import { Command, CommanderError, Option } from 'commander';
+import { BACKEND_NAMES } from '../engine/backendNames';
 import { ConfigError, NORM_PLACEMENTS, NORM_TYPES, PRESET_NAMES } from '../engine/config';
 import { DataError } from '../engine/data/errors';
 import { SCHEME_NAMES, allKnobs } from '../engine/model/positional/registry';
@@ -62,7 +63,7 @@ export function buildProgram(): Command {
   const train = dbOption(trainOptions(program.command('train').description('train a model and log the run')))
     .option('--name <name>', 'run name')
     .option('--seeds <k>', `train k runs on seeds seed, seed+1, … as one group (1–${MAX_SEEDS}) and report mean ± std of the final val loss`)
-    .addOption(new Option('--backend <name>', 'force a backend').choices(['tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu']))
+    .addOption(new Option('--backend <name>', 'force a backend (webgpu takes even a software adapter); stored with the run').choices([...BACKEND_NAMES]))
     .option('--json', 'print one JSON object with the result on stdout');
   train.action(trainCommand);
 

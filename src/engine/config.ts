@@ -2,6 +2,7 @@
  * RunConfig: every knob of a training run, its defaults, the named presets, and validation that reports
  * every problem at once with the field name and what is allowed.
  */
+import { BACKEND_CHOICES, type BackendChoice } from './backendNames';
 import { getScheme, SCHEME_NAMES, resolveSchemeOptions } from './model/positional/registry';
 
 export const PRESETS = {
@@ -50,6 +51,8 @@ export interface RunConfig {
   seed: number;
   /** Threads that share every batch (data parallel, wasm/cpu backends): 1 trains on this thread alone. */
   threads: number;
+  /** The backend this run asks for; 'auto' takes the lab's ladder (which skips software WebGPU adapters). */
+  backend: BackendChoice;
   evalEvery: number;
   evalBatches: number;
   sampleEvery: number;
@@ -83,6 +86,7 @@ export const DEFAULT_CONFIG: RunConfig = {
   tokenEmbedding: true,
   seed: 1337,
   threads: 1,
+  backend: 'auto',
   evalEvery: 100,
   evalBatches: 4,
   sampleEvery: 250,
@@ -164,6 +168,7 @@ export function validateConfig(config: Partial<RunConfig> & Record<string, unkno
   if (config.warmupSteps !== null) report('warmupSteps', checkNumber(config.warmupSteps, { min: 0, max: 10_000_000, integer: true }));
   report('norm', oneOf(config.norm, NORM_PLACEMENTS));
   report('normType', oneOf(config.normType, NORM_TYPES));
+  report('backend', oneOf(config.backend, BACKEND_CHOICES));
   for (const flag of ['causal', 'attnScale', 'tokenEmbedding'] as const)
     if (typeof config[flag] !== 'boolean') report(flag, `must be true or false, got ${JSON.stringify(config[flag])}`);
   if (typeof config.data !== 'string' || config.data.trim() === '') report('data', 'must name a file or builtin:NAME');

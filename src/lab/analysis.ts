@@ -2,7 +2,7 @@
  * Evaluation and probes of stored runs: rebuild the model from the run's last checkpoint and its data,
  * measure, and keep the results in the evals table.
  */
-import { activeBackend, initBackend } from '../engine/backend';
+import { backendForRun } from '../engine/backend';
 import { resolveConfig, type RunConfig } from '../engine/config';
 import type { Corpus } from '../engine/data/corpus';
 import { TASK_NAMES, taskLengthRange, type TaskName } from '../engine/data/tasks';
@@ -44,10 +44,11 @@ export async function loadTrainedRun(store: RunStore, runId: number, ropeScaling
   if (!run) throw new Error(`run ${runId} does not exist`);
   const checkpoint = store.latestCheckpoint(runId);
   if (!checkpoint) throw new Error(`run ${runId} has no checkpoint yet (status ${run.status}); nothing to evaluate`);
-  if (!activeBackend()) await initBackend();
   const config = resolveConfig(run.config as RunConfig);
   if (ropeScaling !== undefined && !requireScheme(config.pos).extensions?.includes(ropeScaling))
     throw new Error(`rope scaling applies to rope runs only; run ${runId} uses the ${config.pos} scheme`);
+  // Analysis runs where the run asked to train (its backend choice), so a forced rung is measured on that rung.
+  await backendForRun(config.backend);
   const corpus = loadCorpus(config, run.vocab ?? undefined, store);
   const posExtension = ropeScaling === 'none' ? undefined : ropeScaling;
   const model = new GPT({ ...modelConfigOf(config, corpus.tokenizer.size), posExtension }, config.seed);
@@ -77,7 +78,7 @@ export async function taskLengthForRun(store: RunStore, runId: number, sizes?: n
     const task = config.data.replace(/^builtin:/, '') as TaskName;
     if (!config.data.startsWith('builtin:') || !TASK_NAMES.includes(task))
       throw new Error(`run ${runId} was trained on ${config.data}; task accuracy needs one of ${TASK_NAMES.map((t) => `builtin:${t}`).join(', ')}`);
-    const results = taskAccuracy(model, corpus.tokenizer, task, { sizes, examples });
+    const results = await taskAccuracy(model, corpus.tokenizer, task, { sizes, examples });
     const payload: TaskLengthResult = { runId, task, trainingMaxSize: taskLengthRange(task).max, results };
     store.addEval(runId, 'task-length', payload);
     return payload;
@@ -90,8 +91,8 @@ export async function taskLengthForRun(store: RunStore, runId: number, sizes?: n
 export async function probeForRun(store: RunStore | null, runId: number | null, kind: ProbeKind, text?: string): Promise<unknown> {
   if (runId === null) {
     if (kind !== 'equivariance') throw new Error(`probe ${kind} needs a run; only equivariance works on fresh weights`);
-    if (!activeBackend()) await initBackend();
-    return { kind, runId: null, text: text ?? EQUIVARIANCE_TEXT, rows: equivarianceProbe({ text }) };
+    await backendForRun();
+    return { kind, runId: null, text: text ?? EQUIVARIANCE_TEXT, rows: await equivarianceProbe({ text }) };
   }
   if (!store) throw new Error('a run probe needs the run database');
   const { config, corpus, model } = await loadTrainedRun(store, runId);
@@ -100,16 +101,16 @@ export async function probeForRun(store: RunStore | null, runId: number | null, 
     switch (kind) {
       case 'attention': {
         const probeText = text ?? corpus.tokenizer.decode(corpus.val.subarray(0, Math.min(T, 32)));
-        return { kind, runId, text: probeText, layers: attentionMaps(model, corpus.tokenizer.encode(probeText)) };
+        return { kind, runId, text: probeText, layers: await attentionMaps(model, corpus.tokenizer.encode(probeText)) };
       }
       case 'pe-table':
-        return { kind, runId, scheme: config.pos, table: positionTable(model, T) };
+        return { kind, runId, scheme: config.pos, table: await positionTable(model, T) };
       case 'bias':
-        return { kind, runId, scheme: config.pos, heads: biasMatrices(model, T) };
+        return { kind, runId, scheme: config.pos, heads: await biasMatrices(model, T) };
       case 'rope-decay':
         return { kind, runId, ...ropeDecay(config.nEmbd / config.nHead, config.posOptions.base ?? 10000, 4 * config.blockSize) };
       case 'equivariance':
-        return { kind, runId, text: text ?? EQUIVARIANCE_TEXT, rows: equivarianceProbe({ text, trained: { model, tokenizer: corpus.tokenizer } }) };
+        return { kind, runId, text: text ?? EQUIVARIANCE_TEXT, rows: await equivarianceProbe({ text, trained: { model, tokenizer: corpus.tokenizer } }) };
     }
   } finally {
     model.dispose();

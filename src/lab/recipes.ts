@@ -232,7 +232,7 @@ const dogEquivariance: Recipe = {
     'Every scheme is checked with and without the mask, on fresh weights of each seed.',
   async run() {
     if (!activeBackend()) await initBackend();
-    const rowsBySeed = RECIPE_SEEDS.map((seed) => equivarianceProbe({ seed }));
+    const rowsBySeed = await Promise.all(RECIPE_SEEDS.map((seed) => equivarianceProbe({ seed })));
     const first = rowsBySeed[0]!;
     return {
       ...judgeDogEquivariance(rowsBySeed),

@@ -2,7 +2,7 @@
  * Trains one run into the store: everything is validated and the data loaded before a row is written, then
  * metrics are flushed in batches, samples and checkpoints saved as they come, and the final status recorded.
  */
-import { activeBackend, initBackend, type BackendInfo } from '../engine/backend';
+import { backendForRun, type BackendInfo } from '../engine/backend';
 import { resolveConfig, type PresetName, type RunConfig } from '../engine/config';
 import type { Corpus } from '../engine/data/corpus';
 import { GPT, modelConfigOf } from '../engine/model/gpt';
@@ -59,7 +59,7 @@ export function prepareRun(input: StartRunInput, texts?: TextLookup): PreparedRu
 
 export async function trainNewRun(store: RunStore, prepared: PreparedRun, events: RunEvents = {}): Promise<RunResult> {
   const { config, corpus } = prepared;
-  const backend = activeBackend() ?? (await initBackend());
+  const backend = await backendForRun(config.backend);
   const model = new GPT(modelConfigOf(config, corpus.tokenizer.size), config.seed);
   const runId = store.createRun({
     name: prepared.name,
@@ -78,7 +78,7 @@ export async function trainNewRun(store: RunStore, prepared: PreparedRun, events
 /** Train a run whose row the lab created earlier (status 'queued', or an interrupted run with no checkpoint). */
 export async function trainQueuedRun(store: RunStore, runId: number, prepared: PreparedRun, events: RunEvents = {}): Promise<RunResult> {
   const { config, corpus } = prepared;
-  const backend = activeBackend() ?? (await initBackend());
+  const backend = await backendForRun(config.backend);
   const model = new GPT(modelConfigOf(config, corpus.tokenizer.size), config.seed);
   store.updateRun(runId, {
     status: 'running',
@@ -102,7 +102,7 @@ export async function resumeRun(store: RunStore, runId: number, events: RunEvent
   const config = resolveConfig(run.config as RunConfig);
   const corpus = loadCorpus(config, run.vocab ?? undefined, store);
   if (run.dataHash && corpus.hash !== run.dataHash) throw new Error(`the data of run ${runId} (${config.data}) changed since it was trained`);
-  const backend = activeBackend() ?? (await initBackend());
+  const backend = await backendForRun(config.backend);
   const model = new GPT(modelConfigOf(config, corpus.tokenizer.size), config.seed);
   store.updateRun(runId, { status: 'running', error: null });
   return trainStoredRun(store, runId, config, corpus, model, backend, events, checkpoint.data);

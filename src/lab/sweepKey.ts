@@ -11,5 +11,7 @@ export function stableJson(value: unknown): string {
 }
 
 export function sweepKeyOf(config: RunConfig, namespace = 'sweep'): string {
-  return `${namespace}:${hashText(stableJson(config))}`;
+  // Where a cell trains is not what it is: the same cell run on another backend is the same result (to float error).
+  const { backend: _where, ...cell } = config;
+  return `${namespace}:${hashText(stableJson(cell))}`;
 }

@@ -24,7 +24,9 @@ export type RunStatus = z.infer<typeof runStatusSchema>;
 export const NORM_PLACEMENT_VALUES = ['pre', 'post', 'none'] as const;
 export const NORM_TYPE_VALUES = ['layer', 'rms'] as const;
 export const PRESET_VALUES = ['nano', 'micro', 'mini'] as const;
-export const BACKEND_VALUES = ['tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu'] as const;
+export const BACKEND_VALUES = ['tfjs-node-gpu', 'webgpu', 'tfjs-node', 'wasm', 'cpu'] as const;
+export const BACKEND_CHOICE_VALUES = ['auto', ...BACKEND_VALUES] as const;
+export type BackendChoiceData = (typeof BACKEND_CHOICE_VALUES)[number];
 export const EXPORT_FORMATS = ['csv', 'json'] as const;
 export const PROBE_KIND_VALUES = ['attention', 'pe-table', 'bias', 'rope-decay', 'equivariance'] as const;
 
@@ -67,6 +69,8 @@ export const runConfigSchema = z.looseObject({
   seed: finite,
   /** Absent in runs stored before data-parallel training existed: they ran on one thread. */
   threads: finite.optional(),
+  /** Absent in runs stored before the backend could be chosen per run: they took the lab's ladder. */
+  backend: z.enum(BACKEND_CHOICE_VALUES).optional(),
   evalEvery: finite,
   evalBatches: finite,
   sampleEvery: finite,
@@ -87,6 +91,7 @@ export const backendInfoSchema = z.object({
   name: z.enum(BACKEND_VALUES),
   gpu: z.boolean(),
   threads: z.number(),
+  adapter: z.object({ vendor: z.string(), architecture: z.string(), description: z.string(), software: z.boolean() }).optional(),
   notes: z.array(z.string()),
   /** The `gpt-lab worker` that trained the run, for runs of a sweep spread over machines (absent for local runs). */
   worker: z.string().optional(),

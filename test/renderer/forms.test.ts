@@ -31,6 +31,7 @@ function form(patch: Partial<RunForm> = {}): RunForm {
     separateDropout: false,
     warmupAuto: true,
     warmupSteps: 0,
+    backend: 'auto',
     numbers: { nLayer: 2, nHead: 2, nEmbd: 32, steps: 100, dropoutEmbd: 0, dropoutAttn: 0, dropoutResid: 0 },
     ...patch,
   };
@@ -45,6 +46,7 @@ describe('the New run form', () => {
       norm: 'post',
       normType: 'rms',
       warmupSteps: null,
+      backend: 'auto',
       nLayer: 2,
       nHead: 2,
       nEmbd: 32,
@@ -56,6 +58,7 @@ describe('the New run form', () => {
     });
     const separate = formOverrides(form({ separateDropout: true, warmupAuto: false, warmupSteps: 20, dataKind: 'file', filePath: '  /tmp/a.txt ', numbers: { dropoutEmbd: 0.2, dropoutAttn: 0, dropoutResid: 0.3 } }), undefined);
     expect(separate).toMatchObject({ data: '/tmp/a.txt', warmupSteps: 20, dropoutEmbd: 0.2, dropoutAttn: 0, dropoutResid: 0.3, posOptions: {} });
+    expect(formOverrides(form({ backend: 'webgpu' }), rope).backend).toBe('webgpu');
   });
 
   it('reports empty boxes and a missing file path itself, naming the field', () => {

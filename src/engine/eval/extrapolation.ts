@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { sequentialWindows } from '../data/batches';
 import type { GPT } from '../model/gpt';
 import { oneHotFloat } from '../model/ops';
+import { takeValues } from '../read';
 
 export interface LengthResult {
   length: number;
@@ -34,9 +35,9 @@ export function defaultLengths(blockSize: number): number[] {
   return [1, 2, 4, 8].map((f) => f * blockSize);
 }
 
-/** Per-token losses (B·T) and correctness (B·T, 1 or 0) for windows of length T+1. */
-function scoreBatch(model: GPT, batch: Int32Array[], T: number): { losses: Float32Array; correct: Float32Array } {
-  return tf.tidy(() => {
+/** Per-token losses (B·T) and correctness (B·T, 1 or 0) for windows of length T+1, read once. */
+async function scoreBatch(model: GPT, batch: Int32Array[], T: number): Promise<{ losses: Float32Array; correct: Float32Array }> {
+  const scores = tf.tidy(() => {
     const B = batch.length;
     const x = new Int32Array(B * T);
     const y = new Int32Array(B * T);
@@ -49,8 +50,11 @@ function scoreBatch(model: GPT, batch: Int32Array[], T: number): { losses: Float
     const targets = tf.tensor1d(y, 'int32');
     const losses = tf.neg(tf.sum(tf.mul(tf.logSoftmax(logits), oneHotFloat(targets, V)), 1));
     const correct = tf.cast(tf.equal(tf.argMax(logits, 1), targets), 'float32');
-    return { losses: losses.dataSync() as Float32Array, correct: correct.dataSync() as Float32Array };
+    return tf.stack([losses, correct]); // (2, B·T)
   });
+  const values = await takeValues(scores);
+  const n = batch.length * T;
+  return { losses: values.subarray(0, n), correct: values.subarray(n) };
 }
 
 export async function evalAtLengths(model: GPT, heldOut: Int32Array, lengths: number[], opts: EvalLengthOptions): Promise<LengthResult[]> {
@@ -72,10 +76,10 @@ export async function evalAtLengths(model: GPT, heldOut: Int32Array, lengths: nu
     const sumAtPosition = new Float64Array(length);
     let correct = 0;
     const started = performance.now();
-    const profile = await tf.profile(() => {
+    const profile = await tf.profile(async () => {
       for (let start = 0; start < windows.length; start += batchSize) {
         const batch = windows.slice(start, start + batchSize);
-        const scored = scoreBatch(model, batch, length);
+        const scored = await scoreBatch(model, batch, length);
         for (let i = 0; i < scored.losses.length; i++) {
           sumAtPosition[i % length] += scored.losses[i];
           correct += scored.correct[i];

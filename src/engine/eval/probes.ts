@@ -5,6 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { CharTokenizer } from '../data/tokenizer';
 import { GPT, type ModelConfig } from '../model/gpt';
+import { takeValues } from '../read';
 import { SCHEMES, resolveSchemeOptions } from '../model/positional/registry';
 
 export const PROBE_KINDS = ['attention', 'pe-table', 'bias', 'rope-decay', 'equivariance'] as const;
@@ -13,35 +14,30 @@ export type ProbeKind = (typeof PROBE_KINDS)[number];
 export const EQUIVARIANCE_TEXT = 'the dog chased another dog';
 
 /** Attention weights for `ids`: [layer][head] → T×T, row = query position (rows sum to 1). */
-export function attentionMaps(model: GPT, ids: ArrayLike<number>): number[][][][] {
+export async function attentionMaps(model: GPT, ids: ArrayLike<number>): Promise<number[][][][]> {
   const T = ids.length;
-  const layers: number[][][][] = [];
+  const perLayer: tf.Tensor4D[] = []; // each (1, nh, T, T)
   tf.tidy(() => {
-    model.forward(tf.tensor2d(Array.from(ids), [1, T], 'int32'), {
-      onAttention: (layer, weights) => {
-        const data = weights.dataSync();
-        weights.dispose();
-        layers[layer] = Array.from({ length: model.cfg.nHead }, (_, h) =>
-          Array.from({ length: T }, (_, i) => Array.from(data.subarray((h * T + i) * T, (h * T + i + 1) * T))),
-        );
-      },
-    });
+    model.forward(tf.tensor2d(Array.from(ids), [1, T], 'int32'), { onAttention: (layer, weights) => (perLayer[layer] = weights) });
   });
-  return layers;
+  const values = await Promise.all(perLayer.map(takeValues));
+  return values.map((data) =>
+    Array.from({ length: model.cfg.nHead }, (_, h) => Array.from({ length: T }, (_, i) => Array.from(data.subarray((h * T + i) * T, (h * T + i + 1) * T)))),
+  );
 }
 
 /** The (T, C) table an additive scheme adds to the input, or null for schemes that add nothing. */
-export function positionTable(model: GPT, T: number): number[][] | null {
+export async function positionTable(model: GPT, T: number): Promise<number[][] | null> {
   if (!model.scheme.inputTable) return null;
   const C = model.cfg.nEmbd;
-  const data = tf.tidy(() => model.scheme.inputTable!(T, model.schemeContext, model.paramTensors()).dataSync());
+  const data = await takeValues(tf.tidy(() => model.scheme.inputTable!(T, model.schemeContext, model.paramTensors())));
   return Array.from({ length: T }, (_, t) => Array.from(data.subarray(t * C, (t + 1) * C)));
 }
 
 /** The per-head (T, T) bias a bias scheme adds to the logits, or null for the others. */
-export function biasMatrices(model: GPT, T: number): number[][][] | null {
+export async function biasMatrices(model: GPT, T: number): Promise<number[][][] | null> {
   if (!model.scheme.logitBias) return null;
-  const data = tf.tidy(() => model.scheme.logitBias!(T, model.schemeContext, model.paramTensors()).dataSync());
+  const data = await takeValues(tf.tidy(() => model.scheme.logitBias!(T, model.schemeContext, model.paramTensors())));
   return Array.from({ length: model.cfg.nHead }, (_, h) => Array.from({ length: T }, (_, i) => Array.from(data.subarray((h * T + i) * T, (h * T + i + 1) * T))));
 }
 
@@ -97,17 +93,17 @@ function twoOccurrences(text: string, word: string): [number, number] {
  */
 export const TIE_TOLERANCE = 1e-4;
 
-/** max |logits row a+k − logits row b+k| for k over the word, and max |logit| over those rows. */
-export function wordOutputDifference(model: GPT, ids: Int32Array, positions: [number, number], wordLength: number, causal: boolean): { difference: number; scale: number } {
-  return tf.tidy(() => {
+/** max |logits row a+k − logits row b+k| for k over the word, and max |logit| over those rows (one read). */
+export async function wordOutputDifference(model: GPT, ids: Int32Array, positions: [number, number], wordLength: number, causal: boolean): Promise<{ difference: number; scale: number }> {
+  const measured = tf.tidy(() => {
     const T = ids.length;
     const logits = model.forward(tf.tensor2d(ids, [1, T], 'int32'), { causal }).squeeze([0]) as tf.Tensor2D; // (T, V)
     const a = tf.slice(logits, [positions[0], 0], [wordLength, -1]);
     const b = tf.slice(logits, [positions[1], 0], [wordLength, -1]);
-    const difference = tf.max(tf.abs(tf.sub(a, b))).dataSync()[0];
-    const scale = tf.max(tf.abs(tf.concat([a, b]))).dataSync()[0];
-    return { difference, scale };
+    return tf.stack([tf.max(tf.abs(tf.sub(a, b))), tf.max(tf.abs(tf.concat([a, b])))]); // [difference, scale]
   });
+  const [difference, scale] = await takeValues(measured);
+  return { difference: difference!, scale: scale! };
 }
 
 /**
@@ -115,20 +111,23 @@ export function wordOutputDifference(model: GPT, ids: Int32Array, positions: [nu
  * trained model only its own scheme is measured. Without PE and without a mask the two "dog"s are tied;
  * unmasked ALiBi ties them too, because −m(i−j) = −m·i + m·j and −m·i is constant along a softmax row.
  */
-export function equivarianceProbe(opts: { text?: string; word?: string; trained?: { model: GPT; tokenizer: CharTokenizer }; seed?: number }): EquivarianceRow[] {
+export async function equivarianceProbe(opts: { text?: string; word?: string; trained?: { model: GPT; tokenizer: CharTokenizer }; seed?: number }): Promise<EquivarianceRow[]> {
   const text = opts.text ?? EQUIVARIANCE_TEXT;
   const word = opts.word ?? 'dog';
   const positions = twoOccurrences(text, word);
-  const measure = (model: GPT, ids: Int32Array): EquivarianceRow[] =>
-    [false, true].map((causal) => {
-      const { difference, scale } = wordOutputDifference(model, ids, positions, word.length, causal);
-      return { scheme: model.scheme.name, causal, difference, scale, tied: difference <= TIE_TOLERANCE * scale };
-    });
+  const measure = (model: GPT, ids: Int32Array): Promise<EquivarianceRow[]> =>
+    Promise.all(
+      [false, true].map(async (causal) => {
+        const { difference, scale } = await wordOutputDifference(model, ids, positions, word.length, causal);
+        return { scheme: model.scheme.name, causal, difference, scale, tied: difference <= TIE_TOLERANCE * scale };
+      }),
+    );
   if (opts.trained) return measure(opts.trained.model, opts.trained.tokenizer.encode(text));
 
   const tokenizer = CharTokenizer.fromText(text);
   const ids = tokenizer.encode(text);
-  return SCHEMES.flatMap((scheme) => {
+  const rows: EquivarianceRow[] = [];
+  for (const scheme of SCHEMES) {
     const cfg: ModelConfig = {
       vocabSize: tokenizer.size,
       nLayer: 2,
@@ -146,16 +145,18 @@ export function equivarianceProbe(opts: { text?: string; word?: string; trained?
     };
     const model = new GPT(cfg, opts.seed ?? 1234);
     // minGPT's init (std 0.02) makes every scheme's effect tiny; probe with visible weights instead.
-    model.setWeights(Object.fromEntries(model.layout.map((p, i) => [p.name, randomValues(p.shape, i + (opts.seed ?? 1234), p.init)])));
+    const values = await Promise.all(model.layout.map((p, i) => randomValues(p.shape, i + (opts.seed ?? 1234), p.init)));
+    model.setWeights(Object.fromEntries(model.layout.map((p, i) => [p.name, values[i]!])));
     try {
-      return measure(model, ids);
+      rows.push(...(await measure(model, ids)));
     } finally {
       model.dispose();
     }
-  });
+  }
+  return rows;
 }
 
-function randomValues(shape: number[], seed: number, init: 'normal' | 'zeros' | 'ones'): Float32Array {
+async function randomValues(shape: number[], seed: number, init: 'normal' | 'zeros' | 'ones'): Promise<Float32Array> {
   if (init === 'ones') return new Float32Array(shape.reduce((a, b) => a * b, 1)).fill(1);
-  return tf.tidy(() => tf.randomNormal(shape, 0, init === 'zeros' ? 0.1 : 0.5, 'float32', seed).dataSync() as Float32Array);
+  return takeValues(tf.randomNormal(shape, 0, init === 'zeros' ? 0.1 : 0.5, 'float32', seed));
 }

@@ -43,26 +43,31 @@ export function accuracyExamples(task: TaskName, size: number, count: number, rn
   return Array.from({ length: count }, () => heldOutTaskExample(task, rng, size));
 }
 
-export function taskAccuracy(
+export async function taskAccuracy(
   model: GPT,
   tokenizer: CharTokenizer,
   task: TaskName,
   opts: { sizes?: number[]; examples?: number; seed?: number } = {},
-): TaskSizeResult[] {
+): Promise<TaskSizeResult[]> {
   const sizes = opts.sizes ?? defaultTaskSizes(task);
   const count = opts.examples ?? 24;
-  return sizes.map((size) => {
+  const results: TaskSizeResult[] = [];
+  for (const size of sizes) {
     const rng = createRng((opts.seed ?? 7) + size);
     const examples = accuracyExamples(task, size, count, rng);
     // A leading newline puts the prompt where training lines start.
     const sequenceLength = Math.max(...examples.map((e) => 1 + e.prompt.length + e.answer.length));
-    if (sequenceLength > model.maxLength) return { size, sequenceLength, applicable: false, accuracy: null, examples: 0 };
+    if (sequenceLength > model.maxLength) {
+      results.push({ size, sequenceLength, applicable: false, accuracy: null, examples: 0 });
+      continue;
+    }
     let correct = 0;
     for (const example of examples) {
       const prompt = tokenizer.encode(`\n${example.prompt}`);
-      const ids = generate(model, prompt, { maxNewTokens: example.answer.length, temperature: 0, topK: 0, rng, contextLimit: model.maxLength });
+      const ids = await generate(model, prompt, { maxNewTokens: example.answer.length, temperature: 0, topK: 0, rng, contextLimit: model.maxLength });
       if (tokenizer.decode(ids) === example.answer) correct += 1;
     }
-    return { size, sequenceLength, applicable: true, accuracy: correct / count, examples: count };
-  });
+    results.push({ size, sequenceLength, applicable: true, accuracy: correct / count, examples: count });
+  }
+  return results;
 }

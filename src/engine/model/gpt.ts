@@ -16,6 +16,7 @@ import { createRng, type Rng } from '../rng';
 import { requireScheme } from './positional/registry';
 import type { Params, PositionalScheme, SchemeContext } from './positional/types';
 import { PositionRangeError } from './positional/types';
+import { readAll } from '../read';
 import { batchMatMul, canFuseAttention, crossEntropy, fusedAttention, gelu, layerNorm, linear, matMul2d, oneHotFloat, rmsNorm, splitAxis1 } from './ops';
 
 export interface ModelConfig {
@@ -160,10 +161,9 @@ export class GPT {
     }
   }
 
-  getWeights(): Record<string, Float32Array> {
-    const out: Record<string, Float32Array> = {};
-    for (const [name, v] of this.params) out[name] = v.dataSync() as Float32Array;
-    return out;
+  /** A copy of every weight, read asynchronously (a GPU backend has no synchronous read in Node). */
+  async getWeights(): Promise<Record<string, Float32Array>> {
+    return readAll(this.params);
   }
 
   private p(name: string): tf.Tensor {
@@ -270,3 +270,4 @@ export class GPT {
     this.params.clear();
   }
 }
+

@@ -9,6 +9,7 @@
  * overhead dominated for small tensors (config S: 3.3 → 1.1 ms of a ~36 ms step; docs/PERFORMANCE.md).
  */
 import * as tf from '@tensorflow/tfjs';
+import { readAll } from '../read';
 import { perfLevers } from '../model/ops';
 
 export interface AdamWOptions {
@@ -148,9 +149,9 @@ export class AdamW {
     });
   }
 
-  getState(): AdamWState {
-    const read = (vars: Map<string, tf.Variable>) => Object.fromEntries([...vars].map(([n, t]) => [n, t.dataSync() as Float32Array]));
-    return { t: this.t, m: read(this.m), v: read(this.v) };
+  async getState(): Promise<AdamWState> {
+    const [m, v] = await Promise.all([readAll(this.m), readAll(this.v)]);
+    return { t: this.t, m, v };
   }
 
   setState(state: AdamWState): void {
@@ -179,7 +180,9 @@ export function globalNorm(grads: Record<string, tf.Tensor>): tf.Scalar {
     list.forEach((g, i) => (inputs[`g${i}`] = g));
     return tf.tidy(() => tf.sqrt(tf.engine().runKernel(SUM_SQUARES_KERNEL, inputs) as tf.Tensor) as tf.Scalar);
   }
-  return tf.tidy(() => tf.sqrt(tf.addN(Object.values(grads).map((g) => tf.sum(tf.square(g))))) as tf.Scalar);
+  // Added pairwise, not with tf.addN: webgpu's AddN binds every input at once and fails validation past the device's
+  // 8 storage buffers per shader (a GPT has ~20 parameters), after which the step silently computes zeros.
+  return tf.tidy(() => tf.sqrt(list.map((g) => tf.sum(tf.square(g))).reduce((sum, s) => tf.add(sum, s))) as tf.Scalar);
 }
 
 /** Gradients scaled so their global norm is at most maxNorm (exactly maxNorm when it was larger). */

@@ -1,6 +1,7 @@
 /** Autoregressive sampling with temperature and top-k, drawing from a seeded Rng. */
 import * as tf from '@tensorflow/tfjs';
 import type { GPT } from '../model/gpt';
+import { takeValues } from '../read';
 import type { Rng } from '../rng';
 
 export interface SampleOptions {
@@ -30,14 +31,16 @@ export function pickToken(logits: Float32Array, temperature: number, topK: numbe
 }
 
 /** Continue `prompt` token ids; the context is cropped to `contextLimit` (the block size unless given). */
-export function generate(model: GPT, prompt: ArrayLike<number>, opts: SampleOptions): number[] {
+export async function generate(model: GPT, prompt: ArrayLike<number>, opts: SampleOptions): Promise<number[]> {
   const ids = Array.from(prompt);
   for (let n = 0; n < opts.maxNewTokens; n++) {
     const context = ids.slice(-(opts.contextLimit ?? model.cfg.blockSize));
-    const last = tf.tidy(() => {
-      const logits = model.forward(tf.tensor2d(context, [1, context.length], 'int32')); // (1, T, V)
-      return tf.slice(logits, [0, context.length - 1, 0], [1, 1, -1]).dataSync() as Float32Array;
-    });
+    const last = await takeValues(
+      tf.tidy(() => {
+        const logits = model.forward(tf.tensor2d(context, [1, context.length], 'int32')); // (1, T, V)
+        return tf.slice(logits, [0, context.length - 1, 0], [1, 1, -1]); // (1, 1, V)
+      }),
+    );
     ids.push(pickToken(last, opts.temperature, opts.topK, opts.rng));
   }
   return ids.slice(prompt.length);

@@ -11,6 +11,7 @@ import type { GPT } from '../model/gpt';
 import { createRng, type Rng } from '../rng';
 import { AdamW, clipByGlobalNorm, globalNorm } from './adamw';
 import { decodeCheckpoint, encodeCheckpoint } from './checkpoint';
+import { takeValues } from '../read';
 import { generate } from './sample';
 import { splitRows, type GradientHelpers } from './shards';
 import { learningRate } from './schedule';
@@ -124,7 +125,7 @@ export class Trainer {
   }
 
   /** Mean loss over the fixed validation windows (deterministic, so runs compare fairly). */
-  evaluate(): number {
+  evaluate(): Promise<number> {
     return evaluateLoss(this.model, this.valWindows, this.config.batchSize);
   }
 
@@ -152,32 +153,35 @@ export class Trainer {
       const targets = tf.tensor2d(y.subarray(0, mine * T), [mine, T], 'int32');
       return tf.variableGrads(() => this.model.loss(idx, targets, { rng: this.dropoutRng }), variables);
     });
+    let byName: Record<string, tf.Tensor> = {};
     try {
       const others = helpers ? await helpers.end() : [];
-      return tf.tidy(() => {
-        // The batch's mean = Σ over shards of (rows / B) · the shard's mean, for the loss and every gradient.
-        let loss = (own.value.dataSync()[0]! * mine) / B;
-        const flat = others.length ? new Float32Array(others[0]!.grads.length) : null;
-        others.forEach((shard, k) => {
-          const weight = rows[k + 1]! / B;
-          loss += weight * shard.loss;
-          for (let i = 0; i < flat!.length; i++) flat![i] += weight * shard.grads[i]!;
-        });
-        const byName: Record<string, tf.Tensor> = {};
+      // The batch's mean = Σ over shards of (rows / B) · the shard's mean, for the loss and every gradient.
+      const weightOf = (k: number): number => rows[k + 1]! / B;
+      const flat = others.length ? new Float32Array(others[0]!.grads.length) : null;
+      others.forEach((shard, k) => {
+        for (let i = 0; i < flat!.length; i++) flat![i] += weightOf(k) * shard.grads[i]!;
+      });
+      byName = tf.tidy(() => {
+        const combined: Record<string, tf.Tensor> = {};
         let offset = 0;
         for (const [name, variable] of this.model.params) {
           const grad = own.grads[variable.name]!;
-          byName[name] = flat ? tf.add(tf.mul(grad, mine / B), tf.tensor(flat.subarray(offset, offset + variable.size), variable.shape)) : grad;
+          combined[name] = flat ? tf.add(tf.mul(grad, mine / B), tf.tensor(flat.subarray(offset, offset + variable.size), variable.shape)) : grad;
           offset += variable.size;
         }
-        const gradNorm = globalNorm(byName).dataSync()[0]!;
-        if (Number.isFinite(loss) && Number.isFinite(gradNorm)) {
-          this.optimizer.apply(clipByGlobalNorm(byName, gradNorm, this.config.gradClip), lr);
-        }
-        return { loss, gradNorm };
+        return combined;
       });
+      // The step's one read: this thread's loss and the global gradient norm, together.
+      const [ownLoss, norm] = await takeValues(tf.tidy(() => tf.stack([own.value, globalNorm(byName)])));
+      const gradNorm = norm!;
+      const loss = others.reduce((sum, shard, k) => sum + weightOf(k) * shard.loss, (ownLoss! * mine) / B);
+      if (Number.isFinite(loss) && Number.isFinite(gradNorm)) {
+        tf.tidy(() => this.optimizer.apply(clipByGlobalNorm(byName, gradNorm, this.config.gradClip), lr));
+      }
+      return { loss, gradNorm };
     } finally {
-      tf.dispose(own);
+      tf.dispose([own, byName]);
     }
   }
 
@@ -210,7 +214,7 @@ export class Trainer {
       this.step = step + 1;
       const isLast = this.step === steps;
       const diverged = !Number.isFinite(loss) || !Number.isFinite(gradNorm);
-      const valLoss = !diverged && ((step + 1) % evalEvery === 0 || isLast) ? this.evaluate() : null;
+      const valLoss = !diverged && ((step + 1) % evalEvery === 0 || isLast) ? await this.evaluate() : null;
       if (valLoss !== null) lastVal = valLoss;
       last = {
         step,
@@ -230,11 +234,11 @@ export class Trainer {
       }
       if (sampleEvery > 0 && ((step + 1) % sampleEvery === 0 || isLast)) await this.emitSample(step);
       // Every run ends with a checkpoint, so it can be evaluated and probed; 0 means only that one.
-      if (isLast || (checkpointEvery > 0 && (step + 1) % checkpointEvery === 0)) await this.callbacks.onCheckpoint?.(step, this.checkpoint());
+      if (isLast || (checkpointEvery > 0 && (step + 1) % checkpointEvery === 0)) await this.callbacks.onCheckpoint?.(step, await this.checkpoint());
       // Let stop/pause requests and I/O in; training would otherwise hold the event loop for the whole run.
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
-    if (status === 'stopped' && last) await this.callbacks.onCheckpoint?.(last.step, this.checkpoint());
+    if (status === 'stopped' && last) await this.callbacks.onCheckpoint?.(last.step, await this.checkpoint());
     return {
       status,
       steps: this.step,
@@ -248,7 +252,7 @@ export class Trainer {
   private async emitSample(step: number): Promise<void> {
     const { tokenizer } = this.corpus;
     const prompt = tokenizer.decode(this.corpus.val.subarray(0, Math.min(8, this.corpus.val.length)));
-    const ids = generate(this.model, tokenizer.encode(prompt), {
+    const ids = await generate(this.model, tokenizer.encode(prompt), {
       maxNewTokens: this.config.sampleLength,
       temperature: 0.8,
       topK: 0,
@@ -257,16 +261,17 @@ export class Trainer {
     await this.callbacks.onSample?.({ step, prompt, text: tokenizer.decode(ids) });
   }
 
-  checkpoint(): Uint8Array {
-    return encodeCheckpoint({
+  async checkpoint(): Promise<Uint8Array> {
+    // The counters and RNG states are taken before the reads wait, so they describe the same step as the weights.
+    const position = {
       step: this.step,
       tokens: this.tokens,
       wallMs: this.wallMsBefore + (this.runStartedAt ? performance.now() - this.runStartedAt : 0),
       batchRngState: this.batchRng.state(),
       dropoutRngState: this.dropoutRng.state(),
-      weights: this.model.getWeights(),
-      optimizer: this.optimizer.getState(),
-    });
+    };
+    const [weights, optimizer] = await Promise.all([this.model.getWeights(), this.optimizer.getState()]);
+    return encodeCheckpoint({ ...position, weights, optimizer });
   }
 
   dispose(): void {
@@ -274,10 +279,10 @@ export class Trainer {
   }
 }
 
-/** Mean next-token loss over windows of length T+1, in batches of at most `batchSize`. */
-export function evaluateLoss(model: GPT, windows: Int32Array[], batchSize: number): number {
-  let total = 0;
-  let count = 0;
+/** Mean next-token loss over windows of length T+1, in batches of at most `batchSize`; one read at the end. */
+export async function evaluateLoss(model: GPT, windows: Int32Array[], batchSize: number): Promise<number> {
+  const batchLosses: tf.Scalar[] = [];
+  const batchSizes: number[] = [];
   for (let start = 0; start < windows.length; start += batchSize) {
     const batch = windows.slice(start, start + batchSize);
     const T = batch[0].length - 1;
@@ -287,9 +292,13 @@ export function evaluateLoss(model: GPT, windows: Int32Array[], batchSize: numbe
       x.set(w.subarray(0, T), b * T);
       y.set(w.subarray(1), b * T);
     });
-    const loss = tf.tidy(() => model.loss(tf.tensor2d(x, [batch.length, T], 'int32'), tf.tensor2d(y, [batch.length, T], 'int32')).dataSync()[0]);
-    total += loss * batch.length;
-    count += batch.length;
+    batchLosses.push(tf.tidy(() => model.loss(tf.tensor2d(x, [batch.length, T], 'int32'), tf.tensor2d(y, [batch.length, T], 'int32'))));
+    batchSizes.push(batch.length);
   }
-  return total / count;
+  const losses = await takeValues(tf.tidy(() => tf.stack(batchLosses)));
+  tf.dispose(batchLosses);
+  // Summed in float64 here, as the per-batch reads used to be.
+  let total = 0;
+  batchSizes.forEach((n, i) => (total += losses[i]! * n));
+  return total / batchSizes.reduce((a, b) => a + b, 0);
 }

@@ -3,7 +3,7 @@
  * data path) and how it turns into the overrides validateConfig and startRun receive. The rules about values are
  * the engine's (validateConfig on the service), so the form and the CLI say the same thing.
  */
-import type { ConfigOverrides, ConfigProblemData, SchemeInfo, TextSummary } from '../../shared/api';
+import type { BackendChoiceData, ConfigOverrides, ConfigProblemData, SchemeInfo, TextSummary } from '../../shared/api';
 
 export type NumberField =
   | 'nLayer' | 'nHead' | 'nEmbd' | 'blockSize' | 'batchSize' | 'steps' | 'lr' | 'minLr' | 'weightDecay' | 'gradClip'
@@ -28,6 +28,8 @@ export interface RunForm {
   separateDropout: boolean;
   warmupAuto: boolean;
   warmupSteps: number | '';
+  /** 'auto' (the lab's ladder) or a rung by name, which also takes a software WebGPU adapter. */
+  backend: BackendChoiceData;
   numbers: Partial<Record<NumberField, number | ''>>;
 }
 
@@ -77,6 +79,7 @@ export function formOverrides(form: RunForm, scheme: SchemeInfo | undefined): Co
     norm: form.norm,
     normType: form.normType,
     warmupSteps: form.warmupAuto || form.warmupSteps === '' ? null : form.warmupSteps,
+    backend: form.backend,
   };
   const separate = new Set(['dropoutEmbd', 'dropoutAttn', 'dropoutResid']);
   for (const [field, value] of Object.entries(form.numbers)) {

@@ -15,10 +15,10 @@ function model(pos: string, posOptions: Record<string, number> = {}): GPT {
 }
 
 describe('probes', () => {
-  it('attention maps: every row sums to 1 and is zero above the diagonal, per layer and head', () => {
+  it('attention maps: every row sums to 1 and is zero above the diagonal, per layer and head', async () => {
     const m = model('rope', { base: 10000 });
     const before = tf.memory().numTensors;
-    const maps = attentionMaps(m, [1, 4, 2, 7, 7, 3, 0, 11, 5]);
+    const maps = await attentionMaps(m, [1, 4, 2, 7, 7, 3, 0, 11, 5]);
     expect(tf.memory().numTensors).toBe(before);
     expect(maps).toHaveLength(2);
     for (const layer of maps) {
@@ -32,21 +32,21 @@ describe('probes', () => {
     m.dispose();
   });
 
-  it('position table of an additive scheme is the scheme’s table; none for the others', () => {
+  it('position table of an additive scheme is the scheme’s table; none for the others', async () => {
     const m = model('sinusoidal');
-    const table = positionTable(m, 5)!;
+    const table = (await positionTable(m, 5))!;
     expect(table.flat()).toEqual(Array.from(sinusoidalTable(5, 16)));
-    expect(positionTable(model('rope', { base: 10000 }), 5)).toBeNull();
+    expect(await positionTable(model('rope', { base: 10000 }), 5)).toBeNull();
     m.dispose();
   });
 
-  it('ALiBi bias matrices are −m_h·(i−j) per head', () => {
+  it('ALiBi bias matrices are −m_h·(i−j) per head', async () => {
     const m = model('alibi');
-    const heads = biasMatrices(m, 6)!;
+    const heads = (await biasMatrices(m, 6))!;
     const slopes = alibiSlopes(4);
     expect(heads[3][5][1]).toBeCloseTo(-slopes[3] * 4, 6);
     expect(heads[0][2][2]).toBe(-0);
-    expect(biasMatrices(model('learned'), 6)).toBeNull();
+    expect(await biasMatrices(model('learned'), 6)).toBeNull();
     m.dispose();
   });
 
@@ -59,8 +59,8 @@ describe('probes', () => {
     expect(late).toBeLessThan(early / 2);
   });
 
-  it('equivariance on fresh weights: ties for no-PE, ALiBi and the constant-per-position schemes without a mask, nowhere else', () => {
-    const rows = equivarianceProbe({});
+  it('equivariance on fresh weights: ties for no-PE, ALiBi and the constant-per-position schemes without a mask, nowhere else', async () => {
+    const rows = await equivarianceProbe({});
     const row = (scheme: string, causal: boolean) => rows.find((r) => r.scheme === scheme && r.causal === causal)!;
     expect(row('none', false).difference).toBe(0);
     // integer and integer-norm add the same value to every dimension, which LayerNorm subtracts: a tie up to float
@@ -72,16 +72,16 @@ describe('probes', () => {
     for (const r of rows.filter((r) => !r.tied)) expect(r.difference / r.scale, `${r.scheme} ${r.causal}`).toBeGreaterThan(100 * TIE_TOLERANCE);
   });
 
-  it('equivariance on a given model measures only that model, and rejects text without two "dog"s', () => {
+  it('equivariance on a given model measures only that model, and rejects text without two "dog"s', async () => {
     const tokenizer = CharTokenizer.fromText('the dog chased another dog');
     const cfg: ModelConfig = { vocabSize: tokenizer.size, nLayer: 1, nHead: 2, nEmbd: 16, blockSize: 32, pos: 'none', posOptions: {}, norm: 'pre', normType: 'layer', causal: true, dropoutEmbd: 0, dropoutAttn: 0, dropoutResid: 0 };
     const m = new GPT(cfg, 9);
-    const rows = equivarianceProbe({ trained: { model: m, tokenizer } });
+    const rows = await equivarianceProbe({ trained: { model: m, tokenizer } });
     expect(rows.map((r) => [r.scheme, r.causal, r.tied])).toEqual([
       ['none', false, true],
       ['none', true, false],
     ]);
-    expect(() => equivarianceProbe({ text: 'one dog only' })).toThrow(/must contain "dog" twice/);
+    await expect(equivarianceProbe({ text: 'one dog only' })).rejects.toThrow(/must contain "dog" twice/);
     m.dispose();
   });
 });

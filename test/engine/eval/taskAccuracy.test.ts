@@ -44,11 +44,11 @@ describe('accuracyExamples', () => {
 });
 
 describe('taskAccuracy', () => {
-  it('asks as many prompts as told, and says "not applicable" where an example is longer than the learned table', () => {
+  it('asks as many prompts as told, and says "not applicable" where an example is longer than the learned table', async () => {
     const tokenizer = CharTokenizer.fromText('\n0123456789 .=');
     const model = buildModel({ pos: 'learned', vocabSize: tokenizer.size, blockSize: 16 });
     try {
-      const [small, large] = taskAccuracy(model, tokenizer, 'count', { sizes: [2, 9], examples: 5 });
+      const [small, large] = await taskAccuracy(model, tokenizer, 'count', { sizes: [2, 9], examples: 5 });
       expect(small).toMatchObject({ size: 2, applicable: true, examples: 5 });
       expect((small!.accuracy! * 5) % 1).toBe(0);
       expect(large).toMatchObject({ size: 9, applicable: false, accuracy: null, examples: 0 });

@@ -257,10 +257,10 @@ describe('parameter layout', () => {
     expect(parameterLayout(tinyConfig({ pos: 'learned', vocabSize: 65, nLayer: 3, nHead: 3, nEmbd: 48, blockSize: 64 })).reduce((s, p) => s + p.shape.reduce((a, b) => a * b, 1), 0)).toBe(94_224);
   });
 
-  it('initialises weights N(0, 0.02), residual projections N(0, 0.02/sqrt(2·nLayer)), biases 0 and gains 1', () => {
+  it('initialises weights N(0, 0.02), residual projections N(0, 0.02/sqrt(2·nLayer)), biases 0 and gains 1', async () => {
     const L = 4;
     const model = new GPT(tinyConfig({ pos: 't5', vocabSize: 100, nLayer: L, nHead: 4, nEmbd: 128, blockSize: 32 }), 1234);
-    const w = model.getWeights();
+    const w = await model.getWeights();
     const projStd = 0.02 / Math.sqrt(2 * L);
     const expectStd = (name: string, expected: number) => {
       const { mean, std } = stdOf(w[name]);
@@ -288,23 +288,23 @@ describe('parameter layout', () => {
     model.dispose();
   });
 
-  it('the same seed gives the same weights; another seed different ones', () => {
+  it('the same seed gives the same weights; another seed different ones', async () => {
     const cfg = tinyConfig({ pos: 'learned' });
     const [a, b, c] = [new GPT(cfg, 5), new GPT(cfg, 5), new GPT(cfg, 6)];
-    const [wa, wb, wc] = [a.getWeights(), b.getWeights(), c.getWeights()];
+    const [wa, wb, wc] = [await a.getWeights(), await b.getWeights(), await c.getWeights()];
     for (const name of Object.keys(wa)) expect(maxAbsDiff(wa[name], wb[name]), name).toBe(0);
     expect(maxAbsDiff(wa.wte, wc.wte)).toBeGreaterThan(1e-3);
     expect(maxAbsDiff(wa['h.1.attn.w_qkv'], wc['h.1.attn.w_qkv'])).toBeGreaterThan(1e-3);
     [a, b, c].forEach((m) => m.dispose());
   });
 
-  it('setWeights/getWeights round-trip and reject a wrong size or a missing name', () => {
+  it('setWeights/getWeights round-trip and reject a wrong size or a missing name', async () => {
     const model = buildModel({ pos: 't5', posOptions: { buckets: 8, maxDistance: 16 } }, 3);
-    const w = model.getWeights();
+    const w = await model.getWeights();
     const copy = Object.fromEntries(Object.entries(w).map(([k, v]) => [k, v.slice()]));
     const other = buildModel({ pos: 't5', posOptions: { buckets: 8, maxDistance: 16 } }, 77);
     other.setWeights(copy);
-    for (const [k, v] of Object.entries(other.getWeights())) expect(maxAbsDiff(v, w[k]), k).toBe(0);
+    for (const [k, v] of Object.entries(await other.getWeights())) expect(maxAbsDiff(v, w[k]), k).toBe(0);
     expect(() => other.setWeights({ ...copy, 'pos.rel_bias': new Float32Array(3) })).toThrow(/pos\.rel_bias has 3 values, expected 16/);
     const { wte: _wte, ...missing } = copy;
     expect(() => other.setWeights(missing)).toThrow(/missing weight wte/);
@@ -370,10 +370,10 @@ describe('gradients against central finite differences', () => {
     model.dispose();
   });
 
-  it('t5: pos.rel_bias and the attention weights', () => {
+  it('t5: pos.rel_bias and the attention weights', async () => {
     const model = buildModel({ pos: 't5', posOptions: { buckets: 8, maxDistance: 16 }, ...small }, 32, 0.3);
     // Stronger relative biases make their gradient large against float32 noise.
-    const w = model.getWeights();
+    const w = await model.getWeights();
     model.setWeights({ ...w, 'pos.rel_bias': w['pos.rel_bias'].map((x) => 3 * x) });
     check(model, ['pos.rel_bias', 'h.0.attn.w_qkv']);
     model.dispose();

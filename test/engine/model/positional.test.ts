@@ -370,7 +370,7 @@ describe('bias schemes add their bias after the 1/sqrt(hs) scaling', () => {
     let captured: Float32Array | undefined;
     tf.tidy(() => {
       model.forward(tf.tensor2d(tokens, [1, tokens.length], 'int32'), {
-        onAttention: (layer, w) => {
+        onAttention: async (layer, w) => {
           if (layer === 0) captured = w.dataSync() as Float32Array;
           w.dispose();
         },
@@ -380,19 +380,19 @@ describe('bias schemes add their bias after the 1/sqrt(hs) scaling', () => {
     return captured!;
   }
 
-  function zeroQkv(model: GPT): void {
-    const weights = model.getWeights();
+  async function zeroQkv(model: GPT): Promise<void> {
+    const weights = await model.getWeights();
     for (const name of Object.keys(weights)) if (/attn\.(w|b)_qkv$/.test(name)) weights[name] = new Float32Array(weights[name].length);
     model.setWeights(weights);
   }
 
-  it('t5 with zero q, k: every attention row is softmax(rel_bias row over j ≤ i)', () => {
+  it('t5 with zero q, k: every attention row is softmax(rel_bias row over j ≤ i)', async () => {
     const nh = 2;
     const T = 12;
     const buckets = 8;
     const model = buildModel({ pos: 't5', posOptions: { buckets, maxDistance: 16 }, nLayer: 1, nHead: nh, nEmbd: 8, vocabSize: 5 }, 3);
-    zeroQkv(model);
-    const weights = model.getWeights();
+    await zeroQkv(model);
+    const weights = await model.getWeights();
     const rel = Float32Array.from({ length: buckets * nh }, (_, k) => 0.7 * Math.floor(k / nh) - 0.9 * (k % nh) + Math.sin(k)); // distinct per (bucket, head)
     model.setWeights({ ...weights, 'pos.rel_bias': rel });
     const att = attentionOf(model, [0, 1, 2, 3, 4, 0, 1, 2, 3, 4, 0, 1]);
@@ -405,11 +405,11 @@ describe('bias schemes add their bias after the 1/sqrt(hs) scaling', () => {
     model.dispose();
   });
 
-  it('alibi with zero q, k: every attention row is softmax(−m_h·(i − j) over j ≤ i)', () => {
+  it('alibi with zero q, k: every attention row is softmax(−m_h·(i − j) over j ≤ i)', async () => {
     const nh = 4;
     const T = 12;
     const model = buildModel({ pos: 'alibi', nLayer: 1, nHead: nh, nEmbd: 16, vocabSize: 5 }, 4);
-    zeroQkv(model);
+    await zeroQkv(model);
     const slopes = alibiSlopes(nh);
     const att = attentionOf(model, [4, 3, 2, 1, 0, 0, 1, 2, 3, 4, 4, 4]);
     for (let h = 0; h < nh; h++)
@@ -421,7 +421,7 @@ describe('bias schemes add their bias after the 1/sqrt(hs) scaling', () => {
     model.dispose();
   });
 
-  it('t5 with real q, k: attention = softmax(q·k/sqrt(hs) + bias) computed by hand from the weights', () => {
+  it('t5 with real q, k: attention = softmax(q·k/sqrt(hs) + bias) computed by hand from the weights', async () => {
     const nh = 2;
     const C = 8;
     const hs = C / nh;
@@ -430,7 +430,7 @@ describe('bias schemes add their bias after the 1/sqrt(hs) scaling', () => {
     // norm 'none' and a bias-only scheme: the attention input is exactly wte[idx].
     const model = buildModel({ pos: 't5', posOptions: { buckets, maxDistance: 16 }, nLayer: 1, nHead: nh, nEmbd: C, vocabSize: 6, norm: 'none' }, 5, 0.6);
     const tokens = [0, 5, 2, 2, 3, 1, 4, 0, 5, 3];
-    const w = model.getWeights();
+    const w = await model.getWeights();
     const wqkv = w['h.0.attn.w_qkv'];
     const bqkv = w['h.0.attn.b_qkv'];
     const rel = w['pos.rel_bias'];

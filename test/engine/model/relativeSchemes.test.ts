@@ -329,10 +329,10 @@ describe('ablations', () => {
   const dims = { nLayer: 1, nEmbd: 8, nHead: 2, blockSize: 8 };
 
   for (const pos of ['none', 'rope', 'deberta']) {
-    it(`attnScale false changes the logits (${pos}, same weights)`, () => {
+    it(`attnScale false changes the logits (${pos}, same weights)`, async () => {
       const scaled = buildModel({ pos, posOptions: OPTIONS[pos] ?? {}, ...dims }, 9);
       const unscaled = buildModel({ pos, posOptions: OPTIONS[pos] ?? {}, ...dims, attnScale: false }, 9);
-      expect(unscaled.getWeights()).toEqual(scaled.getWeights());
+      expect(await unscaled.getWeights()).toEqual(await scaled.getWeights());
       expect(maxAbsDiff(logitsOf(scaled, tokens), logitsOf(unscaled, tokens))).toBeGreaterThan(1e-3);
       scaled.dispose();
       unscaled.dispose();
@@ -340,12 +340,12 @@ describe('ablations', () => {
   }
 
   for (const pos of ['none', 'rope']) {
-    it(`attnScale false equals attnScale true with q's weights and bias multiplied by √hs (${pos})`, () => {
+    it(`attnScale false equals attnScale true with q's weights and bias multiplied by √hs (${pos})`, async () => {
       const unscaled = buildModel({ pos, ...dims, attnScale: false }, 9);
       const scaled = buildModel({ pos, ...dims }, 9);
       const C = 8;
       const root = Math.sqrt(C / 2);
-      const w = scaled.getWeights();
+      const w = await scaled.getWeights();
       const wqkv = Float32Array.from(w['h.0.attn.w_qkv']);
       for (let r = 0; r < C; r++) for (let c = 0; c < C; c++) wqkv[r * 3 * C + c] *= root;
       const bqkv = Float32Array.from(w['h.0.attn.b_qkv']);

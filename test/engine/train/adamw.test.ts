@@ -109,7 +109,7 @@ describe('AdamW', () => {
     opt.dispose();
   });
 
-  it('two steps match the reference implementation (different lr per step)', () => {
+  it('two steps match the reference implementation (different lr per step)', async () => {
     const params = variables(initial);
     const opt = new AdamW(params, new Set(['w']), hyper);
     const ref = new ReferenceAdamW(structuredClone(initial), new Set(['w']), hyper);
@@ -129,7 +129,7 @@ describe('AdamW', () => {
 
     expectClose(params.get('w')!.dataSync(), ref.params.w);
     expectClose(params.get('b')!.dataSync(), ref.params.b);
-    const state = opt.getState();
+    const state = await opt.getState();
     expect(state.t).toBe(2);
     expectClose(state.m.w, ref.m.w);
     expectClose(state.v.w, ref.v.w);
@@ -158,18 +158,18 @@ describe('AdamW', () => {
     opt.dispose();
   });
 
-  it('getState/setState round-trips: a restored optimizer continues exactly like the original', () => {
+  it('getState/setState round-trips: a restored optimizer continues exactly like the original', async () => {
     const a = variables(initial);
     const optA = new AdamW(a, new Set(['w']), hyper);
     optA.apply(tensors(grads1), 0.1);
     optA.apply(tensors(grads2), 0.1);
-    const state = optA.getState();
+    const state = await optA.getState();
 
     // A second copy of the parameters at A's current values, with a fresh optimizer given A's state.
     const b = variables({ w: Array.from(a.get('w')!.dataSync()), b: Array.from(a.get('b')!.dataSync()) });
     const optB = new AdamW(b, new Set(['w']), hyper);
     optB.setState(state);
-    const restored = optB.getState();
+    const restored = await optB.getState();
     expect(restored.t).toBe(2);
     for (const group of ['m', 'v'] as const)
       for (const name of ['w', 'b']) expect(Array.from(restored[group][name])).toEqual(Array.from(state[group][name]));
@@ -188,21 +188,21 @@ describe('AdamW', () => {
     for (const o of [optA, optB, optC]) o.dispose();
   });
 
-  it('getState returns copies: later steps do not change a saved state', () => {
+  it('getState returns copies: later steps do not change a saved state', async () => {
     const params = variables(initial);
     const opt = new AdamW(params, new Set(['w']), hyper);
     opt.apply(tensors(grads1), 0.1);
-    const state = opt.getState();
+    const state = await opt.getState();
     const savedM = Array.from(state.m.w);
     opt.apply(tensors(grads2), 0.1);
     expect(Array.from(state.m.w)).toEqual(savedM);
     opt.dispose();
   });
 
-  it('setState rejects state of the wrong size or for missing parameters', () => {
+  it('setState rejects state of the wrong size or for missing parameters', async () => {
     const params = variables(initial);
     const opt = new AdamW(params, new Set(['w']), hyper);
-    const good = opt.getState();
+    const good = await opt.getState();
     expect(() => opt.setState({ ...good, m: { ...good.m, w: new Float32Array(2) } })).toThrow(/state for w .*wrong size/);
     expect(() => opt.setState({ t: 1, m: { w: good.m.w }, v: good.v })).toThrow(/state for b/);
     opt.dispose();

@@ -68,15 +68,15 @@ describe('pickToken', () => {
 describe('generate', () => {
   const config = resolveConfig({ nLayer: 1, nHead: 2, nEmbd: 16, blockSize: 8 });
 
-  it('returns the requested number of in-vocabulary tokens, deterministically per rng seed, past the block size', () => {
+  it('returns the requested number of in-vocabulary tokens, deterministically per rng seed, past the block size', async () => {
     const model = new GPT(modelConfigOf(config, 11), 3);
     const before = tf.memory().numTensors;
     const prompt = [1, 2, 3];
     // 20 new tokens with a block of 8: the learned table only has 8 positions, so the context must be cropped.
     const opts = (seed: number) => ({ maxNewTokens: 20, temperature: 1, topK: 0, rng: createRng(seed) });
-    const a = generate(model, prompt, opts(7));
-    const b = generate(model, prompt, opts(7));
-    const c = generate(model, prompt, opts(8));
+    const a = await generate(model, prompt, opts(7));
+    const b = await generate(model, prompt, opts(7));
+    const c = await generate(model, prompt, opts(8));
     expect(a).toHaveLength(20);
     expect(b).toEqual(a);
     expect(c).not.toEqual(a);
@@ -85,15 +85,15 @@ describe('generate', () => {
       expect(id).toBeGreaterThanOrEqual(0);
       expect(id).toBeLessThan(11);
     }
-    expect(generate(model, prompt, { ...opts(1), maxNewTokens: 0 })).toEqual([]);
+    expect(await generate(model, prompt, { ...opts(1), maxNewTokens: 0 })).toEqual([]);
     expect(tf.memory().numTensors).toBe(before);
     model.dispose();
   });
 
-  it('greedy generation picks the argmax of the model logits at each position', () => {
+  it('greedy generation picks the argmax of the model logits at each position', async () => {
     const model = new GPT(modelConfigOf(config, 11), 4);
     const prompt = [4, 0, 9];
-    const out = generate(model, prompt, { maxNewTokens: 3, temperature: 0, topK: 0, rng: createRng(0) });
+    const out = await generate(model, prompt, { maxNewTokens: 3, temperature: 0, topK: 0, rng: createRng(0) });
     const ids = [...prompt];
     for (let n = 0; n < 3; n++) {
       const logits = tf.tidy(() => model.forward(tf.tensor2d(ids, [1, ids.length], 'int32')).arraySync()[0][ids.length - 1]);

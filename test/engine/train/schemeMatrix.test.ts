@@ -37,7 +37,7 @@ describe('scheme × norm matrix', () => {
     });
     // Copy's random letters keep the loss near ln(vocab) for the first hundred steps, so compare the
     // deterministic validation loss (same windows) rather than noisy batch losses.
-    const initialValLoss = trainer.evaluate();
+    const initialValLoss = await trainer.evaluate();
     const outcome = await trainer.run();
     trainer.dispose();
     model.dispose();

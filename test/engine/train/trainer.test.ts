@@ -161,7 +161,7 @@ describe('Trainer', () => {
       const saved = checkpoints.get(4);
       expect(saved).toBeDefined();
       // trainer.checkpoint() after the run is at the same point.
-      const direct = first.trainer.checkpoint();
+      const direct = await first.trainer.checkpoint();
       dispose(first);
 
       for (const bytes of [saved!, direct]) {
@@ -259,9 +259,9 @@ describe('Trainer', () => {
       { steps: 20, evalEvery: 1 },
       {
         callbacks: {
-          onStep: (m) => {
+          onStep: async (m) => {
             if (m.step === 2) {
-              const weights = s.model.getWeights();
+              const weights = await s.model.getWeights();
               weights['lm_head.w'] = weights['lm_head.w'].map(() => Number.NaN);
               s.model.setWeights(weights);
             }
@@ -284,7 +284,7 @@ describe('Trainer', () => {
 
   it('reports divergence from NaN weights at step 0', async () => {
     const s = setup({ steps: 5 });
-    const weights = s.model.getWeights();
+    const weights = await s.model.getWeights();
     weights.wte = weights.wte.map(() => Number.NaN);
     s.model.setWeights(weights);
     const outcome = await s.trainer.run();
@@ -304,19 +304,19 @@ describe('Trainer', () => {
     // The trainer evaluates the first evalBatches·batchSize non-overlapping windows of the validation split.
     const windows = sequentialWindows(corpus().val, 8, 2 * 4);
     expect(windows).toHaveLength(8);
-    expect(evaluateLoss(s.model, windows, 4)).toBe(last);
-    expect(s.trainer.evaluate()).toBe(last);
+    expect(await evaluateLoss(s.model, windows, 4)).toBe(last);
+    expect(await s.trainer.evaluate()).toBe(last);
     // Batching does not change the mean (up to float rounding).
-    expect(evaluateLoss(s.model, windows, 3)).toBeCloseTo(last, 5);
+    expect(await evaluateLoss(s.model, windows, 3)).toBeCloseTo(last, 5);
     dispose(s);
   });
 
-  it('evaluateLoss is the mean of the per-window losses', () => {
+  it('evaluateLoss is the mean of the per-window losses', async () => {
     const s = setup();
     const windows = sequentialWindows(corpus().val, 8, 5);
-    const perWindow = windows.map((w) => evaluateLoss(s.model, [w], 1));
+    const perWindow = await Promise.all(windows.map((w) => evaluateLoss(s.model, [w], 1)));
     const mean = perWindow.reduce((a, b) => a + b, 0) / perWindow.length;
-    expect(evaluateLoss(s.model, windows, 2)).toBeCloseTo(mean, 5);
+    expect(await evaluateLoss(s.model, windows, 2)).toBeCloseTo(mean, 5);
     // At initialisation the predictions are near uniform: about ln(vocab) per token.
     expect(mean).toBeCloseTo(Math.log(corpus().tokenizer.size), 0);
     dispose(s);

@@ -46,7 +46,7 @@ describe('Trainer step', () => {
 
     const model = new GPT(modelConfigOf(config, corpus.tokenizer.size), config.seed);
     const reference = new GPT(modelConfigOf(config, corpus.tokenizer.size), config.seed + 1);
-    const initial = model.getWeights();
+    const initial = await model.getWeights();
     reference.setWeights(initial);
     const metrics: StepMetrics[] = [];
     const trainer = new Trainer({ model, config, corpus, callbacks: { onStep: (m) => void metrics.push(m) } });
@@ -84,7 +84,7 @@ describe('Trainer step', () => {
     expect(names).toEqual(expect.arrayContaining(['wte', 'pos.wpe', 'h.0.ln1.g', 'h.0.attn.b_qkv', 'ln_f.g']));
 
     // A weight of size ~0.02 decays by lr·wd·0.02 = 2e-5 a step and the LN gains by 1e-3; floats agree to ~1e-8.
-    const trained = model.getWeights();
+    const trained = await model.getWeights();
     for (const name of names) {
       let worst = 0;
       for (let i = 0; i < p[name].length; i++) worst = Math.max(worst, Math.abs(trained[name][i] - p[name][i]));

@@ -1,0 +1,18 @@
+/** Sweep keys name a grid cell by what it trains, not where: the backend choice is left out, every other field counts. */
+import { describe, expect, it } from 'vitest';
+import { resolveConfig } from '../../src/engine/config';
+import { sweepKeyOf } from '../../src/lab/sweepKey';
+
+describe('sweepKeyOf', () => {
+  const base = resolveConfig({ pos: 'rope', steps: 10 });
+
+  it('is the same on every backend, so a cell finished on wasm is found when re-run on webgpu', () => {
+    expect(sweepKeyOf({ ...base, backend: 'webgpu' })).toBe(sweepKeyOf(base));
+    expect(sweepKeyOf({ ...base, backend: 'wasm' }, 'recipe:x')).toBe(sweepKeyOf(base, 'recipe:x'));
+  });
+
+  it('changes with any field of the model or the run', () => {
+    expect(sweepKeyOf({ ...base, steps: 11 })).not.toBe(sweepKeyOf(base));
+    expect(sweepKeyOf({ ...base, pos: 'alibi' })).not.toBe(sweepKeyOf(base));
+  });
+});
