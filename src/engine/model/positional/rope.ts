@@ -86,6 +86,11 @@ function rotateHalf(x: tf.Tensor4D): tf.Tensor4D {
   return tf.concat([tf.neg(x2), x1], 3) as tf.Tensor4D;
 }
 
+/** x (B, nh, T, hs) rotated by the (T, hs) cos and sin tables (rotate-half pairing). */
+export function applyRotation(x: tf.Tensor4D, cos: tf.Tensor2D, sin: tf.Tensor2D): tf.Tensor4D {
+  return tf.add(tf.mul(x, cos), tf.mul(rotateHalf(x), sin)) as tf.Tensor4D;
+}
+
 export const rope: PositionalScheme = {
   name: 'rope',
   label: 'RoPE (rotary)',
@@ -121,7 +126,7 @@ export const rope: PositionalScheme = {
     const cosT = tf.tensor2d(cos, [T, ctx.headDim]);
     const sinT = tf.tensor2d(sin, [T, ctx.headDim]);
     const apply = (x: tf.Tensor4D): tf.Tensor4D => {
-      const rotated = tf.add(tf.mul(x, cosT), tf.mul(rotateHalf(x), sinT)) as tf.Tensor4D;
+      const rotated = applyRotation(x, cosT, sinT);
       return qkScale === 1 ? rotated : tf.mul(rotated, qkScale);
     };
     return [apply(q), apply(k)];
