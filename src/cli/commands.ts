@@ -7,12 +7,15 @@ import { prepareRun, resumeRun, trainNewRun, type PreparedRun, type RunEvents, t
 import { MAX_SEEDS, seedRuns, summariseSeeds, type SeedOutcome } from '../lab/seedGroup';
 import { formatSpread } from '../lab/stats';
 import type { TextLookup } from '../lab/uploadedTexts';
-import { defaultDbPath, RunStore, type MetricRow, type RunRecord } from '../store';
-import { UsageError, trainOverrides, type TrainOptionValues } from './args';
+import { RunStore, type MetricRow, type RunRecord } from '../store';
+import { DECIMAL_INTEGER } from '../shared/limits';
+import { UsageError, parseName, trainOverrides, type TrainOptionValues } from './args';
+import { SignalStop } from './interrupt';
+import { checkOutputPath, dbPathOf } from './paths';
 
 /** `mustExist` for commands that only read or continue runs: a mistyped path must not create a database. */
-function openStore(opts: { db?: string }, mustExist = false): RunStore {
-  return RunStore.open(opts.db ?? defaultDbPath(), { mustExist });
+export function openStore(opts: { db?: string }, mustExist = false): RunStore {
+  return RunStore.open(dbPathOf(opts), { mustExist });
 }
 
 /** Uploaded texts (`--data text:<sha256>`), read from the database only when a run names one. */
@@ -31,7 +34,7 @@ export function storedTexts(opts: { db?: string }): TextLookup {
 
 export function parseRunId(raw: string): number {
   const id = Number(raw);
-  if (!Number.isInteger(id) || id < 1) throw new UsageError(`RUN_ID must be a positive integer, got ${JSON.stringify(raw)}`);
+  if (!DECIMAL_INTEGER.test(raw) || !Number.isSafeInteger(id) || id < 1) throw new UsageError(`RUN_ID must be a positive decimal integer, got ${JSON.stringify(raw)}`);
   return id;
 }
 
@@ -80,32 +83,22 @@ function printResult(result: RunResult, json: boolean): void {
   if (result.message) process.stdout.write(`${result.message}\n`);
 }
 
-/** Ctrl-C stops the run cleanly (checkpoint written, status 'stopped') instead of killing it mid-write. */
-function stopOnSignal(events: RunEvents): RunEvents {
-  return {
-    ...events,
-    onStart: (runId, trainer) => {
-      process.once('SIGINT', () => trainer.stop());
-      process.once('SIGTERM', () => trainer.stop());
-      events.onStart?.(runId, trainer);
-    },
-  };
-}
-
 type TrainCommandOptions = TrainOptionValues & { db?: string; name?: string; json?: boolean; backend?: BackendName; seeds?: string };
 
 export async function trainCommand(opts: TrainCommandOptions): Promise<void> {
   const seeds = opts.seeds === undefined ? undefined : parseSeeds(opts.seeds);
-  const prepared = prepareRun({ config: { ...trainOverrides(opts), ...(opts.backend && { backend: opts.backend }) }, name: opts.name }, storedTexts(opts));
+  const prepared = prepareRun({ config: { ...trainOverrides(opts), ...(opts.backend && { backend: opts.backend }) }, name: parseName('name', opts.name) }, storedTexts(opts));
   if (seeds !== undefined) return trainSeeds(seedRuns(prepared, seeds), opts);
   const store = openStore(opts);
   const progress = progressReporter(prepared.config.steps, 0);
+  const interrupt = new SignalStop();
   try {
-    const result = await trainNewRun(store, prepared, stopOnSignal(progress));
+    const result = await trainNewRun(store, prepared, interrupt.wrap(progress));
     progress.finish();
     printResult(result, opts.json === true);
     if (result.status === 'diverged') process.exitCode = 1;
   } finally {
+    interrupt.dispose();
     progress.finish();
     store.close();
   }
@@ -113,23 +106,25 @@ export async function trainCommand(opts: TrainCommandOptions): Promise<void> {
 
 function parseSeeds(raw: string): number {
   const k = Number(raw);
-  if (!Number.isInteger(k) || k < 1 || k > MAX_SEEDS) throw new UsageError(`--seeds: expected an integer from 1 to ${MAX_SEEDS}, got ${JSON.stringify(raw)}`);
+  if (!DECIMAL_INTEGER.test(raw) || k < 1 || k > MAX_SEEDS) throw new UsageError(`--seeds: expected an integer from 1 to ${MAX_SEEDS}, got ${JSON.stringify(raw)}`);
   return k;
 }
 
-/** `train --seeds k`: the group's runs one after another; Ctrl-C stops the current one and skips the rest. */
+/** `train --seeds k`: the group's runs one after another; Ctrl-C stops the current one and starts no further one. */
 async function trainSeeds(runs: PreparedRun[], opts: TrainCommandOptions): Promise<void> {
   const store = openStore(opts);
+  const interrupt = new SignalStop();
   const outcomes: (SeedOutcome & { result: RunResult })[] = [];
   try {
     for (const run of runs) {
       const progress = progressReporter(run.config.steps, 0);
-      const result = await trainNewRun(store, run, stopOnSignal(progress)).finally(() => progress.finish());
+      const result = await trainNewRun(store, run, interrupt.wrap(progress)).finally(() => progress.finish());
       outcomes.push({ seed: run.config.seed, runId: result.runId, status: result.status, finalValLoss: result.finalValLoss, result });
       if (!opts.json) printResult(result, false);
-      if (result.status === 'stopped') break;
+      interrupt.check(`train --seeds stopped after ${outcomes.length} of ${runs.length} seeds`);
     }
   } finally {
+    interrupt.dispose();
     store.close();
   }
   const summary = summariseSeeds(runs[0]!.sweepKey!, outcomes.map(({ result: _result, ...outcome }) => outcome));
@@ -150,10 +145,18 @@ export async function resumeCommand(rawId: string, opts: { db?: string; json?: b
   const store = openStore(opts, true);
   try {
     const run = requireRun(store, id);
+    // resumeRun checks the checkpoint, the data and who owns the run before it loads a backend.
     const progress = progressReporter((run.config as { steps: number }).steps, run.lastStep + 1);
-    const result = await resumeRun(store, run.id, stopOnSignal(progress));
-    progress.finish();
-    printResult(result, opts.json === true);
+    const interrupt = new SignalStop();
+    try {
+      const result = await resumeRun(store, run.id, interrupt.wrap(progress));
+      progress.finish();
+      printResult(result, opts.json === true);
+      if (result.status === 'diverged') process.exitCode = 1;
+    } finally {
+      interrupt.dispose();
+      progress.finish();
+    }
   } finally {
     store.close();
   }
@@ -173,7 +176,8 @@ export function runsCommand(opts: { db?: string; json?: boolean }): void {
       process.stdout.write('no runs yet: try `gpt-lab train --preset nano --data builtin:toy-english --steps 300`\n');
       return;
     }
-    const rows = runs.map((r) => [String(r.id), r.status, r.finalValLoss === null ? '–' : r.finalValLoss.toFixed(4), String(r.lastStep), r.name]);
+    // A row that cannot be read back is listed with what is wrong, not allowed to hide the others.
+    const rows = runs.map((r) => [String(r.id), r.status, r.finalValLoss === null ? '–' : r.finalValLoss.toFixed(4), String(r.lastStep), r.damaged ? `${r.name} [damaged: ${r.damaged}]` : r.name]);
     const header = ['id', 'status', 'val loss', 'step', 'name'];
     const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
     for (const row of [header, ...rows]) process.stdout.write(`${row.map((cell, i) => cell.padEnd(widths[i])).join('  ').trimEnd()}\n`);
@@ -191,6 +195,7 @@ export function metricsToCsv(rows: MetricRow[]): string {
 
 export function exportCommand(rawId: string, opts: { db?: string; format: 'csv' | 'json'; out?: string }): void {
   const id = parseRunId(rawId);
+  if (opts.out) checkOutputPath(opts.out, dbPathOf(opts));
   const store = openStore(opts, true);
   try {
     const run = requireRun(store, id);

@@ -3,18 +3,18 @@
  * measure, and keep the results in the evals table.
  */
 import { backendForRun } from '../engine/backend';
-import { resolveConfig, type RunConfig } from '../engine/config';
+import type { RunConfig } from '../engine/config';
 import type { Corpus } from '../engine/data/corpus';
 import { TASK_NAMES, taskLengthRange, type TaskName } from '../engine/data/tasks';
 import { defaultLengths, evalAtLengths, type LengthResult } from '../engine/eval/extrapolation';
 import { attentionMaps, biasMatrices, equivarianceProbe, positionTable, ropeDecay, EQUIVARIANCE_TEXT, type ProbeKind } from '../engine/eval/probes';
 import { taskAccuracy, type TaskSizeResult } from '../engine/eval/taskAccuracy';
-import { GPT, modelConfigOf } from '../engine/model/gpt';
-import { requireScheme } from '../engine/model/positional/registry';
+import type { GPT } from '../engine/model/gpt';
 import type { RopeScaling } from '../engine/model/positional/rope';
-import { decodeCheckpoint } from '../engine/train/checkpoint';
 import type { RunStore } from '../store';
 import { loadCorpus } from './corpusLoader';
+import { memoryLimitBytes } from './runner';
+import { loadRunModel } from './runModel';
 
 export interface EvalLengthResult {
   runId: number;
@@ -38,22 +38,15 @@ interface TrainedRun {
   model: GPT;
 }
 
-/** The run's model with its latest checkpoint's weights; the caller disposes the model. */
+/** The run's model with its latest checkpoint's weights, and its data; the caller disposes the model. */
 export async function loadTrainedRun(store: RunStore, runId: number, ropeScaling?: RopeScaling): Promise<TrainedRun> {
-  const run = store.getRun(runId);
-  if (!run) throw new Error(`run ${runId} does not exist`);
-  const checkpoint = store.latestCheckpoint(runId);
-  if (!checkpoint) throw new Error(`run ${runId} has no checkpoint yet (status ${run.status}); nothing to evaluate`);
-  const config = resolveConfig(run.config as RunConfig);
-  if (ropeScaling !== undefined && !requireScheme(config.pos).extensions?.includes(ropeScaling))
-    throw new Error(`rope scaling applies to rope runs only; run ${runId} uses the ${config.pos} scheme`);
-  // Analysis runs where the run asked to train (its backend choice), so a forced rung is measured on that rung.
-  await backendForRun(config.backend);
-  const corpus = loadCorpus(config, run.vocab ?? undefined, store);
-  const posExtension = ropeScaling === 'none' ? undefined : ropeScaling;
-  const model = new GPT({ ...modelConfigOf(config, corpus.tokenizer.size), posExtension }, config.seed);
-  model.setWeights(decodeCheckpoint(checkpoint.data).weights);
-  return { config, corpus, model };
+  const { run, config, model } = await loadRunModel(store, runId, ropeScaling);
+  try {
+    return { config, corpus: loadCorpus(config, run.vocab ?? undefined, store), model };
+  } catch (error) {
+    model.dispose();
+    throw error;
+  }
 }
 
 /** `ropeScaling` (rope runs only) stretches the rotation per evaluated length, s = length / block; 'none' is plain rope. */
@@ -61,7 +54,7 @@ export async function evalLengthForRun(store: RunStore, runId: number, lengths?:
   const { config, corpus, model } = await loadTrainedRun(store, runId, ropeScaling);
   try {
     const tokenBudget = config.evalBatches * config.batchSize * config.blockSize;
-    const results = await evalAtLengths(model, corpus.val, lengths ?? defaultLengths(config.blockSize), { tokenBudget });
+    const results = await evalAtLengths(model, corpus.val, lengths ?? defaultLengths(config.blockSize), { tokenBudget, memoryLimitBytes: memoryLimitBytes() });
     const scaled = ropeScaling !== undefined && ropeScaling !== 'none' ? { ropeScaling } : {};
     const payload: EvalLengthResult = { runId, block: config.blockSize, scheme: config.pos, ...scaled, results };
     store.addEval(runId, 'length', payload);
