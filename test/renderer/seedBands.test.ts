@@ -47,9 +47,10 @@ describe('compareChart with seed bands', () => {
 
   it('draws a seed group as its mean with a ± std band and "n seeds" in the legend, its seeds thin; others unchanged', () => {
     const spec = compareChart(runs, metrics, { ...opts, seedBands: true });
-    expect(spec.series.map((s) => s.label)).toEqual(['#1 rope: mean ± std, 2 seeds', '#1 rope · seed 1', '#2 rope · seed 2', '#3 r3']);
+    expect(spec.series.map((s) => s.label)).toEqual(['#1 rope: mean ± std, 2 seeds', '#1 rope · seed 1', '#2 rope · seed 2', '#3 alibi · seed 1']);
+    expect(spec.series[0]!.fullName).toBe('#1 #2 rope: mean ± std over 2 seeds');
     const [mean, seed1] = spec.series;
-    expect(mean!.x).toEqual([1, 2]);
+    expect(mean!.x).toEqual([0, 1]); // steps as stored, 0 first
     expect(mean!.y[0]).toBeCloseTo(3.1, 12);
     const std0 = 0.2 / Math.SQRT2; // two values 0.2 apart
     expect(mean!.band!.high[0]).toBeCloseTo(3.1 + std0, 12);
@@ -60,7 +61,7 @@ describe('compareChart with seed bands', () => {
     expect(compareChart(runs, metrics, opts).series.map((s) => [s.label, s.band])).toEqual([
       ['#1 rope · seed 1', undefined],
       ['#2 rope · seed 2', undefined],
-      ['#3 r3', undefined],
+      ['#3 alibi · seed 1', undefined],
     ]);
   });
 
@@ -71,8 +72,8 @@ describe('compareChart with seed bands', () => {
     const label = '"#1 rope: mean ± std, 2 seeds",'; // quoted: the label holds a comma
     expect(csv[1]!.startsWith(label)).toBe(true);
     const [x, mean, low, high] = csv[1]!.slice(label.length).split(',').map(Number);
-    expect([x, mean, low, high]).toEqual([1, spec.series[0]!.y[0], spec.series[0]!.band!.low[0], spec.series[0]!.band!.high[0]]);
-    expect(csv.filter((line) => line.startsWith('#1 rope · seed 1,'))).toEqual(['#1 rope · seed 1,1,3,,', '#1 rope · seed 1,2,2,,']);
+    expect([x, mean, low, high]).toEqual([0, spec.series[0]!.y[0], spec.series[0]!.band!.low[0], spec.series[0]!.band!.high[0]]);
+    expect(csv.filter((line) => line.startsWith('#1 rope · seed 1,'))).toEqual(['#1 rope · seed 1,0,3,,', '#1 rope · seed 1,1,2,,']);
     const json = JSON.parse(chartToJson(spec)) as { series: { label: string; band?: { low: number[] } }[] };
     expect(json.series.map((s) => s.band !== undefined)).toEqual([true, false, false, false]);
     const svg = chartToSvg(spec);

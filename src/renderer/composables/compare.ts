@@ -4,6 +4,7 @@
  */
 import type { MetricRowData, RunInfo } from '../../shared/api';
 import { emaSmooth, RUN_PALETTE, runColor, type ChartSpec, type SeriesSpec } from '../charts/spec';
+import { runLabels } from './runLabels';
 import { seedBand, type Curve } from './seedBands';
 
 type Scalar = string | number | boolean | null;
@@ -130,45 +131,52 @@ type ComparedRun = Pick<RunInfo, 'id' | 'name' | 'config'>;
 
 /** The overlay chart: one series per run, its colour stable per run (or per group value); seed groups as bands. */
 export function compareChart(runs: readonly ComparedRun[], metrics: ReadonlyMap<number, readonly MetricRowData[]>, opts: CompareOptions): ChartSpec {
+  const labels = runLabels(runs);
   const groupValues = opts.groupBy ? [...new Set(runs.map((r) => formatValue(flattenConfig(r.config)[opts.groupBy!])))] : [];
   const groupOf = (run: ComparedRun): string | null => (opts.groupBy ? formatValue(flattenConfig(run.config)[opts.groupBy]) : null);
-  const colorOf = (run: ComparedRun): string => {
-    const group = groupOf(run);
-    return group === null ? runColor(run.id) : RUN_PALETTE[groupValues.indexOf(group) % RUN_PALETTE.length];
-  };
-  const labelOf = (run: ComparedRun): string => {
-    const group = groupOf(run);
-    return group === null ? `#${run.id} ${run.name}` : `${fieldLabel(opts.groupBy!)} = ${group} · #${run.id}`;
-  };
-  const curveOf = (run: ComparedRun): Curve => {
+  const curveOf = (run: ComparedRun): Curve & { raw: (number | null)[] } => {
     const rows = (metrics.get(run.id) ?? []).filter((r) => r[opts.metric] !== null);
+    const raw = rows.map((r) => r[opts.metric]);
     return {
       step: rows.map((r) => r.step),
-      x: rows.map((r) => (opts.x === 'step' ? r.step + 1 : opts.x === 'tokens' ? r.tokens : r.wallMs / 1000)),
-      y: emaSmooth(rows.map((r) => r[opts.metric]), opts.smoothing),
+      // Steps as the store and the run exports count them (0 = the first step), so every file agrees.
+      x: rows.map((r) => (opts.x === 'step' ? r.step : opts.x === 'tokens' ? r.tokens : r.wallMs / 1000)),
+      y: emaSmooth(raw, opts.smoothing),
+      raw,
     };
   };
   const points = opts.metric === 'valLoss';
-  const runSeries = (run: ComparedRun, width?: number): SeriesSpec => {
-    const { x, y } = curveOf(run);
-    return { label: labelOf(run), color: colorOf(run), x, y, points, ...(width ? { width } : {}) };
+  const runSeries = (run: ComparedRun, label = labels.get(run.id)!): SeriesSpec => {
+    const { x, y, raw } = curveOf(run);
+    const group = groupOf(run);
+    return {
+      label: group === null ? label : `${fieldLabel(opts.groupBy!)} = ${group} · #${run.id}`,
+      fullName: `#${run.id} ${run.name}`,
+      color: group === null ? runColor(run.id) : RUN_PALETTE[groupValues.indexOf(group) % RUN_PALETTE.length],
+      x,
+      y,
+      ...(opts.smoothing > 0 ? { raw } : {}),
+      points,
+    };
   };
   const groups = opts.seedBands ? seedGroups(runs) : runs.map((run) => [run]);
+  // A group is labelled by what differs between the groups: one seed for all, so the seed never does.
+  const groupLabels = runLabels(groups.map((g) => ({ ...g[0]!, config: { ...g[0]!.config, seed: 0 } })));
   const series: SeriesSpec[] = groups.flatMap((group) => {
     if (group.length < 2) return group.map((run) => runSeries(run));
     const band = seedBand(group.map(curveOf));
-    const first = group[0]!;
+    const first = runSeries(group[0]!, groupLabels.get(group[0]!.id));
     const mean: SeriesSpec = {
-      label: `${labelOf(first).replace(/ · seed \d+$/, '')}: mean ± std, ${band.n} seeds`,
-      color: colorOf(first),
+      label: `${first.label}: mean ± std, ${band.n} seeds`,
+      fullName: `${group.map((r) => `#${r.id}`).join(' ')} ${group[0]!.name.replace(/ · seed \d+$/, '')}: mean ± std over ${band.n} seeds`,
+      color: first.color,
       x: band.x,
       y: band.mean,
       points,
       width: 2.5,
       band: { low: band.mean.map((m, i) => m - band.std[i]!), high: band.mean.map((m, i) => m + band.std[i]!) },
     };
-    const seedLabel = (run: ComparedRun): string => (/ · seed \d+$/.test(run.name) ? labelOf(run) : `${labelOf(run)} (seed ${flattenConfig(run.config).seed})`);
-    return [mean, ...group.map((run) => ({ ...runSeries(run, 1), label: seedLabel(run) }))];
+    return [mean, ...group.map((run) => ({ ...runSeries(run), width: 1 }))];
   });
   const smoothing = opts.smoothing > 0 ? `, EMA ${opts.smoothing}` : '';
   return {
@@ -176,6 +184,7 @@ export function compareChart(runs: readonly ComparedRun[], metrics: ReadonlyMap<
     xLabel: X_LABELS[opts.x],
     yLabel: METRIC_LABELS[opts.metric],
     yLog: opts.logY,
+    ...(opts.smoothing > 0 ? { smoothing: opts.smoothing } : {}),
     series,
   };
 }

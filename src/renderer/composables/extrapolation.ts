@@ -1,12 +1,24 @@
 /** Charts of length evaluations (loss or ppl vs length, loss per position, cost) and task accuracy, as pure specs. */
 import type { EvalLengthResultData, RunInfo, TaskLengthResultData } from '../../shared/api';
 import { runColor, type ChartSpec } from '../charts/spec';
+import { runLabels } from './runLabels';
 
-type Named = Pick<RunInfo, 'id' | 'name'>;
-const nameOf = (runs: readonly Named[], runId: number): string => `#${runId} ${runs.find((r) => r.id === runId)?.name ?? ''}`.trim();
+type Named = Pick<RunInfo, 'id' | 'name' | 'config'>;
+/** The run's short label among the charted runs (what differs between them); its full name on hover. */
+const nameOf = (runs: readonly Named[], runId: number): string => runLabels(runs).get(runId) ?? `#${runId}`;
+const fullNameOf = (runs: readonly Named[], runId: number): string => `#${runId} ${runs.find((r) => r.id === runId)?.name ?? ''}`.trim();
+/** A rope run evaluated with a context-extension method is its own curve: " · yarn" after the run's label or name. */
+const scaling = (e: EvalLengthResultData): string => (e.ropeScaling ? ` · ${e.ropeScaling}` : '');
 
-/** A curve's name: the run, and the rope scaling it was evaluated with when there was one. */
-const evalName = (runs: readonly Named[], e: EvalLengthResultData): string => `${nameOf(runs, e.runId)}${e.ropeScaling ? ` · ${e.ropeScaling}` : ''}`;
+/** Where a run stops being applicable (learned positions past the block): marked on the chart, not only above it. */
+function notApplicableMarkers(runs: readonly Named[], evals: readonly EvalLengthResultData[]): { x: number; label: string }[] {
+  const byLength = new Map<number, string[]>();
+  for (const e of evals) {
+    const first = e.results.find((r) => !r.applicable);
+    if (first) byLength.set(first.length, [...(byLength.get(first.length) ?? []), `#${e.runId}`]);
+  }
+  return [...byLength].map(([x, ids]) => ({ x, label: `n/a from here: ${ids.join(', ')}` }));
+}
 
 /** Training lengths as markers, one per distinct block size. */
 function blockMarkers(evals: readonly EvalLengthResultData[]): { x: number; label: string }[] {
@@ -20,11 +32,12 @@ export function lengthChart(runs: readonly Named[], evals: readonly EvalLengthRe
     yLabel: measure === 'loss' ? 'loss' : 'perplexity',
     xLog: true,
     yLog: measure === 'ppl',
-    markers: blockMarkers(evals),
+    markers: [...blockMarkers(evals), ...notApplicableMarkers(runs, evals)],
     series: evals.map((e) => ({
-      label: `${evalName(runs, e)} (${e.scheme})`,
-      color: runColor(e.runId),
+      label: `${nameOf(runs, e.runId)}${scaling(e)}`,
+      fullName: `${fullNameOf(runs, e.runId)}${scaling(e)} (${e.scheme})`,
       dashed: e.ropeScaling !== undefined,
+      color: runColor(e.runId),
       x: e.results.map((r) => r.length),
       y: e.results.map((r) => (r.applicable ? r[measure] : null)),
       points: true,
@@ -58,25 +71,31 @@ export function perPositionChart(runs: readonly Named[], evals: readonly EvalLen
     if (!longest) return [];
     const width = Math.ceil(longest.perPositionLoss.length / MAX_POSITION_POINTS);
     widths.add(width);
-    return [{ label: `${evalName(runs, e)} at ${longest.length}`, color: runColor(e.runId), dashed: e.ropeScaling !== undefined, ...binPositions(longest.perPositionLoss, width), width: 1.5 }];
+    const name = { label: `${nameOf(runs, e.runId)}${scaling(e)} at ${longest.length}`, fullName: `${fullNameOf(runs, e.runId)}${scaling(e)} at length ${longest.length}` };
+    return [{ ...name, color: runColor(e.runId), dashed: e.ropeScaling !== undefined, ...binPositions(longest.perPositionLoss, width), width: 1.5 }];
   });
   const [only] = widths;
-  const binning = widths.size === 1 && only === 1 ? '' : widths.size === 1 ? `, mean of each ${only} positions` : ', mean over bins of positions';
-  return { title: `Loss per position (longest evaluated length${binning})`, xLabel: 'position', yLabel: 'loss', markers: blockMarkers(evals), series };
+  // The title stays one short line; how positions are binned goes with the axis it describes.
+  const binning = widths.size === 1 && only === 1 ? '' : widths.size === 1 ? ` (mean of each ${only})` : ' (mean over bins)';
+  return { title: 'Loss per position, longest length', xLabel: `position${binning}`, yLabel: 'loss', markers: blockMarkers(evals), series };
 }
 
-/** Peak memory of the evaluation against length: attention's O(T²) made visible. */
+/** What the evaluation adds to memory at its peak, against length: attention's O(T²) made visible. */
+export const COST_CAPTION =
+  'Most tensor memory one length\'s evaluation held at once, above what was allocated before it (weights and other runs not counted): activations and the batch × heads × T × T attention scores. Batches shrink as T grows, so the curve bends where the batch cap starts. RoPE and the schemes with score terms cannot use the fused attention kernel: more intermediates, a higher figure at the same length.';
+
 export function costChart(runs: readonly Named[], evals: readonly EvalLengthResultData[]): ChartSpec {
   return {
-    title: 'Peak memory of evaluation vs length',
+    title: 'Evaluation memory vs length',
     xLabel: 'evaluation length (tokens)',
-    yLabel: 'peak MB',
+    yLabel: 'MB at peak, above the weights',
     xLog: true,
     yLog: true,
     series: evals.map((e) => ({
-      label: evalName(runs, e),
-      color: runColor(e.runId),
+      label: `${nameOf(runs, e.runId)}${scaling(e)}`,
+      fullName: `${fullNameOf(runs, e.runId)}${scaling(e)}`,
       dashed: e.ropeScaling !== undefined,
+      color: runColor(e.runId),
       x: e.results.map((r) => r.length),
       y: e.results.map((r) => (r.applicable && r.peakBytes > 0 ? r.peakBytes / 2 ** 20 : null)),
       points: true,
@@ -91,7 +110,8 @@ export function taskChart(runs: readonly Named[], results: readonly TaskLengthRe
     yLabel: 'exact-match accuracy',
     markers: [...new Set(results.map((r) => r.trainingMaxSize))].map((x) => ({ x, label: `largest in training (${x})` })),
     series: results.map((r) => ({
-      label: `${nameOf(runs, r.runId)} (${r.task})`,
+      label: nameOf(runs, r.runId),
+      fullName: `${fullNameOf(runs, r.runId)} (${r.task})`,
       color: runColor(r.runId),
       x: r.results.map((s) => s.size),
       y: r.results.map((s) => (s.applicable ? s.accuracy : null)),
@@ -105,6 +125,6 @@ export function notApplicable(runs: readonly Named[], evals: readonly EvalLength
   return evals.flatMap((e) => {
     const skipped = e.results.filter((r) => !r.applicable);
     if (!skipped.length) return [];
-    return [`${evalName(runs, e)}: not applicable at ${skipped.map((r) => r.length).join(', ')}${skipped[0].reason ? ` (${skipped[0].reason})` : ''}`];
+    return [`${fullNameOf(runs, e.runId)}${scaling(e)}: not applicable at ${skipped.map((r) => r.length).join(', ')}${skipped[0].reason ? ` (${skipped[0].reason})` : ''}`];
   });
 }
