@@ -1,6 +1,9 @@
 /** `gpt-lab eval-length`, `task-length`, `probe` and `sweep`: evaluation of stored runs. */
 import { initBackend } from '../engine/backend';
+import { resolveConfig, type RunConfig } from '../engine/config';
 import { PROBE_KINDS, type ProbeKind } from '../engine/eval/probes';
+import { getScheme } from '../engine/model/positional/registry';
+import type { RopeScaling } from '../engine/model/positional/rope';
 import { accuracyInterval } from '../engine/eval/taskAccuracy';
 import { evalLengthForRun, probeForRun, taskLengthForRun, type EvalLengthResult } from '../lab/analysis';
 import { prepareRun, trainNewRun, type PreparedRun } from '../lab/runner';
@@ -40,7 +43,8 @@ function requireRun(store: RunStore, id: number): void {
 const fmt = (v: number | null, digits = 4): string => (v === null ? 'n/a' : v.toFixed(digits));
 
 function printLengthTable(result: EvalLengthResult): void {
-  process.stdout.write(`run ${result.runId} (${result.scheme}, trained at ${result.block})\n`);
+  const scaling = result.ropeScaling ? `, rope scaling ${result.ropeScaling}` : '';
+  process.stdout.write(`run ${result.runId} (${result.scheme}${scaling}, trained at ${result.block})\n`);
   process.stdout.write('length  loss     ppl       accuracy  ms      peak MB\n');
   for (const r of result.results) {
     const cells = r.applicable
@@ -50,12 +54,14 @@ function printLengthTable(result: EvalLengthResult): void {
   }
 }
 
-export async function evalLengthCommand(rawId: string, opts: { db?: string; lengths?: string; json?: boolean }): Promise<void> {
+export async function evalLengthCommand(rawId: string, opts: { db?: string; lengths?: string; ropeScaling?: RopeScaling; json?: boolean }): Promise<void> {
   const id = parseRunId(rawId);
   const lengths = opts.lengths === undefined ? undefined : parseIntList('lengths', opts.lengths);
   await withStore(opts.db, async (store) => {
     requireRun(store, id);
-    const result = await evalLengthForRun(store, id, lengths);
+    const { pos } = resolveConfig(store.getRun(id)!.config as Partial<RunConfig>);
+    if (opts.ropeScaling !== undefined && !getScheme(pos)?.extensions) throw new UsageError(`--rope-scaling needs a rope run; run ${id} uses the ${pos} scheme`);
+    const result = await evalLengthForRun(store, id, lengths, opts.ropeScaling);
     if (opts.json) process.stdout.write(`${JSON.stringify(result)}\n`);
     else printLengthTable(result);
   });

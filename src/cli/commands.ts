@@ -3,7 +3,9 @@ import { writeFileSync } from 'node:fs';
 import cliProgress from 'cli-progress';
 import { backendLabel, type BackendName } from '../engine/backend';
 import type { StepMetrics } from '../engine/train/trainer';
-import { prepareRun, resumeRun, trainNewRun, type RunEvents, type RunResult } from '../lab/runner';
+import { prepareRun, resumeRun, trainNewRun, type PreparedRun, type RunEvents, type RunResult } from '../lab/runner';
+import { MAX_SEEDS, seedRuns, summariseSeeds, type SeedOutcome } from '../lab/seedGroup';
+import { formatSpread } from '../lab/stats';
 import type { TextLookup } from '../lab/uploadedTexts';
 import { RunStore, type MetricRow, type RunRecord } from '../store';
 import { DECIMAL_INTEGER } from '../shared/limits';
@@ -64,12 +66,16 @@ function progressReporter(totalSteps: number, startStep: number): RunEvents & { 
   };
 }
 
+/** What `--json` prints for a run; a diverged run says why (e.g. "loss became NaN at step 41"). */
+function resultSummary(result: RunResult): Record<string, unknown> {
+  const { runId, status, steps, finalTrainLoss, finalValLoss, tokensPerSecond, backend, params, message } = result;
+  const summary = { runId, status, steps, finalTrainLoss, finalValLoss, tokensPerSecond, backend: backend.name, gpu: backend.gpu, adapter: backend.adapter, params };
+  return message ? { ...summary, message } : summary;
+}
+
 function printResult(result: RunResult, json: boolean): void {
   if (json) {
-    const { runId, status, steps, finalTrainLoss, finalValLoss, tokensPerSecond, backend, params, message } = result;
-    const summary = { runId, status, steps, finalTrainLoss, finalValLoss, tokensPerSecond, backend: backend.name, gpu: backend.gpu, adapter: backend.adapter, params };
-    // A diverged run says why (e.g. "loss became NaN at step 41").
-    process.stdout.write(`${JSON.stringify(message ? { ...summary, message } : summary)}\n`);
+    process.stdout.write(`${JSON.stringify(resultSummary(result))}\n`);
     return;
   }
   const val = result.finalValLoss === null ? '–' : result.finalValLoss.toFixed(4);
@@ -77,8 +83,12 @@ function printResult(result: RunResult, json: boolean): void {
   if (result.message) process.stdout.write(`${result.message}\n`);
 }
 
-export async function trainCommand(opts: TrainOptionValues & { db?: string; name?: string; json?: boolean; backend?: BackendName }): Promise<void> {
+type TrainCommandOptions = TrainOptionValues & { db?: string; name?: string; json?: boolean; backend?: BackendName; seeds?: string };
+
+export async function trainCommand(opts: TrainCommandOptions): Promise<void> {
+  const seeds = opts.seeds === undefined ? undefined : parseSeeds(opts.seeds);
   const prepared = prepareRun({ config: { ...trainOverrides(opts), ...(opts.backend && { backend: opts.backend }) }, name: parseName('name', opts.name) }, storedTexts(opts));
+  if (seeds !== undefined) return trainSeeds(seedRuns(prepared, seeds), opts);
   const store = openStore(opts);
   const progress = progressReporter(prepared.config.steps, 0);
   const interrupt = new SignalStop();
@@ -92,6 +102,42 @@ export async function trainCommand(opts: TrainOptionValues & { db?: string; name
     progress.finish();
     store.close();
   }
+}
+
+function parseSeeds(raw: string): number {
+  const k = Number(raw);
+  if (!DECIMAL_INTEGER.test(raw) || k < 1 || k > MAX_SEEDS) throw new UsageError(`--seeds: expected an integer from 1 to ${MAX_SEEDS}, got ${JSON.stringify(raw)}`);
+  return k;
+}
+
+/** `train --seeds k`: the group's runs one after another; Ctrl-C stops the current one and starts no further one. */
+async function trainSeeds(runs: PreparedRun[], opts: TrainCommandOptions): Promise<void> {
+  const store = openStore(opts);
+  const interrupt = new SignalStop();
+  const outcomes: (SeedOutcome & { result: RunResult })[] = [];
+  try {
+    for (const run of runs) {
+      const progress = progressReporter(run.config.steps, 0);
+      const result = await trainNewRun(store, run, interrupt.wrap(progress)).finally(() => progress.finish());
+      outcomes.push({ seed: run.config.seed, runId: result.runId, status: result.status, finalValLoss: result.finalValLoss, result });
+      if (!opts.json) printResult(result, false);
+      interrupt.check(`train --seeds stopped after ${outcomes.length} of ${runs.length} seeds`);
+    }
+  } finally {
+    interrupt.dispose();
+    store.close();
+  }
+  const summary = summariseSeeds(runs[0]!.sweepKey!, outcomes.map(({ result: _result, ...outcome }) => outcome));
+  if (opts.json) {
+    const perSeed = outcomes.map(({ seed, result }) => ({ seed, ...resultSummary(result) }));
+    process.stdout.write(`${JSON.stringify({ group: summary.group, perSeed, finalValLoss: summary.finalValLoss })}\n`);
+  } else {
+    const spreadText = summary.finalValLoss
+      ? `${formatSpread(summary.finalValLoss, 4)} (mean ± std; 95% interval [${summary.finalValLoss.low.toFixed(4)}, ${summary.finalValLoss.high.toFixed(4)}])`
+      : 'needs at least 2 seeds with a final val loss';
+    process.stdout.write(`group ${summary.group}: final val loss over ${summary.finalValLoss?.n ?? 0} of ${runs.length} seeds: ${spreadText}\n`);
+  }
+  if (outcomes.some((o) => o.status === 'diverged')) process.exitCode = 1;
 }
 
 export async function resumeCommand(rawId: string, opts: { db?: string; json?: boolean }): Promise<void> {

@@ -7,6 +7,8 @@ import { BACKEND_NAMES } from '../engine/backendNames';
 import { ConfigError, NORM_PLACEMENTS, NORM_TYPES, PRESET_NAMES, TOKENIZER_KINDS } from '../engine/config';
 import { DataError } from '../engine/data/errors';
 import { SCHEME_NAMES, allKnobs } from '../engine/model/positional/registry';
+import { ROPE_SCALINGS } from '../engine/model/positional/rope';
+import { MAX_SEEDS } from '../lab/seedGroup';
 import { StoreError } from '../store';
 import { RunConflictError } from '../lab/runner';
 import { UsageError, describeConfigError } from './args';
@@ -67,6 +69,7 @@ export function buildProgram(): Command {
 
   const train = dbOption(trainOptions(program.command('train').description('train a model and log the run')))
     .option('--name <name>', 'run name')
+    .option('--seeds <k>', `train k runs on seeds seed, seed+1, … as one group (1–${MAX_SEEDS}) and report mean ± std of the final val loss`)
     .addOption(new Option('--backend <name>', 'force a backend (webgpu takes even a software adapter); stored with the run').choices([...BACKEND_NAMES]))
     .option('--json', 'print one JSON object with the result on stdout');
   train.action(trainCommand);
@@ -105,6 +108,7 @@ export function buildProgram(): Command {
 
   dbOption(program.command('eval-length').description('loss, perplexity and accuracy at several lengths (default 1, 2, 4, 8 × block)').argument('<runId>'))
     .option('--lengths <list>', 'comma-separated evaluation lengths, e.g. 32,64,128,256')
+    .addOption(new Option('--rope-scaling <method>', 'rope runs only: stretch the rotation per length (s = length / block): Position Interpolation, NTK-aware base, YaRN').choices(ROPE_SCALINGS))
     .option('--json', 'print the result as JSON')
     .action(evalLengthCommand);
 

@@ -10,6 +10,7 @@ import { defaultLengths, evalAtLengths, type LengthResult } from '../engine/eval
 import { attentionMaps, biasMatrices, equivarianceProbe, positionTable, ropeDecay, EQUIVARIANCE_TEXT, type ProbeKind } from '../engine/eval/probes';
 import { taskAccuracy, type TaskSizeResult } from '../engine/eval/taskAccuracy';
 import type { GPT } from '../engine/model/gpt';
+import type { RopeScaling } from '../engine/model/positional/rope';
 import type { RunStore } from '../store';
 import { loadCorpus } from './corpusLoader';
 import { memoryLimitBytes } from './runner';
@@ -19,6 +20,8 @@ export interface EvalLengthResult {
   runId: number;
   block: number;
   scheme: string;
+  /** The rope context-extension method evaluated with; absent for the plain scheme. */
+  ropeScaling?: RopeScaling;
   results: LengthResult[];
 }
 
@@ -36,8 +39,8 @@ interface TrainedRun {
 }
 
 /** The run's model with its latest checkpoint's weights, and its data; the caller disposes the model. */
-export async function loadTrainedRun(store: RunStore, runId: number): Promise<TrainedRun> {
-  const { run, config, model } = await loadRunModel(store, runId);
+export async function loadTrainedRun(store: RunStore, runId: number, ropeScaling?: RopeScaling): Promise<TrainedRun> {
+  const { run, config, model } = await loadRunModel(store, runId, ropeScaling);
   try {
     return { config, corpus: loadCorpus(config, run.vocab ?? undefined, store), model };
   } catch (error) {
@@ -46,12 +49,14 @@ export async function loadTrainedRun(store: RunStore, runId: number): Promise<Tr
   }
 }
 
-export async function evalLengthForRun(store: RunStore, runId: number, lengths?: number[]): Promise<EvalLengthResult> {
-  const { config, corpus, model } = await loadTrainedRun(store, runId);
+/** `ropeScaling` (rope runs only) stretches the rotation per evaluated length, s = length / block; 'none' is plain rope. */
+export async function evalLengthForRun(store: RunStore, runId: number, lengths?: number[], ropeScaling?: RopeScaling): Promise<EvalLengthResult> {
+  const { config, corpus, model } = await loadTrainedRun(store, runId, ropeScaling);
   try {
     const tokenBudget = config.evalBatches * config.batchSize * config.blockSize;
     const results = await evalAtLengths(model, corpus.val, lengths ?? defaultLengths(config.blockSize), { tokenBudget, memoryLimitBytes: memoryLimitBytes() });
-    const payload: EvalLengthResult = { runId, block: config.blockSize, scheme: config.pos, results };
+    const scaled = ropeScaling !== undefined && ropeScaling !== 'none' ? { ropeScaling } : {};
+    const payload: EvalLengthResult = { runId, block: config.blockSize, scheme: config.pos, ...scaled, results };
     store.addEval(runId, 'length', payload);
     return payload;
   } finally {

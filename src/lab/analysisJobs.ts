@@ -13,7 +13,7 @@ export interface JobReporter {
 export async function runAnalysisJob(store: RunStore, job: AnalysisJob, report: JobReporter): Promise<unknown> {
   switch (job.kind) {
     case 'evalLength':
-      return evalLengthForRun(store, job.runId, job.lengths);
+      return evalLengthForRun(store, job.runId, job.lengths, job.ropeScaling);
     case 'taskLength':
       return taskLengthForRun(store, job.runId, job.sizes);
     case 'probe':

@@ -4,12 +4,12 @@
  * or web server it lives in) never blocks, and training in the training host goes on meanwhile.
  */
 import { z } from 'zod';
-import { PROBE_KIND_VALUES, sampledTokenSchema } from '../shared/api';
+import { PROBE_KIND_VALUES, ROPE_SCALING_VALUES, sampledTokenSchema } from '../shared/api';
 
 const runId = z.number().int().positive();
 
 export const analysisJobSchema = z.discriminatedUnion('kind', [
-  z.strictObject({ kind: z.literal('evalLength'), runId, lengths: z.array(z.number().int().positive()).optional() }),
+  z.strictObject({ kind: z.literal('evalLength'), runId, lengths: z.array(z.number().int().positive()).optional(), ropeScaling: z.enum(ROPE_SCALING_VALUES).optional() }),
   z.strictObject({ kind: z.literal('taskLength'), runId, sizes: z.array(z.number().int().positive()).optional() }),
   z.strictObject({ kind: z.literal('probe'), runId: runId.nullable(), probeKind: z.enum(PROBE_KIND_VALUES), text: z.string().optional() }),
   z.strictObject({ kind: z.literal('runRecipe'), name: z.string(), quick: z.boolean() }),

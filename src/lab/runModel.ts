@@ -3,6 +3,8 @@ import { backendForRun } from '../engine/backend';
 import { resolveConfig, type RunConfig } from '../engine/config';
 import { createTokenizer, type Tokenizer } from '../engine/data/tokenizer';
 import { GPT, modelConfigOf } from '../engine/model/gpt';
+import { requireScheme } from '../engine/model/positional/registry';
+import type { RopeScaling } from '../engine/model/positional/rope';
 import { decodeCheckpoint } from '../engine/train/checkpoint';
 import type { RunRecord, RunStore } from '../store';
 
@@ -30,12 +32,18 @@ export interface RunModel extends Omit<RunWeights, 'weights'> {
   model: GPT;
 }
 
-/** The caller disposes `model`. */
-export async function loadRunModel(store: RunStore, runId: number): Promise<RunModel> {
+/**
+ * The caller disposes `model`. `ropeScaling` evaluates a rope run with a context-extension method ('none': plain);
+ * other schemes refuse it.
+ */
+export async function loadRunModel(store: RunStore, runId: number, ropeScaling?: RopeScaling): Promise<RunModel> {
   const { weights, ...rest } = loadRunWeights(store, runId);
+  if (ropeScaling !== undefined && !requireScheme(rest.config.pos).extensions?.includes(ropeScaling))
+    throw new Error(`rope scaling applies to rope runs only; run ${runId} uses the ${rest.config.pos} scheme`);
   // A run's model is used on the backend the run asked for, so a forced rung is measured on that rung.
   await backendForRun(rest.config.backend);
-  const model = new GPT(modelConfigOf(rest.config, rest.tokenizer.size), rest.config.seed);
+  const posExtension = ropeScaling === 'none' ? undefined : ropeScaling;
+  const model = new GPT({ ...modelConfigOf(rest.config, rest.tokenizer.size), posExtension }, rest.config.seed);
   model.setWeights(weights);
   return { ...rest, model };
 }

@@ -20,7 +20,6 @@ import {
   CALLS,
   LabError,
   MAX_SWEEP_RUNS,
-  evalLengthResultSchema,
   recipeResultSchema,
   taskLengthResultSchema,
   type BuiltinInfo,
@@ -47,6 +46,7 @@ import { allowedDataSource, type WebDataRule } from './dataAccess';
 import { readDataFileAsync } from './dataFile';
 import { storeText } from './uploadedTexts';
 import { exportRunFile } from './export';
+import { newestLengthEvals } from './lengthEvals';
 import { ModelFormatError } from '../engine/interop/gpt2';
 import { exportRunModel, importRunModel, ModelTransferError } from './modelTransfer';
 import { hostEventSchema, type HostCommand, type HostEvent } from './hostProtocol';
@@ -393,9 +393,10 @@ export class LabService implements LabApi {
 
   // ------------------------------------------------------------ contract: analysis
 
-  async evalLength({ runId, lengths }: CallRequest<'evalLength'>): Promise<EvalLengthResultData> {
+  async evalLength({ runId, lengths, ropeScaling }: CallRequest<'evalLength'>): Promise<EvalLengthResultData> {
     this.requireRun(runId);
-    return this.runJob({ kind: 'evalLength', runId, ...(lengths ? { lengths } : {}) }, `extrapolation of run ${runId}`, runId);
+    const job = { kind: 'evalLength' as const, runId, ...(lengths ? { lengths } : {}), ...(ropeScaling ? { ropeScaling } : {}) };
+    return this.runJob(job, `extrapolation of run ${runId}${ropeScaling ? ` (rope scaling ${ropeScaling})` : ''}`, runId);
   }
 
   async taskLength({ runId, sizes }: CallRequest<'taskLength'>): Promise<CallResponse<'taskLength'>> {
@@ -416,7 +417,7 @@ export class LabService implements LabApi {
       return parsed?.success ? [parsed.data as T] : [];
     };
     return {
-      length: runIds.flatMap((id) => newest(id, 'length', evalLengthResultSchema)),
+      length: runIds.flatMap((id) => newestLengthEvals(this.store.getRun(id) ? this.store.evals(id, 'length') : [])),
       taskLength: runIds.flatMap((id) => newest(id, 'task-length', taskLengthResultSchema)),
     };
   }

@@ -257,7 +257,16 @@ export const lengthResultSchema = z.object({
   ms: z.number(),
   peakBytes: z.number(),
 });
-export const evalLengthResultSchema = z.object({ runId, block: z.number(), scheme: z.string(), results: z.array(lengthResultSchema) });
+/** Context-extension methods for rope runs at evaluation time (mirrors the rope scheme's ROPE_SCALINGS). */
+export const ROPE_SCALING_VALUES = ['none', 'pi', 'ntk', 'yarn'] as const;
+export const evalLengthResultSchema = z.object({
+  runId,
+  block: z.number(),
+  scheme: z.string(),
+  /** Present when the rope run was evaluated with PI, NTK or YaRN scaling. */
+  ropeScaling: z.enum(ROPE_SCALING_VALUES).optional(),
+  results: z.array(lengthResultSchema),
+});
 export type EvalLengthResultData = z.infer<typeof evalLengthResultSchema>;
 
 export const taskSizeResultSchema = z.object({
@@ -436,7 +445,7 @@ export const CALLS = {
   metrics: call(z.strictObject({ runId, sinceStep: z.number().int().min(-1).optional() }), z.array(metricRowSchema)),
   samples: call(runIdRequest, z.array(sampleRowSchema)),
   /** Loss per length and per position on held-out text (src/lab/analysis.ts). */
-  evalLength: call(z.strictObject({ runId, lengths: z.array(z.number().int().positive().max(65_536)).min(1).max(16).optional() }), evalLengthResultSchema),
+  evalLength: call(z.strictObject({ runId, lengths: z.array(z.number().int().positive().max(65_536)).min(1).max(16).optional(), ropeScaling: z.enum(ROPE_SCALING_VALUES).optional() }), evalLengthResultSchema),
   /** Attention maps, equivariance, PE tables (src/lab/analysis.ts); runId null probes fresh weights (equivariance). */
   probe: call(z.strictObject({ runId: runId.nullable(), kind: z.enum(PROBE_KIND_VALUES), text: z.string().max(10_000).optional() }), probeResultSchema),
   /**

@@ -101,7 +101,11 @@ describe.concurrent('bad input exits 2, says what is wrong and writes nothing', 
     [['export', 'abc'], [/RUN_ID/, /positive decimal integer/, /abc/]],
     [['export', '1', '--format', 'xml'], [/--format/, /xml/, /csv, json/]],
   ];
-  for (const [args, messages] of BAD_EXPORT) {
+  const BAD_EVAL: [string[], RegExp[]][] = [
+    [['eval-length', '1', '--rope-scaling', 'pi'], [/--rope-scaling needs a rope run/, /run 1 uses the learned scheme/]],
+    [['eval-length', '1', '--rope-scaling', 'linear'], [/--rope-scaling/, /linear/, /none, pi, ntk, yarn/]],
+  ];
+  for (const [args, messages] of [...BAD_EXPORT, ...BAD_EVAL]) {
     it(`${args.join(' ')} on an existing database`, async ({ expect }) => {
       const { path, bytes } = existingDb();
       const result = await run([...args, '--db', path]);
@@ -200,5 +204,30 @@ describe('train → runs → export', () => {
     expect(exported.name).toBe(listed.name);
     expect(exported.config).toEqual(config);
     expect(exported.metrics.map((m) => m.step)).toEqual(Array.from({ length: 40 }, (_, i) => i));
+  });
+});
+
+describe('train --seeds', () => {
+  it('trains one run per seed as a group and reports each final val loss and their spread', async () => {
+    const db = freshPath('seeds.db');
+    const tiny = ['--data', 'builtin:copy', '--layers', '1', '--heads', '2', '--embd', '16', '--block', '8', '--batch', '4', '--steps', '6', '--eval-every', '3', '--sample-every', '0'];
+    const train = await run(['train', ...tiny, '--seed', '5', '--seeds', '2', '--db', db, '--json']);
+    expect(train.status, train.stderr).toBe(0);
+    const out = JSON.parse(train.stdout) as { group: string; perSeed: { seed: number; runId: number; finalValLoss: number }[]; finalValLoss: { n: number; mean: number; std: number; low: number; high: number } };
+    expect(out.perSeed.map((r) => [r.seed, r.runId])).toEqual([[5, 1], [6, 2]]);
+    const [a, b] = out.perSeed.map((r) => r.finalValLoss);
+    expect(a).not.toBe(b);
+    expect(out.finalValLoss.n).toBe(2);
+    expect(out.finalValLoss.mean).toBeCloseTo((a! + b!) / 2, 10);
+    expect(out.finalValLoss.std).toBeCloseTo(Math.abs(a! - b!) / Math.SQRT2, 10);
+    expect(out.finalValLoss.high - out.finalValLoss.mean).toBeCloseTo((12.706 * out.finalValLoss.std) / Math.SQRT2, 10);
+
+    const store = RunStore.open(db);
+    expect(store.findRunsBySweepKey(out.group).map((r) => [r.id, (r.config as { seed: number }).seed])).toEqual([[1, 5], [2, 6]]);
+    store.close();
+
+    const bad = await run(['train', ...tiny, '--seeds', '0', '--db', db]);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/--seeds: expected an integer from 1 to 16, got "0"/);
   });
 });

@@ -178,13 +178,13 @@ describe('validateConfig', () => {
 describe('resolveConfig', () => {
   it('fills the scheme knob defaults', () => {
     expect(resolveConfig({ pos: 't5' }).posOptions).toEqual({ buckets: 32, maxDistance: 128 });
-    expect(resolveConfig({ pos: 'rope' }).posOptions).toEqual({ base: 10000 });
+    expect(resolveConfig({ pos: 'rope' }).posOptions).toEqual({ base: 10000, fraction: 1 });
     expect(resolveConfig({ pos: 'learned' }).posOptions).toEqual({});
   });
 
   it('keeps given knobs and fills the rest', () => {
     expect(resolveConfig({ pos: 't5', posOptions: { buckets: 16 } }).posOptions).toEqual({ buckets: 16, maxDistance: 128 });
-    expect(resolveConfig({ pos: 'rope', posOptions: { base: 500 } }).posOptions).toEqual({ base: 500 });
+    expect(resolveConfig({ pos: 'rope', posOptions: { base: 500 } }).posOptions).toEqual({ base: 500, fraction: 1 });
   });
 
   it('leaves DEFAULT_CONFIG untouched', () => {

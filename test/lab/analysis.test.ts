@@ -26,4 +26,23 @@ describe('evalLengthForRun', () => {
     expect(Math.abs(onTrain[0]!.loss! - onVal[0]!.loss!)).toBeGreaterThan(1e-4);
     store.close();
   });
+
+  it('evaluates a rope run with a rope scaling (same as plain at the block, different past it) and refuses other schemes', async () => {
+    const store = RunStore.open(':memory:');
+    const small = { data: 'builtin:toy-english', nLayer: 1, nHead: 2, nEmbd: 16, blockSize: 8, batchSize: 4, steps: 5, evalEvery: 5, evalBatches: 2, sampleEvery: 0, checkpointEvery: 0 };
+    const { runId } = await trainNewRun(store, prepareRun({ config: { ...small, pos: 'rope', steps: 30, lr: 1e-2 } })); // long enough to use position
+    const plain = await evalLengthForRun(store, runId, [8, 32]);
+    const yarn = await evalLengthForRun(store, runId, [8, 32], 'yarn');
+    expect(plain.ropeScaling).toBeUndefined();
+    expect(yarn.ropeScaling).toBe('yarn');
+    expect(yarn.results[0]!.loss).toBe(plain.results[0]!.loss);
+    expect(Math.abs(yarn.results[1]!.loss! - plain.results[1]!.loss!)).toBeGreaterThan(1e-6);
+    expect((await evalLengthForRun(store, runId, [8, 32], 'none')).ropeScaling).toBeUndefined();
+    expect(store.evals(runId, 'length').map((row) => (row.payload as { ropeScaling?: string }).ropeScaling)).toEqual([undefined, 'yarn', undefined]);
+
+    const other = await trainNewRun(store, prepareRun({ config: { ...small, pos: 'alibi', steps: 1 } }));
+    await expect(evalLengthForRun(store, other.runId, [8], 'pi')).rejects.toThrow(`rope scaling applies to rope runs only; run ${other.runId} uses the alibi scheme`);
+    expect(store.evals(other.runId, 'length')).toEqual([]);
+    store.close();
+  });
 });

@@ -39,6 +39,8 @@ describe('the analysis host', () => {
     expect(result.results.map((r) => r.length)).toEqual([16, 32, 64, 128]);
     expect(result.results.every((r) => r.applicable && r.loss !== null)).toBe(true);
     expect(events.filter((e) => e.kind === 'evalLength').map((e) => e.state)).toEqual(['queued', 'running', 'done']);
+    // A rope scaling reaches the host, which refuses it for an alibi run.
+    await expect(service.evalLength({ runId, ropeScaling: 'pi' })).rejects.toThrow(`rope scaling applies to rope runs only; run ${runId} uses the alibi scheme`);
 
     const task = await service.taskLength({ runId });
     expect(task.task).toBe('copy');

@@ -46,3 +46,16 @@ describe('loss vs length', () => {
     expect(spec.series[0].y).toEqual([1, null, null]);
   });
 });
+
+describe('rope scaling curves', () => {
+  it('draws a scaled evaluation of a run as its own dashed curve in the run colour, named by its method', () => {
+    const plain: EvalLengthResultData = { runId: 2, block: 16, scheme: 'rope', results: [lengthResult(16, [1]), lengthResult(32, [2])] };
+    const yarn: EvalLengthResultData = { ...plain, ropeScaling: 'yarn' };
+    const spec = lengthChart([named(2, 'b', 'rope')], [plain, yarn], 'loss');
+    expect(spec.series.map((s) => [s.label, s.fullName, s.dashed, s.color])).toEqual([
+      [spec.series[0]!.label, '#2 b (rope)', false, spec.series[0]!.color],
+      [`${spec.series[0]!.label} · yarn`, '#2 b · yarn (rope)', true, spec.series[0]!.color],
+    ]);
+    expect(perPositionChart([named(2, 'b', 'rope')], [plain, yarn]).series.map((s) => s.fullName)).toEqual(['#2 b at length 32', '#2 b · yarn at length 32']);
+  });
+});

@@ -37,6 +37,8 @@ export interface ModelConfig {
   attnScale?: boolean;
   /** Ablation: false leaves only the positional signal, no token embedding (default true). */
   tokenEmbedding?: boolean;
+  /** Evaluation only: the scheme's context-extension method (see PositionalScheme.extensions). */
+  posExtension?: string;
 }
 
 export function modelConfigOf(config: RunConfig, vocabSize: number): ModelConfig {
@@ -100,7 +102,8 @@ export function parameterLayout(cfg: ModelConfig): ParamInfo[] {
 }
 
 function schemeContext(cfg: ModelConfig): SchemeContext {
-  return { nEmbd: cfg.nEmbd, nHead: cfg.nHead, nLayer: cfg.nLayer, blockSize: cfg.blockSize, headDim: cfg.nEmbd / cfg.nHead, options: cfg.posOptions };
+  const ctx: SchemeContext = { nEmbd: cfg.nEmbd, nHead: cfg.nHead, nLayer: cfg.nLayer, blockSize: cfg.blockSize, headDim: cfg.nEmbd / cfg.nHead, options: cfg.posOptions };
+  return cfg.posExtension === undefined ? ctx : { ...ctx, extension: cfg.posExtension };
 }
 
 /** A causal mask (T, T): 0 on and below the diagonal, −1e9 above it (finite, so fully masked rows never make NaN). */
@@ -119,6 +122,8 @@ export class GPT {
 
   constructor(readonly cfg: ModelConfig, seed: number) {
     this.scheme = requireScheme(cfg.pos);
+    if (cfg.posExtension !== undefined && !this.scheme.extensions?.includes(cfg.posExtension))
+      throw new Error(`${cfg.pos} has no context-extension method ${JSON.stringify(cfg.posExtension)} (it offers ${this.scheme.extensions?.join(', ') ?? 'none'})`);
     this.schemeContext = schemeContext(cfg);
     this.layout = parameterLayout(cfg);
     this.params = new Map();

@@ -7,22 +7,30 @@ function csvCell(value: string | number | null): string {
   return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
-/** Long format, one row per point; a smoothed chart writes the raw and the smoothed value side by side, named so. */
+/**
+ * Long format, one row per point; a smoothed chart writes the raw and the smoothed value side by side, named so, and a
+ * chart with bands (mean ± std over seeds) two more columns, filled on the band's rows only.
+ */
 export function chartToCsv(spec: ChartSpec): string {
   const smoothed = spec.series.some((s) => s.raw);
-  const header = smoothed ? ['series', spec.xLabel, `${spec.yLabel} (raw)`, `${spec.yLabel} (EMA ${spec.smoothing ?? ''})`.replace(' )', ')')] : ['series', spec.xLabel, spec.yLabel];
+  const banded = spec.series.some((s) => s.band);
+  const header = [
+    ...(smoothed ? ['series', spec.xLabel, `${spec.yLabel} (raw)`, `${spec.yLabel} (EMA ${spec.smoothing ?? ''})`.replace(' )', ')')] : ['series', spec.xLabel, spec.yLabel]),
+    ...(banded ? [`${spec.yLabel} band low`, `${spec.yLabel} band high`] : []),
+  ];
   const lines = [header.map(csvCell).join(',')];
   for (const s of spec.series)
     for (let i = 0; i < s.x.length; i++) {
       const values = smoothed ? [s.raw?.[i] ?? s.y[i] ?? null, s.y[i] ?? null] : [s.y[i] ?? null];
-      lines.push([s.label, s.x[i], ...values].map(csvCell).join(','));
+      const band = banded ? [s.band?.low[i] ?? null, s.band?.high[i] ?? null] : [];
+      lines.push([s.label, s.x[i], ...values, ...band].map(csvCell).join(','));
     }
   return `${lines.join('\n')}\n`;
 }
 
 export function chartToJson(spec: ChartSpec): string {
   return `${JSON.stringify(
-    { title: spec.title, xLabel: spec.xLabel, yLabel: spec.yLabel, xLog: !!spec.xLog, yLog: !!spec.yLog, markers: spec.markers ?? [], smoothing: spec.smoothing ?? null, series: spec.series.map((s) => ({ label: s.label, ...(s.fullName ? { name: s.fullName } : {}), color: s.color, x: s.x, y: s.y, ...(s.raw ? { raw: s.raw } : {}) })) },
+    { title: spec.title, xLabel: spec.xLabel, yLabel: spec.yLabel, xLog: !!spec.xLog, yLog: !!spec.yLog, markers: spec.markers ?? [], smoothing: spec.smoothing ?? null, series: spec.series.map((s) => ({ label: s.label, ...(s.fullName ? { name: s.fullName } : {}), color: s.color, x: s.x, y: s.y, ...(s.raw ? { raw: s.raw } : {}), ...(s.band ? { band: s.band } : {}) })) },
     null,
     1,
   )}\n`;

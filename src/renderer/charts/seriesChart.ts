@@ -7,6 +7,7 @@ import {
   BarController,
   BarElement,
   Chart,
+  Filler,
   Legend,
   LinearScale,
   LineController,
@@ -21,10 +22,10 @@ import {
 } from 'chart.js';
 import { downsampleMinMax } from './downsample';
 import { hiddenLabels, resetZoomOnDoubleClick, ZOOM_OPTIONS } from './interaction';
-import { tickFormatter, type ChartSpec } from './spec';
+import { tickFormatter, type ChartSpec, type SeriesSpec } from './spec';
 import type { SvgPalette } from './svg';
 
-Chart.register(BarController, BarElement, LineController, LineElement, PointElement, LinearScale, LogarithmicScale, Legend, Title, Tooltip);
+Chart.register(BarController, BarElement, Filler, LineController, LineElement, PointElement, LinearScale, LogarithmicScale, Legend, Title, Tooltip);
 
 type LineChart = Chart<'line', ScatterDataPoint[]>;
 
@@ -76,9 +77,20 @@ const extrasPlugin: Plugin<'line'> = {
   },
 };
 
+/** A band as two unlabelled datasets, the second filled up to the first; the legend leaves them out, hides them with their line. */
+function bandDatasets(s: SeriesSpec, hidden: boolean): object[] {
+  if (!s.band) return [];
+  const edge = (ys: readonly number[]): ScatterDataPoint[] => s.x.map((x, i) => ({ x, y: ys[i]! }));
+  const common = { label: '', hidden, borderWidth: 0, pointRadius: 0, pointHoverRadius: 0, tension: 0, borderColor: 'transparent' };
+  return [
+    { ...common, data: edge(s.band.high), fill: false },
+    { ...common, data: edge(s.band.low), fill: '-1', backgroundColor: `${s.color}2e` },
+  ];
+}
+
 /** `fill`: drawn off screen for an export (background, title, no zoom); `hidden`: series labels the legend hides. */
 function chartConfig(spec: ChartSpec, palette: SvgPalette, opts: { fill?: boolean; title?: boolean; hidden?: Set<string> } = {}): ChartConfiguration<'line', ScatterDataPoint[]> {
-  const datasets = spec.series.map((s) => {
+  const lines = spec.series.map((s) => {
     const keep = (x: number, y: number | null): boolean => y !== null && Number.isFinite(y) && (!spec.yLog || y > 0) && (!spec.xLog || x > 0);
     const xs: number[] = [];
     const ys: number[] = [];
@@ -104,6 +116,7 @@ function chartConfig(spec: ChartSpec, palette: SvgPalette, opts: { fill?: boolea
       spanGaps: true,
     };
   });
+  const datasets = [...spec.series.flatMap((s) => bandDatasets(s, opts.hidden?.has(s.label) ?? false)), ...lines] as typeof lines;
   const categories = spec.xCategories;
   // Bars stand on their category: half a category of room at each end.
   const barRange = spec.series.some((s) => s.bars) && categories ? { min: -0.5, max: categories.length - 0.5 } : {};
@@ -144,7 +157,7 @@ function chartConfig(spec: ChartSpec, palette: SvgPalette, opts: { fill?: boolea
         legend: {
           position: 'top',
           align: 'end',
-          labels: { boxWidth: 14, boxHeight: 2, color: palette.text },
+          labels: { boxWidth: 14, boxHeight: 2, color: palette.text, filter: (item: { text: string }) => item.text !== '' },
         },
         tooltip: {
           callbacks: {

@@ -18,6 +18,8 @@ export interface SeriesSpec {
   /** Draw a dot on every point (sparse series such as val loss or evaluation lengths). */
   points?: boolean;
   width?: number;
+  /** A shaded band around the line, one low and high per x (mean ± std over seeds). */
+  band?: { low: readonly number[]; high: readonly number[] };
 }
 
 export interface ChartSpec {
@@ -152,15 +154,19 @@ export function tickFormatter(ticks: readonly number[]): (value: number) => stri
 export function extent(series: readonly SeriesSpec[], axis: 'x' | 'y', positiveOnly = false): [number, number] | null {
   let min = Infinity;
   let max = -Infinity;
+  const take = (v: number): void => {
+    if (positiveOnly && v <= 0) return;
+    if (v < min) min = v;
+    if (v > max) max = v;
+  };
   for (const s of series) {
     const values = s[axis];
     for (let i = 0; i < values.length; i++) {
       const v = values[i];
       const y = s.y[i];
       if (v === null || !Number.isFinite(v) || y === null || !Number.isFinite(y)) continue;
-      if (positiveOnly && v <= 0) continue;
-      if (v < min) min = v;
-      if (v > max) max = v;
+      take(v);
+      if (axis === 'y' && s.band) [s.band.low[i], s.band.high[i]].filter(Number.isFinite).forEach(take);
     }
   }
   return min <= max ? [min, max] : null;

@@ -122,6 +122,18 @@ export function chartToSvg(spec: ChartSpec, options: SvgOptions = {}): string {
     out.push(`<text x="${x}" y="${plot.y1 - 4}" ${FONT} font-size="11" fill="${p.muted}" text-anchor="middle">${escapeXml(m.label)}</text></g>`);
   }
 
+  // Bands under the lines: high left to right, then low right to left (points unusable on the axes are left out).
+  out.push(`<g class="bands" stroke="none">`);
+  for (const s of spec.series) {
+    if (!s.band) continue;
+    const { low, high } = s.band;
+    const usable = s.x.map((_, i) => i).filter((i) => Number.isFinite(s.x[i]) && (!spec.xLog || s.x[i] > 0) && (!spec.yLog || low[i] > 0));
+    if (!usable.length) continue;
+    const edge = (ys: readonly number[], order: number[]): string[] => order.map((i) => `${num(sx(s.x[i]))} ${num(sy(ys[i]))}`);
+    out.push(`<path class="band" d="M${[...edge(high, usable), ...edge(low, [...usable].reverse())].join('L')}Z" fill="${s.color}" fill-opacity="0.18"><title>${escapeXml(s.label)} band</title></path>`);
+  }
+  out.push('</g>');
+
   // One path per series; a gap (null, or ≤ 0 on a log axis) starts a new subpath.
   out.push(`<g class="series" fill="none" stroke-linejoin="round" stroke-linecap="round">`);
   const barWidth = bars.length ? (Math.abs(sx(1) - sx(0)) * 0.8) / bars.length : 0;

@@ -5,6 +5,7 @@
 import type { MetricRowData, RunInfo } from '../../shared/api';
 import { emaSmooth, RUN_PALETTE, runColor, type ChartSpec, type SeriesSpec } from '../charts/spec';
 import { runLabels } from './runLabels';
+import { seedBand, type Curve } from './seedBands';
 
 type Scalar = string | number | boolean | null;
 
@@ -97,6 +98,17 @@ export function groupableFields(configs: readonly Record<string, unknown>[]): st
   return configDiff(configs).map((row) => row.field);
 }
 
+/** Runs whose settings are equal but for the seed, grouped in the order their first run comes; singletons included. */
+export function seedGroups<R extends Pick<RunInfo, 'config'>>(runs: readonly R[]): R[][] {
+  const groups = new Map<string, R[]>();
+  for (const run of runs) {
+    const flat = flattenConfig(run.config as Record<string, unknown>);
+    const key = JSON.stringify(Object.keys(flat).filter((k) => k !== 'seed').sort().map((k) => [k, flat[k]]));
+    groups.set(key, [...(groups.get(key) ?? []), run]);
+  }
+  return [...groups.values()];
+}
+
 export type CompareMetric = 'trainLoss' | 'valLoss';
 export type CompareX = 'step' | 'tokens' | 'wallMs';
 
@@ -108,30 +120,63 @@ export interface CompareOptions {
   logY: boolean;
   /** A config field: runs with the same value share a colour and the legend says the value. */
   groupBy: string | null;
+  /** Runs that differ only in seed are drawn as their mean with a ± std band, their own curves thin. */
+  seedBands?: boolean;
 }
 
 const X_LABELS: Record<CompareX, string> = { step: 'step', tokens: 'tokens', wallMs: 'wall time (s)' };
 const METRIC_LABELS: Record<CompareMetric, string> = { trainLoss: 'train loss', valLoss: 'val loss' };
 
-/** The overlay chart: one series per run, its colour stable per run (or per group value). */
-export function compareChart(runs: readonly Pick<RunInfo, 'id' | 'name' | 'config'>[], metrics: ReadonlyMap<number, readonly MetricRowData[]>, opts: CompareOptions): ChartSpec {
+type ComparedRun = Pick<RunInfo, 'id' | 'name' | 'config'>;
+
+/** The overlay chart: one series per run, its colour stable per run (or per group value); seed groups as bands. */
+export function compareChart(runs: readonly ComparedRun[], metrics: ReadonlyMap<number, readonly MetricRowData[]>, opts: CompareOptions): ChartSpec {
   const labels = runLabels(runs);
   const groupValues = opts.groupBy ? [...new Set(runs.map((r) => formatValue(flattenConfig(r.config)[opts.groupBy!])))] : [];
-  const series: SeriesSpec[] = runs.map((run) => {
+  const groupOf = (run: ComparedRun): string | null => (opts.groupBy ? formatValue(flattenConfig(run.config)[opts.groupBy]) : null);
+  const curveOf = (run: ComparedRun): Curve & { raw: (number | null)[] } => {
     const rows = (metrics.get(run.id) ?? []).filter((r) => r[opts.metric] !== null);
-    // Steps as the store and the run exports count them (0 = the first step), so every file agrees.
-    const x = rows.map((r) => (opts.x === 'step' ? r.step : opts.x === 'tokens' ? r.tokens : r.wallMs / 1000));
     const raw = rows.map((r) => r[opts.metric]);
-    const group = opts.groupBy ? formatValue(flattenConfig(run.config)[opts.groupBy]) : null;
     return {
-      label: group === null ? labels.get(run.id)! : `${fieldLabel(opts.groupBy!)} = ${group} · #${run.id}`,
+      step: rows.map((r) => r.step),
+      // Steps as the store and the run exports count them (0 = the first step), so every file agrees.
+      x: rows.map((r) => (opts.x === 'step' ? r.step : opts.x === 'tokens' ? r.tokens : r.wallMs / 1000)),
+      y: emaSmooth(raw, opts.smoothing),
+      raw,
+    };
+  };
+  const points = opts.metric === 'valLoss';
+  const runSeries = (run: ComparedRun, label = labels.get(run.id)!): SeriesSpec => {
+    const { x, y, raw } = curveOf(run);
+    const group = groupOf(run);
+    return {
+      label: group === null ? label : `${fieldLabel(opts.groupBy!)} = ${group} · #${run.id}`,
       fullName: `#${run.id} ${run.name}`,
       color: group === null ? runColor(run.id) : RUN_PALETTE[groupValues.indexOf(group) % RUN_PALETTE.length],
       x,
-      y: emaSmooth(raw, opts.smoothing),
+      y,
       ...(opts.smoothing > 0 ? { raw } : {}),
-      points: opts.metric === 'valLoss',
+      points,
     };
+  };
+  const groups = opts.seedBands ? seedGroups(runs) : runs.map((run) => [run]);
+  // A group is labelled by what differs between the groups: one seed for all, so the seed never does.
+  const groupLabels = runLabels(groups.map((g) => ({ ...g[0]!, config: { ...g[0]!.config, seed: 0 } })));
+  const series: SeriesSpec[] = groups.flatMap((group) => {
+    if (group.length < 2) return group.map((run) => runSeries(run));
+    const band = seedBand(group.map(curveOf));
+    const first = runSeries(group[0]!, groupLabels.get(group[0]!.id));
+    const mean: SeriesSpec = {
+      label: `${first.label}: mean ± std, ${band.n} seeds`,
+      fullName: `${group.map((r) => `#${r.id}`).join(' ')} ${group[0]!.name.replace(/ · seed \d+$/, '')}: mean ± std over ${band.n} seeds`,
+      color: first.color,
+      x: band.x,
+      y: band.mean,
+      points,
+      width: 2.5,
+      band: { low: band.mean.map((m, i) => m - band.std[i]!), high: band.mean.map((m, i) => m + band.std[i]!) },
+    };
+    return [mean, ...group.map((run) => ({ ...runSeries(run), width: 1 }))];
   });
   const smoothing = opts.smoothing > 0 ? `, EMA ${opts.smoothing}` : '';
   return {

@@ -7,6 +7,8 @@ type Named = Pick<RunInfo, 'id' | 'name' | 'config'>;
 /** The run's short label among the charted runs (what differs between them); its full name on hover. */
 const nameOf = (runs: readonly Named[], runId: number): string => runLabels(runs).get(runId) ?? `#${runId}`;
 const fullNameOf = (runs: readonly Named[], runId: number): string => `#${runId} ${runs.find((r) => r.id === runId)?.name ?? ''}`.trim();
+/** A rope run evaluated with a context-extension method is its own curve: " · yarn" after the run's label or name. */
+const scaling = (e: EvalLengthResultData): string => (e.ropeScaling ? ` · ${e.ropeScaling}` : '');
 
 /** Where a run stops being applicable (learned positions past the block): marked on the chart, not only above it. */
 function notApplicableMarkers(runs: readonly Named[], evals: readonly EvalLengthResultData[]): { x: number; label: string }[] {
@@ -32,8 +34,9 @@ export function lengthChart(runs: readonly Named[], evals: readonly EvalLengthRe
     yLog: measure === 'ppl',
     markers: [...blockMarkers(evals), ...notApplicableMarkers(runs, evals)],
     series: evals.map((e) => ({
-      label: nameOf(runs, e.runId),
-      fullName: `${fullNameOf(runs, e.runId)} (${e.scheme})`,
+      label: `${nameOf(runs, e.runId)}${scaling(e)}`,
+      fullName: `${fullNameOf(runs, e.runId)}${scaling(e)} (${e.scheme})`,
+      dashed: e.ropeScaling !== undefined,
       color: runColor(e.runId),
       x: e.results.map((r) => r.length),
       y: e.results.map((r) => (r.applicable ? r[measure] : null)),
@@ -68,7 +71,8 @@ export function perPositionChart(runs: readonly Named[], evals: readonly EvalLen
     if (!longest) return [];
     const width = Math.ceil(longest.perPositionLoss.length / MAX_POSITION_POINTS);
     widths.add(width);
-    return [{ label: `${nameOf(runs, e.runId)} at ${longest.length}`, fullName: `${fullNameOf(runs, e.runId)} at length ${longest.length}`, color: runColor(e.runId), ...binPositions(longest.perPositionLoss, width), width: 1.5 }];
+    const name = { label: `${nameOf(runs, e.runId)}${scaling(e)} at ${longest.length}`, fullName: `${fullNameOf(runs, e.runId)}${scaling(e)} at length ${longest.length}` };
+    return [{ ...name, color: runColor(e.runId), dashed: e.ropeScaling !== undefined, ...binPositions(longest.perPositionLoss, width), width: 1.5 }];
   });
   const [only] = widths;
   // The title stays one short line; how positions are binned goes with the axis it describes.
@@ -88,8 +92,9 @@ export function costChart(runs: readonly Named[], evals: readonly EvalLengthResu
     xLog: true,
     yLog: true,
     series: evals.map((e) => ({
-      label: nameOf(runs, e.runId),
-      fullName: fullNameOf(runs, e.runId),
+      label: `${nameOf(runs, e.runId)}${scaling(e)}`,
+      fullName: `${fullNameOf(runs, e.runId)}${scaling(e)}`,
+      dashed: e.ropeScaling !== undefined,
       color: runColor(e.runId),
       x: e.results.map((r) => r.length),
       y: e.results.map((r) => (r.applicable && r.peakBytes > 0 ? r.peakBytes / 2 ** 20 : null)),
@@ -120,6 +125,6 @@ export function notApplicable(runs: readonly Named[], evals: readonly EvalLength
   return evals.flatMap((e) => {
     const skipped = e.results.filter((r) => !r.applicable);
     if (!skipped.length) return [];
-    return [`${fullNameOf(runs, e.runId)}: not applicable at ${skipped.map((r) => r.length).join(', ')}${skipped[0].reason ? ` (${skipped[0].reason})` : ''}`];
+    return [`${fullNameOf(runs, e.runId)}${scaling(e)}: not applicable at ${skipped.map((r) => r.length).join(', ')}${skipped[0].reason ? ` (${skipped[0].reason})` : ''}`];
   });
 }

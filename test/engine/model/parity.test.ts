@@ -16,7 +16,7 @@ describe('parity with the PyTorch reference', () => {
 
   it('covers every scheme × norm placement', () => {
     const combos = new Set(cases.map((c) => `${c.scheme}/${c.norm}`));
-    expect(SCHEME_NAMES.length).toBe(13);
+    expect(SCHEME_NAMES.length).toBe(15);
     for (const scheme of SCHEME_NAMES) for (const norm of ['pre', 'post', 'none']) expect(combos, `${scheme}/${norm}`).toContain(`${scheme}/${norm}`);
     expect(combos.size).toBe(SCHEME_NAMES.length * 3);
   });

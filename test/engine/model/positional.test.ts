@@ -12,7 +12,7 @@ import { binary, binaryTable } from '../../../src/engine/model/positional/binary
 import { integer, integerTable } from '../../../src/engine/model/positional/integer';
 import { learned } from '../../../src/engine/model/positional/learned';
 import { getScheme, requireScheme, resolveSchemeOptions, SCHEME_NAMES, SCHEMES } from '../../../src/engine/model/positional/registry';
-import { rope, ropeAngles } from '../../../src/engine/model/positional/rope';
+import { rope, ropeAngles, ropeFrequencies } from '../../../src/engine/model/positional/rope';
 import { sinusoidal, sinusoidalTable } from '../../../src/engine/model/positional/sinusoidal';
 import { t5, t5Bucket, t5BucketGrid } from '../../../src/engine/model/positional/t5';
 import { PositionRangeError, type SchemeContext } from '../../../src/engine/model/positional/types';
@@ -152,7 +152,7 @@ describe('RoPE', () => {
       for (const d of [1, 2, 3, 5, 6, 7]) expect(v[d]).toBe(0);
     }
     // ropeAngles itself: pair i = 1 at t = 3 has angle 3·10000^(−2/8), on dims 1 and 1 + 4.
-    const { cos, sin } = ropeAngles(4, 8, 10000);
+    const { cos, sin } = ropeAngles(4, ropeFrequencies(8, { base: 10000 }).inverseFrequencies);
     expect(cos[3 * 8 + 1]).toBeCloseTo(Math.cos(3 / 10), 6);
     expect(sin[3 * 8 + 5]).toBeCloseTo(Math.sin(3 / 10), 6);
   });
@@ -644,8 +644,8 @@ describe('scheme registry', () => {
   });
 
   it('resolveSchemeOptions fills defaults, keeps given values and drops foreign keys', () => {
-    expect(resolveSchemeOptions('rope')).toEqual({ base: 10000 });
-    expect(resolveSchemeOptions('rope', { base: 500, scale: 2 })).toEqual({ base: 500 });
+    expect(resolveSchemeOptions('rope')).toEqual({ base: 10000, fraction: 1 });
+    expect(resolveSchemeOptions('rope', { base: 500, scale: 2 })).toEqual({ base: 500, fraction: 1 });
     expect(resolveSchemeOptions('t5', { buckets: 8 })).toEqual({ buckets: 8, maxDistance: 128 });
     expect(resolveSchemeOptions('integer')).toEqual({ scale: 1 });
     expect(resolveSchemeOptions('alibi', { scale: 3 })).toEqual({});

@@ -2,16 +2,74 @@ import * as tf from '@tensorflow/tfjs';
 import type { PositionalScheme } from './types';
 
 /**
- * cos and sin of angle t · base^(-2i/hs) for i < hs/2, each laid out (T, hs) as [half, half] to match
- * the rotate-half pairing: dimension i pairs with dimension i + hs/2.
+ * Context-extension methods for evaluating a rope model past its training length L, with s = T / L at evaluation
+ * length T (s ≤ 1 leaves every method the identity):
+ *   pi   — Position Interpolation (Chen et al. 2023, eq. 2): angle m·θ_i → (m/s)·θ_i.
+ *   ntk  — NTK-aware scaling (bloc97 2023; YaRN paper eq. 16): base → base · s^(d/(d−2)).
+ *   yarn — YaRN (Peng et al. 2023, eqs. 17–22): per pair, r_i = L/λ_i with λ_i = 2π/θ_i,
+ *          γ_i = clamp((r_i − α)/(β − α), 0, 1), θ'_i = (1 − γ_i)·θ_i/s + γ_i·θ_i, α = 1, β = 32; and the
+ *          attention temperature √(1/t) = 0.1·ln s + 1 applied to q and k each, so the logits are × (0.1·ln s + 1)².
  */
-export function ropeAngles(T: number, headDim: number, base: number): { cos: Float32Array; sin: Float32Array } {
+export const ROPE_SCALINGS = ['none', 'pi', 'ntk', 'yarn'] as const;
+export type RopeScaling = (typeof ROPE_SCALINGS)[number];
+
+const YARN_ALPHA = 1;
+const YARN_BETA = 32;
+
+export interface RopeFrequencies {
+  /** θ_i for each of the hs/2 pairs, after partial rotation and context extension. */
+  inverseFrequencies: Float64Array;
+  /** Multiplier on q and k (YaRN's temperature); 1 otherwise. */
+  qkScale: number;
+}
+
+export interface RopeFrequencyOptions {
+  base: number;
+  /** p-RoPE: the fraction of pairs rotated, highest frequencies first; the rest get θ = 0. */
+  fraction?: number;
+  scaling?: RopeScaling;
+  /** s = evaluation length / training length. */
+  scale?: number;
+  trainLength?: number;
+}
+
+/** Number of rotated pairs for p-RoPE: round(p · hs/2). */
+export function rotatedPairs(headDim: number, fraction: number): number {
+  return Math.round(fraction * (headDim / 2));
+}
+
+export function ropeFrequencies(headDim: number, opts: RopeFrequencyOptions): RopeFrequencies {
   const half = headDim / 2;
+  const s = opts.scale ?? 1;
+  // At or below the training length every method is plain RoPE.
+  const scaling = s > 1 ? (opts.scaling ?? 'none') : 'none';
+  const base = scaling === 'ntk' ? opts.base * s ** (headDim / (headDim - 2)) : opts.base;
+  const rotated = rotatedPairs(headDim, opts.fraction ?? 1);
+  const inverseFrequencies = new Float64Array(half);
+  for (let i = 0; i < rotated; i++) {
+    const theta = base ** ((-2 * i) / headDim);
+    if (scaling === 'pi') inverseFrequencies[i] = theta / s;
+    else if (scaling === 'yarn') {
+      const ratio = (opts.trainLength ?? 0) / ((2 * Math.PI) / theta);
+      const gamma = Math.min(1, Math.max(0, (ratio - YARN_ALPHA) / (YARN_BETA - YARN_ALPHA)));
+      inverseFrequencies[i] = ((1 - gamma) * theta) / s + gamma * theta;
+    } else inverseFrequencies[i] = theta;
+  }
+  return { inverseFrequencies, qkScale: scaling === 'yarn' ? 0.1 * Math.log(s) + 1 : 1 };
+}
+
+/**
+ * cos and sin of angle t · θ_i for i < hs/2, each laid out (T, hs) as [half, half] to match the rotate-half
+ * pairing: dimension i pairs with dimension i + hs/2.
+ */
+export function ropeAngles(T: number, inverseFrequencies: ArrayLike<number>): { cos: Float32Array; sin: Float32Array } {
+  const half = inverseFrequencies.length;
+  const headDim = 2 * half;
   const cos = new Float32Array(T * headDim);
   const sin = new Float32Array(T * headDim);
   for (let t = 0; t < T; t++) {
     for (let i = 0; i < half; i++) {
-      const angle = t * base ** ((-2 * i) / headDim);
+      const angle = t * inverseFrequencies[i];
       for (const d of [i, i + half]) {
         cos[t * headDim + d] = Math.cos(angle);
         sin[t * headDim + d] = Math.sin(angle);
@@ -28,21 +86,49 @@ function rotateHalf(x: tf.Tensor4D): tf.Tensor4D {
   return tf.concat([tf.neg(x2), x1], 3) as tf.Tensor4D;
 }
 
+/** x (B, nh, T, hs) rotated by the (T, hs) cos and sin tables (rotate-half pairing). */
+export function applyRotation(x: tf.Tensor4D, cos: tf.Tensor2D, sin: tf.Tensor2D): tf.Tensor4D {
+  return tf.add(tf.mul(x, cos), tf.mul(rotateHalf(x), sin)) as tf.Tensor4D;
+}
+
 export const rope: PositionalScheme = {
   name: 'rope',
   label: 'RoPE (rotary)',
   summary: 'Rotates q and k by angles proportional to position, so q·k depends only on the offset (Su et al. 2021).',
   hook: 'rotate',
-  knobs: [{ key: 'base', flag: 'rope-base', label: 'Base', help: 'wavelength base θ', default: 10000, min: 2, max: 1e9, integer: false }],
+  knobs: [
+    { key: 'base', flag: 'rope-base', label: 'Base', help: 'wavelength base θ', default: 10000, min: 2, max: 1e9, integer: false },
+    {
+      key: 'fraction',
+      flag: 'rope-fraction',
+      label: 'Rotated fraction',
+      help: 'p-RoPE (Barbero et al. 2024): fraction of frequency pairs rotated, highest first; the rest are not rotated',
+      default: 1,
+      min: 0,
+      max: 1,
+      integer: false,
+    },
+  ],
+  extensions: ROPE_SCALINGS,
   maxLength: () => Infinity,
   checkModel: ({ nEmbd, nHead }) =>
     (nEmbd / nHead) % 2 === 0 ? [] : [{ field: 'nEmbd', message: `rope needs an even head size; nEmbd/nHead = ${nEmbd / nHead}` }],
   rotate: (q, k, ctx) => {
     const T = q.shape[2];
-    const { cos, sin } = ropeAngles(T, ctx.headDim, ctx.options.base);
+    const { inverseFrequencies, qkScale } = ropeFrequencies(ctx.headDim, {
+      base: ctx.options.base,
+      fraction: ctx.options.fraction,
+      scaling: ctx.extension as RopeScaling | undefined,
+      scale: T / ctx.blockSize,
+      trainLength: ctx.blockSize,
+    });
+    const { cos, sin } = ropeAngles(T, inverseFrequencies);
     const cosT = tf.tensor2d(cos, [T, ctx.headDim]);
     const sinT = tf.tensor2d(sin, [T, ctx.headDim]);
-    const apply = (x: tf.Tensor4D): tf.Tensor4D => tf.add(tf.mul(x, cosT), tf.mul(rotateHalf(x), sinT));
+    const apply = (x: tf.Tensor4D): tf.Tensor4D => {
+      const rotated = applyRotation(x, cosT, sinT);
+      return qkScale === 1 ? rotated : tf.mul(rotated, qkScale);
+    };
     return [apply(q), apply(k)];
   },
 };

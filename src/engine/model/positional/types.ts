@@ -34,6 +34,8 @@ export interface SchemeContext extends SchemeShape {
   nLayer: number;
   headDim: number;
   options: Record<string, number>;
+  /** Evaluation only: a context-extension method from the scheme's `extensions` (rope: pi, ntk, yarn); never trained with. */
+  extension?: string;
 }
 
 export interface ParamSpec {
@@ -54,6 +56,8 @@ export interface PositionalScheme {
   summary: string;
   hook: 'none' | 'input' | 'rotate' | 'bias' | 'score';
   knobs: SchemeKnob[];
+  /** Context-extension methods the scheme offers at evaluation time ('none' first); absent when it has none. */
+  extensions?: readonly string[];
   /** Longest sequence the scheme can encode for a model trained at blockSize; Infinity when computed at run time. */
   maxLength(blockSize: number): number;
   /** Extra constraints on the model or between knobs (e.g. an even head size for rotation), reported like config problems. */

@@ -1,0 +1,51 @@
+/**
+ * One experiment over seeds: the same settings trained on seeds s, s+1, …, s+k−1. The runs share a sweep key
+ * (`seeds:<hash of the config without its seed>`), so the store lists them together and a re-run of the same
+ * settings lands in the same group; their final validation losses are summarised with the recipes' statistics.
+ */
+import { resolveConfig, type RunConfig } from '../engine/config';
+import { hashText } from '../engine/data/corpus';
+import type { PreparedRun } from './runner';
+import { spread, type Spread } from './stats';
+import { stableJson } from './sweepKey';
+
+/** Most seeds one `--seeds` trains (the CLI refuses more). */
+export const MAX_SEEDS = 16;
+
+/** The group key: every setting except the seed. */
+export function seedGroupKey(config: RunConfig): string {
+  const { seed: _seed, ...settings } = config;
+  return `seeds:${hashText(stableJson(settings))}`;
+}
+
+/**
+ * The k runs of a group, from one prepared (validated) run: its seed first, then the next ones, each named by its
+ * seed and keyed by the group. Throws ConfigError if a later seed leaves the valid range.
+ */
+export function seedRuns(prepared: PreparedRun, k: number): PreparedRun[] {
+  const sweepKey = seedGroupKey(prepared.config);
+  return Array.from({ length: k }, (_, i) => {
+    const config = resolveConfig({ ...prepared.config, seed: prepared.config.seed + i });
+    return { ...prepared, config, name: `${prepared.name} · seed ${config.seed}`, sweepKey };
+  });
+}
+
+export interface SeedOutcome {
+  seed: number;
+  runId: number;
+  status: string;
+  /** Null when the run diverged or stopped before any evaluation. */
+  finalValLoss: number | null;
+}
+
+export interface SeedSummary {
+  group: string;
+  perSeed: SeedOutcome[];
+  /** Over the seeds with a final val loss (`n` says how many); null when fewer than two have one. */
+  finalValLoss: Spread | null;
+}
+
+export function summariseSeeds(group: string, perSeed: readonly SeedOutcome[]): SeedSummary {
+  const losses = perSeed.map((r) => r.finalValLoss).filter((v): v is number => v !== null && Number.isFinite(v));
+  return { group, perSeed: [...perSeed], finalValLoss: losses.length >= 2 ? spread(losses) : null };
+}
