@@ -101,13 +101,14 @@ export async function trainCommand(opts: TrainOptionValues & { db?: string; name
   }
 }
 
-export async function resumeCommand(rawId: string, opts: { db?: string; json?: boolean }): Promise<void> {
+export async function resumeCommand(rawId: string, opts: { db?: string; json?: boolean; threads?: string }): Promise<void> {
   const id = parseRunId(rawId);
+  const threads = opts.threads === undefined ? undefined : trainOverrides({ threads: opts.threads }).threads;
   const store = openStore(opts, true);
   try {
     const run = requireRun(store, id);
     const progress = progressReporter((run.config as { steps: number }).steps, run.lastStep + 1);
-    const result = await resumeRun(store, run.id, stopOnSignal(progress));
+    const result = await resumeRun(store, run.id, stopOnSignal(progress), threads);
     progress.finish();
     printResult(result, opts.json === true);
   } finally {

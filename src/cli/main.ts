@@ -37,7 +37,7 @@ function trainOptions(command: Command): Command {
     .option('--weight-decay <x>', 'AdamW weight decay on matmul weights')
     .option('--grad-clip <x>', 'global gradient-norm clip (0 = off)')
     .option('--seed <n>', 'random seed')
-    .option('--threads <n>', 'threads sharing every batch on the wasm/cpu backends (data parallel; default 1)')
+    .option('--threads <auto|n>', "threads sharing every batch on the wasm/cpu backends (data parallel); 'auto' (default): every core, at most one per batch row")
     .option('--eval-every <n>', 'validation interval in steps')
     .option('--sample-every <n>', 'sample interval in steps (0 = off)')
     .option('--checkpoint-every <n>', 'checkpoint interval in steps (0 = only at the end)')
@@ -65,6 +65,7 @@ export function buildProgram(): Command {
   train.action(trainCommand);
 
   dbOption(program.command('resume').description('continue an interrupted or stopped run from its last checkpoint').argument('<runId>'))
+    .option('--threads <auto|n>', "threads for the rest of the run (default: the run's own); the numbers do not depend on it")
     .option('--json', 'print the result as JSON')
     .action(resumeCommand);
 

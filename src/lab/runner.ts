@@ -3,7 +3,7 @@
  * metrics are flushed in batches, samples and checkpoints saved as they come, and the final status recorded.
  */
 import { backendForRun, type BackendInfo } from '../engine/backend';
-import { resolveConfig, type PresetName, type RunConfig } from '../engine/config';
+import { resolveConfig, type RunConfig, type RunConfigInput, type ThreadsChoice } from '../engine/config';
 import type { Corpus } from '../engine/data/corpus';
 import { GPT, modelConfigOf } from '../engine/model/gpt';
 import { splitRows } from '../engine/train/shards';
@@ -31,7 +31,7 @@ export interface RunResult extends TrainOutcome {
 }
 
 export interface StartRunInput {
-  config: Partial<RunConfig> & { preset?: PresetName };
+  config: RunConfigInput;
   name?: string;
   sweepKey?: string;
 }
@@ -92,14 +92,18 @@ export async function trainQueuedRun(store: RunStore, runId: number, prepared: P
   return trainStoredRun(store, runId, config, corpus, model, backend, events);
 }
 
-/** Continue a run from its latest checkpoint with the same optimizer state and data position. */
-export async function resumeRun(store: RunStore, runId: number, events: RunEvents = {}): Promise<RunResult> {
+/**
+ * Continue a run from its latest checkpoint with the same optimizer state and data position. `threads` trains the
+ * rest on another thread count (this machine's cores, say): the numbers do not depend on it.
+ */
+export async function resumeRun(store: RunStore, runId: number, events: RunEvents = {}, threads?: ThreadsChoice): Promise<RunResult> {
   const run = store.getRun(runId);
   if (!run) throw new Error(`run ${runId} does not exist`);
   if (run.status === 'completed') throw new Error(`run ${runId} already completed; nothing to resume`);
   const checkpoint = store.latestCheckpoint(runId);
   if (!checkpoint) throw new Error(`run ${runId} has no checkpoint to resume from`);
-  const config = resolveConfig(run.config as RunConfig);
+  const stored = resolveConfig(run.config as RunConfig);
+  const config = threads === undefined ? stored : resolveConfig({ ...stored, threads });
   const corpus = loadCorpus(config, run.vocab ?? undefined, store);
   if (run.dataHash && corpus.hash !== run.dataHash) throw new Error(`the data of run ${runId} (${config.data}) changed since it was trained`);
   const backend = await backendForRun(config.backend);

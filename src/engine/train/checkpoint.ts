@@ -1,6 +1,7 @@
 /**
  * Checkpoint bytes: a 4-byte little-endian header length, a JSON header, then every tensor's float32 values.
- * Holds the weights, the AdamW moments and the random streams, so a resumed run continues exactly.
+ * Holds the weights, the AdamW moments and the batch stream's state, so a resumed run continues exactly (dropout
+ * masks need no state: they are keyed by step, see model/dropout.ts).
  */
 import type { AdamWState } from './adamw';
 
@@ -9,7 +10,6 @@ export interface TrainingState {
   tokens: number;
   wallMs: number;
   batchRngState: number;
-  dropoutRngState: number;
   weights: Record<string, Float32Array>;
   optimizer: AdamWState;
 }
@@ -21,7 +21,6 @@ interface Header {
   tokens: number;
   wallMs: number;
   batchRngState: number;
-  dropoutRngState: number;
   adamStep: number;
   tensors: { group: 'weights' | 'm' | 'v'; name: string; length: number }[];
 }
@@ -38,7 +37,6 @@ export function encodeCheckpoint(state: TrainingState): Uint8Array {
     tokens: state.tokens,
     wallMs: state.wallMs,
     batchRngState: state.batchRngState,
-    dropoutRngState: state.dropoutRngState,
     adamStep: state.optimizer.t,
     tensors,
   };
@@ -80,7 +78,6 @@ export function decodeCheckpoint(input: Uint8Array): TrainingState {
     tokens: header.tokens,
     wallMs: header.wallMs,
     batchRngState: header.batchRngState,
-    dropoutRngState: header.dropoutRngState,
     weights: groups.weights,
     optimizer: { t: header.adamStep, m: groups.m, v: groups.v },
   };

@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { effectiveWarmup, type RunConfig } from '../config';
 import { BatchSampler, sequentialWindows } from '../data/batches';
 import type { Corpus } from '../data/corpus';
+import type { DropoutKey } from '../model/dropout';
 import type { GPT } from '../model/gpt';
 import { createRng, type Rng } from '../rng';
 import { AdamW, clipByGlobalNorm, globalNorm } from './adamw';
@@ -64,7 +65,6 @@ export class Trainer {
   private readonly callbacks: TrainerCallbacks;
   private readonly optimizer: AdamW;
   private readonly batchRng: Rng;
-  private readonly dropoutRng: Rng;
   private readonly sampler: BatchSampler;
   private readonly valWindows: Int32Array[];
   private readonly helpers: GradientHelpers | undefined;
@@ -87,7 +87,6 @@ export class Trainer {
     this.optimizer = new AdamW(this.model.params, decayed, { beta1, beta2, eps: 1e-8, weightDecay });
     const resumed = opts.resumeFrom ? decodeCheckpoint(opts.resumeFrom) : undefined;
     this.batchRng = createRng(this.config.seed, resumed?.batchRngState);
-    this.dropoutRng = createRng(this.config.seed + 1, resumed?.dropoutRngState);
     if (resumed) {
       this.model.setWeights(resumed.weights);
       this.optimizer.setState(resumed.optimizer);
@@ -142,7 +141,7 @@ export class Trainer {
     if (helpers) {
       let start = mine;
       const shards = rows.slice(1).map((n) => {
-        const shard = { x: x.subarray(start * T, (start + n) * T), y: y.subarray(start * T, (start + n) * T), rows: n, dropoutSeed: this.dropoutRng.seed() };
+        const shard = { x: x.subarray(start * T, (start + n) * T), y: y.subarray(start * T, (start + n) * T), rows: n, dropout: this.dropoutKey(start) };
         start += n;
         return shard;
       });
@@ -151,7 +150,7 @@ export class Trainer {
     const own = tf.tidy(() => {
       const idx = tf.tensor2d(x.subarray(0, mine * T), [mine, T], 'int32');
       const targets = tf.tensor2d(y.subarray(0, mine * T), [mine, T], 'int32');
-      return tf.variableGrads(() => this.model.loss(idx, targets, { rng: this.dropoutRng }), variables);
+      return tf.variableGrads(() => this.model.loss(idx, targets, { dropout: this.dropoutKey(0) }), variables);
     });
     let byName: Record<string, tf.Tensor> = {};
     try {
@@ -183,6 +182,11 @@ export class Trainer {
     } finally {
       tf.dispose([own, byName]);
     }
+  }
+
+  /** This step's dropout masks for the rows from `firstRow` on: the same whichever thread computes them. */
+  private dropoutKey(firstRow: number): DropoutKey {
+    return { seed: this.config.seed, step: this.step, firstRow };
   }
 
   async run(): Promise<TrainOutcome> {
@@ -268,7 +272,6 @@ export class Trainer {
       tokens: this.tokens,
       wallMs: this.wallMsBefore + (this.runStartedAt ? performance.now() - this.runStartedAt : 0),
       batchRngState: this.batchRng.state(),
-      dropoutRngState: this.dropoutRng.state(),
     };
     const [weights, optimizer] = await Promise.all([this.model.getWeights(), this.optimizer.getState()]);
     return encodeCheckpoint({ ...position, weights, optimizer });

@@ -28,6 +28,8 @@ export interface RunForm {
   separateDropout: boolean;
   warmupAuto: boolean;
   warmupSteps: number | '';
+  /** 'auto' threads: every core of the lab's machine, at most one per batch row (numbers.threads is then unused). */
+  threadsAuto: boolean;
   /** 'auto' (the lab's ladder) or a rung by name, which also takes a software WebGPU adapter. */
   backend: BackendChoiceData;
   numbers: Partial<Record<NumberField, number | ''>>;
@@ -38,7 +40,7 @@ export function formProblems(form: RunForm, scheme: SchemeInfo | undefined): Con
   const found: ConfigProblemData[] = [];
   const separate = new Set(['dropoutEmbd', 'dropoutAttn', 'dropoutResid']);
   for (const [field, value] of Object.entries(form.numbers)) {
-    if (separate.has(field) && !form.separateDropout) continue;
+    if ((separate.has(field) && !form.separateDropout) || (field === 'threads' && form.threadsAuto)) continue;
     if (value === '' || (typeof value === 'number' && Number.isNaN(value))) found.push({ field, message: 'enter a number' });
   }
   if (!form.separateDropout && form.dropout === '') found.push({ field: 'dropoutEmbd', message: 'enter a number' });
@@ -83,9 +85,10 @@ export function formOverrides(form: RunForm, scheme: SchemeInfo | undefined): Co
   };
   const separate = new Set(['dropoutEmbd', 'dropoutAttn', 'dropoutResid']);
   for (const [field, value] of Object.entries(form.numbers)) {
-    if (separate.has(field) && !form.separateDropout) continue;
+    if ((separate.has(field) && !form.separateDropout) || (field === 'threads' && form.threadsAuto)) continue;
     if (typeof value === 'number' && !Number.isNaN(value)) (config as Record<string, unknown>)[field] = value;
   }
+  if (form.threadsAuto) config.threads = 'auto';
   if (!form.separateDropout && form.dropout !== '') Object.assign(config, { dropoutEmbd: form.dropout, dropoutAttn: form.dropout, dropoutResid: form.dropout });
   const posOptions: Record<string, number> = {};
   for (const knob of scheme?.knobs ?? []) {
