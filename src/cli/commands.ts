@@ -2,6 +2,7 @@
 import { writeFileSync } from 'node:fs';
 import cliProgress from 'cli-progress';
 import { backendLabel, type BackendName } from '../engine/backend';
+import { PhaseProfile, timePhase } from '../engine/train/profile';
 import type { StepMetrics } from '../engine/train/trainer';
 import { prepareRun, resumeRun, trainNewRun, type RunEvents, type RunResult } from '../lab/runner';
 import type { TextLookup } from '../lab/uploadedTexts';
@@ -61,17 +62,26 @@ function progressReporter(totalSteps: number, startStep: number): RunEvents & { 
   };
 }
 
-function printResult(result: RunResult, json: boolean): void {
+type ProfileReport = ReturnType<PhaseProfile['report']>;
+
+function printResult(result: RunResult, json: boolean, profile?: ProfileReport): void {
   if (json) {
     const { runId, status, steps, finalTrainLoss, finalValLoss, tokensPerSecond, backend, params, message } = result;
-    const summary = { runId, status, steps, finalTrainLoss, finalValLoss, tokensPerSecond, backend: backend.name, gpu: backend.gpu, adapter: backend.adapter, params };
+    const summary = { runId, status, steps, finalTrainLoss, finalValLoss, tokensPerSecond, backend: backend.name, threads: backend.threads, gpu: backend.gpu, adapter: backend.adapter, params };
     // A diverged run says why (e.g. "loss became NaN at step 41").
-    process.stdout.write(`${JSON.stringify(message ? { ...summary, message } : summary)}\n`);
+    process.stdout.write(`${JSON.stringify({ ...summary, ...(message && { message }), ...(profile && { profile }) })}\n`);
     return;
   }
+  if (profile) printProfile(profile);
   const val = result.finalValLoss === null ? '–' : result.finalValLoss.toFixed(4);
   process.stdout.write(`run ${result.runId} ${result.status} after ${result.steps} steps: val loss ${val}, ${Math.round(result.tokensPerSecond)} tok/s on ${backendLabel(result.backend)}${result.backend.gpu ? ' (GPU)' : ''}\n`);
   if (result.message) process.stdout.write(`${result.message}\n`);
+}
+
+/** The --profile table, on stderr: each phase's milliseconds and share of the process's wall time. */
+function printProfile({ wallMs, phases }: ProfileReport): void {
+  process.stderr.write(`profile: ${(wallMs / 1000).toFixed(2)} s of wall time\n`);
+  for (const { phase, ms, share } of phases) if (ms >= 0.5) process.stderr.write(`  ${phase.padEnd(11)}${ms.toFixed(0).padStart(8)} ms ${(100 * share).toFixed(1).padStart(6)} %\n`);
 }
 
 /** Ctrl-C stops the run cleanly (checkpoint written, status 'stopped') instead of killing it mid-write. */
@@ -86,14 +96,19 @@ function stopOnSignal(events: RunEvents): RunEvents {
   };
 }
 
-export async function trainCommand(opts: TrainOptionValues & { db?: string; name?: string; json?: boolean; backend?: BackendName }): Promise<void> {
-  const prepared = prepareRun({ config: { ...trainOverrides(opts), ...(opts.backend && { backend: opts.backend }) }, name: opts.name }, storedTexts(opts));
-  const store = openStore(opts);
+export async function trainCommand(opts: TrainOptionValues & { db?: string; name?: string; json?: boolean; backend?: BackendName; profile?: boolean }): Promise<void> {
+  // performance.now() counts from the process's start: what came before this line is start-up the user waited for.
+  const profile = opts.profile ? new PhaseProfile() : undefined;
+  profile?.add('boot', 0);
+  const prepared = await timePhase(profile, 'prepare', () =>
+    prepareRun({ config: { ...trainOverrides(opts), ...(opts.backend && { backend: opts.backend }) }, name: opts.name }, storedTexts(opts)),
+  );
+  const store = await timePhase(profile, 'store', () => openStore(opts));
   const progress = progressReporter(prepared.config.steps, 0);
   try {
-    const result = await trainNewRun(store, prepared, stopOnSignal(progress));
+    const result = await trainNewRun(store, prepared, { ...stopOnSignal(progress), profile });
     progress.finish();
-    printResult(result, opts.json === true);
+    printResult(result, opts.json === true, profile?.report());
     if (result.status === 'diverged') process.exitCode = 1;
   } finally {
     progress.finish();

@@ -61,7 +61,8 @@ export function buildProgram(): Command {
   const train = dbOption(trainOptions(program.command('train').description('train a model and log the run')))
     .option('--name <name>', 'run name')
     .addOption(new Option('--backend <name>', 'force a backend (webgpu takes even a software adapter); stored with the run').choices([...BACKEND_NAMES]))
-    .option('--json', 'print one JSON object with the result on stdout');
+    .option('--json', 'print one JSON object with the result on stdout')
+    .option('--profile', 'time every phase of the run (start-up, steps, evaluation, sampling, store, …): a table on stderr, or `profile` in --json');
   train.action(trainCommand);
 
   dbOption(program.command('resume').description('continue an interrupted or stopped run from its last checkpoint').argument('<runId>'))

@@ -7,6 +7,7 @@ import { resolveConfig, type RunConfig, type RunConfigInput, type ThreadsChoice 
 import type { Corpus } from '../engine/data/corpus';
 import { GPT, modelConfigOf } from '../engine/model/gpt';
 import { splitRows } from '../engine/train/shards';
+import { timePhase, type PhaseProfile } from '../engine/train/profile';
 import { Trainer, type StepMetrics, type TrainOutcome } from '../engine/train/trainer';
 import type { MetricRow, RunStore } from '../store';
 import { loadCorpus } from './corpusLoader';
@@ -22,6 +23,8 @@ export interface RunEvents {
   onSample?(runId: number, sample: { step: number; prompt: string; text: string }): void;
   /** Called with the trainer once the run exists, so the caller can stop or pause it. */
   onStart?(runId: number, trainer: Trainer): void;
+  /** Opt-in: receives the time of each phase of the run (start-up, steps, store writes, …). */
+  profile?: PhaseProfile;
 }
 
 export interface RunResult extends TrainOutcome {
@@ -59,8 +62,10 @@ export function prepareRun(input: StartRunInput, texts?: TextLookup): PreparedRu
 
 export async function trainNewRun(store: RunStore, prepared: PreparedRun, events: RunEvents = {}): Promise<RunResult> {
   const { config, corpus } = prepared;
-  const backend = await backendForRun(config.backend);
-  const model = new GPT(modelConfigOf(config, corpus.tokenizer.size), config.seed);
+  const { profile } = events;
+  const backend = await timePhase(profile, 'backend', () => backendForRun(config.backend));
+  const model = await timePhase(profile, 'model', () => new GPT(modelConfigOf(config, corpus.tokenizer.size), config.seed));
+  const storeStarted = performance.now();
   const runId = store.createRun({
     name: prepared.name,
     config,
@@ -72,6 +77,7 @@ export async function trainNewRun(store: RunStore, prepared: PreparedRun, events
     sweepKey: prepared.sweepKey,
     status: 'running',
   });
+  profile?.add('store', storeStarted);
   return trainStoredRun(store, runId, config, corpus, model, backend, events);
 }
 
@@ -122,16 +128,20 @@ async function trainStoredRun(
   events: RunEvents,
   resumeFrom?: Uint8Array,
 ): Promise<RunResult> {
+  const profile = events.profile;
   let pending: MetricRow[] = [];
   let lastFlush = performance.now();
   const flush = (): void => {
+    const started = performance.now();
     if (pending.length) store.appendMetrics(runId, pending);
     pending = [];
-    lastFlush = performance.now();
+    lastFlush = profile?.add('store', started) ?? performance.now();
   };
   let helpers: ThreadHelpers | undefined;
   try {
+    const helpersStarted = performance.now();
     helpers = await startHelpers(config, model, backend);
+    profile?.add('helpers', helpersStarted);
   } catch (error) {
     model.dispose();
     store.updateRun(runId, { status: 'failed', finishedAt: Date.now(), error: error instanceof Error ? error.message : String(error) });
@@ -143,19 +153,26 @@ async function trainStoredRun(
     corpus,
     resumeFrom,
     helpers,
+    profile,
     callbacks: {
       onStep: (m) => {
         pending.push({ step: m.step, tokens: m.tokens, wallMs: m.wallMs, trainLoss: m.trainLoss, valLoss: m.valLoss, lr: m.lr, gradNorm: m.gradNorm });
         if (m.valLoss !== null || pending.length >= METRIC_FLUSH_ROWS || performance.now() - lastFlush >= METRIC_FLUSH_MS) flush();
+        const started = performance.now();
         events.onStep?.(runId, m);
+        profile?.add('progress', started);
       },
       onSample: (sample) => {
+        const started = performance.now();
         store.addSample(runId, sample.step, sample.text, sample.prompt);
+        profile?.add('store', started);
         events.onSample?.(runId, sample);
       },
       onCheckpoint: (step, data) => {
         flush();
+        const started = performance.now();
         store.saveCheckpoint(runId, step, data);
+        profile?.add('store', started);
       },
     },
   });
@@ -178,9 +195,11 @@ async function trainStoredRun(
     store.updateRun(runId, { status: 'failed', finishedAt: Date.now(), error: error instanceof Error ? error.message : String(error) });
     throw error;
   } finally {
+    const teardownStarted = performance.now();
     trainer.dispose();
     model.dispose();
     await helpers?.dispose();
+    profile?.add('teardown', teardownStarted);
   }
 }
 

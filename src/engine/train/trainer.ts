@@ -13,6 +13,7 @@ import { createRng, type Rng } from '../rng';
 import { AdamW, clipByGlobalNorm, globalNorm } from './adamw';
 import { decodeCheckpoint, encodeCheckpoint } from './checkpoint';
 import { takeValues } from '../read';
+import { timePhase, type PhaseProfile } from './profile';
 import { generate } from './sample';
 import { splitRows, type GradientHelpers } from './shards';
 import { learningRate } from './schedule';
@@ -56,6 +57,8 @@ export interface TrainerOptions {
   resumeFrom?: Uint8Array;
   /** Threads that compute part of every batch's gradient (config.threads − 1 of them); the caller disposes them. */
   helpers?: GradientHelpers;
+  /** Receives the time of every step phase, evaluation, sample and checkpoint (see profile.ts). */
+  profile?: PhaseProfile;
 }
 
 export class Trainer {
@@ -68,6 +71,7 @@ export class Trainer {
   private readonly sampler: BatchSampler;
   private readonly valWindows: Int32Array[];
   private readonly helpers: GradientHelpers | undefined;
+  private readonly profile: PhaseProfile | undefined;
   private step = 0;
   private tokens = 0;
   private wallMsBefore = 0;
@@ -82,6 +86,7 @@ export class Trainer {
     this.corpus = opts.corpus;
     this.callbacks = opts.callbacks ?? {};
     this.helpers = opts.helpers;
+    this.profile = opts.profile;
     const decayed = new Set(this.model.layout.filter((p) => p.decay).map((p) => p.name));
     const { beta1, beta2, weightDecay } = this.config;
     this.optimizer = new AdamW(this.model.params, decayed, { beta1, beta2, eps: 1e-8, weightDecay });
@@ -133,6 +138,7 @@ export class Trainer {
    * later rows of the batch while this thread computes the first ones, and the step uses the row-weighted means.
    */
   private async trainStep(x: Int32Array, y: Int32Array, lr: number): Promise<{ loss: number; gradNorm: number }> {
+    const computeStarted = performance.now();
     const { batchSize: B, blockSize: T } = this.config;
     const helpers = this.helpers;
     const rows = helpers ? splitRows(B, helpers.count + 1) : [B];
@@ -172,12 +178,16 @@ export class Trainer {
         return combined;
       });
       // The step's one read: this thread's loss and the global gradient norm, together.
-      const [ownLoss, norm] = await takeValues(tf.tidy(() => tf.stack([own.value, globalNorm(byName)])));
+      const both = tf.tidy(() => tf.stack([own.value, globalNorm(byName)]));
+      const readStarted = this.profile?.add('compute', computeStarted) ?? 0;
+      const [ownLoss, norm] = await takeValues(both);
+      const applyStarted = this.profile?.add('read', readStarted) ?? 0;
       const gradNorm = norm!;
       const loss = others.reduce((sum, shard, k) => sum + weightOf(k) * shard.loss, (ownLoss! * mine) / B);
       if (Number.isFinite(loss) && Number.isFinite(gradNorm)) {
         tf.tidy(() => this.optimizer.apply(clipByGlobalNorm(byName, gradNorm, this.config.gradClip), lr));
       }
+      this.profile?.add('compute', applyStarted);
       return { loss, gradNorm };
     } finally {
       tf.dispose([own, byName]);
@@ -218,7 +228,7 @@ export class Trainer {
       this.step = step + 1;
       const isLast = this.step === steps;
       const diverged = !Number.isFinite(loss) || !Number.isFinite(gradNorm);
-      const valLoss = !diverged && ((step + 1) % evalEvery === 0 || isLast) ? await this.evaluate() : null;
+      const valLoss = !diverged && ((step + 1) % evalEvery === 0 || isLast) ? await timePhase(this.profile, 'eval', () => this.evaluate()) : null;
       if (valLoss !== null) lastVal = valLoss;
       last = {
         step,
@@ -238,11 +248,11 @@ export class Trainer {
       }
       if (sampleEvery > 0 && ((step + 1) % sampleEvery === 0 || isLast)) await this.emitSample(step);
       // Every run ends with a checkpoint, so it can be evaluated and probed; 0 means only that one.
-      if (isLast || (checkpointEvery > 0 && (step + 1) % checkpointEvery === 0)) await this.callbacks.onCheckpoint?.(step, await this.checkpoint());
+      if (isLast || (checkpointEvery > 0 && (step + 1) % checkpointEvery === 0)) await this.callbacks.onCheckpoint?.(step, await timePhase(this.profile, 'checkpoint', () => this.checkpoint()));
       // Let stop/pause requests and I/O in; training would otherwise hold the event loop for the whole run.
-      await new Promise<void>((resolve) => setImmediate(resolve));
+      await timePhase(this.profile, 'yield', () => new Promise<void>((resolve) => setImmediate(resolve)));
     }
-    if (status === 'stopped' && last) await this.callbacks.onCheckpoint?.(last.step, await this.checkpoint());
+    if (status === 'stopped' && last) await this.callbacks.onCheckpoint?.(last.step, await timePhase(this.profile, 'checkpoint', () => this.checkpoint()));
     return {
       status,
       steps: this.step,
@@ -256,12 +266,14 @@ export class Trainer {
   private async emitSample(step: number): Promise<void> {
     const { tokenizer } = this.corpus;
     const prompt = tokenizer.decode(this.corpus.val.subarray(0, Math.min(8, this.corpus.val.length)));
+    const sampleStarted = performance.now();
     const ids = await generate(this.model, tokenizer.encode(prompt), {
       maxNewTokens: this.config.sampleLength,
       temperature: 0.8,
       topK: 0,
       rng: createRng(this.config.seed + step),
     });
+    this.profile?.add('sample', sampleStarted);
     await this.callbacks.onSample?.({ step, prompt, text: tokenizer.decode(ids) });
   }
 
