@@ -89,9 +89,11 @@ export function trainOverrides(opts: TrainOptionValues): RunConfigInput {
     if (value !== undefined) (overrides as Record<string, unknown>)[field] = value;
   }
   const threads = str('threads');
-  if (threads !== undefined) {
-    const value = threads === 'auto' ? 'auto' : parseNumber('threads', threads, problems);
-    if (value !== undefined) overrides.threads = value;
+  if (threads === 'auto') overrides.threads = 'auto';
+  else if (threads !== undefined) {
+    const value = Number(threads);
+    if (threads.trim() === '' || !Number.isFinite(value)) problems.push(`--threads: expected 'auto' or a number, got ${JSON.stringify(threads)}`);
+    else overrides.threads = value;
   }
   // A user-given --lr below the default floor would make minLr > lr; keep the floor at a tenth of lr instead.
   if (overrides.lr !== undefined && overrides.minLr === undefined) overrides.minLr = Math.min(DEFAULT_CONFIG.minLr, overrides.lr / 10);

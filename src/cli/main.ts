@@ -9,10 +9,19 @@ import { DataError } from '../engine/data/errors';
 import { SCHEME_NAMES, allKnobs } from '../engine/model/positional/registry';
 import { StoreError } from '../store';
 import { UsageError, describeConfigError } from './args';
-import { evalLengthCommand, probeCommand, recipeListCommand, recipeRunCommand, sweepCommand, taskLengthCommand } from './analysisCommands';
 import { exportCommand, runsCommand, trainCommand, resumeCommand } from './commands';
-import { workerCommand } from './workerCommand';
 import { PROBE_KINDS } from '../engine/eval/probes';
+
+/**
+ * A command whose module is loaded only when it runs: `train` then starts without the queue client (bullmq and
+ * ioredis, ~0.3 s of CPU) and the analysis code it never uses.
+ */
+function lazy<M extends Record<K, (...args: never[]) => unknown>, K extends keyof M>(load: () => Promise<M>, name: K) {
+  return async (...args: Parameters<M[K]>): Promise<void> => {
+    await (await load())[name](...args);
+  };
+}
+const analysis = () => import('./analysisCommands');
 
 function trainOptions(command: Command): Command {
   command
@@ -80,26 +89,26 @@ export function buildProgram(): Command {
   dbOption(program.command('eval-length').description('loss, perplexity and accuracy at several lengths (default 1, 2, 4, 8 × block)').argument('<runId>'))
     .option('--lengths <list>', 'comma-separated evaluation lengths, e.g. 32,64,128,256')
     .option('--json', 'print the result as JSON')
-    .action(evalLengthCommand);
+    .action(lazy(analysis, 'evalLengthCommand'));
 
   dbOption(program.command('task-length').description('exact-match accuracy of a synthetic-task run at example sizes beyond training').argument('<runId>'))
     .option('--sizes <list>', 'comma-separated example sizes')
     .option('--examples <n>', 'prompts per size (default 24; more narrows the 95% interval printed beside each accuracy)')
     .option('--json', 'print the result as JSON')
-    .action(taskLengthCommand);
+    .action(lazy(analysis, 'taskLengthCommand'));
 
   dbOption(program.command('probe').description('attention maps, position tables, bias matrices, RoPE decay, equivariance').argument('[runId]'))
     .requiredOption('--kind <kind>', `one of ${PROBE_KINDS.join(', ')}`)
     .option('--text <text>', 'input text for attention / equivariance')
     .option('--json', 'print the result as JSON')
-    .action(probeCommand);
+    .action(lazy(analysis, 'probeCommand'));
 
   dbOption(trainOptions(program.command('sweep').description('train and evaluate a grid; --pos, --norm and --dropout take comma-separated lists; finished cells are skipped on re-run')))
     .option('--eval-lengths <list>', 'comma-separated evaluation lengths (default 1, 2, 4, 8 × block)')
     .option('--name <prefix>', 'run name prefix')
     .option('--queue <url>', 'train the cells on `gpt-lab worker` processes through Redis: redis://[user:password@]host:port (rediss:// for TLS)')
     .option('--json', 'print the summary as JSON')
-    .action(sweepCommand);
+    .action(lazy(analysis, 'sweepCommand'));
 
   program
     .command('worker')
@@ -110,14 +119,14 @@ export function buildProgram(): Command {
     .addOption(new Option('--backend <name>', 'force a backend (default: the best this machine has)').choices(['tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu']))
     .option('--threads <n>', 'threads per cell on the wasm/cpu backends (default: what the cell asks for)')
     .option('--lock-seconds <n>', 'a killed worker\'s cell goes to another worker after about this long (default 30)')
-    .action(workerCommand);
+    .action(lazy(() => import('./workerCommand'), 'workerCommand'));
 
   const recipe = program.command('recipe').description('one-click experiments that test a textbook claim and give a verdict');
-  recipe.command('list').description('the recipes and their claims').option('--json', 'print JSON').action(recipeListCommand);
+  recipe.command('list').description('the recipes and their claims').option('--json', 'print JSON').action(lazy(analysis, 'recipeListCommand'));
   dbOption(recipe.command('run').description('train, evaluate and judge one recipe').argument('<name>'))
     .option('--quick', 'small models and few steps: minutes on 2 cores')
     .option('--json', 'print the result as JSON')
-    .action(recipeRunCommand);
+    .action(lazy(analysis, 'recipeRunCommand'));
 
   for (const command of [...program.commands, ...recipe.commands]) command.exitOverride();
   return program;

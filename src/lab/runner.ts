@@ -176,7 +176,8 @@ async function trainStoredRun(
       },
     },
   });
-  store.updateRun(runId, { startedAt: Date.now(), backend: { ...backend, threads: helpers ? helpers.count + 1 : backend.threads }, ownerPid: process.pid });
+  const trainedOn = { ...backend, threads: helpers ? helpers.count + 1 : backend.threads };
+  store.updateRun(runId, { startedAt: Date.now(), backend: trainedOn, ownerPid: process.pid });
   events.onStart?.(runId, trainer);
   try {
     const outcome = await trainer.run();
@@ -189,7 +190,7 @@ async function trainStoredRun(
       tokensPerSecond: outcome.tokensPerSecond,
       error: outcome.message ?? null,
     });
-    return { ...outcome, runId, backend, params: model.parameterCount };
+    return { ...outcome, runId, backend: trainedOn, params: model.parameterCount };
   } catch (error) {
     flush();
     store.updateRun(runId, { status: 'failed', finishedAt: Date.now(), error: error instanceof Error ? error.message : String(error) });
