@@ -57,7 +57,7 @@ describe('configuration calls', () => {
     for (const b of builtins) expect(b.preview.length).toBeGreaterThan(20);
     const defaults = CALLS.configDefaults.response.parse(await service.configDefaults());
     expect(defaults.presets.map((p) => p.name)).toEqual(['nano', 'micro', 'mini']);
-    expect(defaults.defaults.threads).toBe(1);
+    expect(defaults.defaults.threads).toBe('auto');
     expect(defaults.cores).toBe(availableParallelism());
   });
 
