@@ -2,7 +2,7 @@
 // `npm start`: build the app if its sources changed, then open the desktop app, or, when Electron's binary is
 // missing and cannot be downloaded (bin/electron.mjs; never tried with --web), serve the lab on 127.0.0.1 and open it in the browser.
 //
-//   npm start [-- --web] [--port N] [--host 127.0.0.1] [--db FILE] [--no-open]
+//   npm start [-- --web] [--port N] [--host 127.0.0.1] [--db FILE] [--data-dir DIR] [--no-open]
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { delimiter, dirname, join } from 'node:path';
@@ -22,12 +22,13 @@ function parseOptions() {
         port: { type: 'string' },
         host: { type: 'string' },
         db: { type: 'string' },
+        'data-dir': { type: 'string' },
         'no-open': { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
     if (values.help) {
-      process.stdout.write('usage: npm start [-- --web] [--port N] [--host 127.0.0.1|::1|localhost] [--db FILE] [--no-open]\n');
+      process.stdout.write('usage: npm start [-- --web] [--port N] [--host 127.0.0.1|::1|localhost] [--db FILE] [--data-dir DIR] [--no-open]\n');
       process.exit(0);
     }
     let port = 0;
@@ -125,6 +126,7 @@ async function webMode(options) {
     port: options.port,
     host: options.host,
     dbPath: options.db,
+    dataDir: options['data-dir'],
     onListening: (server) => {
       const opened = !options['no-open'] && openBrowser(server.openUrl);
       process.stdout.write(`GPT Lab is running at ${server.openUrl}${opened ? ' (opened in your browser)' : ''}\n`);

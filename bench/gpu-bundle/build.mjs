@@ -70,7 +70,7 @@ try {
 
   rmSync(out, { recursive: true, force: true });
   mkdirSync(out, { recursive: true });
-  execFileSync('tar', ['-cJf', join(out, 'payload.tar.xz'), '-C', stage, '.'], { env: { ...process.env, XZ_OPT: `-${values.level} -T0` }, stdio: 'inherit' });
+  execFileSync('tar', ['-cJf', join(out, 'payload.tar.xz'), '-C', stage, '.'], { env: { ...process.env, XZ_OPT: `-${values.level} -T1` }, stdio: 'inherit' });
   copyFileSync(join(root, 'bench/gpu-bundle/run.sh'), join(out, 'run.sh'));
   execFileSync('chmod', ['+x', join(out, 'run.sh')]);
 } finally {

@@ -8,22 +8,29 @@ import { sweepKeyOf } from '../lab/sweepKey';
 import { SweepCoordinator, storeTagOf, type CellOutcome } from '../lab/queuedSweep';
 import { RECIPES, getRecipe, runRecipe } from '../lab/recipes';
 import { describeQueue, redisOptionsOf } from '../worker/connection';
-import { defaultDbPath, RunStore } from '../store';
-import { UsageError, trainOverrides, type TrainOptionValues } from './args';
+import { RunStore } from '../store';
+import { DECIMAL_INTEGER, MAX_SWEEP_RUNS } from '../shared/limits';
+import { UsageError, parseName, trainOverrides, type TrainOptionValues } from './args';
 import { parseRunId, storedTexts } from './commands';
+import { SignalStop } from './interrupt';
+import { dbPathOf } from './paths';
 
 function parseIntList(flag: string, raw: string): number[] {
   const values = raw.split(',').map((s) => s.trim());
   const numbers = values.map(Number);
-  const bad = values.filter((s, i) => s === '' || !Number.isInteger(numbers[i]) || numbers[i] < 1);
+  const bad = values.filter((s, i) => !DECIMAL_INTEGER.test(s) || !Number.isSafeInteger(numbers[i]) || numbers[i] < 1);
   if (bad.length) throw new UsageError(`--${flag}: expected positive integers separated by commas, got ${JSON.stringify(raw)}`);
   return numbers;
 }
 
 /** `mustExist` unless the command creates runs (sweep, recipe): evaluating a mistyped path must not create a database. */
-function withStore<T>(db: string | undefined, fn: (store: RunStore) => Promise<T>, mustExist = true): Promise<T> {
-  const store = RunStore.open(db ?? defaultDbPath(), { mustExist });
-  return fn(store).finally(() => store.close());
+async function withStore<T>(db: string | undefined, fn: (store: RunStore) => Promise<T>, mustExist = true): Promise<T> {
+  const store = RunStore.open(dbPathOf({ db }), { mustExist });
+  try {
+    return await fn(store);
+  } finally {
+    store.close();
+  }
 }
 
 function requireRun(store: RunStore, id: number): void {
@@ -60,7 +67,7 @@ export async function taskLengthCommand(rawId: string, opts: { db?: string; size
   const id = parseRunId(rawId);
   const sizes = opts.sizes === undefined ? undefined : parseIntList('sizes', opts.sizes);
   const examples = opts.examples === undefined ? undefined : Number(opts.examples);
-  if (examples !== undefined && !(Number.isInteger(examples) && examples >= 1 && examples <= MAX_TASK_EXAMPLES))
+  if (examples !== undefined && !(DECIMAL_INTEGER.test(opts.examples!) && Number.isInteger(examples) && examples >= 1 && examples <= MAX_TASK_EXAMPLES))
     throw new UsageError(`--examples: expected an integer from 1 to ${MAX_TASK_EXAMPLES}, got ${JSON.stringify(opts.examples)}`);
   await withStore(opts.db, async (store) => {
     requireRun(store, id);
@@ -128,12 +135,15 @@ export function sweepCells(opts: SweepOptions): SweepCell[] {
   const positions = parseList('pos', opts.pos as string | undefined, ['none', 'sinusoidal', 'learned', 'rope', 't5', 'alibi']);
   const norms = parseList('norm', opts.norm as string | undefined, ['pre']);
   const dropouts = parseList('dropout', opts.dropout as string | undefined, ['0']);
+  const name = parseName('name', opts.name);
+  const count = positions.length * norms.length * dropouts.length;
+  if (count > MAX_SWEEP_RUNS) throw new UsageError(`the grid makes ${count} runs (${positions.length} × ${norms.length} × ${dropouts.length}); at most ${MAX_SWEEP_RUNS} per sweep`);
   const cells: SweepCell[] = [];
   for (const pos of positions)
     for (const norm of norms)
       for (const dropout of dropouts) {
         const prepared = prepareRun({ config: trainOverrides({ ...opts, pos, norm, dropout }) }, storedTexts(opts));
-        if (opts.name) prepared.name = `${opts.name} · ${pos}/${norm}/p${dropout}`;
+        if (name) prepared.name = `${name} · ${pos}/${norm}/p${dropout}`;
         cells.push({ pos, norm, dropout, prepared, sweepKey: sweepKeyOf(prepared.config) });
       }
   return cells;
@@ -163,7 +173,8 @@ export async function sweepCommand(opts: SweepOptions): Promise<void> {
   const cells = sweepCells(opts);
   if (opts.queue !== undefined) redisOptionsOf(opts.queue);
   await initBackend();
-  const dbPath = opts.db ?? defaultDbPath();
+  const interrupt = new SignalStop();
+  const dbPath = dbPathOf(opts);
   await withStore(dbPath, async (store) => {
     const done = new Map(cells.flatMap((cell) => {
       const run = store.findRunsBySweepKey(cell.sweepKey).find((r) => r.status === 'completed');
@@ -177,10 +188,12 @@ export async function sweepCommand(opts: SweepOptions): Promise<void> {
       if (runId !== undefined) process.stderr.write(`${label}: already done as run ${runId}, skipped\n`);
       else if (queued) runId = queued.get(cell)!.runId;
       else {
+        interrupt.check(`sweep stopped before ${label}`);
         process.stderr.write(`${label}: training…\n`);
-        const result = await trainNewRun(store, { ...cell.prepared, sweepKey: cell.sweepKey });
+        const result = await trainNewRun(store, { ...cell.prepared, sweepKey: cell.sweepKey }, interrupt.wrap());
         runId = result.runId;
         process.stderr.write(`${label}: run ${runId} ${result.status}, val loss ${fmt(result.finalValLoss)}\n`);
+        interrupt.check(`sweep stopped during ${label}: run ${runId} ${result.status}`);
       }
       const run = store.getRun(runId)!;
       const wanted = lengths ?? null;
@@ -204,7 +217,7 @@ export async function sweepCommand(opts: SweepOptions): Promise<void> {
     ]);
     const widths = header.map((h, i) => Math.max(h.length, ...table.map((t) => t[i]?.length ?? 0)));
     for (const row of [header, ...table]) process.stdout.write(`${row.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd()}\n`);
-  }, false);
+  }, false).finally(() => interrupt.dispose());
 }
 
 export function recipeListCommand(opts: { json?: boolean }): void {
@@ -219,12 +232,20 @@ export function recipeListCommand(opts: { json?: boolean }): void {
 export async function recipeRunCommand(name: string, opts: { db?: string; quick?: boolean; json?: boolean }): Promise<void> {
   const recipe = getRecipe(name);
   if (!recipe) throw new UsageError(`unknown recipe ${JSON.stringify(name)}; choose one of ${RECIPES.map((r) => r.name).join(', ')}`);
+  const interrupt = new SignalStop();
   await withStore(opts.db, async (store) => {
-    const result = await runRecipe(recipe, { store, quick: opts.quick === true, log: (message) => process.stderr.write(`${recipe.name}: ${message}\n`) });
+    const result = await runRecipe(recipe, {
+      store,
+      quick: opts.quick === true,
+      log: (message) => process.stderr.write(`${recipe.name}: ${message}\n`),
+      events: interrupt.wrap(),
+      beforeRun: () => interrupt.check(`recipe ${recipe.name} stopped`),
+    });
+    interrupt.check(`recipe ${recipe.name} stopped`);
     if (opts.json) {
       process.stdout.write(`${JSON.stringify(result)}\n`);
       return;
     }
     process.stdout.write(`${recipe.title}\nclaim:   ${result.claim}\nverdict: ${result.verdict.toUpperCase()}: ${result.summary}\n`);
-  }, false);
+  }, false).finally(() => interrupt.dispose());
 }

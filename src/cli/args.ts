@@ -6,6 +6,7 @@ import { DEFAULT_CONFIG, PRESET_NAMES, type ConfigError, type PresetName, type R
 import { resolve } from 'node:path';
 import { allKnobs } from '../engine/model/positional/registry';
 import { isFileSource } from '../lab/corpusLoader';
+import { DECIMAL_INTEGER, DECIMAL_NUMBER, checkName } from '../shared/limits';
 
 export class UsageError extends Error {
   constructor(message: string) {
@@ -17,6 +18,7 @@ export class UsageError extends Error {
 /** Config field → CLI flag, for translating validation problems back into the user's words. */
 export const FLAG_OF_FIELD: Record<string, string> = {
   data: 'data',
+  tokenizer: 'tokenizer',
   nLayer: 'layers',
   nHead: 'heads',
   nEmbd: 'embd',
@@ -48,14 +50,29 @@ function camel(flag: string): string {
   return flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
 }
 
-/** Parse a number option; problems collected rather than thrown one by one. */
-function parseNumber(flag: string, raw: string, problems: string[]): number | undefined {
+/** Settings that count something: written as plain decimal integers. */
+const INTEGER_FIELDS = new Set<keyof RunConfig>(['nLayer', 'nHead', 'nEmbd', 'blockSize', 'batchSize', 'steps', 'warmupSteps', 'seed', 'evalEvery', 'sampleEvery', 'checkpointEvery']);
+
+/**
+ * Parse a number option; problems collected rather than thrown one by one. Only decimal is accepted: Number()
+ * would also read `0x3`, `0b11`, `Infinity` and `1e999` without a word.
+ */
+function parseNumber(flag: string, raw: string, problems: string[], integer = false): number | undefined {
+  const pattern = integer ? DECIMAL_INTEGER : DECIMAL_NUMBER;
   const value = Number(raw);
-  if (raw.trim() === '' || !Number.isFinite(value)) {
-    problems.push(`--${flag}: expected a number, got ${JSON.stringify(raw)}`);
+  if (!pattern.test(raw) || !Number.isFinite(value)) {
+    problems.push(`--${flag}: expected ${integer ? 'a decimal integer' : 'a decimal number'}, got ${JSON.stringify(raw)}`);
     return undefined;
   }
   return value;
+}
+
+/** A `--name` value, trimmed; empty or longer than the shared limit is a UsageError. */
+export function parseName(flag: string, raw: string | undefined): string | undefined {
+  if (raw === undefined) return undefined;
+  const checked = checkName(raw);
+  if ('problem' in checked) throw new UsageError(`--${flag}: ${checked.problem}`);
+  return checked.name;
 }
 
 export function trainOverrides(opts: TrainOptionValues): RunConfigInput {
@@ -68,7 +85,7 @@ export function trainOverrides(opts: TrainOptionValues): RunConfigInput {
     if ((PRESET_NAMES as string[]).includes(preset)) overrides.preset = preset as PresetName;
     else problems.push(`--preset: must be one of ${PRESET_NAMES.join(', ')}, got ${JSON.stringify(preset)}`);
   }
-  for (const field of ['pos', 'norm', 'normType'] as const) {
+  for (const field of ['tokenizer', 'pos', 'norm', 'normType'] as const) {
     const value = str(FLAG_OF_FIELD[field]);
     if (value !== undefined) (overrides as Record<string, unknown>)[field] = value;
   }
@@ -85,15 +102,14 @@ export function trainOverrides(opts: TrainOptionValues): RunConfigInput {
     const flag = FLAG_OF_FIELD[field];
     const raw = str(flag);
     if (raw === undefined) continue;
-    const value = parseNumber(flag, raw, problems);
+    const value = parseNumber(flag, raw, problems, INTEGER_FIELDS.has(field));
     if (value !== undefined) (overrides as Record<string, unknown>)[field] = value;
   }
   const threads = str('threads');
   if (threads === 'auto') overrides.threads = 'auto';
   else if (threads !== undefined) {
-    const value = Number(threads);
-    if (threads.trim() === '' || !Number.isFinite(value)) problems.push(`--threads: expected 'auto' or a number, got ${JSON.stringify(threads)}`);
-    else overrides.threads = value;
+    if (DECIMAL_INTEGER.test(threads)) overrides.threads = Number(threads);
+    else problems.push(`--threads: expected 'auto' or a decimal integer, got ${JSON.stringify(threads)}`);
   }
   // A user-given --lr below the default floor would make minLr > lr; keep the floor at a tenth of lr instead.
   if (overrides.lr !== undefined && overrides.minLr === undefined) overrides.minLr = Math.min(DEFAULT_CONFIG.minLr, overrides.lr / 10);
@@ -111,7 +127,7 @@ export function trainOverrides(opts: TrainOptionValues): RunConfigInput {
       problems.push(`--${knob.flag}: applies to --pos ${knob.schemes.join(' or ')}, not ${pos}`);
       continue;
     }
-    const value = parseNumber(knob.flag, raw, problems);
+    const value = parseNumber(knob.flag, raw, problems, knob.integer);
     if (value !== undefined) posOptions[knob.key] = value;
   }
   if (Object.keys(posOptions).length) overrides.posOptions = posOptions;

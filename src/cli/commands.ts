@@ -6,12 +6,15 @@ import { PhaseProfile, timePhase } from '../engine/train/profile';
 import type { StepMetrics } from '../engine/train/trainer';
 import { prepareRun, resumeRun, trainNewRun, type RunEvents, type RunResult } from '../lab/runner';
 import type { TextLookup } from '../lab/uploadedTexts';
-import { defaultDbPath, RunStore, type MetricRow, type RunRecord } from '../store';
-import { UsageError, trainOverrides, type TrainOptionValues } from './args';
+import { RunStore, type MetricRow, type RunRecord } from '../store';
+import { DECIMAL_INTEGER } from '../shared/limits';
+import { UsageError, parseName, trainOverrides, type TrainOptionValues } from './args';
+import { SignalStop } from './interrupt';
+import { checkOutputPath, dbPathOf } from './paths';
 
 /** `mustExist` for commands that only read or continue runs: a mistyped path must not create a database. */
-function openStore(opts: { db?: string }, mustExist = false): RunStore {
-  return RunStore.open(opts.db ?? defaultDbPath(), { mustExist });
+export function openStore(opts: { db?: string }, mustExist = false): RunStore {
+  return RunStore.open(dbPathOf(opts), { mustExist });
 }
 
 /** Uploaded texts (`--data text:<sha256>`), read from the database only when a run names one. */
@@ -30,7 +33,7 @@ export function storedTexts(opts: { db?: string }): TextLookup {
 
 export function parseRunId(raw: string): number {
   const id = Number(raw);
-  if (!Number.isInteger(id) || id < 1) throw new UsageError(`RUN_ID must be a positive integer, got ${JSON.stringify(raw)}`);
+  if (!DECIMAL_INTEGER.test(raw) || !Number.isSafeInteger(id) || id < 1) throw new UsageError(`RUN_ID must be a positive decimal integer, got ${JSON.stringify(raw)}`);
   return id;
 }
 
@@ -84,33 +87,23 @@ function printProfile({ wallMs, phases }: ProfileReport): void {
   for (const { phase, ms, share } of phases) if (ms >= 0.5) process.stderr.write(`  ${phase.padEnd(11)}${ms.toFixed(0).padStart(8)} ms ${(100 * share).toFixed(1).padStart(6)} %\n`);
 }
 
-/** Ctrl-C stops the run cleanly (checkpoint written, status 'stopped') instead of killing it mid-write. */
-function stopOnSignal(events: RunEvents): RunEvents {
-  return {
-    ...events,
-    onStart: (runId, trainer) => {
-      process.once('SIGINT', () => trainer.stop());
-      process.once('SIGTERM', () => trainer.stop());
-      events.onStart?.(runId, trainer);
-    },
-  };
-}
-
 export async function trainCommand(opts: TrainOptionValues & { db?: string; name?: string; json?: boolean; backend?: BackendName; profile?: boolean }): Promise<void> {
   // performance.now() counts from the process's start: what came before this line is start-up the user waited for.
   const profile = opts.profile ? new PhaseProfile() : undefined;
   profile?.add('boot', 0);
   const prepared = await timePhase(profile, 'prepare', () =>
-    prepareRun({ config: { ...trainOverrides(opts), ...(opts.backend && { backend: opts.backend }) }, name: opts.name }, storedTexts(opts)),
+    prepareRun({ config: { ...trainOverrides(opts), ...(opts.backend && { backend: opts.backend }) }, name: parseName('name', opts.name) }, storedTexts(opts)),
   );
   const store = await timePhase(profile, 'store', () => openStore(opts));
   const progress = progressReporter(prepared.config.steps, 0);
+  const interrupt = new SignalStop();
   try {
-    const result = await trainNewRun(store, prepared, { ...stopOnSignal(progress), profile });
+    const result = await trainNewRun(store, prepared, { ...interrupt.wrap(progress), profile });
     progress.finish();
     printResult(result, opts.json === true, profile?.report());
     if (result.status === 'diverged') process.exitCode = 1;
   } finally {
+    interrupt.dispose();
     progress.finish();
     store.close();
   }
@@ -122,10 +115,18 @@ export async function resumeCommand(rawId: string, opts: { db?: string; json?: b
   const store = openStore(opts, true);
   try {
     const run = requireRun(store, id);
+    // resumeRun checks the checkpoint, the data and who owns the run before it loads a backend.
     const progress = progressReporter((run.config as { steps: number }).steps, run.lastStep + 1);
-    const result = await resumeRun(store, run.id, stopOnSignal(progress), threads);
-    progress.finish();
-    printResult(result, opts.json === true);
+    const interrupt = new SignalStop();
+    try {
+      const result = await resumeRun(store, run.id, interrupt.wrap(progress), threads);
+      progress.finish();
+      printResult(result, opts.json === true);
+      if (result.status === 'diverged') process.exitCode = 1;
+    } finally {
+      interrupt.dispose();
+      progress.finish();
+    }
   } finally {
     store.close();
   }
@@ -145,7 +146,8 @@ export function runsCommand(opts: { db?: string; json?: boolean }): void {
       process.stdout.write('no runs yet: try `gpt-lab train --preset nano --data builtin:toy-english --steps 300`\n');
       return;
     }
-    const rows = runs.map((r) => [String(r.id), r.status, r.finalValLoss === null ? '–' : r.finalValLoss.toFixed(4), String(r.lastStep), r.name]);
+    // A row that cannot be read back is listed with what is wrong, not allowed to hide the others.
+    const rows = runs.map((r) => [String(r.id), r.status, r.finalValLoss === null ? '–' : r.finalValLoss.toFixed(4), String(r.lastStep), r.damaged ? `${r.name} [damaged: ${r.damaged}]` : r.name]);
     const header = ['id', 'status', 'val loss', 'step', 'name'];
     const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
     for (const row of [header, ...rows]) process.stdout.write(`${row.map((cell, i) => cell.padEnd(widths[i])).join('  ').trimEnd()}\n`);
@@ -163,6 +165,7 @@ export function metricsToCsv(rows: MetricRow[]): string {
 
 export function exportCommand(rawId: string, opts: { db?: string; format: 'csv' | 'json'; out?: string }): void {
   const id = parseRunId(rawId);
+  if (opts.out) checkOutputPath(opts.out, dbPathOf(opts));
   const store = openStore(opts, true);
   try {
     const run = requireRun(store, id);

@@ -4,12 +4,18 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import { BACKEND_NAMES } from '../engine/backendNames';
-import { ConfigError, NORM_PLACEMENTS, NORM_TYPES, PRESET_NAMES } from '../engine/config';
+import { ConfigError, NORM_PLACEMENTS, NORM_TYPES, PRESET_NAMES, TOKENIZER_KINDS } from '../engine/config';
 import { DataError } from '../engine/data/errors';
 import { SCHEME_NAMES, allKnobs } from '../engine/model/positional/registry';
 import { StoreError } from '../store';
+import { RunConflictError } from '../lab/runner';
 import { UsageError, describeConfigError } from './args';
+import { InterruptedError } from './interrupt';
 import { exportCommand, runsCommand, trainCommand, resumeCommand } from './commands';
+import { exportModelCommand, importModelCommand, sampleCommand } from './modelCommands';
+import { SampleError } from '../lab/sampling';
+import { ModelTransferError } from '../lab/modelTransfer';
+import { ModelFormatError } from '../engine/interop/gpt2';
 import { PROBE_KINDS } from '../engine/eval/probes';
 
 /**
@@ -25,8 +31,9 @@ const analysis = () => import('./analysisCommands');
 
 function trainOptions(command: Command): Command {
   command
-    .option('--preset <name>', `model size: ${PRESET_NAMES.join(', ')}`)
-    .option('--data <source>', 'a text file or builtin:NAME (copy, reverse, add, count, induction, toy-english)')
+    .option('--preset <name>', `model size (shakespeare-char also sets nanoGPT's block, batch, steps and lr): ${PRESET_NAMES.join(', ')}`)
+    .option('--data <source>', 'a text file or builtin:NAME (copy, reverse, add, count, induction, toy-english, shakespeare)')
+    .option('--tokenizer <kind>', `${TOKENIZER_KINDS.join(', ')}: characters of the data, UTF-8 bytes (256), or GPT-2 BPE (50,257)`)
     .option('--pos <scheme>', `positional scheme: ${SCHEME_NAMES.join(', ')}`)
     .option('--norm <placement>', `norm placement: ${NORM_PLACEMENTS.join(', ')}`)
     .option('--norm-type <type>', `norm type: ${NORM_TYPES.join(', ')}`)
@@ -86,6 +93,27 @@ export function buildProgram(): Command {
     .option('--out <file>', 'write to a file instead of stdout')
     .action(exportCommand);
 
+  dbOption(program.command('sample').description("generate text from a stored run's latest weights").argument('<runId>'))
+    .option('--prompt <text>', 'text to continue', '\n')
+    .option('--tokens <n>', 'tokens to generate', '200')
+    .option('--temperature <t>', 'sampling temperature (0 = greedy)', '0.8')
+    .option('--top-k <k>', 'sample among the k most likely tokens only (0 = all)', '0')
+    .option('--seed <n>', 'random seed: the same seed gives the same text', '1337')
+    .option('--json', 'print the text, every token with its probability, and the context window as JSON')
+    .action(sampleCommand);
+
+  dbOption(program.command('export-model').description("write a run's weights as model.safetensors + config.json (GPT-2's layout where it fits) + tokenizer").argument('<runId>'))
+    .requiredOption('--out <dir>', 'a new or empty directory')
+    .option('--json', 'print the result as JSON')
+    .action(exportModelCommand);
+
+  dbOption(program.command('import-model').description('store an exported model (GPT Lab or Hugging Face GPT-2 safetensors) as a run to sample, evaluate or fine-tune').argument('<dir>'))
+    .option('--data <source>', 'data to evaluate and fine-tune on (default: what the export names)')
+    .option('--steps <n>', 'steps a fine-tune (`gpt-lab resume`) trains to')
+    .option('--name <name>', 'run name')
+    .option('--json', 'print the result as JSON')
+    .action(importModelCommand);
+
   dbOption(program.command('eval-length').description('loss, perplexity and accuracy at several lengths (default 1, 2, 4, 8 × block)').argument('<runId>'))
     .option('--lengths <list>', 'comma-separated evaluation lengths, e.g. 32,64,128,256')
     .option('--json', 'print the result as JSON')
@@ -142,7 +170,12 @@ function report(error: unknown): number {
     process.stderr.write(`gpt-lab: invalid settings\n${describeConfigError(error)}\n`);
     return 2;
   }
-  if (error instanceof UsageError || error instanceof DataError || error instanceof StoreError) {
+  if (error instanceof InterruptedError) {
+    process.stderr.write(`gpt-lab: ${error.message}\n`);
+    return 130;
+  }
+  if (error instanceof UsageError || error instanceof DataError || error instanceof StoreError || error instanceof RunConflictError ||
+    error instanceof SampleError || error instanceof ModelTransferError || error instanceof ModelFormatError) {
     process.stderr.write(`gpt-lab: ${error.message}\n`);
     return 2;
   }
@@ -150,8 +183,13 @@ function report(error: unknown): number {
   return 1;
 }
 
-try {
-  await buildProgram().parseAsync(process.argv);
-} catch (error) {
-  process.exitCode = report(error);
+/** Runs one command line (`argv` as process.argv has it) and returns the exit code; bin/gpt-lab.mjs sets it. */
+export async function runCli(argv: readonly string[]): Promise<number> {
+  process.exitCode = undefined;
+  try {
+    await buildProgram().parseAsync([...argv]);
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (error) {
+    return report(error);
+  }
 }

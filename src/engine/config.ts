@@ -10,7 +10,12 @@ export const PRESETS = {
   nano: { nLayer: 3, nHead: 3, nEmbd: 48 },
   micro: { nLayer: 4, nHead: 4, nEmbd: 128 },
   mini: { nLayer: 6, nHead: 6, nEmbd: 192 },
-} as const;
+  /** nanoGPT's config/train_shakespeare_char.py scaled to its CPU recipe (its README reports val 1.88). */
+  'shakespeare-char': {
+    nLayer: 4, nHead: 4, nEmbd: 128, blockSize: 64, batchSize: 12, steps: 2000, lr: 1e-3, minLr: 1e-4,
+    dropoutEmbd: 0, dropoutAttn: 0, dropoutResid: 0,
+  },
+} as const satisfies Record<string, Partial<RunConfig>>;
 export type PresetName = keyof typeof PRESETS;
 export const PRESET_NAMES = Object.keys(PRESETS) as PresetName[];
 
@@ -18,9 +23,13 @@ export const NORM_PLACEMENTS = ['pre', 'post', 'none'] as const;
 export type NormPlacement = (typeof NORM_PLACEMENTS)[number];
 export const NORM_TYPES = ['layer', 'rms'] as const;
 export type NormType = (typeof NORM_TYPES)[number];
+/** char: one token per code point seen in the data; byte: the 256 byte values of UTF-8; bpe: GPT-2's 50,257 tokens. */
+export const TOKENIZER_KINDS = ['char', 'byte', 'bpe'] as const;
+export type TokenizerKind = (typeof TOKENIZER_KINDS)[number];
 
 export interface RunConfig {
   data: string;
+  tokenizer: TokenizerKind;
   nLayer: number;
   nHead: number;
   nEmbd: number;
@@ -73,6 +82,7 @@ export type RunConfigInput = Omit<Partial<RunConfig>, 'threads'> & { threads?: T
 
 export const DEFAULT_CONFIG: Omit<RunConfig, 'threads'> & { threads: ThreadsChoice } = {
   data: 'builtin:toy-english',
+  tokenizer: 'char',
   ...PRESETS.nano,
   blockSize: 64,
   batchSize: 32,
@@ -188,6 +198,7 @@ export function validateConfig(config: RunConfigInput & Record<string, unknown>)
   if (config.warmupSteps !== null) report('warmupSteps', checkNumber(config.warmupSteps, { min: 0, max: 10_000_000, integer: true }));
   report('norm', oneOf(config.norm, NORM_PLACEMENTS));
   report('normType', oneOf(config.normType, NORM_TYPES));
+  report('tokenizer', oneOf(config.tokenizer, TOKENIZER_KINDS));
   report('backend', oneOf(config.backend, BACKEND_CHOICES));
   for (const flag of ['causal', 'attnScale', 'tokenEmbedding'] as const)
     if (typeof config[flag] !== 'boolean') report(flag, `must be true or false, got ${JSON.stringify(config[flag])}`);

@@ -3,16 +3,17 @@
  * measure, and keep the results in the evals table.
  */
 import { backendForRun } from '../engine/backend';
-import { resolveConfig, type RunConfig } from '../engine/config';
+import type { RunConfig } from '../engine/config';
 import type { Corpus } from '../engine/data/corpus';
 import { TASK_NAMES, taskLengthRange, type TaskName } from '../engine/data/tasks';
 import { defaultLengths, evalAtLengths, type LengthResult } from '../engine/eval/extrapolation';
 import { attentionMaps, biasMatrices, equivarianceProbe, positionTable, ropeDecay, EQUIVARIANCE_TEXT, type ProbeKind } from '../engine/eval/probes';
 import { taskAccuracy, type TaskSizeResult } from '../engine/eval/taskAccuracy';
-import { GPT, modelConfigOf } from '../engine/model/gpt';
-import { decodeCheckpoint } from '../engine/train/checkpoint';
+import type { GPT } from '../engine/model/gpt';
 import type { RunStore } from '../store';
 import { loadCorpus } from './corpusLoader';
+import { memoryLimitBytes } from './runner';
+import { loadRunModel } from './runModel';
 
 export interface EvalLengthResult {
   runId: number;
@@ -34,26 +35,22 @@ interface TrainedRun {
   model: GPT;
 }
 
-/** The run's model with its latest checkpoint's weights; the caller disposes the model. */
+/** The run's model with its latest checkpoint's weights, and its data; the caller disposes the model. */
 export async function loadTrainedRun(store: RunStore, runId: number): Promise<TrainedRun> {
-  const run = store.getRun(runId);
-  if (!run) throw new Error(`run ${runId} does not exist`);
-  const checkpoint = store.latestCheckpoint(runId);
-  if (!checkpoint) throw new Error(`run ${runId} has no checkpoint yet (status ${run.status}); nothing to evaluate`);
-  const config = resolveConfig(run.config as RunConfig);
-  // Analysis runs where the run asked to train (its backend choice), so a forced rung is measured on that rung.
-  await backendForRun(config.backend);
-  const corpus = loadCorpus(config, run.vocab ?? undefined, store);
-  const model = new GPT(modelConfigOf(config, corpus.tokenizer.size), config.seed);
-  model.setWeights(decodeCheckpoint(checkpoint.data).weights);
-  return { config, corpus, model };
+  const { run, config, model } = await loadRunModel(store, runId);
+  try {
+    return { config, corpus: loadCorpus(config, run.vocab ?? undefined, store), model };
+  } catch (error) {
+    model.dispose();
+    throw error;
+  }
 }
 
 export async function evalLengthForRun(store: RunStore, runId: number, lengths?: number[]): Promise<EvalLengthResult> {
   const { config, corpus, model } = await loadTrainedRun(store, runId);
   try {
     const tokenBudget = config.evalBatches * config.batchSize * config.blockSize;
-    const results = await evalAtLengths(model, corpus.val, lengths ?? defaultLengths(config.blockSize), { tokenBudget });
+    const results = await evalAtLengths(model, corpus.val, lengths ?? defaultLengths(config.blockSize), { tokenBudget, memoryLimitBytes: memoryLimitBytes() });
     const payload: EvalLengthResult = { runId, block: config.blockSize, scheme: config.pos, results };
     store.addEval(runId, 'length', payload);
     return payload;

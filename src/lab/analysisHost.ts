@@ -35,7 +35,10 @@ process.on('message', (message) => {
     send({ type: 'started', id });
     try {
       await backend;
-      const value = await runAnalysisJob(store, job, (message) => send({ type: 'progress', id, message }));
+      const value = await runAnalysisJob(store, job, {
+        log: (message) => send({ type: 'progress', id, message }),
+        token: (index, token) => send({ type: 'token', id, index, token }),
+      });
       send({ type: 'result', id, value });
     } catch (error) {
       send({ type: 'error', id, message: error instanceof Error ? error.message : String(error) });

@@ -3,8 +3,14 @@ import type { RunStore } from '../store';
 import { evalLengthForRun, probeForRun, taskLengthForRun } from './analysis';
 import type { AnalysisJob } from './analysisProtocol';
 import { getRecipe, runRecipe } from './recipes';
+import { sampleRun, type SampledToken } from './sampling';
 
-export async function runAnalysisJob(store: RunStore, job: AnalysisJob, log: (message: string) => void): Promise<unknown> {
+export interface JobReporter {
+  log(message: string): void;
+  token(index: number, token: SampledToken): void;
+}
+
+export async function runAnalysisJob(store: RunStore, job: AnalysisJob, report: JobReporter): Promise<unknown> {
   switch (job.kind) {
     case 'evalLength':
       return evalLengthForRun(store, job.runId, job.lengths);
@@ -15,7 +21,11 @@ export async function runAnalysisJob(store: RunStore, job: AnalysisJob, log: (me
     case 'runRecipe': {
       const recipe = getRecipe(job.name);
       if (!recipe) throw new Error(`no recipe named ${JSON.stringify(job.name)}`);
-      return runRecipe(recipe, { store, quick: job.quick, log });
+      return runRecipe(recipe, { store, quick: job.quick, log: report.log });
+    }
+    case 'sampleText': {
+      let index = 0;
+      return sampleRun(store, job, (token) => report.token(index++, token));
     }
   }
 }

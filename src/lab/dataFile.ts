@@ -1,4 +1,5 @@
-import { readFileSync, statSync, type Stats } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync, statSync, type Stats } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { DataError } from '../engine/data/errors';
 import { validateText } from '../engine/data/corpus';
 import { MAX_DATA_BYTES } from '../shared/api';
@@ -8,15 +9,69 @@ export interface ReadDataFileOptions {
 }
 
 const MB = 1024 * 1024;
+const CHUNK_BYTES = MB;
+// Opening a FIFO for reading blocks until a writer appears; non-blocking, the open returns and fstat tells.
+const OPEN_FLAGS = constants.O_RDONLY | (constants.O_NONBLOCK ?? 0);
 
-/** Reads a training text file, turning every way it can be unusable into a DataError that says so. */
+/**
+ * Reads a training text file, turning every way it can be unusable into a DataError that says so. The size limit
+ * is enforced on the bytes actually read, not on what stat reports: procfs and sysfs files claim size 0 and can be
+ * endless (/proc/self/pagemap).
+ */
 export function readDataFile(path: string, { maxBytes = MAX_DATA_BYTES }: ReadDataFileOptions = {}): string {
-  const stats = statOrMissing(path);
+  checkRegularFile(attempt(path, () => statSync(path)), path, maxBytes);
+  const fd = attempt(path, () => openSync(path, OPEN_FLAGS));
+  try {
+    // The path may have been swapped between stat and open: check what was opened.
+    checkRegularFile(fstatSync(fd), path, maxBytes);
+    const chunks: Buffer[] = [];
+    let total = 0;
+    for (;;) {
+      // Whole chunks: some kernel files (pagemap) refuse reads that are not a multiple of their record size.
+      const chunk = Buffer.allocUnsafe(CHUNK_BYTES);
+      const read = attempt(path, () => readSync(fd, chunk, 0, chunk.length, null));
+      if (read === 0) break;
+      total += read;
+      if (total > maxBytes) throw tooLarge(path, maxBytes);
+      chunks.push(chunk.subarray(0, read));
+    }
+    return decodeText(Buffer.concat(chunks, total), `data file ${path}`, { maxBytes });
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** readDataFile without blocking the event loop on the read: for the lab service, which also serves requests. */
+export async function readDataFileAsync(path: string, { maxBytes = MAX_DATA_BYTES }: ReadDataFileOptions = {}): Promise<string> {
+  checkRegularFile(attempt(path, () => statSync(path)), path, maxBytes);
+  const handle = await attemptAsync(path, () => open(path, OPEN_FLAGS));
+  try {
+    checkRegularFile(await handle.stat(), path, maxBytes);
+    const chunks: Buffer[] = [];
+    let total = 0;
+    for (;;) {
+      const chunk = Buffer.allocUnsafe(CHUNK_BYTES);
+      const { bytesRead } = await attemptAsync(path, () => handle.read(chunk, 0, chunk.length, null));
+      if (bytesRead === 0) break;
+      total += bytesRead;
+      if (total > maxBytes) throw tooLarge(path, maxBytes);
+      chunks.push(chunk.subarray(0, bytesRead));
+    }
+    return decodeText(Buffer.concat(chunks, total), `data file ${path}`, { maxBytes });
+  } finally {
+    await handle.close();
+  }
+}
+
+function checkRegularFile(stats: Stats, path: string, maxBytes: number): void {
   if (stats.isDirectory()) throw new DataError('directory', `data file ${path} is a directory, not a file`);
   // A FIFO, socket or device would block the read (or, like /dev/zero, never end).
   if (!stats.isFile()) throw new DataError('not-a-file', `data file ${path} is not a regular file (a pipe, socket or device)`);
-  checkSize(stats.size, `data file ${path}`, maxBytes);
-  return decodeText(readFileSync(path), `data file ${path}`, { maxBytes });
+  if (stats.size > maxBytes) throw new DataError('too-large', `data file ${path} is ${formatMB(stats.size)}, more than the ${formatMB(maxBytes)} limit`);
+}
+
+function tooLarge(path: string, maxBytes: number): DataError {
+  return new DataError('too-large', `data file ${path} is larger than the ${formatMB(maxBytes)} limit (more was read than its size says)`);
 }
 
 /**
@@ -24,7 +79,7 @@ export function readDataFile(path: string, { maxBytes = MAX_DATA_BYTES }: ReadDa
  * `source` names it in messages ("data file /x.txt", "uploaded text notes.txt").
  */
 export function decodeText(bytes: Uint8Array, source: string, { maxBytes = MAX_DATA_BYTES }: ReadDataFileOptions = {}): string {
-  checkSize(bytes.length, source, maxBytes);
+  if (bytes.length > maxBytes) throw new DataError('too-large', `${source} is ${formatMB(bytes.length)}, more than the ${formatMB(maxBytes)} limit`);
   if (bytes.length === 0) throw new DataError('empty', `${source} is empty`);
   // Checked before UTF-8 because a binary file usually fails both, and "binary" is the clearer diagnosis.
   if (bytes.includes(0)) throw new DataError('binary', `${source} looks like a binary file, not text`);
@@ -33,18 +88,42 @@ export function decodeText(bytes: Uint8Array, source: string, { maxBytes = MAX_D
   return text;
 }
 
-function checkSize(size: number, source: string, maxBytes: number): void {
-  if (size > maxBytes) throw new DataError('too-large', `${source} is ${formatMB(size)}, more than the ${formatMB(maxBytes)} limit`);
+/** What each way a path can fail to open means, in the user's words (all are data errors: exit 2, HTTP 400). */
+const PATH_ERRORS: Record<string, (path: string) => string> = {
+  ENOENT: (path) => `data file not found: ${path}`,
+  ENOTDIR: (path) => `data file ${path} cannot exist: a part of the path before its end is a file, not a directory`,
+  ENAMETOOLONG: (path) => `data file path is too long (${path.length} characters) for the file system`,
+  ELOOP: (path) => `data file ${path} is a loop of symbolic links`,
+  EACCES: (path) => `data file ${path} cannot be read: permission denied`,
+  EPERM: (path) => `data file ${path} cannot be read: operation not permitted`,
+  EISDIR: (path) => `data file ${path} is a directory, not a file`,
+  EIO: (path) => `data file ${path} could not be read (I/O error)`,
+};
+
+function explain(error: unknown, path: string): unknown {
+  const code = (error as NodeJS.ErrnoException).code ?? '';
+  if (code === 'ERR_INVALID_ARG_VALUE' || code === 'ERR_INVALID_ARG_TYPE' || path.includes('\0'))
+    return new DataError('bad-path', `data file path ${JSON.stringify(path.slice(0, 200))} contains a NUL character; no file can have that name`);
+  const describe = PATH_ERRORS[code];
+  if (describe) return new DataError(code === 'ENOENT' ? 'missing' : 'bad-path', describe(path));
+  // Any other errno (EINVAL from a kernel file, ENXIO, …) is still this file failing to read, not a crash.
+  if (/^E[A-Z]+$/.test(code)) return new DataError('bad-path', `data file ${path} could not be read (${code}: ${(error as Error).message})`);
+  return error;
 }
 
-function statOrMissing(path: string): Stats {
+function attempt<T>(path: string, action: () => T): T {
   try {
-    return statSync(path);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
-      throw new DataError('missing', `data file not found: ${path}`);
-    }
-    throw err;
+    return action();
+  } catch (error) {
+    throw explain(error, path);
+  }
+}
+
+async function attemptAsync<T>(path: string, action: () => Promise<T>): Promise<T> {
+  try {
+    return await action();
+  } catch (error) {
+    throw explain(error, path);
   }
 }
 

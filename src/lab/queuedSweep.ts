@@ -27,6 +27,7 @@ import {
 } from '../worker/protocol';
 import type { PreparedRun } from './runner';
 import { stableJson } from './sweepKey';
+import { storedVocab } from '../engine/data/tokenizer';
 
 export interface QueuedCell {
   sweepKey: string;
@@ -162,7 +163,7 @@ export class SweepCoordinator {
       config,
       dataSource: corpus.source,
       dataHash: corpus.hash,
-      vocab: [...corpus.tokenizer.vocab],
+      vocab: storedVocab(corpus.tokenizer),
       sweepKey: cell.sweepKey,
       status: 'queued',
     });
@@ -324,7 +325,7 @@ export function cellJobOf(runId: number, cell: QueuedCell, checkpoint?: { step: 
       source: corpus.source,
       hash: corpus.hash,
       ...(resolveBuiltin(corpus.source) === undefined ? { text: corpus.text } : {}),
-      vocab: [...corpus.tokenizer.vocab],
+      vocab: storedVocab(corpus.tokenizer),
     },
     ...(checkpoint ? { resume: { step: checkpoint.step, data: Buffer.from(checkpoint.data).toString('base64') } } : {}),
   });

@@ -26,7 +26,7 @@ import {
   judgeNoLayerNorm,
   judgePostNormWarmup,
 } from './recipeVerdicts';
-import { prepareRun, trainNewRun } from './runner';
+import { prepareRun, trainNewRun, type RunEvents } from './runner';
 import type { Verdict } from './stats';
 import { sweepKeyOf } from './sweepKey';
 
@@ -64,6 +64,10 @@ export interface RecipeContext {
   store: RunStore;
   quick: boolean;
   log: (message: string) => void;
+  /** Passed to every run the recipe trains (the CLI stops one on Ctrl-C through it). */
+  events?: RunEvents;
+  /** Checked before each run: throws to end the recipe early (e.g. after Ctrl-C). */
+  beforeRun?: () => void;
 }
 
 export interface Recipe {
@@ -112,8 +116,9 @@ export async function trainCells(ctx: RecipeContext, recipe: string, cells: { la
         ctx.log(`${label}: reusing run ${done.id}`);
         runId = done.id;
       } else {
+        ctx.beforeRun?.();
         ctx.log(`${label}: training ${prepared.config.steps} steps…`);
-        runId = (await trainNewRun(ctx.store, { ...prepared, sweepKey })).runId;
+        runId = (await trainNewRun(ctx.store, { ...prepared, sweepKey }, ctx.events)).runId;
       }
       const run = ctx.store.getRun(runId)!;
       ctx.log(`${label}: run ${runId} ${run.status}, val loss ${run.finalValLoss?.toFixed(4) ?? '–'}`);

@@ -2,17 +2,22 @@
  * Trains one run into the store: everything is validated and the data loaded before a row is written, then
  * metrics are flushed in batches, samples and checkpoints saved as they come, and the final status recorded.
  */
+import { totalmem } from 'node:os';
 import { backendForRun, type BackendInfo } from '../engine/backend';
-import { resolveConfig, type RunConfig, type RunConfigInput, type ThreadsChoice } from '../engine/config';
+import { ConfigError, resolveConfig, type RunConfig, type RunConfigInput, type ThreadsChoice } from '../engine/config';
 import type { Corpus } from '../engine/data/corpus';
-import { GPT, modelConfigOf } from '../engine/model/gpt';
+import { GPT, modelConfigOf, parameterLayout } from '../engine/model/gpt';
 import { splitRows } from '../engine/train/shards';
+import { decodeCheckpoint, nonFiniteTensor } from '../engine/train/checkpoint';
 import { timePhase, type PhaseProfile } from '../engine/train/profile';
 import { Trainer, type StepMetrics, type TrainOutcome } from '../engine/train/trainer';
-import type { MetricRow, RunStore } from '../store';
+import { DataError } from '../engine/data/errors';
+import { WASM_HEAP_BYTES, trainingMemoryProblem, type ModelShape } from '../engine/memory';
+import { currentOwner, StoreError, type MetricRow, type RunStore } from '../store';
 import { loadCorpus } from './corpusLoader';
 import { isTextSource, textSourceId, type TextLookup } from './uploadedTexts';
 import { ThreadHelpers } from './parallel/threadHelpers';
+import { storedVocab } from '../engine/data/tokenizer';
 
 /** Metrics reach the database at least this often; a crash loses at most one interval. */
 export const METRIC_FLUSH_MS = 1000;
@@ -47,15 +52,49 @@ export interface PreparedRun {
   sweepKey?: string;
 }
 
+/**
+ * What one process may use: a wasm heap holds 4 GiB at most, and a run should leave a quarter of the machine's
+ * memory to everything else. (The native backends have no 4 GiB cap; the machine's memory still bounds them.)
+ */
+export function memoryLimitBytes(): number {
+  return Math.min(WASM_HEAP_BYTES, Math.floor(totalmem() * 0.75));
+}
+
+/** Throws a ConfigError with the figures when one training step of `config` does not fit memoryLimitBytes(). */
+function checkMemory(config: RunConfig, vocabSize: number): void {
+  const rowsPerThread = Math.max(...splitRows(config.batchSize, config.threads));
+  const problem = trainingMemoryProblem(modelShape(config, vocabSize), rowsPerThread, config.blockSize, memoryLimitBytes());
+  if (problem) throw new ConfigError([problem]);
+}
+
+export function modelShape(config: RunConfig, vocabSize: number): ModelShape {
+  const params = parameterLayout(modelConfigOf(config, vocabSize)).reduce((sum, p) => sum + p.shape.reduce((a, b) => a * b, 1), 0);
+  return { params, nLayer: config.nLayer, nHead: config.nHead, nEmbd: config.nEmbd, vocabSize };
+}
+
+/** A stored run that cannot be continued as asked (finished, no checkpoint, a damaged one, trained elsewhere). */
+export class RunConflictError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RunConflictError';
+  }
+}
+
 /** `dataName`: what to call the data when its source says little (an uploaded text's file name). */
 export function defaultRunName(config: RunConfig, dataName = config.data.replace(/^.*[\\/]/, '')): string {
   return `${config.pos} · ${config.norm}-norm · ${config.nLayer}L${config.nHead}H${config.nEmbd}d · ${dataName}`;
 }
 
-/** Validates config and data (`texts`: where `text:` sources live); throws ConfigError or DataError before anything is written. */
-export function prepareRun(input: StartRunInput, texts?: TextLookup): PreparedRun {
+/**
+ * Validates config and data (`texts`: where `text:` sources live; `fileText`: a data file read already); throws
+ * ConfigError or DataError before anything is written.
+ */
+export function prepareRun(input: StartRunInput, texts?: TextLookup, fileText?: string): PreparedRun {
   const config = resolveConfig(input.config);
-  const corpus = loadCorpus(config, undefined, texts);
+  // Once with the smallest vocabulary, so a model too big for any data is refused before its data is read.
+  checkMemory(config, 1);
+  const corpus = loadCorpus(config, undefined, texts, fileText);
+  checkMemory(config, corpus.tokenizer.size);
   const uploadedName = isTextSource(config.data) ? texts?.getText(textSourceId(config.data))?.name : undefined;
   return { config, corpus, name: input.name ?? defaultRunName(config, uploadedName), sweepKey: input.sweepKey };
 }
@@ -71,11 +110,12 @@ export async function trainNewRun(store: RunStore, prepared: PreparedRun, events
     config,
     dataSource: corpus.source,
     dataHash: corpus.hash,
-    vocab: [...corpus.tokenizer.vocab],
+    vocab: storedVocab(corpus.tokenizer),
     params: model.parameterCount,
     backend,
     sweepKey: prepared.sweepKey,
     status: 'running',
+    owner: currentOwner(),
   });
   profile?.add('store', storeStarted);
   return trainStoredRun(store, runId, config, corpus, model, backend, events);
@@ -86,15 +126,16 @@ export async function trainQueuedRun(store: RunStore, runId: number, prepared: P
   const { config, corpus } = prepared;
   const backend = await backendForRun(config.backend);
   const model = new GPT(modelConfigOf(config, corpus.tokenizer.size), config.seed);
-  store.updateRun(runId, {
-    status: 'running',
+  claim(store, runId, {
     error: null,
     finishedAt: null,
     dataHash: corpus.hash,
-    vocab: [...corpus.tokenizer.vocab],
+    vocab: storedVocab(corpus.tokenizer),
     params: model.parameterCount,
     backend,
   });
+  // A retrain from step 0 replaces whatever an earlier attempt stored.
+  store.truncateAfter(runId, -1);
   return trainStoredRun(store, runId, config, corpus, model, backend, events);
 }
 
@@ -104,18 +145,52 @@ export async function trainQueuedRun(store: RunStore, runId: number, prepared: P
  */
 export async function resumeRun(store: RunStore, runId: number, events: RunEvents = {}, threads?: ThreadsChoice): Promise<RunResult> {
   const run = store.getRun(runId);
-  if (!run) throw new Error(`run ${runId} does not exist`);
-  if (run.status === 'completed') throw new Error(`run ${runId} already completed; nothing to resume`);
+  if (!run) throw new RunConflictError(`run ${runId} does not exist`);
+  if (run.damaged) throw new RunConflictError(`run ${runId} cannot be resumed: its stored record is damaged (${run.damaged})`);
+  if (run.status === 'completed') throw new RunConflictError(`run ${runId} already completed; nothing to resume`);
   const checkpoint = store.latestCheckpoint(runId);
-  if (!checkpoint) throw new Error(`run ${runId} has no checkpoint to resume from`);
+  if (!checkpoint) throw new RunConflictError(`run ${runId} has no checkpoint to resume from`);
+  checkCheckpoint(runId, checkpoint);
   const stored = resolveConfig(run.config as RunConfig);
   const config = threads === undefined ? stored : resolveConfig({ ...stored, threads });
-  const corpus = loadCorpus(config, run.vocab ?? undefined, store);
-  if (run.dataHash && corpus.hash !== run.dataHash) throw new Error(`the data of run ${runId} (${config.data}) changed since it was trained`);
+  const changed = (why: string): RunConflictError =>
+    new RunConflictError(`the data of run ${runId} (${config.data}) changed since it was trained${why}; resume needs the same data: restore it, or start a new run on the new text`);
+  let corpus: Corpus;
+  try {
+    corpus = loadCorpus(config, run.vocab ?? undefined, store);
+  } catch (error) {
+    // A missing or unreadable file is reported as it is; a readable one that no longer fits the run has changed.
+    if (error instanceof DataError && ['too-short', 'unknown-char', 'unknown-id', 'bad-vocab'].includes(error.code)) throw changed(` (${error.message.replace(/; use --block.*$/, '')})`);
+    throw error;
+  }
+  if (run.dataHash && corpus.hash !== run.dataHash) throw changed('');
   const backend = await backendForRun(config.backend);
   const model = new GPT(modelConfigOf(config, corpus.tokenizer.size), config.seed);
-  store.updateRun(runId, { status: 'running', error: null });
+  claim(store, runId, { error: null });
+  // Rows the killed attempt stored past the checkpoint are redone from it; keeping them would duplicate or outlive them.
+  store.truncateAfter(runId, checkpoint.step);
   return trainStoredRun(store, runId, config, corpus, model, backend, events, checkpoint.data);
+}
+
+/** A checkpoint must decode, match its checksum and hold only finite numbers before a run continues from it. */
+function checkCheckpoint(runId: number, checkpoint: { step: number; data: Uint8Array }): void {
+  let problem: string | null;
+  try {
+    problem = nonFiniteTensor(decodeCheckpoint(checkpoint.data));
+  } catch (error) {
+    problem = error instanceof Error ? error.message : String(error);
+  }
+  if (problem) throw new RunConflictError(`run ${runId} cannot be resumed: its checkpoint at step ${checkpoint.step} is unusable (${problem})`);
+}
+
+/** Makes this process the run's trainer, or says which live process already is. */
+function claim(store: RunStore, runId: number, patch: Parameters<RunStore['claimRun']>[2]): void {
+  try {
+    store.claimRun(runId, currentOwner(), patch);
+  } catch (error) {
+    if (error instanceof StoreError && error.code === 'RUN_BUSY') throw new RunConflictError(error.message);
+    throw error;
+  }
 }
 
 async function trainStoredRun(
@@ -177,7 +252,7 @@ async function trainStoredRun(
     },
   });
   const trainedOn = { ...backend, threads: helpers ? helpers.count + 1 : backend.threads };
-  store.updateRun(runId, { startedAt: Date.now(), backend: trainedOn, ownerPid: process.pid });
+  store.updateRun(runId, { startedAt: Date.now(), backend: trainedOn });
   events.onStart?.(runId, trainer);
   try {
     const outcome = await trainer.run();
@@ -192,8 +267,7 @@ async function trainStoredRun(
     });
     return { ...outcome, runId, backend: trainedOn, params: model.parameterCount };
   } catch (error) {
-    flush();
-    store.updateRun(runId, { status: 'failed', finishedAt: Date.now(), error: error instanceof Error ? error.message : String(error) });
+    markFailed(store, runId, error, flush);
     throw error;
   } finally {
     const teardownStarted = performance.now();
@@ -201,6 +275,25 @@ async function trainStoredRun(
     model.dispose();
     await helpers?.dispose();
     profile?.add('teardown', teardownStarted);
+  }
+}
+
+/**
+ * The error path: the run must end up 'failed' with the cause that stopped it, even when saving its last metrics
+ * fails too (a full disk, a damaged page), which is often the same fault again.
+ */
+function markFailed(store: RunStore, runId: number, cause: unknown, flush: () => void): void {
+  const message = cause instanceof Error ? cause.message : String(cause);
+  let lost = '';
+  try {
+    flush();
+  } catch (flushError) {
+    lost = ` (its last metrics could not be saved: ${flushError instanceof Error ? flushError.message : String(flushError)})`;
+  }
+  try {
+    store.updateRun(runId, { status: 'failed', finishedAt: Date.now(), error: `${message}${lost}` });
+  } catch (markError) {
+    process.stderr.write(`gpt-lab: run ${runId} failed (${message}) and could not be marked failed: ${markError instanceof Error ? markError.message : String(markError)}\n`);
   }
 }
 

@@ -15,7 +15,7 @@ import { sineTable } from '../engine/model/positional/sine';
 import { sinusoidalTable } from '../engine/model/positional/sinusoidal';
 import { t5BucketGrid } from '../engine/model/positional/t5';
 import { distanceIndex } from '../engine/model/positional/transformerXL';
-import { LabError, type CallRequest, type SchemePreview } from '../shared/api';
+import { LabError, MAX_PREVIEW_NUMBERS, previewNumbers, type CallRequest, type SchemePreview } from '../shared/api';
 
 type Options = Record<string, number>;
 
@@ -54,6 +54,9 @@ export function schemePreview({ pos, length, nEmbd, nHead, posOptions }: CallReq
   } catch (error) {
     throw new LabError('invalid-request', error instanceof Error ? error.message : String(error));
   }
+  // The schema refuses these too; checked again here because the service is also called directly (tests, Electron main).
+  if (previewNumbers({ length, nEmbd, nHead }) > MAX_PREVIEW_NUMBERS)
+    throw new LabError('invalid-request', `a preview of length ${length}, width ${nEmbd} and ${nHead} heads would return ${previewNumbers({ length, nEmbd, nHead }).toLocaleString('en-US')} numbers; at most ${MAX_PREVIEW_NUMBERS.toLocaleString('en-US')}`);
   const options = resolveSchemeOptions(pos, posOptions ?? {});
   const T = length;
   const table = INPUT_TABLES[pos] ? rows(INPUT_TABLES[pos](T, nEmbd, options), T, nEmbd) : null;

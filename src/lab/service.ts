@@ -10,12 +10,12 @@ import { availableParallelism } from 'node:os';
 import { dirname, extname, isAbsolute, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { BackendInfo, BackendName } from '../engine/backend';
-import { ConfigError, DEFAULT_CONFIG, NORM_PLACEMENTS, NORM_TYPES, PRESETS, PRESET_NAMES, type RunConfig } from '../engine/config';
+import { ConfigError, DEFAULT_CONFIG, NORM_PLACEMENTS, NORM_TYPES, PRESETS, PRESET_NAMES, resolveConfig, type RunConfig } from '../engine/config';
 import { BUILTIN_CORPORA, builtinPreview, describeBuiltin } from '../engine/data/builtin';
 import { DataError } from '../engine/data/errors';
 import { SCHEMES, getScheme } from '../engine/model/positional/registry';
 import type { PositionalScheme } from '../engine/model/positional/types';
-import { RunStore, type RunRecord, type RunStatus } from '../store';
+import { RunStore, describeOwner, ownerIsAlive, type RunRecord, type RunStatus } from '../store';
 import {
   CALLS,
   LabError,
@@ -41,15 +41,21 @@ import {
   type SchemeInfo,
 } from '../shared/api';
 import { analysisEventSchema, type AnalysisCommand, type AnalysisJob } from './analysisProtocol';
-import { BUILTIN_DATA_SEED, isFileSource } from './corpusLoader';
+import { BUILTIN_DATA_SEED, builtinTextPreview, isFileSource } from './corpusLoader';
+import { BUILTIN_TEXTS, BUILTIN_TEXT_NAMES } from '../engine/data/textCorpora';
+import { allowedDataSource, type WebDataRule } from './dataAccess';
+import { readDataFileAsync } from './dataFile';
 import { storeText } from './uploadedTexts';
 import { exportRunFile } from './export';
+import { ModelFormatError } from '../engine/interop/gpt2';
+import { exportRunModel, importRunModel, ModelTransferError } from './modelTransfer';
 import { hostEventSchema, type HostCommand, type HostEvent } from './hostProtocol';
 import { RECIPES } from './recipes';
 import { SweepCoordinator, storeTagOf } from './queuedSweep';
 import { prepareRun, type PreparedRun } from './runner';
 import { schemePreview } from './schemePreview';
 import { redisOptionsOf } from '../worker/connection';
+import { storedVocab } from '../engine/data/tokenizer';
 
 /** How to start the training host: a module for child_process.fork and the Node flags it needs. */
 export interface HostLaunch {
@@ -80,6 +86,8 @@ export interface LabServiceOptions {
   shutdownTimeoutMs?: number;
   /** How long backendInfo() waits for a host to load its backend. */
   hostStartTimeoutMs?: number;
+  /** Web mode: which data sources clients may name (dataAccess.ts); absent for the desktop app, which allows any file. */
+  webData?: WebDataRule;
 }
 
 interface QueuedRun {
@@ -95,6 +103,8 @@ interface HostHandle {
 
 interface PendingJob {
   info: Omit<JobEvent, 'state' | 'message'>;
+  /** A sampleText job's client stream, echoed in its sampleToken events. */
+  streamId?: string;
   resolve(value: unknown): void;
   reject(error: Error): void;
 }
@@ -207,12 +217,15 @@ export class LabService implements LabApi {
   }
 
   async listBuiltins(): Promise<BuiltinInfo[]> {
-    this.builtins ??= BUILTIN_CORPORA.map((name) => ({
-      name,
-      source: `builtin:${name}`,
-      description: describeBuiltin(name),
-      preview: builtinPreview(name, BUILTIN_DATA_SEED),
-    }));
+    this.builtins ??= [
+      ...BUILTIN_CORPORA.map((name) => ({
+        name,
+        source: `builtin:${name}`,
+        description: describeBuiltin(name),
+        preview: builtinPreview(name, BUILTIN_DATA_SEED),
+      })),
+      ...BUILTIN_TEXT_NAMES.map((name) => ({ name, source: `builtin:${name}`, description: BUILTIN_TEXTS[name].description, preview: builtinTextPreview(name) })),
+    ];
     return this.builtins;
   }
 
@@ -223,7 +236,7 @@ export class LabService implements LabApi {
 
   async validateConfig({ config }: CallRequest<'validateConfig'>): Promise<CallResponse<'validateConfig'>> {
     try {
-      return { problems: [], config: this.prepare(config).config as RunInfo['config'] };
+      return { problems: [], config: (await this.prepare(config)).config as RunInfo['config'] };
     } catch (error) {
       const problems = configProblems(error);
       if (!problems) throw error;
@@ -235,7 +248,7 @@ export class LabService implements LabApi {
 
   async startRun({ config, name }: CallRequest<'startRun'>): Promise<CallResponse<'startRun'>> {
     this.assertOpen();
-    const runId = this.enqueueNew(this.prepare(config, name));
+    const runId = this.enqueueNew(await this.prepare(config, name));
     this.emitQueue();
     this.pump();
     return { runId, status: 'queued' };
@@ -248,11 +261,12 @@ export class LabService implements LabApi {
     const problems: ConfigProblemData[] = [];
     const prepared: PreparedRun[] = [];
     const sweepKey = `sweep-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+    const fileTexts = new Map<string, string>();
     for (const { pos, norm, dropout } of combos) {
       const label = `${pos} · ${norm}-norm · dropout ${dropout}`;
       const overrides: ConfigOverrides = { ...config, pos, norm, dropoutEmbd: dropout, dropoutAttn: dropout, dropoutResid: dropout, posOptions: knobsOf(pos, config.posOptions) };
       try {
-        prepared.push(this.prepare(overrides, `${name ?? 'sweep'} · ${label}`, sweepKey));
+        prepared.push(await this.prepare(overrides, `${name ?? 'sweep'} · ${label}`, sweepKey, fileTexts));
       } catch (error) {
         const found = configProblems(error);
         if (!found) throw error;
@@ -343,8 +357,10 @@ export class LabService implements LabApi {
   }
 
   async deleteRun({ runId }: CallRequest<'deleteRun'>): Promise<{ runId: number }> {
-    this.requireRun(runId);
+    const run = this.requireRun(runId);
     if (this.running === runId) throw new LabError('conflict', `run ${runId} is training; stop it before deleting it`);
+    if (LIVE.includes(run.status) && ownerIsAlive(run.ownerPid, run.ownerTag))
+      throw new LabError('conflict', `run ${runId} is ${run.status} in ${describeOwner(run.ownerPid!, run.ownerTag)} (a CLI or another GPT Lab); stop it there before deleting it`);
     const wasQueued = this.dequeue(runId);
     this.store.deleteRun(runId);
     this.emit({ channel: 'runs:changed', payload: { runId, change: 'deleted' } });
@@ -424,13 +440,45 @@ export class LabService implements LabApi {
     return result;
   }
 
+  // ------------------------------------------------------------ contract: models in and out
+
+  async sampleText(request: CallRequest<'sampleText'>): Promise<CallResponse<'sampleText'>> {
+    if (!this.store.getRun(request.runId)) throw new LabError('not-found', `run ${request.runId} does not exist`);
+    return this.runJob({ kind: 'sampleText', ...request }, `sampling run ${request.runId}`, request.runId, request.streamId);
+  }
+
+  async exportModel({ runId, dir }: CallRequest<'exportModel'>): Promise<CallResponse<'exportModel'>> {
+    if (!this.store.getRun(runId)) throw new LabError('not-found', `run ${runId} does not exist`);
+    try {
+      return exportRunModel(this.store, runId, this.resolvePath(dir), this.options.dbPath);
+    } catch (error) {
+      throw error instanceof ModelTransferError ? new LabError('conflict', error.message) : error;
+    }
+  }
+
+  async importModel({ dir }: CallRequest<'importModel'>): Promise<CallResponse<'importModel'>> {
+    try {
+      const { runId, layout } = importRunModel(this.store, this.resolvePath(dir));
+      this.emit({ channel: 'runs:changed', payload: { runId, change: 'created' } });
+      return { runId, layout };
+    } catch (error) {
+      throw error instanceof ModelTransferError || error instanceof ModelFormatError ? new LabError('invalid-request', error.message) : error;
+    }
+  }
+
+  /** As for data files: the lab's folder is not the user's, so a directory typed in the UI must be absolute. */
+  private resolvePath(path: string): string {
+    if (!isAbsolute(path)) throw new LabError('invalid-request', `directory ${JSON.stringify(path)} is relative: type an absolute path`);
+    return path;
+  }
+
   // ------------------------------------------------------------ the analysis host
 
   /**
    * Hands a job to the analysis host and resolves with its result, checked against the call's response schema.
    * `job` events say when it waits, runs, reports progress, and ends.
    */
-  private runJob<T>(job: AnalysisJob, label: string, runId?: number): Promise<T> {
+  private runJob<T>(job: AnalysisJob, label: string, runId?: number, streamId?: string): Promise<T> {
     this.assertOpen();
     const handle = this.ensureAnalysisHost();
     const id = `job-${++this.jobCount}`;
@@ -439,6 +487,7 @@ export class LabService implements LabApi {
     return new Promise<T>((resolve, reject) => {
       handle.pending.set(id, {
         info,
+        streamId,
         resolve: (value) => {
           const parsed = response.safeParse(value);
           if (parsed.success) resolve(parsed.data as T);
@@ -482,6 +531,10 @@ export class LabService implements LabApi {
         case 'progress':
           this.emit({ channel: 'job', payload: { ...job.info, state: 'progress', message: event.message } });
           return;
+        case 'token':
+          if (job.info.runId !== undefined)
+            this.emit({ channel: 'sample:token', payload: { runId: job.info.runId, streamId: job.streamId, index: event.index, token: event.token } });
+          return;
         case 'result':
           handle.pending.delete(event.id);
           this.emit({ channel: 'job', payload: { ...job.info, state: 'done' } });
@@ -516,13 +569,24 @@ export class LabService implements LabApi {
       if (run.status === 'queued') this.store.updateRun(run.id, { status: 'interrupted', error: 'GPT Lab closed before this run started' });
   }
 
-  /** Validates overrides and loads the data; throws ConfigError or DataError before anything is written. */
-  private prepare(overrides: ConfigOverrides, name?: string, sweepKey?: string): PreparedRun {
+  /**
+   * Validates overrides and loads the data; throws ConfigError or DataError before anything is written. A data file
+   * is read without blocking the event loop, once per call (`fileTexts` shares it across the cells of a sweep).
+   */
+  private async prepare(overrides: ConfigOverrides, name?: string, sweepKey?: string, fileTexts = new Map<string, string>()): Promise<PreparedRun> {
     const config = { ...overrides } as Partial<RunConfig> & { preset?: 'nano' | 'micro' | 'mini' };
     // The lab's folder is not the user's: a path typed in the UI must be absolute (or picked, or uploaded).
     if (typeof config.data === 'string' && config.data.trim() !== '' && isFileSource(config.data) && !isAbsolute(config.data))
       throw new DataError('relative-path', `data file path ${JSON.stringify(config.data)} is relative: type an absolute path, or pick or drop the file`);
-    return prepareRun({ config, name, sweepKey }, this.store);
+    if (typeof config.data === 'string' && config.data.trim() !== '') config.data = allowedDataSource(config.data, process.cwd(), this.options.webData);
+    // Settings first, as the CLI reports them, before any file is opened.
+    const { data } = resolveConfig(config);
+    let fileText: string | undefined;
+    if (isFileSource(data)) {
+      fileText = fileTexts.get(data) ?? (await readDataFileAsync(data));
+      fileTexts.set(data, fileText);
+    }
+    return prepareRun({ config, name, sweepKey }, this.store, fileText);
   }
 
   private enqueueNew(prepared: PreparedRun): number {
@@ -532,7 +596,7 @@ export class LabService implements LabApi {
       config,
       dataSource: corpus.source,
       dataHash: corpus.hash,
-      vocab: [...corpus.tokenizer.vocab],
+      vocab: storedVocab(corpus.tokenizer),
       sweepKey,
       status: 'queued',
     });

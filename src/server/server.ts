@@ -41,7 +41,13 @@ export interface ServerOptions {
   maxBodyBytes?: number;
   /** An event socket whose unsent backlog passes this (a client that stopped reading) is dropped. Default 8 MiB. */
   maxClientBacklogBytes?: number;
+  /** A request whose headers and body have not all arrived after this long is answered 408 and closed. Default 30 s. */
+  requestTimeoutMs?: number;
 }
+
+/** Slow clients (a body trickled a byte a minute) must not hold a connection for Node's default 300 s. */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+const HEADERS_TIMEOUT_MS = 10_000;
 
 export interface RunningServer {
   url: string;
@@ -135,7 +141,11 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     return undefined;
   };
 
-  const server: Server = createServer((req, res) => {
+  const requestTimeout = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  const server: Server = createServer(
+    // Node checks the timeouts every connectionsCheckingInterval (default 30 s), so check often enough to honour them.
+    { requestTimeout, headersTimeout: Math.min(HEADERS_TIMEOUT_MS, requestTimeout), connectionsCheckingInterval: Math.min(1_000, requestTimeout / 2) },
+    (req, res) => {
     handle(req, res).catch((error: unknown) => {
       if (!res.headersSent) sendJson(res, 500, failure('internal', error instanceof Error ? error.message : String(error)));
       else res.destroy();

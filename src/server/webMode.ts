@@ -3,6 +3,7 @@
  * `npm start` when there is no Electron binary (or with --web). Problems are reported as one line, never a stack.
  */
 import { fileURLToPath } from 'node:url';
+import { DATA_DIR_ENV } from '../lab/dataAccess';
 import { LabService } from '../lab/service';
 import { describeStartupError } from '../lab/startupErrors';
 import { defaultDbPath } from '../store/defaultPath';
@@ -13,6 +14,8 @@ export interface WebModeOptions {
   host?: string;
   dbPath?: string;
   rendererDir?: string;
+  /** The folder API clients may train on files from (dataAccess.ts); default $GPT_LAB_DATA_DIR, else none. */
+  dataDir?: string;
   /** Called with the URL to open (with token) once the server listens. */
   onListening?(server: RunningServer): void;
 }
@@ -26,7 +29,8 @@ export interface WebMode {
 export const DEFAULT_RENDERER_DIR = fileURLToPath(new URL('../../out/renderer', import.meta.url));
 
 export async function startWebMode(options: WebModeOptions = {}): Promise<WebMode> {
-  const service = new LabService({ dbPath: options.dbPath ?? defaultDbPath() });
+  const dataDir = options.dataDir ?? (process.env[DATA_DIR_ENV] || undefined);
+  const service = new LabService({ dbPath: options.dbPath ?? defaultDbPath(), webData: { dataDir } });
   let server: RunningServer;
   try {
     server = await startServer({ service, host: options.host, port: options.port, rendererDir: options.rendererDir ?? DEFAULT_RENDERER_DIR });

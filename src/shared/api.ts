@@ -12,8 +12,10 @@
  */
 import { z } from 'zod';
 import { EventChannel, type CallName, type EventName } from './channels';
+import { MAX_NAME_LENGTH } from './limits';
 
 export * from './channels';
+export * from './limits';
 
 // ---------------------------------------------------------------- shared pieces
 
@@ -23,7 +25,8 @@ export type RunStatus = z.infer<typeof runStatusSchema>;
 
 export const NORM_PLACEMENT_VALUES = ['pre', 'post', 'none'] as const;
 export const NORM_TYPE_VALUES = ['layer', 'rms'] as const;
-export const PRESET_VALUES = ['nano', 'micro', 'mini'] as const;
+export const PRESET_VALUES = ['nano', 'micro', 'mini', 'shakespeare-char'] as const;
+export const TOKENIZER_VALUES = ['char', 'byte', 'bpe'] as const;
 export const BACKEND_VALUES = ['tfjs-node-gpu', 'webgpu', 'tfjs-node', 'wasm', 'cpu'] as const;
 export const BACKEND_CHOICE_VALUES = ['auto', ...BACKEND_VALUES] as const;
 export type BackendChoiceData = (typeof BACKEND_CHOICE_VALUES)[number];
@@ -31,7 +34,7 @@ export const EXPORT_FORMATS = ['csv', 'json'] as const;
 export const PROBE_KIND_VALUES = ['attention', 'pe-table', 'bias', 'rope-decay', 'equivariance'] as const;
 
 const runId = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
-const runName = z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters');
+const runName = z.string().trim().min(1, 'must not be empty').max(MAX_NAME_LENGTH, `must be at most ${MAX_NAME_LENGTH} characters`);
 const finite = z.number();
 const nullableNumber = z.number().nullable();
 const noArgs = z.strictObject({}).optional();
@@ -43,6 +46,8 @@ const noArgs = z.strictObject({}).optional();
  */
 export const runConfigSchema = z.looseObject({
   data: z.string().max(4096),
+  /** Absent in runs stored before the byte and BPE tokenizers existed: they used characters. */
+  tokenizer: z.enum(TOKENIZER_VALUES).optional(),
   nLayer: finite,
   nHead: finite,
   nEmbd: finite,
@@ -157,7 +162,22 @@ export const textSummarySchema = z.object({
 });
 export type TextSummary = z.infer<typeof textSummarySchema>;
 
-export const presetInfoSchema = z.object({ name: z.enum(PRESET_VALUES), nLayer: z.number(), nHead: z.number(), nEmbd: z.number() });
+/** A preset's model size, and the training settings a recipe preset (shakespeare-char) also fixes. */
+export const presetInfoSchema = z.object({
+  name: z.enum(PRESET_VALUES),
+  nLayer: z.number(),
+  nHead: z.number(),
+  nEmbd: z.number(),
+  blockSize: z.number().optional(),
+  batchSize: z.number().optional(),
+  steps: z.number().optional(),
+  lr: z.number().optional(),
+  minLr: z.number().optional(),
+  dropoutEmbd: z.number().optional(),
+  dropoutAttn: z.number().optional(),
+  dropoutResid: z.number().optional(),
+});
+export type PresetInfo = z.infer<typeof presetInfoSchema>;
 
 export const configDefaultsSchema = z.object({
   defaults: runConfigSchema,
@@ -188,6 +208,8 @@ export const runRecordSchema = z.object({
   finalValLoss: nullableNumber,
   tokensPerSecond: nullableNumber,
   error: z.string().nullable(),
+  /** What is wrong with a stored row that cannot be read back (its config is then {}); absent or null otherwise. */
+  damaged: z.string().nullable().optional(),
 });
 export type RunInfo = z.infer<typeof runRecordSchema>;
 
@@ -258,14 +280,29 @@ export const probeResultSchema = z.discriminatedUnion('kind', [
 ]);
 export type ProbeResultData = z.infer<typeof probeResultSchema>;
 
+/**
+ * The numbers a scheme preview returns at most: length·nEmbd (a table) plus nHead·length² (ALiBi's bias) or length²
+ * (bucket ids). ~1M numbers is ~10 MB of JSON; alibi at 512 × 64 heads would be 16.8M (a 295 MB answer).
+ */
+export const MAX_PREVIEW_NUMBERS = 2 ** 20;
+
+/** How many numbers a preview of these dimensions returns at most (the largest of what any scheme draws). */
+export function previewNumbers({ length, nEmbd, nHead }: { length: number; nEmbd: number; nHead: number }): number {
+  return length * nEmbd + nHead * length * length;
+}
+
 /** A scheme's position tables for given dimensions, computed from its definition (no weights, no run). */
-export const schemePreviewRequestSchema = z.strictObject({
-  pos: z.string().max(64),
-  length: z.number().int().min(1).max(512),
-  nEmbd: z.number().int().min(2).max(512),
-  nHead: z.number().int().min(1).max(64),
-  posOptions: z.record(z.string().max(64), finite).optional(),
-});
+export const schemePreviewRequestSchema = z
+  .strictObject({
+    pos: z.string().max(64),
+    length: z.number().int().min(1).max(512),
+    nEmbd: z.number().int().min(2).max(512),
+    nHead: z.number().int().min(1).max(64),
+    posOptions: z.record(z.string().max(64), finite).optional(),
+  })
+  .refine((r) => previewNumbers(r) <= MAX_PREVIEW_NUMBERS, {
+    message: `length·nEmbd + nHead·length² must be at most ${MAX_PREVIEW_NUMBERS.toLocaleString('en-US')} numbers; use a shorter length or fewer heads`,
+  });
 export const schemePreviewSchema = z.object({
   scheme: z.string(),
   hook: z.string(),
@@ -307,7 +344,7 @@ export const recipeInfoSchema = z.object({
 export type RecipeInfo = z.infer<typeof recipeInfoSchema>;
 
 /** Long operations run in the analysis host one at a time; each reports itself through `job` events. */
-export const JOB_KIND_VALUES = ['evalLength', 'taskLength', 'probe', 'runRecipe'] as const;
+export const JOB_KIND_VALUES = ['evalLength', 'taskLength', 'probe', 'runRecipe', 'sampleText'] as const;
 export const JOB_STATE_VALUES = ['queued', 'running', 'progress', 'done', 'failed'] as const;
 export const jobEventSchema = z.object({
   id: z.string(),
@@ -326,8 +363,33 @@ export const sweepGridSchema = z.strictObject({
   dropout: z.array(z.number().min(0).max(0.95)).min(1).max(16),
 });
 export type SweepGrid = z.infer<typeof sweepGridSchema>;
-/** More runs than this in one sweep is almost certainly a mistake in the grid. */
-export const MAX_SWEEP_RUNS = 64;
+
+export const sampleRequestSchema = z.strictObject({
+  runId,
+  prompt: z.string().min(1, 'must not be empty').max(10_000),
+  tokens: z.number().int().min(1).max(10_000),
+  /** 0 is greedy. */
+  temperature: z.number().min(0).max(100),
+  /** 0 keeps every token. */
+  topK: z.number().int().min(0),
+  seed: z.number().int().min(0).max(2 ** 31 - 1),
+  /** Chosen by the client and echoed in every sampleToken event, so it can tell its stream from others. */
+  streamId: z.string().max(64).optional(),
+});
+export const sampledTokenSchema = z.object({ id: z.number(), text: z.string(), probability: z.number() });
+export const sampleResultSchema = z.object({
+  runId,
+  step: z.number(),
+  prompt: z.string(),
+  text: z.string(),
+  tokens: z.array(sampledTokenSchema),
+  window: z.number(),
+  slid: z.boolean(),
+  windowNote: z.string(),
+});
+export type SampleResultData = z.infer<typeof sampleResultSchema>;
+export const MODEL_LAYOUT_VALUES = ['gpt2', 'gpt-lab'] as const;
+const modelDir = z.string().trim().min(1, 'must name a directory').max(4096);
 
 // ---------------------------------------------------------------- calls
 
@@ -396,6 +458,15 @@ export const CALLS = {
   listRecipes: call(noArgs, z.array(recipeInfoSchema)),
   /** Runs a recipe end to end (training what it has not trained before) in the analysis host; `job` events report progress. */
   runRecipe: call(z.strictObject({ name: z.string().max(64), quick: z.boolean() }), recipeResultSchema),
+  /** Text from a run's latest weights in the analysis host; each token is pushed as a sampleToken event as it comes. */
+  sampleText: call(sampleRequestSchema, sampleResultSchema),
+  /** Writes model.safetensors + config.json + tokenizer.json into a new or empty directory (src/lab/modelTransfer.ts). */
+  exportModel: call(
+    z.strictObject({ runId, dir: modelDir }),
+    z.object({ runId, dir: z.string(), layout: z.enum(MODEL_LAYOUT_VALUES), notGpt2Because: z.array(z.string()), files: z.array(z.string()), step: z.number() }),
+  ),
+  /** Stores an exported model as a stopped run at step 0: it can be sampled, evaluated and resumed (fine-tuned). */
+  importModel: call(z.strictObject({ dir: modelDir }), z.object({ runId, layout: z.enum(MODEL_LAYOUT_VALUES) })),
 } satisfies Record<CallName, { request: z.ZodType; response: z.ZodType }>;
 
 export type CallRequest<K extends CallName> = z.input<(typeof CALLS)[K]['request']>;
@@ -420,6 +491,7 @@ export const EVENTS = {
   queue: queueStateSchema,
   uiCommand: z.object({ command: z.enum(UI_COMMANDS), path: z.string().optional() }),
   job: jobEventSchema,
+  sampleToken: z.object({ runId, streamId: z.string().optional(), index: z.number().int(), token: sampledTokenSchema }),
 } satisfies Record<EventName, z.ZodType>;
 
 export type EventPayload<K extends EventName> = z.infer<(typeof EVENTS)[K]>;

@@ -33,6 +33,9 @@ export const Channel = {
   schemePreview: 'lab:schemePreview',
   listRecipes: 'lab:listRecipes',
   runRecipe: 'lab:runRecipe',
+  sampleText: 'lab:sampleText',
+  exportModel: 'lab:exportModel',
+  importModel: 'lab:importModel',
 } as const;
 
 export type CallName = keyof typeof Channel;
@@ -54,6 +57,8 @@ export const EventChannel = {
   uiCommand: 'ui:command',
   /** An evaluation, probe or recipe in the analysis host started, reported progress, finished or failed. */
   job: 'job',
+  /** One token of a sampleText call, as soon as it is generated (the Playground streams them). */
+  sampleToken: 'sample:token',
 } as const;
 
 export type EventName = keyof typeof EventChannel;

@@ -7,7 +7,9 @@ export type StoreErrorCode =
   | 'READ_ONLY'
   | 'LOCKED'
   | 'CANNOT_OPEN'
+  | 'NOT_OURS'
   | 'UNKNOWN_RUN'
+  | 'RUN_BUSY'
   | 'INVALID_ARGUMENT';
 
 /** Every failure the store reports on purpose; `code` lets callers react without parsing messages. */

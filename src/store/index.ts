@@ -4,3 +4,4 @@ export { StoreError } from './errors';
 export type { StoreErrorCode } from './errors';
 export { SCHEMA_VERSION } from './schema';
 export { defaultDbPath } from './defaultPath';
+export { currentOwner, ownerIsAlive, describeOwner, type RunOwner } from './owner';

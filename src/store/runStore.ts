@@ -4,6 +4,7 @@
  */
 import Database from 'better-sqlite3';
 import { StoreError } from './errors';
+import { describeOwner, ownerIsAlive, type RunOwner } from './owner';
 import { openDatabase } from './schema';
 
 export const RUN_STATUSES = [
@@ -38,8 +39,11 @@ export interface RunRecord {
   finalValLoss: number | null;
   tokensPerSecond: number | null;
   error: string | null;
-  /** The process that trains (or last trained) the run. */
+  /** The process that trains (or last trained) the run, and its tag (owner.ts), which tells a reused pid apart. */
   ownerPid: number | null;
+  ownerTag: string | null;
+  /** Set when the stored row cannot be read back (e.g. invalid config_json): what is wrong; the row is listed anyway. */
+  damaged: string | null;
 }
 
 export interface NewRun {
@@ -47,11 +51,13 @@ export interface NewRun {
   config: unknown;
   dataSource: string;
   dataHash?: string;
-  vocab?: string[];
+  vocab?: string[] | null;
   params?: number;
   backend?: unknown;
   sweepKey?: string;
   status?: RunStatus;
+  /** The process that will train it, set with the row (a 'running' run is never without an owner). */
+  owner?: RunOwner;
 }
 
 export type RunPatch = Partial<{
@@ -68,6 +74,7 @@ export type RunPatch = Partial<{
   dataHash: string | null;
   params: number | null;
   ownerPid: number | null;
+  ownerTag: string | null;
 }>;
 
 export interface MetricRow {
@@ -114,6 +121,7 @@ interface RunRow {
   tokens_per_second: number | null;
   error: string | null;
   owner_pid: number | null;
+  owner_tag: string | null;
 }
 
 const asIs = (value: unknown): unknown => value;
@@ -134,6 +142,7 @@ const PATCH_COLUMNS: Record<keyof RunPatch, [column: string, encode: (value: unk
   dataHash: ['data_hash', asIs],
   params: ['params', asIs],
   ownerPid: ['owner_pid', asIs],
+  ownerTag: ['owner_tag', asIs],
 };
 
 /** A text uploaded to the lab; `id` is the SHA-256 of `bytes` in hex. */
@@ -165,8 +174,8 @@ export class RunStore {
   createRun(input: NewRun): number {
     const { lastInsertRowid } = this.sql(
       `INSERT INTO runs (name, status, config_json, backend_json, data_source, data_hash, vocab_json,
-                         params, sweep_key, created_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+                         params, sweep_key, created_at, owner_pid, owner_tag)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ).run(
       input.name,
       checkStatus(input.status ?? 'queued'),
@@ -178,6 +187,8 @@ export class RunStore {
       input.params ?? null,
       input.sweepKey ?? null,
       Date.now(),
+      input.owner?.pid ?? null,
+      input.owner?.tag ?? null,
     );
     return Number(lastInsertRowid);
   }
@@ -226,6 +237,34 @@ export class RunStore {
       return;
     }
     this.changeRun(id, `UPDATE runs SET ${columns.join(', ')} WHERE id = ?`, [...values, id]);
+  }
+
+  /**
+   * Makes `owner` the run's trainer and sets it running (with `patch`), in one write transaction, unless another
+   * live process trains it: then a StoreError RUN_BUSY says which. The check and the write cannot be split by a
+   * second process doing the same, so two trainers never share a run.
+   */
+  claimRun(id: number, owner: RunOwner, patch: RunPatch = {}): void {
+    this.db.transaction(() => {
+      const run = this.getRun(id);
+      if (!run) throw unknownRun(id);
+      const live = (run.status === 'running' || run.status === 'paused') && run.ownerPid !== null;
+      if (live && !(run.ownerPid === owner.pid && run.ownerTag === owner.tag) && ownerIsAlive(run.ownerPid, run.ownerTag))
+        throw new StoreError('RUN_BUSY', `run ${id} is ${run.status} in ${describeOwner(run.ownerPid!, run.ownerTag)}; stop it there first`);
+      this.updateRun(id, { ...patch, status: 'running', ownerPid: owner.pid, ownerTag: owner.tag });
+    }).immediate();
+  }
+
+  /**
+   * Drops the metrics and samples a run stored after `step` (the checkpoint it restarts from; -1 for none) and
+   * moves last_step back, so a resumed attempt neither duplicates the killed one's rows nor leaves them behind.
+   */
+  truncateAfter(runId: number, step: number): void {
+    this.writeForRun(runId, () => {
+      this.sql('DELETE FROM metrics WHERE run_id = ? AND step > ?').run(runId, step);
+      this.sql('DELETE FROM samples WHERE run_id = ? AND step > ?').run(runId, step);
+      this.sql('UPDATE runs SET last_step = ? WHERE id = ?').run(Math.max(step, 0), runId);
+    });
   }
 
   /**
@@ -312,25 +351,21 @@ export class RunStore {
       id: row.id,
       kind: row.kind,
       createdAt: row.created_at,
-      payload: JSON.parse(row.payload_json),
+      // A damaged payload reads as null, which every caller's schema refuses: one bad row does not hide the rest.
+      payload: readJson(row.payload_json, 'payload_json', [], null),
     }));
   }
 
   /**
-   * Marks every run still 'running' or 'paused' as 'interrupted' and returns how many there were.
-   * Only for when no training host can be alive (e.g. at startup after a crash): it cannot tell a
-   * live run from a dead one.
-   */
-  /**
    * Runs left 'running' or 'paused' by a process that no longer exists become 'interrupted'; returns how many.
    * A run whose owner is still alive (a CLI training in another terminal, say) is left alone.
    */
-  markInterrupted(isAlive: (pid: number) => boolean = processIsAlive): number {
-    const stale = this.sql("SELECT id, owner_pid FROM runs WHERE status IN ('running', 'paused')")
+  markInterrupted(isAlive: (pid: number, tag: string | null) => boolean = ownerIsAlive): number {
+    const stale = this.sql("SELECT id, owner_pid, owner_tag FROM runs WHERE status IN ('running', 'paused')")
       .all()
       .filter((row) => {
-        const { owner_pid: pid } = row as { owner_pid: number | null };
-        return pid === null || !isAlive(pid);
+        const { owner_pid: pid, owner_tag: tag } = row as { owner_pid: number | null; owner_tag: string | null };
+        return pid === null || !isAlive(pid, tag);
       }) as { id: number }[];
     const mark = this.sql("UPDATE runs SET status = 'interrupted' WHERE id = ? AND status IN ('running', 'paused')");
     this.db.transaction(() => stale.forEach((row) => mark.run(row.id)))();
@@ -382,16 +417,32 @@ export class RunStore {
   }
 }
 
+/** A JSON column, or what is wrong with it (pushed to `damage`) and `fallback`: one bad row must not hide the rest. */
+function readJson(text: string | null, column: string, damage: string[], fallback: unknown): unknown {
+  try {
+    return fromJson(text);
+  } catch (error) {
+    damage.push(`${column} is not valid JSON (${error instanceof Error ? error.message : String(error)})`);
+    return fallback;
+  }
+}
+
 function toRunRecord(row: RunRow): RunRecord {
+  const damage: string[] = [];
+  const parsed = readJson(row.config_json, 'config_json', damage, {});
+  const configOk = parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed);
+  if (!configOk && damage.length === 0) damage.push('config_json is not an object');
+  const status = RUN_STATUSES.includes(row.status) ? row.status : (damage.push(`status ${JSON.stringify(row.status)} is not a run status`), 'failed');
+  const vocab = readJson(row.vocab_json, 'vocab_json', damage, null);
   return {
     id: row.id,
     name: row.name,
-    status: row.status,
-    config: JSON.parse(row.config_json),
-    backend: fromJson(row.backend_json),
+    status,
+    config: configOk ? parsed : {},
+    backend: readJson(row.backend_json, 'backend_json', damage, null),
     dataSource: row.data_source,
     dataHash: row.data_hash,
-    vocab: fromJson(row.vocab_json) as string[] | null,
+    vocab: Array.isArray(vocab) ? (vocab as string[]) : null,
     params: row.params,
     sweepKey: row.sweep_key,
     createdAt: row.created_at,
@@ -403,6 +454,8 @@ function toRunRecord(row: RunRow): RunRecord {
     tokensPerSecond: row.tokens_per_second,
     error: row.error,
     ownerPid: row.owner_pid,
+    ownerTag: row.owner_tag ?? null,
+    damaged: damage.length ? damage.join('; ') : null,
   };
 }
 
@@ -415,14 +468,4 @@ function checkStatus(status: unknown): RunStatus {
 
 function unknownRun(id: number): StoreError {
   return new StoreError('UNKNOWN_RUN', `no run with id ${id}`);
-}
-
-/** Signal 0 checks that a process exists without touching it; EPERM means it exists but is not ours. */
-function processIsAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }

@@ -88,24 +88,35 @@ const MIGRATIONS: readonly string[] = [
     created_at INTEGER NOT NULL
   );
   `,
+  // v4: the owner's host and start time (owner.ts), so a reused pid is not taken for the run's trainer.
+  `
+  ALTER TABLE runs ADD COLUMN owner_tag TEXT;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
+/** PRAGMA application_id of every GPT Lab database ('GPLb'), so other applications' SQLite files are told apart. */
+export const APPLICATION_ID = 0x47504c62;
 const BUSY_TIMEOUT_MS = 2000;
 const SQLITE_MAGIC = 'SQLite format 3\0';
+/** quick_check reads every page; above this size opening would take seconds, so larger files skip it. */
+export const QUICK_CHECK_MAX_BYTES = 256 * 1024 * 1024;
 
 /** Opens (creating it unless `mustExist`) a GPT Lab database, or throws a StoreError saying why it cannot. */
 export function openDatabase(path: string, { mustExist = false } = {}): Database.Database {
   let db: Database.Database | undefined;
   try {
-    if (path !== ':memory:') checkFile(path, mustExist);
+    const size = path === ':memory:' ? 0 : checkFile(path, mustExist);
     db = new Database(path, { timeout: BUSY_TIMEOUT_MS });
-    // deleteRun relies on ON DELETE CASCADE, which SQLite ignores unless foreign keys are on.
+    // Connection settings only (nothing is written to the file): deleteRun relies on ON DELETE CASCADE, which
+    // SQLite ignores unless foreign keys are on.
     db.pragma('foreign_keys = ON');
+    // Nothing in the file changes before these pass: a foreign or damaged file is left exactly as it was.
+    checkOwnership(db, path);
+    checkVersion(db, path);
+    if (size > 0) checkIntegrity(db, path, size);
     // NORMAL is durable enough under WAL: a power cut can lose the last commits, never corrupt the file.
     db.pragma('synchronous = NORMAL');
-    checkVersion(db, path);
-    // Switching to WAL is also the first read of the schema, so a damaged file fails here, not mid-run.
     db.pragma('journal_mode = WAL');
     migrate(db);
     return db;
@@ -115,13 +126,14 @@ export function openDatabase(path: string, { mustExist = false } = {}): Database
   }
 }
 
-function checkFile(path: string, mustExist: boolean): void {
+/** Refuses what cannot be a database file; returns its size (0 for a file to create). */
+function checkFile(path: string, mustExist: boolean): number {
   const stat = statSync(path, { throwIfNoEntry: false });
   if (stat === undefined) {
     // Reading commands must not leave an empty database behind for a mistyped path.
     if (mustExist) throw new StoreError('NOT_FOUND', `no GPT Lab database at ${path}`);
     mkdirSync(dirname(path), { recursive: true });
-    return;
+    return 0;
   }
   if (stat.isDirectory()) {
     throw new StoreError('IS_DIRECTORY', `${path} is a directory, not a GPT Lab database file`);
@@ -131,6 +143,33 @@ function checkFile(path: string, mustExist: boolean): void {
     throw new StoreError('NOT_SQLITE', `${path} is not a GPT Lab database (not SQLite)`);
   }
   checkWritable(path);
+  return stat.size;
+}
+
+/**
+ * Ours: stamped with APPLICATION_ID, or empty (no tables yet), or written before the stamp existed (user_version
+ * set and GPT Lab's runs table). Anything else is another application's file and is refused untouched.
+ */
+function checkOwnership(db: Database.Database, path: string): void {
+  const appId = db.pragma('application_id', { simple: true }) as number;
+  if (appId === APPLICATION_ID) return;
+  if (appId !== 0)
+    throw new StoreError('NOT_OURS', `${path} belongs to another application (SQLite application_id 0x${(appId >>> 0).toString(16)}), not GPT Lab; it was left unchanged`);
+  const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as { name: string }[]).map((t) => t.name);
+  if (tables.length === 0 && userVersion(db) === 0) return;
+  const runColumns = new Set((db.prepare("SELECT name FROM pragma_table_info('runs')").all() as { name: string }[]).map((c) => c.name));
+  const legacy = userVersion(db) >= 1 && ['config_json', 'data_source', 'status'].every((c) => runColumns.has(c));
+  if (legacy) return;
+  const listed = tables.length ? `tables ${tables.slice(0, 5).join(', ')}${tables.length > 5 ? ', …' : ''}` : `no tables, user_version ${userVersion(db)}`;
+  throw new StoreError('NOT_OURS', `${path} is another application's SQLite database (${listed}), not GPT Lab's; it was left unchanged`);
+}
+
+/** PRAGMA quick_check on an existing file (bounded: skipped above QUICK_CHECK_MAX_BYTES), so damage is named at open, not mid-run. */
+function checkIntegrity(db: Database.Database, path: string, size: number): void {
+  if (size > QUICK_CHECK_MAX_BYTES) return;
+  const found = (db.pragma('quick_check(3)') as { quick_check: string }[]).map((r) => r.quick_check);
+  if (found.length === 1 && found[0] === 'ok') return;
+  throw new StoreError('CORRUPT', `${path} is damaged (SQLite quick_check: ${found.join('; ')}); restore a backup, or copy what is readable out with \`sqlite3 ${path} .recover\``);
 }
 
 function readHead(path: string, length: number): string {
@@ -176,6 +215,7 @@ function migrate(db: Database.Database): void {
       db.pragma(`user_version = ${from + 1}`);
     }).immediate();
   }
+  if (db.pragma('application_id', { simple: true }) !== APPLICATION_ID) db.pragma(`application_id = ${APPLICATION_ID}`);
 }
 
 function userVersion(db: Database.Database): number {

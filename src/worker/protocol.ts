@@ -34,7 +34,8 @@ export const cellJobSchema = z.strictObject({
     hash: z.string().max(128),
     /** Absent for builtin:* sources, which every worker generates itself from the same seed. */
     text: z.string().max(MAX_JOB_TEXT_CHARS).optional(),
-    vocab: z.array(z.string().max(8)).max(1_000_000),
+    /** The char vocabulary; null for byte and BPE runs, whose tokenizer fixes it. */
+    vocab: z.array(z.string().max(8)).max(1_000_000).nullable(),
   }),
   /** The newest checkpoint the lab has stored for this run: a re-taken cell continues from here. */
   resume: cellCheckpointSchema.optional(),

@@ -48,7 +48,7 @@ export function parseCellJob(raw: unknown): { job: CellJob; config: RunConfig; c
     config = resolveConfig(job.config as Partial<RunConfig>);
     const builtin = resolveBuiltin(job.data.source) !== undefined;
     if (!builtin && job.data.text === undefined) throw new DataError('empty', `the job carries no text for ${job.data.source}`);
-    corpus = buildCorpus({ source: job.data.source, text: builtin ? undefined : job.data.text, blockSize: config.blockSize, valFraction: config.valFraction, vocab: job.data.vocab, seed: BUILTIN_DATA_SEED });
+    corpus = buildCorpus({ source: job.data.source, text: builtin ? undefined : job.data.text, blockSize: config.blockSize, valFraction: config.valFraction, tokenizer: config.tokenizer, vocab: job.data.vocab ?? undefined, seed: BUILTIN_DATA_SEED });
   } catch (error) {
     if (error instanceof ConfigError || error instanceof DataError) throw new JobRejected(`invalid job: ${error.message.replace(/\n/g, '; ')}`);
     throw error;

@@ -64,14 +64,14 @@ const BAD_TRAIN: [string[], RegExp[]][] = [
   [['--pos', 'bogus'], [/--pos/, /learned/, /rope/, /alibi/, /bogus/]],
   [['--norm', 'sideways'], [/--norm/, /pre, post, none/, /sideways/]],
   [['--layers', '0'], [/--layers/, /\[1, 48\]/, /got 0/]],
-  [['--layers', 'abc'], [/--layers/, /expected a number/, /abc/]],
+  [['--layers', 'abc'], [/--layers/, /expected a decimal integer/, /abc/]],
   [['--heads', '5', '--embd', '48'], [/--heads/, /divide/, /48/]],
   [['--dropout', '2'], [/--dropout-embd/, /--dropout-attn/, /--dropout-resid/, /\[0, 0\.95\]/]],
   [['--preset', 'huge'], [/--preset/, /nano, micro, mini/, /huge/]],
   [['--data', '/nonexistent/file.txt'], [/not found/, /\/nonexistent\/file\.txt/]],
   [['--data', 'builtin:nope'], [/unknown builtin/, /nope/, /toy-english/, /copy/]],
   [['--rope-base', '100', '--pos', 'alibi'], [/--rope-base/, /rope/, /alibi/]],
-  [['--threads', 'all'], [/--threads/, /expected 'auto' or a number/, /all/]],
+  [['--threads', 'all'], [/--threads/, /expected 'auto' or a decimal integer/, /all/]],
   [['--threads', '17'], [/--threads/, /'auto' or an integer in \[1, 16\]/, /got 17/]],
   [['--frobnicate'], [/unknown option/, /--frobnicate/]],
 ];
@@ -101,7 +101,7 @@ describe.concurrent('bad input exits 2, says what is wrong and writes nothing', 
 
   const BAD_EXPORT: [string[], RegExp[]][] = [
     [['export', '999'], [/run 999 does not exist/]],
-    [['export', 'abc'], [/RUN_ID/, /positive integer/, /abc/]],
+    [['export', 'abc'], [/RUN_ID/, /positive decimal integer/, /abc/]],
     [['export', '1', '--format', 'xml'], [/--format/, /xml/, /csv, json/]],
   ];
   for (const [args, messages] of BAD_EXPORT) {

@@ -268,4 +268,21 @@ describe.skipIf(!hasChromium)(title, () => {
     await page.click('[data-testid=theme-toggle]');
     expect(pageErrors).toEqual([]);
   });
+
+  it('samples the toy-English run in the Playground: tokens stream in, shaded by probability, with the window note', async () => {
+    await page.click('[data-testid=nav-playground]');
+    await page.waitForSelector('[data-testid=playground-run]');
+    const toyRun = await page.$$eval('[data-testid=playground-run] option', (options) => options.find((o) => o.textContent?.includes('toy-english'))?.getAttribute('value'));
+    expect(toyRun).toBeTruthy();
+    await page.selectOption('[data-testid=playground-run]', toyRun!);
+    await page.fill('[data-testid=playground-prompt]', 'the ');
+    await page.fill('[data-testid=playground-tokens]', '80');
+    await page.click('[data-testid=playground-generate]');
+    await page.waitForSelector('[data-testid=playground-done]', { timeout: 60_000 });
+    expect(await page.locator('[data-testid=playground-output] span[title^="p = "]').count()).toBe(80);
+    expect(await page.textContent('[data-testid=playground-window]')).toMatch(/past 64 tokens the model sees a sliding window/);
+    expect(await page.textContent('[data-testid=playground-done]')).toMatch(/outgrew the 64-token window/);
+    await shoot(page, 'playground');
+    expect(pageErrors).toEqual([]);
+  });
 });

@@ -27,10 +27,16 @@ function configError(fn: () => unknown): ConfigError {
 
 describe('presets', () => {
   it('have the documented dimensions', () => {
-    expect(PRESET_NAMES).toEqual(['nano', 'micro', 'mini']);
+    expect(PRESET_NAMES).toEqual(['nano', 'micro', 'mini', 'shakespeare-char']);
     expect(PRESETS.nano).toEqual({ nLayer: 3, nHead: 3, nEmbd: 48 });
     expect(PRESETS.micro).toEqual({ nLayer: 4, nHead: 4, nEmbd: 128 });
     expect(PRESETS.mini).toEqual({ nLayer: 6, nHead: 6, nEmbd: 192 });
+  });
+
+  it("shakespeare-char is nanoGPT's CPU recipe: 4 layers, 4 heads, 128 wide, block 64, batch 12, 2000 steps, lr 1e-3, no dropout", () => {
+    const c = resolveConfig({ preset: 'shakespeare-char' });
+    expect([c.nLayer, c.nHead, c.nEmbd, c.blockSize, c.batchSize, c.steps, c.lr]).toEqual([4, 4, 128, 64, 12, 2000, 1e-3]);
+    expect([c.dropoutEmbd, c.dropoutAttn, c.dropoutResid]).toEqual([0, 0, 0]);
   });
 
   it('resolveConfig applies a preset, and explicit fields override it', () => {
@@ -48,7 +54,7 @@ describe('presets', () => {
     const err = configError(() => resolveConfig({ preset: 'huge' as never }));
     expect(err.problems).toHaveLength(1);
     expect(err.problems[0].field).toBe('preset');
-    expect(err.problems[0].message).toMatch(/nano, micro, mini/);
+    expect(err.problems[0].message).toMatch(/nano, micro, mini, shakespeare-char/);
     expect(err.problems[0].message).toMatch(/huge/);
   });
 });
@@ -77,8 +83,8 @@ describe('validateConfig', () => {
   });
 
   it('resolveConfig throws a ConfigError carrying all of them, and its message names each field', () => {
-    const err = configError(() => resolveConfig({ nLayer: 0, batchSize: -1, valFraction: 0.9, normType: 'batch' as never, causal: 'yes' as never }));
-    expect(err.problems.map((p) => p.field).sort()).toEqual(['batchSize', 'causal', 'nLayer', 'normType', 'valFraction']);
+    const err = configError(() => resolveConfig({ nLayer: 0, batchSize: -1, valFraction: 0.9, normType: 'batch' as never, causal: 'yes' as never, tokenizer: 'word' as never }));
+    expect(err.problems.map((p) => p.field).sort()).toEqual(['batchSize', 'causal', 'nLayer', 'normType', 'tokenizer', 'valFraction']);
     for (const field of ['nLayer', 'batchSize', 'valFraction', 'normType', 'causal']) expect(err.message).toContain(`${field}:`);
     expect(err.message).toMatch(/layer, rms/);
     expect(err.message).toMatch(/\[0\.01, 0\.5\]/);

@@ -113,8 +113,10 @@ describe.skipIf(skip !== null)(`webgpu on SwiftShader${skip ? ` (skipped: ${skip
     expectClose(run.losses, wasmRun.losses, 1e-4, 'train loss');
     expectClose(run.gradNorms, wasmRun.gradNorms, 1e-4, 'grad norm');
     expectClose(run.valLosses, wasmRun.valLosses, 1e-4, 'val loss');
-    // The loss must move, or equal numbers would prove nothing.
-    expect(run.losses[0]! - run.losses[run.losses.length - 1]!).toBeGreaterThan(0.02);
+    // Real numbers, not the zeros a kernel that fails WebGPU validation reads back (both sides equal would prove nothing).
+    expect(Math.min(...run.losses)).toBeGreaterThan(1);
+    expect(Math.min(...run.gradNorms)).toBeGreaterThan(0.1);
+    expect(new Set(run.losses).size).toBe(run.losses.length);
     expect(new Set(run.tensorsAfterStep.slice(1)).size).toBe(1);
     expect(run.leaked).toBe(0);
   });

@@ -1,9 +1,9 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DataError } from '../../src/engine/data';
-import { readDataFile } from '../../src/lab/dataFile';
+import { readDataFile, readDataFileAsync } from '../../src/lab/dataFile';
 
 const dir = mkdtempSync(join(tmpdir(), 'gpt-lab-datafile-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -86,5 +86,44 @@ describe('readDataFile', () => {
   it('reports an empty or blank file', () => {
     expect(dataError(() => readDataFile(file('empty.txt', '')))).toMatchObject({ code: 'empty' });
     expect(dataError(() => readDataFile(file('blank.txt', '\n\n  \n'))).code).toBe('empty');
+  });
+});
+
+describe('readDataFile: the limit is on bytes read, and every path error is a DataError', () => {
+  it('reads a kernel file that stat says is empty (the limit does not trust stat.size)', () => {
+    expect(readDataFile('/proc/self/status')).toMatch(/^Name:/);
+  });
+
+  it('stops an endless or oversized kernel file at the limit instead of reading it all', () => {
+    expect(dataError(() => readDataFile('/proc/self/status', { maxBytes: 16 })).message).toBe('data file /proc/self/status is larger than the 0.0 MB limit (more was read than its size says)');
+    expect(dataError(() => readDataFile('/proc/self/pagemap', { maxBytes: 3 * 1024 * 1024 })).code).toBe('too-large');
+  });
+
+  it.each([
+    ['ENOTDIR', () => join(file('plain', 'x'), 'inside.txt'), /cannot exist: a part of the path before its end is a file, not a directory/],
+    ['ENAMETOOLONG', () => join(dir, 'n'.repeat(300)), /data file path is too long \(\d+ characters\) for the file system/],
+    ['ELOOP', () => {
+      const a = join(dir, 'loop-a');
+      symlinkSync(join(dir, 'loop-b'), a);
+      symlinkSync(a, join(dir, 'loop-b'));
+      return a;
+    }, /is a loop of symbolic links/],
+    ['NUL', () => `${join(dir, 'x')}\0.txt`, /contains a NUL character; no file can have that name/],
+  ])('%s', (_, path, message) => {
+    const error = dataError(() => readDataFile(path()));
+    expect(error.code).toBe('bad-path');
+    expect(error.message).toMatch(message);
+  });
+});
+
+describe('readDataFileAsync', () => {
+  it('reads what readDataFile reads and refuses what it refuses, with the same messages', async () => {
+    const good = file('async.txt', 'héllo\n'.repeat(100));
+    expect(await readDataFileAsync(good)).toBe(readDataFile(good));
+    for (const bad of [join(dir, 'missing.txt'), dir, '/dev/zero', file('async-empty', ''), file('async-bin', Uint8Array.from([0, 1, 2])), `${good}\0`]) {
+      const sync = dataError(() => readDataFile(bad));
+      await expect(readDataFileAsync(bad), bad).rejects.toThrow(sync.message);
+    }
+    await expect(readDataFileAsync('/proc/self/status', { maxBytes: 16 })).rejects.toThrow('is larger than the 0.0 MB limit');
   });
 });

@@ -54,9 +54,11 @@ describe('configuration calls', () => {
   it('lists the builtin corpora with previews, and the defaults', async () => {
     const builtins = CALLS.listBuiltins.response.parse(await service.listBuiltins());
     expect(builtins.find((b) => b.name === 'toy-english')).toMatchObject({ source: 'builtin:toy-english' });
+    expect(builtins.find((b) => b.name === 'shakespeare')?.preview).toMatch(/^First Citizen:\nBefore we proceed/);
     for (const b of builtins) expect(b.preview.length).toBeGreaterThan(20);
     const defaults = CALLS.configDefaults.response.parse(await service.configDefaults());
-    expect(defaults.presets.map((p) => p.name)).toEqual(['nano', 'micro', 'mini']);
+    expect(defaults.presets.map((p) => p.name)).toEqual(['nano', 'micro', 'mini', 'shakespeare-char']);
+    expect(defaults.presets[3]).toMatchObject({ nLayer: 4, blockSize: 64, batchSize: 12, steps: 2000, lr: 1e-3 });
     expect(defaults.defaults.threads).toBe('auto');
     expect(defaults.cores).toBe(availableParallelism());
   });

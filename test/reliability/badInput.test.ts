@@ -14,6 +14,7 @@ import { buildCorpus } from '../../src/engine/data/corpus';
 import { decodeCheckpoint } from '../../src/engine/train/checkpoint';
 import { readDataFile } from '../../src/lab/dataFile';
 import { RunStore } from '../../src/store';
+import { APPLICATION_ID } from '../../src/store/schema';
 
 const dir = mkdtempSync(join(tmpdir(), 'gpt-lab-bad-input-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -111,7 +112,7 @@ const CASES: Case[] = [
   { area: 'database', input: 'missing, for a reading command', attempt: () => RunStore.open(absentDb, { mustExist: true }), message: /no GPT Lab database at/, untouched: [absentDb] },
   { area: 'checkpoint', input: 'truncated bytes', attempt: () => decodeCheckpoint(new Uint8Array([10, 0, 0, 0, 123])), message: /truncated/ },
   { area: 'CLI', input: 'unknown option --frobnicate', attempt: cli(['train', '--frobnicate', '--db', absentDb]), message: /unknown option '--frobnicate'/, untouched: [absentDb] },
-  { area: 'CLI', input: '--layers abc', attempt: cli(['train', '--layers', 'abc', '--db', absentDb]), message: /--layers: expected a number, got "abc"/, untouched: [absentDb] },
+  { area: 'CLI', input: '--layers abc', attempt: cli(['train', '--layers', 'abc', '--db', absentDb]), message: /--layers: expected a decimal integer, got "abc"/, untouched: [absentDb] },
   { area: 'CLI', input: '--threads 12 --batch 8', attempt: cli(['train', '--threads', '12', '--batch', '8', '--db', absentDb]), message: /--threads: must not exceed batchSize \(8\)/, untouched: [absentDb] },
   { area: 'CLI', input: '--pos-scale with --pos rope', attempt: cli(['train', '--pos', 'rope', '--pos-scale', '2', '--db', absentDb]), message: /--pos-scale: applies to --pos integer or binary/, untouched: [absentDb] },
   { area: 'CLI', input: 'eval-length --lengths 32,,x', attempt: cli(['eval-length', '1', '--lengths', '32,,x', '--db', absentDb]), message: /--lengths: expected positive integers/, untouched: [absentDb] },
@@ -123,6 +124,7 @@ const CASES: Case[] = [
 
 function prepareDatabases(): void {
   const newer = new Database(newerDb);
+  newer.pragma(`application_id = ${APPLICATION_ID}`);
   newer.pragma('user_version = 99');
   newer.close();
   RunStore.open(lockedDb).close();

@@ -33,12 +33,13 @@ describe('crash safety', () => {
     const steps = 400;
     // Checkpoints every 100 steps, metric batches every 50 rows: between a checkpoint and the next there is a window of
     // 50 steps where the database holds rows past the last checkpoint, whatever the speed of the machine.
-    const train = ['train', '--data', 'builtin:toy-english', '--layers', '1', '--heads', '2', '--embd', '16', '--block', '16', '--batch', '8', '--steps', String(steps), '--eval-every', '40', '--checkpoint-every', '100', '--sample-every', '0', '--dropout', '0.1', '--db', db];
+    const train = ['train', '--data', 'builtin:toy-english', '--layers', '1', '--heads', '2', '--embd', '16', '--block', '16', '--batch', '8', '--steps', String(steps), '--eval-every', '40', '--checkpoint-every', '100', '--sample-every', '25', '--dropout', '0.1', '--db', db];
     const child = spawn(process.execPath, ['bin/gpt-lab.mjs', ...train], { stdio: 'ignore' });
     let running = true;
     const exited = new Promise<void>((resolve) => child.once('exit', () => ((running = false), resolve())));
 
-    // Kill once a checkpoint exists and training has moved on past it (rows after it are in the database).
+    // Kill once a checkpoint exists and training has moved on past it (rows after it are in the database), and past
+    // the sample 25 steps after it, which the resume re-does: it must replace that sample, not store it twice.
     let killedAfter = 0;
     for (let waited = 0; waited < 90_000 && running; waited += 10) {
       await sleep(10);
@@ -52,7 +53,7 @@ describe('crash safety', () => {
           return null;
         }
       })();
-      if (state?.checkpoint != null && state.checkpoint >= 99 && state.metrics > state.checkpoint + 10) {
+      if (state?.checkpoint != null && state.checkpoint >= 99 && state.metrics > state.checkpoint + 30) {
         killedAfter = state.metrics;
         break;
       }
@@ -79,5 +80,7 @@ describe('crash safety', () => {
     expect(after.map((m) => m.step)).toEqual(Array.from({ length: steps }, (_, i) => i));
     // Steps trained before the kill and again after the resume agree exactly: same weights, optimizer and batches.
     for (const old of beforeResume) expect(after[old.step].loss, `step ${old.step}`).toBe(old.loss);
+    const samples = read(db, (d) => d.prepare('SELECT step FROM samples ORDER BY step').pluck().all() as number[]);
+    expect(samples).toEqual(Array.from({ length: steps / 25 }, (_, i) => 25 * i + 24));
   }, 180_000);
 });

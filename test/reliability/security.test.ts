@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { bindLabIpc, type IpcMainLike } from '../../src/main/ipc';
 import { denyAllPermissions, hardenWebContents, isTrustedSender, RENDERER_CSP, type IpcSenderInfo } from '../../src/main/security';
-import { contentSecurityPolicy, ServerConfigError, startServer, type LabBackend, type RunningServer } from '../../src/server/server';
+import { contentSecurityPolicy, DEFAULT_REQUEST_TIMEOUT_MS, ServerConfigError, startServer, type LabBackend, type RunningServer } from '../../src/server/server';
 import { startWebMode } from '../../src/server/webMode';
 import { CALL_NAMES, Channel, type CallResult, type LabApi, type LabEvent, type LabEventListener } from '../../src/shared/api';
 import { Outcomes, syncDocTable } from './docTable';
@@ -271,6 +271,22 @@ describe('web mode', () => {
     }
     expect(service.calls).toEqual([]);
     outcomes.add('web', `DNS rebinding, with the right token: ${tries.map(([label]) => label).join('; ')}`, '403 on the API, on pages and on the event socket, every time; no call reached the service');
+  });
+
+  coveredElsewhere('web', 'the authenticated API names /etc/shadow, /proc/self/pagemap, ../ paths or a symlink out of the data folder as training data', 'test/reliability/webInput.test.ts', 'a symlink in the data folder pointing out of it', '400 invalid-data: web mode accepts builtin:NAME, uploaded texts (text:<sha256>) and files in the --data-dir folder only, and says so; nothing is read. Before: any file the user could read was trained on, its bytes stored in samples');
+
+  it('closes a request whose body trickles in (slowloris on the body) instead of holding it for 300 s', async () => {
+    expect(DEFAULT_REQUEST_TIMEOUT_MS).toBe(30_000);
+    const quick = await startServer({ service, requestTimeoutMs: 500 });
+    try {
+      const lines = [`POST /api/listRuns HTTP/1.1`, `Host: 127.0.0.1:${quick.port}`, `Authorization: Bearer ${quick.token}`, 'Content-Type: application/json', 'Content-Length: 100'];
+      // Ten bytes of a hundred, then nothing: Node's default would wait 300 s.
+      expect(await raw(quick.port, lines, { body: '{"a":"1234' })).toBe(408);
+      expect(await raw(quick.port, [`GET /api/listRuns HTTP/1.1`, `Host: 127.0.0.1:${quick.port}`])).toBe(401);
+    } finally {
+      await quick.close();
+    }
+    outcomes.add('web', 'a request body sent 10 bytes of 100, then nothing (slow body)', `408 after the request timeout (${DEFAULT_REQUEST_TIMEOUT_MS / 1000} s by default, headers 10 s; set explicitly), and the server keeps serving. Before: Node's default kept it open 300 s`);
   });
 
   it('survives a socket upgrade whose Host cannot be parsed (it used to crash the app)', async () => {

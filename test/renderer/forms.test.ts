@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { RunInfo, SchemeInfo } from '../../src/shared/api';
 import { compareChart, configDiff, groupableFields } from '../../src/renderer/composables/compare';
-import { asFieldProblems, distinctProblems, formOverrides, formProblems, isAbsolutePath, problemSentence, type RunForm } from '../../src/renderer/composables/configForm';
+import { asFieldProblems, distinctProblems, formOverrides, formProblems, isAbsolutePath, problemSentence, tokenizerCost, type RunForm } from '../../src/renderer/composables/configForm';
 import { filterRuns, sortRuns } from '../../src/renderer/composables/runList';
 import { parseDropouts, sweepSize } from '../../src/renderer/composables/sweep';
 
@@ -19,6 +19,7 @@ function form(patch: Partial<RunForm> = {}): RunForm {
   return {
     name: '',
     preset: 'nano',
+    tokenizer: 'char',
     dataKind: 'builtin',
     builtin: 'copy',
     filePath: '',
@@ -49,6 +50,7 @@ describe('the New run form', () => {
   it('turns into overrides: one dropout for all three, only the chosen scheme’s knobs, automatic warmup as null', () => {
     expect(formOverrides(form(), rope)).toEqual({
       preset: 'nano',
+      tokenizer: 'char',
       data: 'builtin:copy',
       pos: 'rope',
       norm: 'post',
@@ -168,5 +170,20 @@ describe('the sweep form', () => {
     expect(sweepSize(6, 2, 1)).toEqual({ runs: 12, problem: null });
     expect(sweepSize(0, 2, 1).problem).toMatch(/scheme/);
     expect(sweepSize(13, 3, 2).problem).toMatch(/at most 64/);
+  });
+});
+
+describe('the tokenizer picker', () => {
+  it("counts wte + head as 2·V·C against the blocks' 12·L·C², and warns when they dominate", () => {
+    // nano (3 layers, 48 wide) with GPT-2 BPE: 2·50257·48 = 4,824,672 against 12·3·48² = 82,944.
+    const bpe = tokenizerCost(50257, 3, 48);
+    expect(bpe.embeddingParams).toBe(4_824_672);
+    expect(bpe.blockParams).toBe(82_944);
+    expect(bpe.share).toBeCloseTo(4_824_672 / 4_907_616, 9);
+    expect(bpe.dominates).toBe(true);
+    // shakespeare-char (4 layers, 128 wide) with 65 characters: 16,640 against 786,432, no warning.
+    const chars = tokenizerCost(65, 4, 128);
+    expect(chars.embeddingParams).toBe(16_640);
+    expect(chars.dominates).toBe(false);
   });
 });

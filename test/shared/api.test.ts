@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BACKEND_NAMES } from '../../src/engine/backend';
-import { DEFAULT_CONFIG, NORM_PLACEMENTS, NORM_TYPES, PRESET_NAMES } from '../../src/engine/config';
+import { DEFAULT_CONFIG, NORM_PLACEMENTS, NORM_TYPES, PRESET_NAMES, TOKENIZER_KINDS } from '../../src/engine/config';
 import { PROBE_KINDS } from '../../src/engine/eval/probes';
 import { RUN_STATUSES } from '../../src/store';
 import {
@@ -17,6 +17,7 @@ import {
   PRESET_VALUES,
   PROBE_KIND_VALUES,
   RUN_STATUS_VALUES,
+  TOKENIZER_VALUES,
   apiPath,
   parseLabEvent,
   runConfigSchema,
@@ -45,6 +46,7 @@ describe('the contract', () => {
     expect([...PRESET_VALUES]).toEqual([...PRESET_NAMES]);
     expect([...BACKEND_VALUES]).toEqual([...BACKEND_NAMES]);
     expect([...PROBE_KIND_VALUES]).toEqual([...PROBE_KINDS]);
+    expect([...TOKENIZER_VALUES]).toEqual([...TOKENIZER_KINDS]);
   });
 
   it('types every RunConfig field, and the default config passes', () => {

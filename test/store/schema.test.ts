@@ -4,7 +4,7 @@ import { chmodSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from '
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { RunStore, SCHEMA_VERSION, StoreError } from '../../src/store';
-import { openDatabase } from '../../src/store/schema';
+import { APPLICATION_ID, openDatabase } from '../../src/store/schema';
 import { useTempDir } from './helpers';
 
 const TABLES = ['checkpoints', 'evals', 'metrics', 'runs', 'samples', 'texts'];
@@ -39,28 +39,34 @@ describe('schema', () => {
     const path = join(tempDir(), 'runs.db');
     writeFileSync(path, '');
     RunStore.open(path).close();
-    expect(SCHEMA_VERSION).toBe(3);
+    expect(SCHEMA_VERSION).toBe(4);
     inspect(path, (db) => {
       expect(userVersion(db)).toBe(SCHEMA_VERSION);
       expect(tableNames(db)).toEqual(TABLES);
     });
   });
 
-  it('upgrades a v1 database to the current version in place, keeping its runs', () => {
-    const path = join(tempDir(), 'v1.db');
+  /** A database as GPT Lab v1 wrote it (before application_id stamps); `extraColumn` adds one to its runs table. */
+  function v1Database(path: string, extraColumn = ''): void {
     const v1 = new Database(path);
     v1.exec(`CREATE TABLE runs (id INTEGER PRIMARY KEY, name TEXT NOT NULL, status TEXT NOT NULL, config_json TEXT NOT NULL,
       backend_json TEXT, data_source TEXT NOT NULL, data_hash TEXT, vocab_json TEXT, params INTEGER, sweep_key TEXT,
       created_at INTEGER NOT NULL, started_at INTEGER, finished_at INTEGER, last_step INTEGER NOT NULL DEFAULT 0,
-      final_train_loss REAL, final_val_loss REAL, tokens_per_second REAL, error TEXT);
+      final_train_loss REAL, final_val_loss REAL, tokens_per_second REAL, error TEXT${extraColumn});
       INSERT INTO runs (name, status, config_json, data_source, created_at) VALUES ('old run', 'running', '{}', 'd', 1);
       PRAGMA user_version = 1;`);
     v1.close();
+  }
+
+  it('upgrades a v1 database in place, keeping its runs, and stamps it as GPT Lab\'s', () => {
+    const path = join(tempDir(), 'v1.db');
+    v1Database(path);
     const store = RunStore.open(path);
-    expect(store.listRuns().map((r) => [r.name, r.ownerPid])).toEqual([['old run', null]]);
+    expect(store.listRuns().map((r) => [r.name, r.ownerPid, r.ownerTag])).toEqual([['old run', null, null]]);
     store.close();
     inspect(path, (db) => {
-      expect(userVersion(db)).toBe(3);
+      expect(userVersion(db)).toBe(SCHEMA_VERSION);
+      expect(db.pragma('application_id', { simple: true })).toBe(APPLICATION_ID);
       expect(tableNames(db)).toEqual(['runs', 'texts']);
     });
   });
@@ -101,17 +107,64 @@ describe('schema', () => {
   });
 
   it('never leaves a half-migrated file', () => {
-    // A stray table that the migration also creates makes it fail halfway through.
+    // A column the v2 migration also adds makes it fail halfway through.
     const path = join(tempDir(), 'runs.db');
-    const raw = new Database(path);
-    raw.exec('CREATE TABLE evals (x)');
-    raw.close();
+    v1Database(path, ', owner_pid INTEGER');
 
-    expect(openError(path).message).toMatch(/evals already exists/);
+    expect(openError(path).message).toMatch(/duplicate column name: owner_pid/);
     inspect(path, (db) => {
-      expect(userVersion(db)).toBe(0);
-      expect(tableNames(db)).toEqual(['evals']);
+      expect(userVersion(db)).toBe(1);
+      expect(tableNames(db)).toEqual(['runs']);
+      expect(db.prepare('SELECT name FROM runs').pluck().all()).toEqual(['old run']);
     });
+  });
+
+  it('refuses another application\'s SQLite file without changing a byte (no migration, no WAL)', () => {
+    const dir = tempDir();
+    const path = join(dir, 'other.db');
+    const raw = new Database(path);
+    raw.exec('CREATE TABLE evals (x); CREATE TABLE notes (text)');
+    raw.close();
+    const before = readFileSync(path);
+
+    const err = openError(path);
+    expect(err.code).toBe('NOT_OURS');
+    expect(err.message).toBe(`${path} is another application's SQLite database (tables evals, notes), not GPT Lab's; it was left unchanged`);
+    expect(readFileSync(path).equals(before)).toBe(true);
+    expect(readdirSync(dir)).toEqual(['other.db']);
+  });
+
+  it('refuses a file stamped with another application_id, even if it has a runs table', () => {
+    const path = join(tempDir(), 'stamped.db');
+    v1Database(path);
+    const raw = new Database(path);
+    raw.pragma('application_id = 1234');
+    raw.close();
+    const before = readFileSync(path);
+    expect(openError(path).message).toMatch(/belongs to another application \(SQLite application_id 0x4d2\)/);
+    expect(readFileSync(path).equals(before)).toBe(true);
+  });
+
+  it('names the file and what quick_check found when a page is damaged, and changes nothing', () => {
+    const path = join(tempDir(), 'damaged.db');
+    const store = RunStore.open(path);
+    const runId = store.createRun({ name: 'r', config: {}, dataSource: 'd' });
+    store.appendMetrics(runId, Array.from({ length: 2000 }, (_, step) => ({ step, tokens: step, wallMs: step, trainLoss: 1, valLoss: null, lr: 1, gradNorm: 1 })));
+    store.close();
+    // Fold the WAL into the file, then scribble over the b-tree page headers of pages 3 to 5 (page 1 holds the schema).
+    const raw = new Database(path);
+    raw.pragma('wal_checkpoint(TRUNCATE)');
+    raw.pragma('journal_mode = DELETE');
+    raw.close();
+    const bytes = readFileSync(path);
+    const pageSize = bytes.readUInt16BE(16);
+    for (const page of [3, 4, 5]) bytes.fill(0x5a, pageSize * (page - 1), pageSize * (page - 1) + 12);
+    writeFileSync(path, bytes);
+
+    const err = openError(path);
+    expect(err.code).toBe('CORRUPT');
+    expect(err.message).toMatch(new RegExp(`^${path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is damaged \\(SQLite quick_check: `));
+    expect(readFileSync(path).equals(bytes)).toBe(true);
   });
 
   it('refuses a text file without touching it', () => {

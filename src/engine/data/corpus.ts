@@ -1,6 +1,8 @@
 import { BUILTIN_CORPORA, generateBuiltinSplits, isBuiltinName, type BuiltinName, type BuiltinSplits } from './builtin';
 import { DataError } from './errors';
-import { CharTokenizer } from './tokenizer';
+import { BUILTIN_TEXT_NAMES, resolveBuiltinText } from './textCorpora';
+import type { TokenizerKind } from '../config';
+import { createTokenizer, type Tokenizer } from './tokenizer';
 
 const BUILTIN_PREFIX = 'builtin:';
 /** Share of control characters above which text is taken for a binary file read as text. */
@@ -11,7 +13,7 @@ export interface Corpus {
   /** `builtin:NAME` or the file path it was read from. */
   source: string;
   text: string;
-  tokenizer: CharTokenizer;
+  tokenizer: Tokenizer;
   train: Int32Array;
   val: Int32Array;
   /** hashText(text), so a resumed or compared run can tell whether its data changed. */
@@ -24,7 +26,9 @@ export interface BuildCorpusOptions {
   text?: string;
   blockSize: number;
   valFraction?: number;
-  /** The vocabulary of a run being resumed, so token ids keep their meaning. */
+  /** char (default), byte or bpe. */
+  tokenizer?: TokenizerKind;
+  /** The char vocabulary of a run being resumed, so token ids keep their meaning. */
   vocab?: readonly string[];
   /** Seed and size for generating a builtin corpus. */
   seed?: number;
@@ -37,14 +41,17 @@ export interface ValidateTextOptions {
   minTokens?: number;
 }
 
-/** The builtin corpus a `builtin:NAME` source names, or undefined when the source is a file path. */
+/**
+ * The generated corpus a `builtin:NAME` source names; undefined when the source is a file path or a shipped text
+ * (textCorpora.ts), whose text the caller supplies.
+ */
 export function resolveBuiltin(source: string): BuiltinName | undefined {
-  if (!source.startsWith(BUILTIN_PREFIX)) return undefined;
+  if (!source.startsWith(BUILTIN_PREFIX) || resolveBuiltinText(source)) return undefined;
   const name = source.slice(BUILTIN_PREFIX.length);
   if (isBuiltinName(name)) return name;
   throw new DataError(
     'unknown-builtin',
-    `unknown builtin corpus ${JSON.stringify(name)}; choose one of: ${BUILTIN_CORPORA.join(', ')}`,
+    `unknown builtin corpus ${JSON.stringify(name)}; choose one of: ${[...BUILTIN_CORPORA, ...BUILTIN_TEXT_NAMES].join(', ')}`,
   );
 }
 
@@ -123,7 +130,7 @@ export function buildCorpus(options: BuildCorpusOptions): Corpus {
   const generated = options.text === undefined ? generateSplits(options) : undefined;
   const text = options.text ?? generated!.train + generated!.val;
   validateText(text, { source });
-  const tokenizer = vocab ? CharTokenizer.fromVocab(vocab) : CharTokenizer.fromText(text);
+  const tokenizer = createTokenizer(options.tokenizer ?? 'char', { vocab, text });
   const ids = encodeWithContext(tokenizer, text, source);
   const { train, val } = generated ? splitAt(ids, tokenizer.encode(generated.train).length) : splitTrainVal(ids, valFraction);
   checkSplitsFitBlock(source, train, val, blockSize);
@@ -141,7 +148,7 @@ function splitAt(ids: Int32Array, nTrain: number): { train: Int32Array; val: Int
 }
 
 /** Only a resumed run's vocabulary can miss a character, so say that is what happened. */
-function encodeWithContext(tokenizer: CharTokenizer, text: string, source: string): Int32Array {
+function encodeWithContext(tokenizer: Tokenizer, text: string, source: string): Int32Array {
   try {
     return tokenizer.encode(text);
   } catch (err) {

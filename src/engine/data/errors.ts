@@ -14,6 +14,8 @@ export type DataErrorCode =
   | 'bad-vocab'
   | 'bad-option'
   | 'missing'
+  | 'bad-path'
+  | 'not-allowed'
   | 'directory'
   | 'not-a-file'
   | 'too-large'

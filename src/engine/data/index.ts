@@ -4,4 +4,5 @@ export * from './corpus';
 export * from './errors';
 export * from './heldOut';
 export * from './tasks';
+export * from './textCorpora';
 export * from './tokenizer';

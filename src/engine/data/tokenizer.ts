@@ -1,4 +1,22 @@
+import { decode as bpeDecode, encode as bpeEncode, vocabularySize as BPE_VOCAB_SIZE } from 'gpt-tokenizer/encoding/r50k_base';
+import type { TokenizerKind } from '../config';
 import { DataError } from './errors';
+
+/** What a model reads and writes: text ↔ token ids in [0, size). */
+export interface Tokenizer {
+  readonly kind: TokenizerKind;
+  readonly size: number;
+  /** What a run must store to rebuild it: the character list of a char tokenizer; null when the kind fixes it. */
+  readonly vocab: readonly string[] | null;
+  encode(text: string): Int32Array;
+  decode(ids: ArrayLike<number>): string;
+}
+
+function checkIds(ids: ArrayLike<number>, size: number): void {
+  for (let i = 0; i < ids.length; i++)
+    if (!(ids[i]! >= 0 && ids[i]! < size && Number.isInteger(ids[i])))
+      throw new DataError('unknown-id', `token id ${ids[i]} is outside the vocabulary (size ${size})`);
+}
 
 /**
  * Orders characters by code point; the default string sort compares UTF-16 units, which puts
@@ -13,7 +31,8 @@ function byCodePoint(a: string, b: string): number {
  * Token ids are indices into `vocab`, which is sorted by code point so the same text always
  * yields the same ids.
  */
-export class CharTokenizer {
+export class CharTokenizer implements Tokenizer {
+  readonly kind = 'char';
   readonly vocab: string[];
   private readonly ids: Map<string, number>;
 
@@ -72,4 +91,60 @@ export class CharTokenizer {
     }
     return chars.join('');
   }
+}
+
+/** The 256 byte values of the text's UTF-8 encoding: any text encodes, nothing is unknown. */
+export class ByteTokenizer implements Tokenizer {
+  readonly kind = 'byte';
+  readonly size = 256;
+  readonly vocab = null;
+
+  encode(text: string): Int32Array {
+    return Int32Array.from(new TextEncoder().encode(text));
+  }
+
+  /** A sequence that ends inside a multi-byte character decodes that part as U+FFFD. */
+  decode(ids: ArrayLike<number>): string {
+    checkIds(ids, this.size);
+    return new TextDecoder('utf-8').decode(Uint8Array.from(ids as ArrayLike<number>));
+  }
+}
+
+/** GPT-2's byte-level BPE (r50k_base, 50,257 tokens) from gpt-tokenizer, which ships the merges. */
+export class Gpt2BpeTokenizer implements Tokenizer {
+  readonly kind = 'bpe';
+  readonly size = BPE_VOCAB_SIZE;
+  readonly vocab = null;
+
+  /** "<|endoftext|>" in a text is text, not the special token: a corpus must not inject document breaks. */
+  encode(text: string): Int32Array {
+    return Int32Array.from(bpeEncode(text, { disallowedSpecial: new Set() }));
+  }
+
+  decode(ids: ArrayLike<number>): string {
+    checkIds(ids, this.size);
+    return bpeDecode(Array.from(ids as ArrayLike<number>));
+  }
+}
+
+/** Vocabulary size of a kind before any data is seen; null for char, whose vocabulary is the data's characters. */
+export function fixedVocabSize(kind: TokenizerKind): number | null {
+  return kind === 'byte' ? 256 : kind === 'bpe' ? BPE_VOCAB_SIZE : null;
+}
+
+/**
+ * The tokenizer a run uses: char from its stored vocabulary (or, for a new run, from `text`), byte and bpe fixed.
+ * Throws DataError when a char tokenizer has neither.
+ */
+export function createTokenizer(kind: TokenizerKind, source: { vocab?: readonly string[] | null; text?: string }): Tokenizer {
+  if (kind === 'byte') return new ByteTokenizer();
+  if (kind === 'bpe') return new Gpt2BpeTokenizer();
+  if (source.vocab) return CharTokenizer.fromVocab(source.vocab);
+  if (source.text !== undefined) return CharTokenizer.fromText(source.text);
+  throw new DataError('bad-vocab', 'a char tokenizer needs the vocabulary stored with its run');
+}
+
+/** What a run stores as its vocabulary: a copy of the char list, or null when the kind fixes it. */
+export function storedVocab(tokenizer: Tokenizer): string[] | null {
+  return tokenizer.vocab ? [...tokenizer.vocab] : null;
 }

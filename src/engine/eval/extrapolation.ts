@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { sequentialWindows } from '../data/batches';
+import { WASM_HEAP_BYTES, evalBatchCap, evalWindowBytes, gib } from '../memory';
 import type { GPT } from '../model/gpt';
 import { oneHotFloat } from '../model/ops';
 import { takeValues } from '../read';
@@ -29,6 +30,8 @@ export interface EvalLengthOptions {
   tokenBudget: number;
   /** Cap on B·nh·T·T attention entries per forward pass, to bound memory at long lengths. */
   maxAttentionEntries?: number;
+  /** Memory one forward pass may use (memory.ts): batches are capped by it, and a length whose single window does not fit is not applicable. Default: a wasm heap. */
+  memoryLimitBytes?: number;
 }
 
 export function defaultLengths(blockSize: number): number[] {
@@ -71,8 +74,15 @@ export async function evalAtLengths(model: GPT, heldOut: Int32Array, lengths: nu
       results.push({ ...empty, applicable: false, reason: `only ${heldOut.length} held-out tokens; length ${length} needs ${length + 1}` });
       continue;
     }
+    const shape = { params: model.parameterCount, nHead: model.cfg.nHead, nEmbd: model.cfg.nEmbd, vocabSize: model.cfg.vocabSize };
+    const limit = opts.memoryLimitBytes ?? WASM_HEAP_BYTES;
+    const fitting = evalBatchCap(shape, length, limit);
+    if (fitting < 1) {
+      results.push({ ...empty, applicable: false, reason: `one window of ${length} needs about ${gib(evalWindowBytes(shape, length))} (attention ${model.cfg.nHead}·${length}²), more than the ${gib(limit)} available` });
+      continue;
+    }
     const windows = sequentialWindows(heldOut, length, Math.max(1, Math.round(opts.tokenBudget / length)));
-    const batchSize = Math.max(1, Math.floor(maxEntries / (model.cfg.nHead * length * length)));
+    const batchSize = Math.min(fitting, Math.max(1, Math.floor(maxEntries / (model.cfg.nHead * length * length))));
     const sumAtPosition = new Float64Array(length);
     let correct = 0;
     const started = performance.now();

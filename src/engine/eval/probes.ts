@@ -3,7 +3,7 @@
  * the logit-bias matrices, RoPE's long-term decay, and the permutation-equivariance demo.
  */
 import * as tf from '@tensorflow/tfjs';
-import { CharTokenizer } from '../data/tokenizer';
+import { CharTokenizer, type Tokenizer } from '../data/tokenizer';
 import { GPT, type ModelConfig } from '../model/gpt';
 import { takeValues } from '../read';
 import { SCHEMES, resolveSchemeOptions } from '../model/positional/registry';
@@ -111,7 +111,7 @@ export async function wordOutputDifference(model: GPT, ids: Int32Array, position
  * trained model only its own scheme is measured. Without PE and without a mask the two "dog"s are tied;
  * unmasked ALiBi ties them too, because −m(i−j) = −m·i + m·j and −m·i is constant along a softmax row.
  */
-export async function equivarianceProbe(opts: { text?: string; word?: string; trained?: { model: GPT; tokenizer: CharTokenizer }; seed?: number }): Promise<EquivarianceRow[]> {
+export async function equivarianceProbe(opts: { text?: string; word?: string; trained?: { model: GPT; tokenizer: Tokenizer }; seed?: number }): Promise<EquivarianceRow[]> {
   const text = opts.text ?? EQUIVARIANCE_TEXT;
   const word = opts.word ?? 'dog';
   const positions = twoOccurrences(text, word);

@@ -2,7 +2,7 @@
  * Exact-match accuracy on a synthetic task at example sizes beyond those seen in training: the model
  * completes each prompt greedily and must reproduce the answer character for character.
  */
-import type { CharTokenizer } from '../data/tokenizer';
+import type { Tokenizer } from '../data/tokenizer';
 import { heldOutTaskExample, taskLengthRange, type TaskExample, type TaskName } from '../data/tasks';
 import type { Rng } from '../rng';
 import type { GPT } from '../model/gpt';
@@ -45,7 +45,7 @@ export function accuracyExamples(task: TaskName, size: number, count: number, rn
 
 export async function taskAccuracy(
   model: GPT,
-  tokenizer: CharTokenizer,
+  tokenizer: Tokenizer,
   task: TaskName,
   opts: { sizes?: number[]; examples?: number; seed?: number } = {},
 ): Promise<TaskSizeResult[]> {

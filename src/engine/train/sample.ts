@@ -13,6 +13,16 @@ export interface SampleOptions {
   rng: Rng;
   /** Longest context fed to the model; defaults to the block size, as in minGPT's generate. */
   contextLimit?: number;
+  /** Called with each new token and the probability the model gave it (softmax of the raw logits, T = 1). */
+  onToken?: (id: number, probability: number) => void;
+}
+
+/** softmax(logits)[id], computed stably. */
+export function probabilityOf(logits: Float32Array, id: number): number {
+  const max = Math.max(...logits);
+  let sum = 0;
+  for (const l of logits) sum += Math.exp(l - max);
+  return Math.exp(logits[id] - max) / sum;
 }
 
 /** Index drawn from `logits` (one row) after temperature and top-k. */
@@ -41,7 +51,9 @@ export async function generate(model: GPT, prompt: ArrayLike<number>, opts: Samp
         return tf.slice(logits, [0, context.length - 1, 0], [1, 1, -1]); // (1, 1, V)
       }),
     );
-    ids.push(pickToken(last, opts.temperature, opts.topK, opts.rng));
+    const id = pickToken(last, opts.temperature, opts.topK, opts.rng);
+    ids.push(id);
+    opts.onToken?.(id, probabilityOf(last, id));
   }
   return ids.slice(prompt.length);
 }

@@ -3,17 +3,19 @@
  * data path) and how it turns into the overrides validateConfig and startRun receive. The rules about values are
  * the engine's (validateConfig on the service), so the form and the CLI say the same thing.
  */
-import type { BackendChoiceData, ConfigOverrides, ConfigProblemData, SchemeInfo, TextSummary } from '../../shared/api';
+import type { BackendChoiceData, ConfigOverrides, ConfigProblemData, PRESET_VALUES, SchemeInfo, TextSummary, TOKENIZER_VALUES } from '../../shared/api';
 
 export type NumberField =
   | 'nLayer' | 'nHead' | 'nEmbd' | 'blockSize' | 'batchSize' | 'steps' | 'lr' | 'minLr' | 'weightDecay' | 'gradClip'
   | 'seed' | 'threads' | 'evalEvery' | 'sampleEvery' | 'checkpointEvery' | 'dropoutEmbd' | 'dropoutAttn' | 'dropoutResid';
 
-export type Preset = 'nano' | 'micro' | 'mini';
+export type Preset = (typeof PRESET_VALUES)[number];
+export type TokenizerChoice = (typeof TOKENIZER_VALUES)[number];
 
 export interface RunForm {
   name: string;
   preset: Preset;
+  tokenizer: TokenizerChoice;
   /** A builtin corpus, a path on the lab's machine, or a text picked or dropped here and uploaded to the lab. */
   dataKind: 'builtin' | 'file' | 'upload';
   builtin: string;
@@ -76,6 +78,7 @@ function dataSource(form: RunForm): string {
 export function formOverrides(form: RunForm, scheme: SchemeInfo | undefined): ConfigOverrides {
   const config: ConfigOverrides = {
     preset: form.preset,
+    tokenizer: form.tokenizer,
     data: dataSource(form),
     pos: form.pos,
     norm: form.norm,
@@ -122,4 +125,25 @@ export function distinctProblems(problems: readonly ConfigProblemData[], label: 
 export function problemSentence(label: string, message: string): string {
   if (message.toLowerCase().startsWith(`${label.toLowerCase()} `)) return message.charAt(0).toUpperCase() + message.slice(1);
   return `${label} ${message}`;
+}
+
+/** Vocabulary sizes fixed by the tokenizer; char's is the data's distinct characters (65 for Shakespeare). */
+export const TOKENIZER_VOCAB: Record<TokenizerChoice, number | null> = { char: null, byte: 256, bpe: 50257 };
+
+export interface TokenizerCost {
+  /** wte (V × C) + lm_head (C × V). */
+  embeddingParams: number;
+  /** 12·L·C² in the blocks (attention 4C², MLP 8C²), ignoring biases and norms. */
+  blockParams: number;
+  /** The embedding and head's share of the two. */
+  share: number;
+  /** True when they outweigh the transformer itself. */
+  dominates: boolean;
+}
+
+export function tokenizerCost(vocabSize: number, nLayer: number, nEmbd: number): TokenizerCost {
+  const embeddingParams = 2 * vocabSize * nEmbd;
+  const blockParams = 12 * nLayer * nEmbd * nEmbd;
+  const share = embeddingParams / (embeddingParams + blockParams);
+  return { embeddingParams, blockParams, share, dominates: share > 0.5 };
 }

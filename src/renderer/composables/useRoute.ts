@@ -1,13 +1,13 @@
-/** A small hash router: #/new, #/live/12, #/runs/12, #/compare, #/extrapolation, #/probes, #/sweeps, #/recipes. */
+/** A small hash router: #/new, #/live/12, #/runs/12, #/compare, #/extrapolation, #/probes, #/sweeps, #/recipes, #/playground/12. */
 import { readonly, ref } from 'vue';
 
-export type ViewName = 'new' | 'live' | 'runs' | 'compare' | 'extrapolation' | 'probes' | 'sweeps' | 'recipes';
+export type ViewName = 'new' | 'live' | 'runs' | 'compare' | 'extrapolation' | 'probes' | 'sweeps' | 'recipes' | 'playground';
 export interface Route {
   view: ViewName;
   runId: number | null;
 }
 
-const VIEWS: readonly ViewName[] = ['new', 'live', 'runs', 'compare', 'extrapolation', 'probes', 'sweeps', 'recipes'];
+const VIEWS: readonly ViewName[] = ['new', 'live', 'runs', 'compare', 'extrapolation', 'probes', 'sweeps', 'recipes', 'playground'];
 
 export function parseHash(hash: string): Route {
   const [view, id] = hash.replace(/^#\/?/, '').split('/');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CharTokenizer, DataError } from '../../../src/engine/data';
+import { ByteTokenizer, CharTokenizer, DataError, Gpt2BpeTokenizer, createTokenizer, fixedVocabSize } from '../../../src/engine/data';
 
 describe('CharTokenizer', () => {
   it('builds a sorted, unique vocabulary', () => {
@@ -74,3 +74,45 @@ function catchError(fn: () => unknown): Error {
   }
   throw new Error('expected an error');
 }
+
+describe('ByteTokenizer', () => {
+  it("encodes a text's UTF-8 bytes, so any text works and accents take two tokens", () => {
+    const tok = new ByteTokenizer();
+    expect(tok.size).toBe(256);
+    expect([...tok.encode('aé')]).toEqual([0x61, 0xc3, 0xa9]);
+    expect(tok.decode(tok.encode('héllo 😀\n'))).toBe('héllo 😀\n');
+  });
+
+  it('decodes a cut multi-byte character as U+FFFD and rejects ids past 255', () => {
+    const tok = new ByteTokenizer();
+    expect(tok.decode([0x61, 0xc3])).toBe('a\uFFFD');
+    expect(() => tok.decode([256])).toThrow(/token id 256 is outside the vocabulary \(size 256\)/);
+  });
+});
+
+describe('Gpt2BpeTokenizer', () => {
+  it("gives GPT-2's ids (r50k_base: 50,257 tokens)", () => {
+    const tok = new Gpt2BpeTokenizer();
+    expect(tok.size).toBe(50257);
+    // tiktoken's gpt2 encoding of "Hello world" is [15496, 995]; " ROMEO" and ":" merge as GPT-2 merges them.
+    expect([...tok.encode('Hello world')]).toEqual([15496, 995]);
+    expect(tok.decode(tok.encode('ROMEO: But soft!\n'))).toBe('ROMEO: But soft!\n');
+  });
+
+  it('reads "<|endoftext|>" in a text as text, not as the special token 50256', () => {
+    const ids = [...new Gpt2BpeTokenizer().encode('a<|endoftext|>b')];
+    expect(ids).not.toContain(50256);
+    expect(new Gpt2BpeTokenizer().decode(ids)).toBe('a<|endoftext|>b');
+  });
+});
+
+describe('createTokenizer', () => {
+  it('rebuilds a char tokenizer from the stored vocabulary, and fixes byte and bpe by kind', () => {
+    expect(createTokenizer('char', { vocab: ['a', 'b'], text: 'zzz' }).vocab).toEqual(['a', 'b']);
+    expect(createTokenizer('char', { text: 'ba' }).vocab).toEqual(['a', 'b']);
+    expect(createTokenizer('byte', { text: 'x' }).vocab).toBeNull();
+    expect(createTokenizer('bpe', {}).size).toBe(fixedVocabSize('bpe'));
+    expect(fixedVocabSize('char')).toBeNull();
+    expect(() => createTokenizer('char', {})).toThrow(/needs the vocabulary/);
+  });
+});

@@ -93,3 +93,17 @@ describe('evalAtLengths', () => {
     model.dispose();
   });
 });
+
+describe('evalAtLengths under a memory limit', () => {
+  it('marks a length whose single window does not fit as not applicable, with the figures, and evaluates the rest', async () => {
+    const { corpus, model, tokenBudget } = setup('rope');
+    // Weights (params floats) plus one window of 16 fit; one window of 48 does not (its 2·48² attention is too big).
+    const window16 = (16 * 16 * 17 + 2 * 16 * 16 * 2 + 16 * model.cfg.vocabSize * 2) * 4;
+    const limit = model.parameterCount * 4 + window16;
+    const [short, long] = await evalAtLengths(model, corpus.val, [16, 48], { tokenBudget, memoryLimitBytes: limit });
+    expect(short.applicable).toBe(true);
+    expect(short.loss).not.toBeNull();
+    expect(long).toMatchObject({ applicable: false, loss: null, windows: 0 });
+    expect(long.reason).toMatch(/^one window of 48 needs about [\d.]+ MiB \(attention 2·48²\), more than the [\d.]+ MiB available$/);
+  });
+});

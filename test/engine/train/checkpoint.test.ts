@@ -1,6 +1,6 @@
 /** Checkpoint bytes: everything a resumed run needs comes back bit for bit; damaged bytes give a clear error. */
 import { describe, expect, it } from 'vitest';
-import { decodeCheckpoint, encodeCheckpoint, type TrainingState } from '../../../src/engine/train/checkpoint';
+import { decodeCheckpoint, encodeCheckpoint, nonFiniteTensor, type TrainingState } from '../../../src/engine/train/checkpoint';
 
 function state(): TrainingState {
   return {
@@ -90,5 +90,43 @@ describe('checkpoint encode/decode', () => {
         expect(() => decodeCheckpoint(bytes.slice(0, length))).toThrow(/checkpoint is truncated/);
       });
     }
+  });
+});
+
+describe('checkpoint integrity (version 2)', () => {
+  it('ends with the CRC-32 of everything before it and refuses a flipped bit anywhere (header, data, checksum)', () => {
+    const bytes = encodeCheckpoint(state());
+    const headerLength = new DataView(bytes.buffer).getUint32(0, true);
+    // "step":1234 → "step":1235 keeps the header valid JSON: only the checksum can tell.
+    const stepDigit = new TextDecoder().decode(bytes).indexOf('"step":1234') + '"step":123'.length;
+    for (const at of [stepDigit, headerLength + 40, bytes.length - 20, bytes.length - 1]) {
+      const damaged = bytes.slice();
+      damaged[at] ^= 0x01;
+      expect(() => decodeCheckpoint(damaged), `bit flipped at byte ${at}`).toThrow('checkpoint is damaged: its checksum does not match its contents');
+    }
+  });
+
+  it('still reads version-1 checkpoints (no checksum), as older databases hold them', () => {
+    const bytes = encodeCheckpoint(state());
+    const headerLength = new DataView(bytes.buffer).getUint32(0, true);
+    const header = JSON.parse(new TextDecoder().decode(bytes.subarray(4, 4 + headerLength)));
+    header.version = 1;
+    const v1Header = new TextEncoder().encode(JSON.stringify(header));
+    const dataStart = Math.ceil((4 + v1Header.length) / 4) * 4;
+    const oldData = bytes.subarray(Math.ceil((4 + headerLength) / 4) * 4, bytes.length - 4);
+    const v1 = new Uint8Array(dataStart + oldData.length);
+    new DataView(v1.buffer).setUint32(0, v1Header.length, true);
+    v1.set(v1Header, 4);
+    v1.set(oldData, dataStart);
+    expect(decodeCheckpoint(v1).weights.wte).toEqual(state().weights.wte);
+  });
+
+  it('says which tensor holds a NaN or an infinity', () => {
+    expect(nonFiniteTensor(state())).toBe('weight lm_head.w holds NaN at index 0');
+    const finite = state();
+    finite.weights['lm_head.w'] = Float32Array.from([1, 2, 3]);
+    expect(nonFiniteTensor(finite)).toBeNull();
+    finite.optimizer.v.wte[3] = Infinity;
+    expect(nonFiniteTensor(finite)).toBe('AdamW moment v of wte holds Infinity at index 3');
   });
 });

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../../src/engine/config';
 import { GPT, modelConfigOf } from '../../../src/engine/model/gpt';
 import { createRng } from '../../../src/engine/rng';
-import { generate, pickToken } from '../../../src/engine/train/sample';
+import { generate, pickToken, probabilityOf } from '../../../src/engine/train/sample';
 import { useWasmBackend } from '../../helpers/backend';
 
 useWasmBackend();
@@ -102,5 +102,29 @@ describe('generate', () => {
       ids.push(argmax);
     }
     model.dispose();
+  });
+
+  it("reports each token with the model's softmax probability of it, the window sliding past the block", async () => {
+    const model = new GPT(modelConfigOf(config, 11), 5);
+    const seen: [number, number][] = [];
+    const out = await generate(model, [1, 2], { maxNewTokens: 10, temperature: 1, topK: 0, rng: createRng(3), onToken: (id, p) => seen.push([id, p]) });
+    expect(seen.map(([id]) => id)).toEqual(out);
+    // Recompute each token's probability from the context that produced it: at most the last 8 tokens (the block).
+    const text = [1, 2, ...out];
+    for (let n = 0; n < 10; n++) {
+      const context = text.slice(0, n + 2).slice(-8);
+      const logits = tf.tidy(() => model.forward(tf.tensor2d(context, [1, context.length], 'int32')).arraySync()[0][context.length - 1]);
+      expect(seen[n][1]).toBeCloseTo(probabilityOf(new Float32Array(logits), out[n]), 6);
+    }
+    model.dispose();
+  });
+});
+
+describe('probabilityOf', () => {
+  it('is softmax: logits [0, ln 2, ln 3] give 1/6, 2/6, 3/6, and huge logits do not overflow', () => {
+    const logits = new Float32Array([0, Math.log(2), Math.log(3)]);
+    expect(probabilityOf(logits, 0)).toBeCloseTo(1 / 6, 6);
+    expect(probabilityOf(logits, 2)).toBeCloseTo(3 / 6, 6);
+    expect(probabilityOf(new Float32Array([1000, 1000]), 1)).toBeCloseTo(0.5, 6);
   });
 });

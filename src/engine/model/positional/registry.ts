@@ -36,11 +36,11 @@ export function resolveSchemeOptions(name: string, given: Record<string, number>
 }
 
 /** Every distinct knob flag across schemes (the CLI offers each once, e.g. --pos-scale for integer and binary). */
-export function allKnobs(): { flag: string; key: string; help: string; schemes: string[] }[] {
-  const byFlag = new Map<string, { flag: string; key: string; help: string; schemes: string[] }>();
+export function allKnobs(): { flag: string; key: string; help: string; integer: boolean; schemes: string[] }[] {
+  const byFlag = new Map<string, { flag: string; key: string; help: string; integer: boolean; schemes: string[] }>();
   for (const scheme of SCHEMES)
     for (const knob of scheme.knobs) {
-      const entry = byFlag.get(knob.flag) ?? { flag: knob.flag, key: knob.key, help: knob.help, schemes: [] };
+      const entry = byFlag.get(knob.flag) ?? { flag: knob.flag, key: knob.key, help: knob.help, integer: knob.integer, schemes: [] };
       entry.schemes.push(scheme.name);
       byFlag.set(knob.flag, entry);
     }
