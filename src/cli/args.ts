@@ -109,7 +109,7 @@ export function trainOverrides(opts: TrainOptionValues): RunConfigInput {
   if (threads === 'auto') overrides.threads = 'auto';
   else if (threads !== undefined) {
     if (DECIMAL_INTEGER.test(threads)) overrides.threads = Number(threads);
-    else problems.push(`--threads: expected 'auto' or a decimal integer, got ${JSON.stringify(threads)}`);
+    else problems.push(`--threads: expected a decimal integer, got ${JSON.stringify(threads)} (or 'auto': every core)`);
   }
   // A user-given --lr below the default floor would make minLr > lr; keep the floor at a tenth of lr instead.
   if (overrides.lr !== undefined && overrides.minLr === undefined) overrides.minLr = Math.min(DEFAULT_CONFIG.minLr, overrides.lr / 10);

@@ -204,8 +204,8 @@ export function validateConfig(config: RunConfigInput & Record<string, unknown>)
     if (typeof config[flag] !== 'boolean') report(flag, `must be true or false, got ${JSON.stringify(config[flag])}`);
   if (typeof config.data !== 'string' || config.data.trim() === '') report('data', 'must name a file or builtin:NAME');
 
-  if (config.threads !== 'auto' && checkNumber(config.threads, THREADS_RULE))
-    report('threads', `must be 'auto' or an integer in [${THREADS_RULE.min}, ${THREADS_RULE.max}], got ${JSON.stringify(config.threads)}`);
+  if (typeof config.threads === 'number') report('threads', checkNumber(config.threads, THREADS_RULE));
+  else if (config.threads !== 'auto') report('threads', `must be 'auto' or an integer in [${THREADS_RULE.min}, ${THREADS_RULE.max}], got ${JSON.stringify(config.threads)}`);
 
   const { nEmbd, nHead, lr, minLr, steps, warmupSteps, threads, batchSize } = config;
   if (Number.isInteger(nEmbd) && Number.isInteger(nHead) && nHead! > 0 && nEmbd! % nHead! !== 0)

@@ -60,10 +60,14 @@ export function memoryLimitBytes(): number {
   return Math.min(WASM_HEAP_BYTES, Math.floor(totalmem() * 0.75));
 }
 
-/** Throws a ConfigError with the figures when one training step of `config` does not fit memoryLimitBytes(). */
+/**
+ * Throws a ConfigError with the figures when one training step of `config` does not fit memoryLimitBytes(). Counted
+ * for the whole batch on one thread, whatever `threads` is: with threads 'auto' the count follows the machine, and a
+ * run valid on 8 cores must stay valid on 1 (and halving the rows per thread was seen to pass runs that then ran a
+ * helper's wasm heap out of memory).
+ */
 function checkMemory(config: RunConfig, vocabSize: number): void {
-  const rowsPerThread = Math.max(...splitRows(config.batchSize, config.threads));
-  const problem = trainingMemoryProblem(modelShape(config, vocabSize), rowsPerThread, config.blockSize, memoryLimitBytes());
+  const problem = trainingMemoryProblem(modelShape(config, vocabSize), config.batchSize, config.blockSize, memoryLimitBytes());
   if (problem) throw new ConfigError([problem]);
 }
 

@@ -71,8 +71,8 @@ const BAD_TRAIN: [string[], RegExp[]][] = [
   [['--data', '/nonexistent/file.txt'], [/not found/, /\/nonexistent\/file\.txt/]],
   [['--data', 'builtin:nope'], [/unknown builtin/, /nope/, /toy-english/, /copy/]],
   [['--rope-base', '100', '--pos', 'alibi'], [/--rope-base/, /rope/, /alibi/]],
-  [['--threads', 'all'], [/--threads/, /expected 'auto' or a decimal integer/, /all/]],
-  [['--threads', '17'], [/--threads/, /'auto' or an integer in \[1, 16\]/, /got 17/]],
+  [['--threads', 'all'], [/--threads: expected a decimal integer, got "all" \(or 'auto'/]],
+  [['--threads', '17'], [/--threads/, /must be in \[1, 16\]/, /got 17/]],
   [['--frobnicate'], [/unknown option/, /--frobnicate/]],
 ];
 

@@ -113,10 +113,9 @@ describe('validateConfig', () => {
   it("threads: 'auto' or an integer from 1 to 16, and no more than the batch has rows", () => {
     expect(validateConfig(withDefaults({ threads: 2, batchSize: 2 }))).toEqual([]);
     expect(validateConfig(withDefaults({ threads: 'auto', batchSize: 1 }))).toEqual([]);
-    const allowed = "must be 'auto' or an integer in [1, 16]";
-    expect(validateConfig(withDefaults({ threads: 0 }))).toEqual([{ field: 'threads', message: `${allowed}, got 0` }]);
-    expect(validateConfig(withDefaults({ threads: 1.5 }))).toEqual([{ field: 'threads', message: `${allowed}, got 1.5` }]);
-    expect(validateConfig(withDefaults({ threads: 'all' }))).toEqual([{ field: 'threads', message: `${allowed}, got "all"` }]);
+    expect(validateConfig(withDefaults({ threads: 0 }))).toEqual([{ field: 'threads', message: 'must be in [1, 16], got 0' }]);
+    expect(validateConfig(withDefaults({ threads: 1.5 }))).toEqual([{ field: 'threads', message: 'must be an integer in [1, 16], got 1.5' }]);
+    expect(validateConfig(withDefaults({ threads: 'all' }))).toEqual([{ field: 'threads', message: `must be 'auto' or an integer in [1, 16], got "all"` }]);
     expect(validateConfig(withDefaults({ threads: 4, batchSize: 3 }))).toEqual([
       { field: 'threads', message: 'must not exceed batchSize (3): each thread takes whole rows of the batch, got 4' },
     ]);
