@@ -54,7 +54,7 @@ function trainOptions(command: Command): Command {
     .option('--grad-clip <x>', 'global gradient-norm clip (0 = off)')
     .option('--seed <n>', 'random seed')
     .option('--threads <auto|n>', "threads sharing every batch on the wasm/cpu backends (data parallel); 'auto' (default): every core, at most one per batch row")
-    .option('--eval-every <n>', 'validation interval in steps')
+    .option('--eval-every <n>', 'validation interval in steps (0 = automatic: about 20 points per run)')
     .option('--sample-every <n>', 'sample interval in steps (0 = off)')
     .option('--checkpoint-every <n>', 'checkpoint interval in steps (0 = only at the end)')
     .option('--no-attn-scale', 'ablation: drop the 1/sqrt(d_k) attention scaling')

@@ -66,6 +66,7 @@ export interface RunConfig {
   threads: number;
   /** The backend this run asks for; 'auto' takes the lab's ladder (which skips software WebGPU adapters). */
   backend: BackendChoice;
+  /** Steps between val losses; 0 = automatic, about 20 points whatever the run's length (see evalInterval). */
   evalEvery: number;
   evalBatches: number;
   sampleEvery: number;
@@ -107,7 +108,7 @@ export const DEFAULT_CONFIG: Omit<RunConfig, 'threads'> & { threads: ThreadsChoi
   seed: 1337,
   threads: 'auto',
   backend: 'auto',
-  evalEvery: 100,
+  evalEvery: 0,
   evalBatches: 4,
   sampleEvery: 250,
   sampleLength: 120,
@@ -152,7 +153,7 @@ const NUMBER_RULES: Partial<Record<keyof RunConfig, NumberRule>> = {
   dropoutAttn: { min: 0, max: 0.95, integer: false },
   dropoutResid: { min: 0, max: 0.95, integer: false },
   seed: { min: 0, max: 2 ** 31 - 1, integer: true },
-  evalEvery: { min: 1, max: 10_000_000, integer: true },
+  evalEvery: { min: 0, max: 10_000_000, integer: true },
   evalBatches: { min: 1, max: 1000, integer: true },
   sampleEvery: { min: 0, max: 10_000_000, integer: true },
   sampleLength: { min: 1, max: 10_000, integer: true },

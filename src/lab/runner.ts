@@ -52,6 +52,11 @@ export interface PreparedRun {
   sweepKey?: string;
 }
 
+/** The store's row of a step's metrics (without the live-only tokens/s). */
+function metricRow(m: StepMetrics): MetricRow {
+  return { step: m.step, tokens: m.tokens, wallMs: m.wallMs, trainLoss: m.trainLoss, valLoss: m.valLoss, lr: m.lr, gradNorm: m.gradNorm };
+}
+
 /**
  * What one process may use: a wasm heap holds 4 GiB at most, and a run should leave a quarter of the machine's
  * memory to everything else. (The native backends have no 4 GiB cap; the machine's memory still bounds them.)
@@ -235,11 +240,16 @@ async function trainStoredRun(
     profile,
     callbacks: {
       onStep: (m) => {
-        pending.push({ step: m.step, tokens: m.tokens, wallMs: m.wallMs, trainLoss: m.trainLoss, valLoss: m.valLoss, lr: m.lr, gradNorm: m.gradNorm });
+        pending.push(metricRow(m));
         if (m.valLoss !== null || pending.length >= METRIC_FLUSH_ROWS || performance.now() - lastFlush >= METRIC_FLUSH_MS) flush();
         const started = performance.now();
         events.onStep?.(runId, m);
         profile?.add('progress', started);
+      },
+      onFinalEval: (m) => {
+        // Same step as the last row: the store replaces it, now with its val loss.
+        pending.push(metricRow(m));
+        flush();
       },
       onSample: (sample) => {
         const started = performance.now();

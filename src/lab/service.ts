@@ -260,7 +260,8 @@ export class LabService implements LabApi {
     if (combos.length > MAX_SWEEP_RUNS) throw new LabError('invalid-request', `the grid makes ${combos.length} runs; at most ${MAX_SWEEP_RUNS} per sweep`);
     const problems: ConfigProblemData[] = [];
     const prepared: PreparedRun[] = [];
-    const sweepKey = `sweep-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+    // The cell count rides in the key, so a view can tell "3 of 4 done" from "3 of 3" after a cell is deleted.
+    const sweepKey = `sweep-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}-of${combos.length}`;
     const fileTexts = new Map<string, string>();
     for (const { pos, norm, dropout } of combos) {
       const label = `${pos} · ${norm}-norm · dropout ${dropout}`;
@@ -353,6 +354,13 @@ export class LabService implements LabApi {
     this.requireRun(runId);
     this.store.renameRun(runId, name);
     this.emit({ channel: 'runs:changed', payload: { runId, change: 'renamed' } });
+    return runInfo(this.requireRun(runId));
+  }
+
+  async annotateRun({ runId, tags, notes }: CallRequest<'annotateRun'>): Promise<RunInfo> {
+    this.requireRun(runId);
+    this.store.annotateRun(runId, [...new Set(tags)], notes);
+    this.emit({ channel: 'runs:changed', payload: { runId, change: 'annotated' } });
     return runInfo(this.requireRun(runId));
   }
 

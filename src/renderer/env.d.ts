@@ -3,3 +3,9 @@ declare module '*.vue' {
   const component: DefineComponent<object, object, unknown>;
   export default component;
 }
+
+/** Vite's ?raw imports: the file's text. */
+declare module '*?raw' {
+  const text: string;
+  export default text;
+}

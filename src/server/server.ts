@@ -15,6 +15,7 @@ import { extname, join, normalize, resolve, sep } from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { apiPath, EVENTS_PATH, isCallName, MAX_UPLOAD_BASE64_CHARS, type CallResult, type LabApi, type LabEvent, type LabEventListener } from '../shared/api';
 import { dispatch } from '../lab/dispatch';
+import { sendNoTokenPage } from './noTokenPage';
 
 export const LOOPBACK_HOSTS = ['127.0.0.1', '::1', 'localhost'] as const;
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
@@ -165,6 +166,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     const isApi = url.pathname.startsWith('/api/');
     // The API takes the token only from the header or query, never the cookie, so no other page can ride on it.
     if (!tokenMatches(requestToken(req, url, !isApi))) {
+      // A person opening the page gets a page saying how to get in; programs get the JSON error.
+      if (!isApi && (req.headers.accept ?? '').includes('text/html')) return sendNoTokenPage(res);
       res.setHeader('WWW-Authenticate', 'Bearer');
       sendJson(res, 401, failure('unauthorized', 'missing or wrong token: open the URL GPT Lab printed when it started'));
       return;

@@ -35,6 +35,10 @@ export const PROBE_KIND_VALUES = ['attention', 'pe-table', 'bias', 'rope-decay',
 
 const runId = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
 const runName = z.string().trim().min(1, 'must not be empty').max(MAX_NAME_LENGTH, `must be at most ${MAX_NAME_LENGTH} characters`);
+export const MAX_RUN_TAGS = 20;
+export const MAX_RUN_NOTES = 10_000;
+/** One word or short phrase: no commas (the tag box separates tags with them). */
+const runTag = z.string().trim().min(1, 'must not be empty').max(40, 'must be at most 40 characters').regex(/^[^,\n]+$/, 'must not contain commas or line breaks');
 const finite = z.number();
 const nullableNumber = z.number().nullable();
 const noArgs = z.strictObject({}).optional();
@@ -208,6 +212,9 @@ export const runRecordSchema = z.object({
   finalValLoss: nullableNumber,
   tokensPerSecond: nullableNumber,
   error: z.string().nullable(),
+  /** Short labels the user gives a run ("baseline", "lr-sweep"), and free-text notes. */
+  tags: z.array(z.string()),
+  notes: z.string(),
   /** What is wrong with a stored row that cannot be read back (its config is then {}); absent or null otherwise. */
   damaged: z.string().nullable().optional(),
 });
@@ -421,6 +428,8 @@ export const CALLS = {
   listRuns: call(noArgs, z.array(runRecordSchema)),
   getRun: call(runIdRequest, runRecordSchema),
   renameRun: call(z.strictObject({ runId, name: runName }), runRecordSchema),
+  /** Replaces a run's tags and notes (the words the Runs filter also matches). */
+  annotateRun: call(z.strictObject({ runId, tags: z.array(runTag).max(MAX_RUN_TAGS), notes: z.string().max(MAX_RUN_NOTES) }), runRecordSchema),
   /** Deletes a finished or queued run with all its data; a running run must be stopped first. */
   deleteRun: call(runIdRequest, z.object({ runId })),
   /** Rows with step > sinceStep (all when omitted). */
@@ -487,7 +496,7 @@ export const EVENTS = {
   metrics: z.object({ runId, rows: z.array(liveMetricRowSchema) }),
   sample: z.object({ runId, step: z.number(), prompt: z.string(), text: z.string() }),
   status: z.object({ runId, status: runStatusSchema, lastStep: z.number().optional(), error: z.string().nullable().optional() }),
-  runsChanged: z.object({ runId, change: z.enum(['created', 'renamed', 'deleted']) }),
+  runsChanged: z.object({ runId, change: z.enum(['created', 'renamed', 'annotated', 'deleted']) }),
   queue: queueStateSchema,
   uiCommand: z.object({ command: z.enum(UI_COMMANDS), path: z.string().optional() }),
   job: jobEventSchema,

@@ -20,6 +20,7 @@ export const Channel = {
   listRuns: 'lab:listRuns',
   getRun: 'lab:getRun',
   renameRun: 'lab:renameRun',
+  annotateRun: 'lab:annotateRun',
   deleteRun: 'lab:deleteRun',
   metrics: 'lab:metrics',
   samples: 'lab:samples',

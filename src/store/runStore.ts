@@ -41,6 +41,8 @@ export interface RunRecord {
   error: string | null;
   /** The process that trains (or last trained) the run, and its tag (owner.ts), which tells a reused pid apart. */
   ownerPid: number | null;
+  tags: string[];
+  notes: string;
   ownerTag: string | null;
   /** Set when the stored row cannot be read back (e.g. invalid config_json): what is wrong; the row is listed anyway. */
   damaged: string | null;
@@ -121,6 +123,8 @@ interface RunRow {
   tokens_per_second: number | null;
   error: string | null;
   owner_pid: number | null;
+  tags_json: string | null;
+  notes: string | null;
   owner_tag: string | null;
 }
 
@@ -212,6 +216,11 @@ export class RunStore {
 
   renameRun(id: number, name: string): void {
     this.changeRun(id, 'UPDATE runs SET name = ? WHERE id = ?', [name, id]);
+  }
+
+  /** Replaces the run's tags and notes. */
+  annotateRun(id: number, tags: readonly string[], notes: string): void {
+    this.changeRun(id, 'UPDATE runs SET tags_json = ?, notes = ? WHERE id = ?', [JSON.stringify(tags), notes, id]);
   }
 
   /** Also deletes the run's metrics, samples, checkpoints and evals. */
@@ -454,6 +463,8 @@ function toRunRecord(row: RunRow): RunRecord {
     tokensPerSecond: row.tokens_per_second,
     error: row.error,
     ownerPid: row.owner_pid,
+    tags: (fromJson(row.tags_json) as string[] | null) ?? [],
+    notes: row.notes ?? '',
     ownerTag: row.owner_tag ?? null,
     damaged: damage.length ? damage.join('; ') : null,
   };

@@ -92,6 +92,11 @@ const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE runs ADD COLUMN owner_tag TEXT;
   `,
+  // v5: the user's tags (a JSON array of strings) and notes on a run.
+  `
+  ALTER TABLE runs ADD COLUMN tags_json TEXT;
+  ALTER TABLE runs ADD COLUMN notes TEXT;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

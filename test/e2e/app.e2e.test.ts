@@ -4,35 +4,16 @@
  * its curve are still there. Then a four-scheme sweep lands in Compare (overlay + diff table) and Extrapolation, charts
  * export as PNG and SVG, probes and recipes render. Every view is photographed into docs/screenshots/.
  */
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startWebMode, type WebMode } from '../../src/server/webMode';
+import { buildRendererIfStale, CHROMIUM, download, FLAGS, ROOT } from './browser';
 
-const CHROMIUM = '/usr/bin/chromium';
 // Outside CI a machine without Chromium skips the browser tests; in CI (.ci/run installs it) they must run.
 const hasChromium = existsSync(CHROMIUM) || process.env.CI === 'true';
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-
-function newest(path: string): number {
-  if (!existsSync(path)) return 0;
-  const stat = statSync(path);
-  return stat.isDirectory() ? Math.max(0, ...readdirSync(path).map((entry) => newest(join(path, entry)))) : stat.mtimeMs;
-}
-
-/** Builds the renderer when out/renderer is missing or older than its sources. */
-function buildRendererIfStale(): void {
-  const built = newest(join(ROOT, 'out', 'renderer', 'index.html'));
-  const sources = Math.max(newest(join(ROOT, 'src', 'renderer')), newest(join(ROOT, 'src', 'shared')), newest(join(ROOT, 'electron.vite.config.ts')));
-  if (built > sources) return;
-  const result = spawnSync(process.execPath, [join(ROOT, 'node_modules', 'electron-vite', 'bin', 'electron-vite.js'), 'build', '--logLevel', 'warn'], { cwd: ROOT, encoding: 'utf8' });
-  if (result.status !== 0) throw new Error(`electron-vite build failed:\n${result.stderr}${result.stdout}`);
-}
 
 const pointsOf = (page: Page, testid: string): Promise<number> => page.getAttribute(`[data-testid=${testid}]`, 'data-points').then(Number);
 
@@ -46,15 +27,6 @@ async function shoot(page: Page, name: string, height = 1000): Promise<void> {
   await page.waitForTimeout(400);
   await page.screenshot({ path: join(SHOTS, `${name}.png`) });
   if (height !== 1000) await page.setViewportSize({ width: 1400, height: 1000 });
-}
-
-/** Clicks an export menu item and returns the saved file's path and name. */
-async function download(page: Page, scope: string, kind: string, dir: string): Promise<{ path: string; name: string }> {
-  await page.click(`${scope} [data-testid=export-toggle]`);
-  const [file] = await Promise.all([page.waitForEvent('download'), page.click(`${scope} [data-testid=export-${kind}]`)]);
-  const path = join(dir, `${kind}-${file.suggestedFilename()}`);
-  await file.saveAs(path);
-  return { path, name: file.suggestedFilename() };
 }
 
 const title = hasChromium ? 'the app in Chromium (web mode)' : `the app in Chromium: skipped, ${CHROMIUM} is not installed (apt-get install chromium)`;
@@ -91,6 +63,7 @@ describe.skipIf(!hasChromium)(title, () => {
     const other = await browser.newPage();
     const response = await other.goto(web.server.url);
     expect(response?.status()).toBe(401);
+    expect(await other.textContent('h1')).toBe('GPT Lab needs the address it printed');
     await other.close();
   });
 
@@ -164,7 +137,8 @@ describe.skipIf(!hasChromium)(title, () => {
       await page.waitForSelector('text=4 runs to queue');
       await page.click('[data-testid=sweep-button]');
       await page.waitForSelector('[data-sweep]');
-      await expect.poll(() => page.textContent('[data-sweep] h3'), { timeout: 120_000 }).toContain('4 / 4 done');
+      // Four nano runs of 200 steps: a minute or two on two free cores, much longer on a shared, loaded machine.
+      await expect.poll(() => page.textContent('[data-sweep] h3'), { timeout: 420_000 }).toContain('4 / 4 done');
       await shoot(page, 'sweeps');
       const sweepRuns = (await web.service.listRuns()).filter((r) => r.sweepKey?.startsWith('sweep-'));
       expect(sweepRuns).toHaveLength(4);
@@ -207,10 +181,12 @@ describe.skipIf(!hasChromium)(title, () => {
       expect(parsed.paths).toBe(4);
       expect(parsed.texts).toContain('tokens');
       expect(parsed.texts.some((t) => t.startsWith('train loss'))).toBe(true);
-      for (const run of sweepRuns) expect(parsed.texts).toContain(`#${run.id} ${run.name}`);
+      // Legends say what tells the runs apart; the full names are the series' titles (shown on hover).
+      for (const run of sweepRuns) expect(parsed.texts).toContain(`#${run.id} ${run.config.pos}`);
+      for (const run of sweepRuns) expect(svgText).toContain(`<title>#${run.id} ${run.name.replace('<', '&lt;').replace('>', '&gt;')}</title>`);
       expect(svgText).toContain('toy &lt;sweep&gt;');
       const csv = await download(page, '[data-testid=compare-chart]', 'csv', dir);
-      expect(readFileSync(csv.path, 'utf8').split('\n')[0]).toBe('series,tokens,train loss');
+      expect(readFileSync(csv.path, 'utf8').split('\n')[0]).toBe('series,tokens,train loss (raw),train loss (EMA 0.6)');
 
       // Extrapolation of the sweep's runs, one click.
       await page.click('[data-testid=nav-sweeps]');
@@ -223,11 +199,22 @@ describe.skipIf(!hasChromium)(title, () => {
       await shoot(page, 'extrapolation');
       const evalSvg = readFileSync((await download(page, '[data-testid=length-chart]', 'svg', dir)).path, 'utf8');
       expect(evalSvg).toContain('trained at 16');
+      // The learned run has no positions past 16: marked on the chart itself.
+      expect(evalSvg).toMatch(/n\/a from here: #\d+/);
+      // The per-position panel: its title on one line, the Export button beside it; the cost chart says what it measures.
+      const head = await page.$eval('[data-testid=position-chart] .panel-head', (el) => {
+        const title = el.querySelector('h3')!.getBoundingClientRect();
+        const button = el.querySelector('[data-testid=export-toggle]')!.getBoundingClientRect();
+        return { titleHeight: title.height, lineHeight: parseFloat(getComputedStyle(el.querySelector('h3')!).lineHeight) || 20, sameRow: Math.abs(title.top + title.height / 2 - (button.top + button.height / 2)) < 6 };
+      });
+      expect(head.titleHeight).toBeLessThan(head.lineHeight * 1.5);
+      expect(head.sameRow).toBe(true);
+      expect(await page.textContent('[data-testid=cost-chart] [data-testid=chart-caption]')).toContain('above what was allocated before it');
       expect(evalSvg.match(/<path /g)).toHaveLength(4);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
-  });
+  }, 660_000); // four trainings and their evaluation: its own waits allow 7 + 2 minutes on a loaded machine
 
   it('renders probes: attention maps, scheme tables, ALiBi heads and the equivariance demo', async () => {
     await page.click('[data-testid=nav-probes]');
@@ -252,6 +239,15 @@ describe.skipIf(!hasChromium)(title, () => {
     await page.waitForSelector('[data-testid=recipe-dog-equivariance] [data-testid=verdict]', { timeout: 60_000 });
     expect(await page.textContent('[data-testid=recipe-dog-equivariance] [data-testid=verdict]')).toBe('held');
     await page.waitForSelector('[data-testid=recipe-chart-dog-equivariance] canvas');
+    // Its values are per scheme: bars, not a line between unrelated schemes.
+    const files = mkdtempSync(join(tmpdir(), 'gpt-lab-e2e-recipe-'));
+    try {
+      const svg = readFileSync((await download(page, '[data-testid=recipe-chart-dog-equivariance]', 'svg', files)).path, 'utf8');
+      expect(svg).toContain('<g class="bars"');
+      expect(svg).not.toContain('<path ');
+    } finally {
+      rmSync(files, { recursive: true, force: true });
+    }
     await shoot(page, 'recipes', 1300);
 
     await page.click('[data-testid=nav-runs]');

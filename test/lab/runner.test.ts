@@ -126,7 +126,8 @@ describe('trainNewRun and resumeRun', () => {
     expect(decoded.tokens).toBe(30 * 32);
 
     const samples = store.samples(result.runId);
-    expect(samples.map((s) => s.step)).toEqual([14, 29]);
+    // Every 15 steps and at the end, and a first one early, at the first val point (step 9).
+    expect(samples.map((s) => s.step)).toEqual([9, 14, 29]);
     for (const s of samples) {
       expect([...s.text]).toHaveLength(10);
       for (const ch of s.text) expect(run.vocab).toContain(ch);
@@ -158,7 +159,8 @@ describe('trainNewRun and resumeRun', () => {
 
     const metrics = store.metrics(id);
     expect(steps(metrics)).toEqual(range(30));
-    expect(metrics.filter((m) => m.valLoss !== null).map((m) => m.step)).toEqual([9, 19, 29]);
+    // Every 10 steps, and step 12, where the run was stopped: Stop evaluates once more and the store keeps that row.
+    expect(metrics.filter((m) => m.valLoss !== null).map((m) => m.step)).toEqual([9, 12, 19, 29]);
     // Wall time carries over the checkpoint: it never runs backwards across the resume.
     for (let i = 1; i < metrics.length; i++) expect(metrics[i].wallMs).toBeGreaterThanOrEqual(metrics[i - 1].wallMs);
     const run = store.getRun(id)!;
@@ -168,7 +170,8 @@ describe('trainNewRun and resumeRun', () => {
     // Same seed, same data: the resumed run retraces the straight one exactly.
     expect(straightId).toBeDefined();
     expect(metrics.map((m) => m.trainLoss)).toEqual(straightMetrics.map((m) => m.trainLoss));
-    expect(metrics.map((m) => m.valLoss)).toEqual(straightMetrics.map((m) => m.valLoss));
+    // Same val losses, and one more: the stopped step's own.
+    expect(metrics.map((m) => (m.step === 12 ? null : m.valLoss))).toEqual(straightMetrics.map((m) => m.valLoss));
     expect(metrics.map((m) => m.tokens)).toEqual(straightMetrics.map((m) => m.tokens));
 
     await expect(resumeRun(store, id)).rejects.toThrow(/already completed/);

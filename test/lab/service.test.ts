@@ -175,6 +175,9 @@ describe('training through the host', () => {
 
     const renamed = await service.renameRun({ runId: waiting.runId, name: 'renamed <b>run</b>' });
     expect(renamed.name).toBe('renamed <b>run</b>');
+    const annotated = await service.annotateRun({ runId: waiting.runId, tags: ['baseline', 'baseline', 'lr'], notes: 'to <i>compare</i>' });
+    expect(annotated).toMatchObject({ tags: ['baseline', 'lr'], notes: 'to <i>compare</i>' });
+    expect(await dispatch(service, 'annotateRun', { runId: waiting.runId, tags: ['a,b'], notes: '' })).toMatchObject({ ok: false, error: { code: 'invalid-request' } });
     await service.deleteRun({ runId: waiting.runId });
     await expect(service.getRun({ runId: waiting.runId })).rejects.toMatchObject({ code: 'not-found' });
     expect(await dispatch(service, 'getRun', { runId: waiting.runId })).toMatchObject({ ok: false, error: { code: 'not-found' } });
@@ -188,6 +191,7 @@ describe('training through the host', () => {
     expect((await service.listRuns()).length).toBe(before);
 
     const { sweepKey, runIds } = await service.startSweep({ grid: { pos: ['none', 'alibi'], norm: ['pre', 'post'], dropout: [0] }, config: tiny(3), name: 'grid' });
+    expect(sweepKey).toMatch(/-of4$/);
     expect(runIds).toHaveLength(4);
     await nextEvent(service, statusIs(runIds[3], 'completed'));
     const runs = await Promise.all(runIds.map((runId) => service.getRun({ runId })));

@@ -90,7 +90,7 @@ const CASES: Case[] = [
   { area: 'config', input: 'unknown setting', attempt: config({ learningRate: 1 }), message: /learningRate: is not a known setting/ },
   { area: 'config', input: 'unknown preset', attempt: () => resolveConfig({ preset: 'huge' as never }), message: /preset: must be one of nano, micro, mini/ },
   { area: 'config', input: 'valFraction 0.9', attempt: config({ valFraction: 0.9 }), message: /valFraction: must be in \[0.01, 0.5\]/ },
-  { area: 'config', input: 'evalEvery 0', attempt: config({ evalEvery: 0 }), message: /evalEvery: must be in/ },
+  { area: 'config', input: 'evalEvery −1', attempt: config({ evalEvery: -1 }), message: /evalEvery: must be in/ },
   { area: 'config', input: 'causal "yes"', attempt: config({ causal: 'yes' }), message: /causal: must be true or false/ },
   { area: 'config', input: 'five problems at once', attempt: config({ nLayer: 0, lr: -1, pos: 'x', norm: 'y', seed: -1 }), message: /nLayer[\s\S]*lr[\s\S]*seed[\s\S]*norm[\s\S]*pos/ },
   { area: 'data file', input: 'missing file', attempt: () => readDataFile(join(dir, 'nope.txt')), message: /data file not found/ },

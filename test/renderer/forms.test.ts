@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { RunInfo, SchemeInfo } from '../../src/shared/api';
 import { compareChart, configDiff, groupableFields } from '../../src/renderer/composables/compare';
 import { asFieldProblems, distinctProblems, formOverrides, formProblems, isAbsolutePath, problemSentence, tokenizerCost, type RunForm } from '../../src/renderer/composables/configForm';
-import { filterRuns, sortRuns } from '../../src/renderer/composables/runList';
-import { parseDropouts, sweepSize } from '../../src/renderer/composables/sweep';
+import { filterRuns, parseTags, sortRuns } from '../../src/renderer/composables/runList';
+import { parseDropouts, plannedCells, sweepProgress, sweepSize } from '../../src/renderer/composables/sweep';
 
 const rope: SchemeInfo = {
   name: 'rope',
@@ -116,7 +116,7 @@ describe('the New run form', () => {
 });
 
 const run = (id: number, config: Record<string, unknown>, extra: Partial<RunInfo> = {}): RunInfo =>
-  ({ id, name: `run ${id}`, status: 'completed', config: { pos: 'rope', norm: 'pre', nLayer: 2, posOptions: {}, data: 'builtin:copy', ...config }, lastStep: 9, finalValLoss: null, createdAt: id, sweepKey: null, ...extra }) as unknown as RunInfo;
+  ({ id, name: `run ${id}`, status: 'completed', config: { pos: 'rope', norm: 'pre', nLayer: 2, posOptions: {}, data: 'builtin:copy', ...config }, lastStep: 9, finalValLoss: null, createdAt: id, sweepKey: null, tags: [], notes: '', ...extra }) as unknown as RunInfo;
 
 describe('comparing runs', () => {
   it('the config table shows only the fields that differ, known fields first, knobs by name', () => {
@@ -140,7 +140,8 @@ describe('comparing runs', () => {
     const rows = [0, 1, 2].map((step) => ({ step, tokens: (step + 1) * 100, wallMs: step * 2000, trainLoss: 3 - step, valLoss: step === 2 ? 1.5 : null, lr: null, gradNorm: null }));
     const metrics = new Map(runs.map((r) => [r.id, rows]));
     const byStep = compareChart(runs, metrics, { metric: 'trainLoss', x: 'step', smoothing: 0, logY: false, groupBy: null });
-    expect(byStep.series.map((s) => s.x)).toEqual([[1, 2, 3], [1, 2, 3], [1, 2, 3]]);
+    // Steps as the store counts them (0 = the first), the same numbers as the run CSV.
+    expect(byStep.series.map((s) => s.x)).toEqual([[0, 1, 2], [0, 1, 2], [0, 1, 2]]);
     expect(byStep.series[0].y).toEqual([3, 2, 1]);
     expect(new Set(byStep.series.map((s) => s.color)).size).toBe(3);
     const val = compareChart(runs, metrics, { metric: 'valLoss', x: 'wallMs', smoothing: 0.9, logY: true, groupBy: 'pos' });
@@ -156,9 +157,25 @@ describe('comparing runs', () => {
     const runs = [run(1, { pos: 'alibi' }, { finalValLoss: 2 }), run(2, { pos: 'rope' }, { status: 'diverged', finalValLoss: null }), run(3, { pos: 'alibi', norm: 'post' }, { finalValLoss: 1 })];
     expect(filterRuns(runs, 'alibi post').map((r) => r.id)).toEqual([3]);
     expect(filterRuns(runs, 'DIVERGED').map((r) => r.id)).toEqual([2]);
+    // Tags and notes are searched too.
+    const tagged = [run(4, {}, { tags: ['baseline'], notes: '' }), run(5, {}, { tags: [], notes: 'Flat after 300 steps' })];
+    expect(filterRuns(tagged, 'baseline').map((r) => r.id)).toEqual([4]);
+    expect(filterRuns(tagged, 'flat').map((r) => r.id)).toEqual([5]);
+    expect(parseTags(' baseline, lr sweep,, baseline ')).toEqual(['baseline', 'lr sweep']);
     expect(sortRuns(runs, 'valLoss', false).map((r) => r.id)).toEqual([3, 1, 2]);
     expect(sortRuns(runs, 'valLoss', true).map((r) => r.id)).toEqual([1, 3, 2]);
     expect(sortRuns(runs, 'created', true).map((r) => r.id)).toEqual([3, 2, 1]);
+  });
+});
+
+describe('sweep progress', () => {
+  it('reads the queued cell count from the key and says how many cells were deleted', () => {
+    expect(plannedCells('sweep-abc-x1y2-of4')).toBe(4);
+    expect(plannedCells('sweep-abc-x1y2')).toBeNull();
+    expect(sweepProgress('sweep-abc-x1y2-of4', 4, 2)).toBe('2 / 4 done');
+    expect(sweepProgress('sweep-abc-x1y2-of2', 1, 1)).toBe('1 / 1 done · 1 of 2 deleted');
+    // Keys from before the count was recorded: what is there.
+    expect(sweepProgress('sweep-abc-x1y2', 1, 1)).toBe('1 / 1 done');
   });
 });
 

@@ -145,6 +145,21 @@ describe('the token', () => {
     expect(asset.body).toBe('console.log(1)');
   });
 
+  it('answers a browser without it with a page saying how to open GPT Lab, and programs with the JSON error', async () => {
+    const page = await send(server, '/', { headers: { Accept: 'text/html,application/xhtml+xml' } });
+    expect(page.status).toBe(401);
+    expect(page.headers['content-type']).toMatch(/^text\/html/);
+    expect(page.headers['content-security-policy']).toBe("default-src 'none'; style-src 'unsafe-inline'");
+    expect(page.body).toContain('GPT Lab is running at http://127.0.0.1:PORT/?token=');
+    expect(page.body).not.toContain(server.token);
+    const wrong = await send(server, '/?token=wrong', { headers: { Accept: 'text/html' } });
+    expect(wrong.headers['content-type']).toMatch(/^text\/html/);
+    const program = await send(server, '/');
+    expect(JSON.parse(program.body)).toMatchObject({ ok: false, error: { code: 'unauthorized' } });
+    const api = await send(server, '/api/listRuns', { method: 'POST', headers: { Accept: 'text/html', 'Content-Type': 'application/json' }, body: '{}' });
+    expect(JSON.parse(api.body)).toMatchObject({ ok: false, error: { code: 'unauthorized' } });
+  });
+
   it('is not taken from the cookie by the API', async () => {
     const cookie = `gpt_lab_token=${server.token}`;
     const reply = await send(server, '/api/listRuns', { method: 'POST', headers: { Cookie: cookie, 'Content-Type': 'application/json' }, body: '' });

@@ -99,6 +99,16 @@ describe('RunStore runs', () => {
     expect(store.getRun(id)?.name).toBe('better name');
   });
 
+  it('keeps a run’s tags and notes, empty until set', () => {
+    const id = store.createRun(newRun);
+    expect(store.getRun(id)).toMatchObject({ tags: [], notes: '' });
+    store.annotateRun(id, ['baseline', 'lr sweep'], 'first try\nloss flat after 300');
+    expect(store.getRun(id)).toMatchObject({ tags: ['baseline', 'lr sweep'], notes: 'first try\nloss flat after 300' });
+    store.annotateRun(id, [], '');
+    expect(store.getRun(id)).toMatchObject({ tags: [], notes: '' });
+    expectStoreError(() => store.annotateRun(4242, [], ''), 'UNKNOWN_RUN', 'no run with id 4242');
+  });
+
   it('updates only the patched fields, and null clears one', () => {
     const id = store.createRun({ ...newRun, dataHash: 'h1' });
     store.updateRun(id, { status: 'running', startedAt: 1000, backend: { name: 'node' }, error: 'oops' });

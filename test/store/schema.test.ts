@@ -39,7 +39,7 @@ describe('schema', () => {
     const path = join(tempDir(), 'runs.db');
     writeFileSync(path, '');
     RunStore.open(path).close();
-    expect(SCHEMA_VERSION).toBe(4);
+    expect(SCHEMA_VERSION).toBe(5);
     inspect(path, (db) => {
       expect(userVersion(db)).toBe(SCHEMA_VERSION);
       expect(tableNames(db)).toEqual(TABLES);
@@ -62,7 +62,7 @@ describe('schema', () => {
     const path = join(tempDir(), 'v1.db');
     v1Database(path);
     const store = RunStore.open(path);
-    expect(store.listRuns().map((r) => [r.name, r.ownerPid, r.ownerTag])).toEqual([['old run', null, null]]);
+    expect(store.listRuns().map((r) => [r.name, r.ownerPid, r.ownerTag, r.tags, r.notes])).toEqual([['old run', null, null, [], '']]);
     store.close();
     inspect(path, (db) => {
       expect(userVersion(db)).toBe(SCHEMA_VERSION);

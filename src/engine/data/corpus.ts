@@ -2,7 +2,7 @@ import { BUILTIN_CORPORA, generateBuiltinSplits, isBuiltinName, type BuiltinName
 import { DataError } from './errors';
 import { BUILTIN_TEXT_NAMES, resolveBuiltinText } from './textCorpora';
 import type { TokenizerKind } from '../config';
-import { createTokenizer, type Tokenizer } from './tokenizer';
+import { codePointWidth, createTokenizer, type Tokenizer } from './tokenizer';
 
 const BUILTIN_PREFIX = 'builtin:';
 /** Share of control characters above which text is taken for a binary file read as text. */
@@ -81,7 +81,7 @@ function controlFraction(text: string): number {
 
 function countCodePoints(text: string): number {
   let n = 0;
-  for (const _ of text) n++;
+  for (let i = 0; i < text.length; i += codePointWidth(text, i)) n++;
   return n;
 }
 

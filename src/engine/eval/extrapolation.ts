@@ -22,6 +22,10 @@ export interface LengthResult {
   perPositionLoss: number[];
   windows: number;
   ms: number;
+  /**
+   * Most tensor memory the evaluation held at once beyond what was allocated before it (the weights and anything
+   * else alive in the process are not counted): activations and the B·nh·T·T attention scores.
+   */
   peakBytes: number;
 }
 
@@ -86,6 +90,8 @@ export async function evalAtLengths(model: GPT, heldOut: Int32Array, lengths: nu
     const sumAtPosition = new Float64Array(length);
     let correct = 0;
     const started = performance.now();
+    // tf.profile's peak counts every tensor alive in the process; the evaluation's own share is the rise above this.
+    const bytesBefore = tf.memory().numBytes;
     const profile = await tf.profile(async () => {
       for (let start = 0; start < windows.length; start += batchSize) {
         const batch = windows.slice(start, start + batchSize);
@@ -107,7 +113,7 @@ export async function evalAtLengths(model: GPT, heldOut: Int32Array, lengths: nu
       perPositionLoss,
       windows: windows.length,
       ms: performance.now() - started,
-      peakBytes: profile.peakBytes,
+      peakBytes: Math.max(0, profile.peakBytes - bytesBefore),
     });
   }
   return results;

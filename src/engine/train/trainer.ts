@@ -1,6 +1,6 @@
 /**
  * The training loop, nanoGPT style: get batch → forward/backward → clip → AdamW step → log,
- * evaluate every evalEvery steps, sample and checkpoint on their own intervals. The trainer talks to the
+ * evaluate on the eval interval (and once more when stopped), sample and checkpoint on their own intervals. The trainer talks to the
  * outside world only through callbacks, so the CLI, the training host and tests drive it the same way.
  */
 import * as tf from '@tensorflow/tfjs';
@@ -16,7 +16,7 @@ import { takeValues } from '../read';
 import { timePhase, type PhaseProfile } from './profile';
 import { generate } from './sample';
 import { splitRows, type GradientHelpers } from './shards';
-import { learningRate } from './schedule';
+import { evalInterval, isSampleStep, learningRate } from './schedule';
 
 export interface StepMetrics {
   step: number;
@@ -33,6 +33,8 @@ export interface TrainerCallbacks {
   onStep?(metrics: StepMetrics): void | Promise<void>;
   onSample?(sample: { step: number; prompt: string; text: string }): void | Promise<void>;
   onCheckpoint?(step: number, data: Uint8Array): void | Promise<void>;
+  /** A stopped run's last step again, now with its val loss (that step was reported without one). */
+  onFinalEval?(metrics: StepMetrics): void | Promise<void>;
 }
 
 export type TrainStatus = 'completed' | 'stopped' | 'diverged';
@@ -75,7 +77,9 @@ export class Trainer {
   private step = 0;
   private tokens = 0;
   private wallMsBefore = 0;
-  private runStartedAt = 0;
+  private runStartedAt: number | null = null;
+  /** Time spent paused in this run() call: not training time, so not in wallMs. */
+  private pausedMs = 0;
   private stopRequested = false;
   private resumeWaiter: (() => void) | null = null;
   private pausedPromise: Promise<void> | null = null;
@@ -200,22 +204,28 @@ export class Trainer {
   }
 
   async run(): Promise<TrainOutcome> {
-    const { steps, batchSize, blockSize, evalEvery, sampleEvery, checkpointEvery } = this.config;
+    const { steps, batchSize, blockSize, sampleEvery, checkpointEvery } = this.config;
+    const evalEvery = evalInterval(this.config);
     const schedule = { lr: this.config.lr, minLr: this.config.minLr, warmupSteps: effectiveWarmup(this.config), steps };
     const started = performance.now();
     this.runStartedAt = started;
+    this.pausedMs = 0;
     const startTokens = this.tokens;
     let last: StepMetrics | null = null;
     let lastVal: number | null = null;
     let status: TrainStatus = 'completed';
     let message: string | undefined;
     const tokensPerSecond = (): number => {
-      const seconds = (performance.now() - started) / 1000;
+      const seconds = (performance.now() - started - this.pausedMs) / 1000;
       return seconds > 0 ? (this.tokens - startTokens) / seconds : 0;
     };
 
     while (this.step < steps) {
-      if (this.pausedPromise) await this.pausedPromise;
+      if (this.pausedPromise) {
+        const pausedAt = performance.now();
+        await this.pausedPromise;
+        this.pausedMs += performance.now() - pausedAt;
+      }
       if (this.stopRequested) {
         status = 'stopped';
         break;
@@ -233,7 +243,7 @@ export class Trainer {
       last = {
         step,
         tokens: this.tokens,
-        wallMs: this.wallMsBefore + performance.now() - started,
+        wallMs: this.wallMs(),
         trainLoss: loss,
         valLoss,
         lr,
@@ -246,13 +256,21 @@ export class Trainer {
         message = `${Number.isFinite(loss) ? 'gradient norm' : 'loss'} became ${Number.isFinite(loss) ? gradNorm : loss} at step ${step}`;
         break;
       }
-      if (sampleEvery > 0 && ((step + 1) % sampleEvery === 0 || isLast)) await this.emitSample(step);
+      if (isSampleStep(step + 1, { sampleEvery, steps, evalInterval: evalEvery })) await this.emitSample(step);
       // Every run ends with a checkpoint, so it can be evaluated and probed; 0 means only that one.
       if (isLast || (checkpointEvery > 0 && (step + 1) % checkpointEvery === 0)) await this.callbacks.onCheckpoint?.(step, await timePhase(this.profile, 'checkpoint', () => this.checkpoint()));
       // Let stop/pause requests and I/O in; training would otherwise hold the event loop for the whole run.
       await timePhase(this.profile, 'yield', () => new Promise<void>((resolve) => setImmediate(resolve)));
     }
-    if (status === 'stopped' && last) await this.callbacks.onCheckpoint?.(last.step, await timePhase(this.profile, 'checkpoint', () => this.checkpoint()));
+    if (status === 'stopped' && last) {
+      // A stopped run would otherwise keep the val loss of its last scheduled evaluation, up to evalEvery steps old.
+      if (last.valLoss === null) {
+        last = { ...last, valLoss: await timePhase(this.profile, 'eval', () => this.evaluate()) };
+        lastVal = last.valLoss;
+        await this.callbacks.onFinalEval?.(last);
+      }
+      await this.callbacks.onCheckpoint?.(last.step, await timePhase(this.profile, 'checkpoint', () => this.checkpoint()));
+    }
     return {
       status,
       steps: this.step,
@@ -282,11 +300,16 @@ export class Trainer {
     const position = {
       step: this.step,
       tokens: this.tokens,
-      wallMs: this.wallMsBefore + (this.runStartedAt ? performance.now() - this.runStartedAt : 0),
+      wallMs: this.wallMs(),
       batchRngState: this.batchRng.state(),
     };
     const [weights, optimizer] = await Promise.all([this.model.getWeights(), this.optimizer.getState()]);
     return encodeCheckpoint({ ...position, weights, optimizer });
+  }
+
+  /** Training time so far, across resumes, without the time spent paused. */
+  private wallMs(): number {
+    return this.wallMsBefore + (this.runStartedAt === null ? 0 : performance.now() - this.runStartedAt - this.pausedMs);
   }
 
   dispose(): void {

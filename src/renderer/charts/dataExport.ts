@@ -7,15 +7,22 @@ function csvCell(value: string | number | null): string {
   return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
+/** Long format, one row per point; a smoothed chart writes the raw and the smoothed value side by side, named so. */
 export function chartToCsv(spec: ChartSpec): string {
-  const lines = [['series', spec.xLabel, spec.yLabel].map(csvCell).join(',')];
-  for (const s of spec.series) for (let i = 0; i < s.x.length; i++) lines.push([s.label, s.x[i], s.y[i] ?? null].map(csvCell).join(','));
+  const smoothed = spec.series.some((s) => s.raw);
+  const header = smoothed ? ['series', spec.xLabel, `${spec.yLabel} (raw)`, `${spec.yLabel} (EMA ${spec.smoothing ?? ''})`.replace(' )', ')')] : ['series', spec.xLabel, spec.yLabel];
+  const lines = [header.map(csvCell).join(',')];
+  for (const s of spec.series)
+    for (let i = 0; i < s.x.length; i++) {
+      const values = smoothed ? [s.raw?.[i] ?? s.y[i] ?? null, s.y[i] ?? null] : [s.y[i] ?? null];
+      lines.push([s.label, s.x[i], ...values].map(csvCell).join(','));
+    }
   return `${lines.join('\n')}\n`;
 }
 
 export function chartToJson(spec: ChartSpec): string {
   return `${JSON.stringify(
-    { title: spec.title, xLabel: spec.xLabel, yLabel: spec.yLabel, xLog: !!spec.xLog, yLog: !!spec.yLog, markers: spec.markers ?? [], series: spec.series.map((s) => ({ label: s.label, color: s.color, x: s.x, y: s.y })) },
+    { title: spec.title, xLabel: spec.xLabel, yLabel: spec.yLabel, xLog: !!spec.xLog, yLog: !!spec.yLog, markers: spec.markers ?? [], smoothing: spec.smoothing ?? null, series: spec.series.map((s) => ({ label: s.label, ...(s.fullName ? { name: s.fullName } : {}), color: s.color, x: s.x, y: s.y, ...(s.raw ? { raw: s.raw } : {}) })) },
     null,
     1,
   )}\n`;

@@ -19,6 +19,7 @@ import {
 import type { MetricRowData } from '../../shared/api';
 import { cssVar } from '../composables/useTheme';
 import { MinMaxDownsampler } from './downsample';
+import { resetZoomOnDoubleClick, ZOOM_OPTIONS } from './interaction';
 import { tickFormatter, type ChartSpec } from './spec';
 
 Chart.register(LineController, LineElement, PointElement, LinearScale, LogarithmicScale, Legend, Tooltip);
@@ -54,6 +55,7 @@ export class MetricChart {
   private points = 0;
   private series: SeriesData[] = [];
   private logScale = false;
+  private readonly offDoubleClick: () => void;
 
   constructor(
     canvas: HTMLCanvasElement,
@@ -76,9 +78,11 @@ export class MetricChart {
         plugins: {
           legend: { position: 'top', align: 'end', labels: { boxWidth: 12, boxHeight: 2 } },
           tooltip: { callbacks: { title: (items) => `step ${items[0]?.parsed.x ?? ''}` } },
+          zoom: ZOOM_OPTIONS,
         },
       },
     });
+    this.offDoubleClick = resetZoomOnDoubleClick(canvas, () => this.chart);
     this.applyTheme();
   }
 
@@ -104,7 +108,8 @@ export class MetricChart {
     for (const row of rows) {
       if (row.step <= this.lastStep) continue;
       this.lastStep = row.step;
-      const x = row.step + 1;
+      // Steps as the store and the run exports count them (0 = the first step), so every file agrees.
+      const x = row.step;
       if (this.kind === 'loss') {
         if (row.trainLoss !== null) {
           this.ema = EMA_DECAY * this.ema + (1 - EMA_DECAY) * row.trainLoss;
@@ -159,10 +164,12 @@ export class MetricChart {
   applyTheme(): void {
     const text = cssVar('--muted') || '#666';
     const grid = cssVar('--grid') || 'rgba(128,128,128,0.2)';
-    const colors = this.kind === 'loss' ? [cssVar('--series-train-raw'), cssVar('--series-train'), cssVar('--series-val')] : [cssVar('--series-lr'), cssVar('--series-grad')];
+    const colors = this.colors();
     this.chart.data.datasets.forEach((dataset, i) => {
-      dataset.borderColor = colors[i] || '#888';
-      dataset.backgroundColor = colors[i] || '#888';
+      dataset.borderColor = colors[i];
+      dataset.backgroundColor = colors[i];
+      dataset.pointBackgroundColor = colors[i];
+      dataset.pointBorderColor = colors[i];
     });
     for (const scale of Object.values(this.chart.options.scales ?? {})) {
       if (!scale) continue;
@@ -172,24 +179,40 @@ export class MetricChart {
     }
     const legend = this.chart.options.plugins?.legend;
     if (legend?.labels) legend.labels.color = text;
-    this.chart.update('none');
+    // A full update (instant: animation is off) re-resolves the points' colours too; 'none' would not.
+    this.chart.update();
   }
 
   destroy(): void {
+    this.offDoubleClick();
     this.chart.destroy();
   }
 
+  /** Series colours from the theme, in the datasets' order. */
+  private colors(): string[] {
+    const names = this.kind === 'loss' ? ['--series-train-raw', '--series-train', '--series-val'] : ['--series-lr', '--series-grad'];
+    return names.map((name) => cssVar(name) || '#888');
+  }
+
+  /**
+   * The series with their colours from the start: Chart.js resolves point styles once and, in the 'none' updates
+   * used for streaming, never again, so a colour set later reached the line and the legend but left the val
+   * markers in the default grey.
+   */
   private datasets(): ChartDataset<'line', Point[]>[] {
     const line = { pointRadius: 0, borderWidth: 1.5, tension: 0, spanGaps: true };
+    const colors = this.colors();
+    const painted = (i: number) => ({ borderColor: colors[i], backgroundColor: colors[i], pointBackgroundColor: colors[i], pointBorderColor: colors[i] });
     if (this.kind === 'loss')
       return [
-        { ...line, label: 'train', data: [], borderWidth: 1 },
-        { ...line, label: 'train (EMA)', data: [], borderWidth: 2 },
-        { ...line, label: 'val', data: [], pointRadius: 3, borderWidth: 2 },
+        { ...line, ...painted(0), label: 'train', data: [], borderWidth: 1 },
+        { ...line, ...painted(1), label: `train (EMA ${EMA_DECAY})`, data: [], borderWidth: 2 },
+        // Few points (about 20 a run): a thick line with markers, drawn on top, so it reads beside the train curve.
+        { ...line, ...painted(2), label: 'val', data: [], pointRadius: 4, pointHoverRadius: 6, borderWidth: 2.5, order: -1 },
       ];
     return [
-      { ...line, label: 'learning rate', data: [], yAxisID: 'y' },
-      { ...line, label: 'grad norm', data: [], yAxisID: 'y1', borderWidth: 1 },
+      { ...line, ...painted(0), label: 'learning rate', data: [], yAxisID: 'y' },
+      { ...line, ...painted(1), label: 'grad norm', data: [], yAxisID: 'y1', borderWidth: 1 },
     ];
   }
 

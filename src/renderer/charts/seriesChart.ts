@@ -4,6 +4,8 @@
  * reach Chart.js, so a chart of many long runs stays quick.
  */
 import {
+  BarController,
+  BarElement,
   Chart,
   Legend,
   LinearScale,
@@ -11,16 +13,18 @@ import {
   LineElement,
   LogarithmicScale,
   PointElement,
+  Title,
   Tooltip,
   type ChartConfiguration,
   type Plugin,
   type ScatterDataPoint,
 } from 'chart.js';
 import { downsampleMinMax } from './downsample';
+import { hiddenLabels, resetZoomOnDoubleClick, ZOOM_OPTIONS } from './interaction';
 import { tickFormatter, type ChartSpec } from './spec';
 import type { SvgPalette } from './svg';
 
-Chart.register(LineController, LineElement, PointElement, LinearScale, LogarithmicScale, Legend, Tooltip);
+Chart.register(BarController, BarElement, LineController, LineElement, PointElement, LinearScale, LogarithmicScale, Legend, Title, Tooltip);
 
 type LineChart = Chart<'line', ScatterDataPoint[]>;
 
@@ -55,25 +59,25 @@ const extrasPlugin: Plugin<'line'> = {
     ctx.setLineDash([6, 4]);
     ctx.lineWidth = 1.5;
     ctx.font = '11px system-ui, sans-serif';
-    ctx.textAlign = 'center';
-    for (const m of extras.markers) {
+    extras.markers.forEach((m, i) => {
       const px = x.getPixelForValue(m.x);
-      if (px < chartArea.left - 1 || px > chartArea.right + 1) continue;
+      if (px < chartArea.left - 1 || px > chartArea.right + 1) return;
       ctx.beginPath();
       ctx.moveTo(px, chartArea.bottom);
       ctx.lineTo(px, chartArea.top);
       ctx.stroke();
-      ctx.fillText(m.label, px, chartArea.top + 12);
-    }
+      // Labels stay inside the plot (never over the axis ticks) and on their own rows when there are several.
+      const width = ctx.measureText(m.label).width;
+      ctx.textAlign = px - width / 2 < chartArea.left ? 'left' : px + width / 2 > chartArea.right ? 'right' : 'center';
+      const offset = ctx.textAlign === 'left' ? 4 : ctx.textAlign === 'right' ? -4 : 0;
+      ctx.fillText(m.label, px + offset, chartArea.top + 12 + 14 * i);
+    });
     ctx.restore();
   },
 };
 
-function shorten(text: string, max: number): string {
-  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
-}
-
-function chartConfig(spec: ChartSpec, palette: SvgPalette, opts: { fill?: boolean; title?: boolean } = {}): ChartConfiguration<'line', ScatterDataPoint[]> {
+/** `fill`: drawn off screen for an export (background, title, no zoom); `hidden`: series labels the legend hides. */
+function chartConfig(spec: ChartSpec, palette: SvgPalette, opts: { fill?: boolean; title?: boolean; hidden?: Set<string> } = {}): ChartConfiguration<'line', ScatterDataPoint[]> {
   const datasets = spec.series.map((s) => {
     const keep = (x: number, y: number | null): boolean => y !== null && Number.isFinite(y) && (!spec.yLog || y > 0) && (!spec.xLog || x > 0);
     const xs: number[] = [];
@@ -83,19 +87,26 @@ function chartConfig(spec: ChartSpec, palette: SvgPalette, opts: { fill?: boolea
       ys.push(s.y[i]!);
     }
     return {
+      ...(s.bars ? { type: 'bar' as never, barPercentage: 0.8, categoryPercentage: 0.8 } : {}),
       label: s.label,
+      fullName: s.fullName,
+      hidden: opts.hidden?.has(s.label) ?? false,
       data: downsampleMinMax(xs, ys, MAX_BUCKETS),
       borderColor: s.color,
       backgroundColor: s.color,
       borderWidth: s.width ?? 2,
       borderDash: s.dashed ? [6, 4] : undefined,
       pointRadius: s.points ? 3 : 0,
+      pointBackgroundColor: s.color,
+      pointBorderColor: s.color,
       pointHoverRadius: 4,
       tension: 0,
       spanGaps: true,
     };
   });
   const categories = spec.xCategories;
+  // Bars stand on their category: half a category of room at each end.
+  const barRange = spec.series.some((s) => s.bars) && categories ? { min: -0.5, max: categories.length - 0.5 } : {};
   const tickText = { color: palette.muted };
   const title = (text: string) => ({ display: true, text, color: palette.text });
   return {
@@ -111,6 +122,7 @@ function chartConfig(spec: ChartSpec, palette: SvgPalette, opts: { fill?: boolea
       scales: {
         x: {
           type: spec.xLog ? 'logarithmic' : 'linear',
+          ...barRange,
           title: title(spec.xLog ? `${spec.xLabel} (log)` : spec.xLabel),
           grid: { color: palette.grid },
           ticks: {
@@ -132,15 +144,16 @@ function chartConfig(spec: ChartSpec, palette: SvgPalette, opts: { fill?: boolea
         legend: {
           position: 'top',
           align: 'end',
-          labels: {
-            boxWidth: 14,
-            boxHeight: 2,
-            color: palette.text,
-            // Long run names would fill the chart with legend; the tooltip and the exports keep them whole.
-            generateLabels: (chart: Chart) => Chart.defaults.plugins.legend.labels.generateLabels(chart).map((item) => ({ ...item, text: shorten(item.text, opts.fill ? 60 : 34) })),
+          labels: { boxWidth: 14, boxHeight: 2, color: palette.text },
+        },
+        tooltip: {
+          callbacks: {
+            title: (items: { parsed: { x: number | null } }[]) => (categories ? categories[Number(items[0]?.parsed.x)] ?? '' : `${spec.xLabel} ${items[0]?.parsed.x ?? ''}`),
+            // Labels are short; the tooltip names the run in full.
+            label: (item: { dataset: { label?: string; fullName?: string }; formattedValue: string }) => `${item.dataset.fullName ?? item.dataset.label ?? ''}: ${item.formattedValue}`,
           },
         },
-        tooltip: { callbacks: { title: (items: { parsed: { x: number | null } }[]) => (categories ? categories[Number(items[0]?.parsed.x)] ?? '' : `${spec.xLabel} ${items[0]?.parsed.x ?? ''}`) } },
+        ...(opts.fill ? {} : { zoom: ZOOM_OPTIONS }),
         gptLabExtras: { markers: spec.markers, palette, fill: opts.fill },
       } as never,
     },
@@ -151,21 +164,31 @@ function chartConfig(spec: ChartSpec, palette: SvgPalette, opts: { fill?: boolea
 /** A chart on the page. `show` swaps in a new spec; the Chart.js instance is reused. */
 export class SeriesChart {
   private chart: LineChart | null = null;
+  private xLabel = '';
+  private readonly offDoubleClick: () => void;
 
-  constructor(private readonly canvas: HTMLCanvasElement) {}
+  constructor(private readonly canvas: HTMLCanvasElement) {
+    this.offDoubleClick = resetZoomOnDoubleClick(canvas, () => this.chart);
+  }
 
+  /** New data keeps what the user set: series hidden in the legend stay hidden, a zoom stays (on the same x axis). */
   show(spec: ChartSpec, palette: SvgPalette): void {
-    const config = chartConfig(spec, palette);
+    const config = chartConfig(spec, palette, { hidden: this.chart ? hiddenLabels(this.chart) : undefined });
     if (!this.chart) {
       this.chart = new Chart(this.canvas, config);
+      this.xLabel = spec.xLabel;
       return;
     }
+    const zoomed = this.chart.isZoomedOrPanned() && this.xLabel === spec.xLabel ? this.chart.getZoomedScaleBounds().x : undefined;
+    this.xLabel = spec.xLabel;
     this.chart.data = config.data;
     this.chart.options = config.options!;
     this.chart.update('none');
+    if (zoomed) this.chart.zoomScale('x', zoomed, 'none');
   }
 
   destroy(): void {
+    this.offDoubleClick();
     this.chart?.destroy();
     this.chart = null;
   }

@@ -8,7 +8,13 @@ export interface SeriesSpec {
   color: string;
   x: readonly number[];
   y: readonly (number | null)[];
+  /** The values before smoothing, when `y` is smoothed (exports write both). */
+  raw?: readonly (number | null)[];
+  /** The whole name behind a short label, for tooltips. */
+  fullName?: string;
   dashed?: boolean;
+  /** Draw a bar per point instead of a line (values per category); bar series share each category side by side. */
+  bars?: boolean;
   /** Draw a dot on every point (sparse series such as val loss or evaluation lengths). */
   points?: boolean;
   width?: number;
@@ -23,6 +29,8 @@ export interface ChartSpec {
   series: readonly SeriesSpec[];
   /** Vertical reference lines, e.g. the training length. */
   markers?: readonly { x: number; label: string }[];
+  /** The EMA weight the series' `y` are smoothed with (their `raw` holds the values before). */
+  smoothing?: number;
   /** Names for integer x values (categories such as scheme names). */
   xCategories?: readonly string[];
 }

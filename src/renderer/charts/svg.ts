@@ -44,8 +44,13 @@ function axisOf(range: [number, number] | null, log: boolean): Axis {
     max += pad;
   }
   if (log) return { min, max, log, ticks: logTicks(min, max) };
-  const ticks = niceTicks(min, max, 6);
-  return { min: Math.min(min, ticks[0] ?? min), max: Math.max(max, ticks[ticks.length - 1] ?? max), log, ticks };
+  // As Chart.js does on screen: the axis runs from a round tick below the data to one above, both labelled.
+  const inner = niceTicks(min, max, 6);
+  const step = inner.length > 1 ? inner[1] - inner[0] : 0;
+  if (step <= 0) return { min, max, log, ticks: inner };
+  const lo = Number((Math.floor(min / step + 1e-9) * step).toPrecision(12));
+  const hi = Number((Math.ceil(max / step - 1e-9) * step).toPrecision(12));
+  return { min: lo, max: hi, log, ticks: niceTicks(lo, hi, Math.round((hi - lo) / step)) };
 }
 
 function scale(axis: Axis, from: number, to: number): (v: number) => number {
@@ -63,7 +68,10 @@ export function chartToSvg(spec: ChartSpec, options: SvgOptions = {}): string {
   const margin = { top: 44 + legendRows * 18, right: 24, bottom: 56, left: 72 };
   const plot = { x0: margin.left, x1: width - margin.right, y0: height - margin.bottom, y1: margin.top };
 
-  const xRange = extent(spec.series, 'x', !!spec.xLog);
+  const bars = spec.series.filter((s) => s.bars);
+  const dataRange = extent(spec.series, 'x', !!spec.xLog);
+  // Bars stand on their category: half a category of room at each end.
+  const xRange: [number, number] | null = dataRange && bars.length ? [dataRange[0] - 0.5, dataRange[1] + 0.5] : dataRange;
   const marked = spec.markers?.map((m) => m.x) ?? [];
   const xAxis = axisOf(xRange && marked.length ? [Math.min(xRange[0], ...marked), Math.max(xRange[1], ...marked)] : xRange, !!spec.xLog);
   const yAxis = axisOf(extent(spec.series, 'y', !!spec.yLog), !!spec.yLog);
@@ -116,7 +124,21 @@ export function chartToSvg(spec: ChartSpec, options: SvgOptions = {}): string {
 
   // One path per series; a gap (null, or ≤ 0 on a log axis) starts a new subpath.
   out.push(`<g class="series" fill="none" stroke-linejoin="round" stroke-linecap="round">`);
+  const barWidth = bars.length ? (Math.abs(sx(1) - sx(0)) * 0.8) / bars.length : 0;
+  const barBase = spec.yLog ? plot.y0 : sy(Math.max(0, yAxis.min));
   for (const s of spec.series) {
+    if (s.bars) {
+      const shift = (bars.indexOf(s) - (bars.length - 1) / 2) * barWidth;
+      out.push(`<g class="bars" fill="${s.color}" stroke="none"><title>${escapeXml(s.fullName ?? s.label)}</title>`);
+      s.x.forEach((x, i) => {
+        const y = s.y[i];
+        if (y === null || !Number.isFinite(y) || (spec.yLog && y <= 0)) return;
+        const top = Math.min(sy(y), barBase);
+        out.push(`<rect x="${num(sx(x) + shift - barWidth / 2)}" y="${num(top)}" width="${num(barWidth)}" height="${num(Math.abs(barBase - sy(y)))}"/>`);
+      });
+      out.push('</g>');
+      continue;
+    }
     let d = '';
     let pen = false;
     const dots: string[] = [];
@@ -134,7 +156,7 @@ export function chartToSvg(spec: ChartSpec, options: SvgOptions = {}): string {
       pen = true;
       if (s.points) dots.push(`<circle cx="${px}" cy="${py}" r="3" fill="${s.color}"/>`);
     }
-    out.push(`<path d="${d}" stroke="${s.color}" stroke-width="${s.width ?? 2}"${s.dashed ? ' stroke-dasharray="6 4"' : ''}><title>${escapeXml(s.label)}</title></path>`);
+    out.push(`<path d="${d}" stroke="${s.color}" stroke-width="${s.width ?? 2}"${s.dashed ? ' stroke-dasharray="6 4"' : ''}><title>${escapeXml(s.fullName ?? s.label)}</title></path>`);
     out.push(...dots);
   }
   out.push('</g>');
@@ -165,6 +187,18 @@ export function heatColor(value: number, min: number, max: number, kind: Heatmap
   const w = f - i;
   const c = stops[i].map((a, k) => Math.round(a + (stops[i + 1][k] - a) * w));
   return `rgb(${c[0]},${c[1]},${c[2]})`;
+}
+
+/**
+ * The colour scale a heatmap's cells use, as a CSS gradient from its low to its high end and the values there:
+ * [min, max] for weights, ±the largest magnitude for signed values (white is 0).
+ */
+export function heatScale(spec: Pick<HeatmapSpec, 'values' | 'scale'>): { gradient: string; low: number; high: number } {
+  const [min, max] = matrixRange(spec.values);
+  const bound = Math.max(Math.abs(min), Math.abs(max)) || 1;
+  const [low, high] = spec.scale === 'diverging' ? [-bound, bound] : [min, max];
+  const stops = [0, 0.25, 0.5, 0.75, 1].map((t) => `${heatColor(low + (high - low) * t, min, max, spec.scale)} ${t * 100}%`);
+  return { gradient: `linear-gradient(to right, ${stops.join(', ')})`, low, high };
 }
 
 export function matrixRange(values: readonly (readonly number[])[]): [number, number] {

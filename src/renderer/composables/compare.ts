@@ -4,6 +4,7 @@
  */
 import type { MetricRowData, RunInfo } from '../../shared/api';
 import { emaSmooth, RUN_PALETTE, runColor, type ChartSpec, type SeriesSpec } from '../charts/spec';
+import { runLabels } from './runLabels';
 
 type Scalar = string | number | boolean | null;
 
@@ -114,17 +115,21 @@ const METRIC_LABELS: Record<CompareMetric, string> = { trainLoss: 'train loss', 
 
 /** The overlay chart: one series per run, its colour stable per run (or per group value). */
 export function compareChart(runs: readonly Pick<RunInfo, 'id' | 'name' | 'config'>[], metrics: ReadonlyMap<number, readonly MetricRowData[]>, opts: CompareOptions): ChartSpec {
+  const labels = runLabels(runs);
   const groupValues = opts.groupBy ? [...new Set(runs.map((r) => formatValue(flattenConfig(r.config)[opts.groupBy!])))] : [];
   const series: SeriesSpec[] = runs.map((run) => {
     const rows = (metrics.get(run.id) ?? []).filter((r) => r[opts.metric] !== null);
-    const x = rows.map((r) => (opts.x === 'step' ? r.step + 1 : opts.x === 'tokens' ? r.tokens : r.wallMs / 1000));
+    // Steps as the store and the run exports count them (0 = the first step), so every file agrees.
+    const x = rows.map((r) => (opts.x === 'step' ? r.step : opts.x === 'tokens' ? r.tokens : r.wallMs / 1000));
     const raw = rows.map((r) => r[opts.metric]);
     const group = opts.groupBy ? formatValue(flattenConfig(run.config)[opts.groupBy]) : null;
     return {
-      label: group === null ? `#${run.id} ${run.name}` : `${fieldLabel(opts.groupBy!)} = ${group} · #${run.id}`,
+      label: group === null ? labels.get(run.id)! : `${fieldLabel(opts.groupBy!)} = ${group} · #${run.id}`,
+      fullName: `#${run.id} ${run.name}`,
       color: group === null ? runColor(run.id) : RUN_PALETTE[groupValues.indexOf(group) % RUN_PALETTE.length],
       x,
       y: emaSmooth(raw, opts.smoothing),
+      ...(opts.smoothing > 0 ? { raw } : {}),
       points: opts.metric === 'valLoss',
     };
   });
@@ -134,6 +139,7 @@ export function compareChart(runs: readonly Pick<RunInfo, 'id' | 'name' | 'confi
     xLabel: X_LABELS[opts.x],
     yLabel: METRIC_LABELS[opts.metric],
     yLog: opts.logY,
+    ...(opts.smoothing > 0 ? { smoothing: opts.smoothing } : {}),
     series,
   };
 }

@@ -3,11 +3,16 @@
  * data path) and how it turns into the overrides validateConfig and startRun receive. The rules about values are
  * the engine's (validateConfig on the service), so the form and the CLI say the same thing.
  */
-import type { BackendChoiceData, ConfigOverrides, ConfigProblemData, PRESET_VALUES, SchemeInfo, TextSummary, TOKENIZER_VALUES } from '../../shared/api';
+import type { BackendChoiceData, ConfigOverrides, ConfigProblemData, PRESET_VALUES, RunConfigData, SchemeInfo, TextSummary, TOKENIZER_VALUES } from '../../shared/api';
 
 export type NumberField =
   | 'nLayer' | 'nHead' | 'nEmbd' | 'blockSize' | 'batchSize' | 'steps' | 'lr' | 'minLr' | 'weightDecay' | 'gradClip'
   | 'seed' | 'threads' | 'evalEvery' | 'sampleEvery' | 'checkpointEvery' | 'dropoutEmbd' | 'dropoutAttn' | 'dropoutResid';
+
+export const NUMBER_FIELDS: readonly NumberField[] = [
+  'nLayer', 'nHead', 'nEmbd', 'blockSize', 'batchSize', 'steps', 'lr', 'minLr', 'weightDecay', 'gradClip',
+  'seed', 'threads', 'evalEvery', 'sampleEvery', 'checkpointEvery', 'dropoutEmbd', 'dropoutAttn', 'dropoutResid',
+];
 
 export type Preset = (typeof PRESET_VALUES)[number];
 export type TokenizerChoice = (typeof TOKENIZER_VALUES)[number];
@@ -35,6 +40,8 @@ export interface RunForm {
   /** 'auto' (the lab's ladder) or a rung by name, which also takes a software WebGPU adapter. */
   backend: BackendChoiceData;
   numbers: Partial<Record<NumberField, number | ''>>;
+  /** Settings the form has no box for (betas, eval batches, ablations…), kept as they were in a cloned run. */
+  kept?: ConfigOverrides;
 }
 
 /** Problems the form sees before asking the service: empty number boxes and a missing file path. */
@@ -77,6 +84,7 @@ function dataSource(form: RunForm): string {
 /** What the form asks for: the preset, then every filled-in field; only the chosen scheme's knobs. */
 export function formOverrides(form: RunForm, scheme: SchemeInfo | undefined): ConfigOverrides {
   const config: ConfigOverrides = {
+    ...form.kept,
     preset: form.preset,
     tokenizer: form.tokenizer,
     data: dataSource(form),
@@ -100,6 +108,50 @@ export function formOverrides(form: RunForm, scheme: SchemeInfo | undefined): Co
   }
   config.posOptions = posOptions;
   return config;
+}
+
+type PresetSizes = { name: Preset; nLayer: number; nHead: number; nEmbd: number };
+
+/**
+ * The form that trains `config` again: every box filled from it, the preset whose size it has (or the first
+ * preset: the size boxes override it), and the settings without a box kept aside so the clone is the same run.
+ */
+export function formFromConfig(config: RunConfigData, presets: readonly PresetSizes[]): RunForm {
+  const { data, pos, posOptions, norm, normType, warmupSteps } = config;
+  const numbers: RunForm['numbers'] = {};
+  for (const field of NUMBER_FIELDS) if (field !== 'threads') numbers[field] = config[field] ?? '';
+  // Runs stored before data-parallel training have no threads field: they ran on one thread.
+  numbers.threads = typeof config.threads === 'number' ? config.threads : 1;
+  const onForm = new Set<string>([...NUMBER_FIELDS, 'data', 'pos', 'posOptions', 'norm', 'normType', 'warmupSteps', 'backend', 'tokenizer']);
+  const kept = Object.fromEntries(Object.entries(config).filter(([field]) => !onForm.has(field))) as ConfigOverrides;
+  const sameDropout = config.dropoutEmbd === config.dropoutAttn && config.dropoutAttn === config.dropoutResid;
+  const preset = presets.find((p) => p.nLayer === config.nLayer && p.nHead === config.nHead && p.nEmbd === config.nEmbd) ?? presets[0];
+  // An uploaded text (`text:<sha256>`) is picked again: the form holds its summary, which the config does not.
+  const dataKind = data.startsWith('builtin:') ? 'builtin' : data.startsWith('text:') ? 'upload' : 'file';
+  return {
+    name: '',
+    preset: preset?.name ?? 'nano',
+    // Runs stored before the tokenizer choice existed were character-level.
+    tokenizer: config.tokenizer ?? 'char',
+    dataKind,
+    builtin: dataKind === 'builtin' ? data.slice('builtin:'.length) : '',
+    filePath: dataKind === 'file' ? data : '',
+    uploaded: null,
+    pos,
+    posOptions: { ...posOptions },
+    norm,
+    normType,
+    dropout: config.dropoutEmbd,
+    separateDropout: !sameDropout,
+    warmupAuto: warmupSteps === null,
+    warmupSteps: warmupSteps ?? 0,
+    // A stored run holds its resolved count, which the clone asks for again (tick automatic for this machine's cores).
+    threadsAuto: config.threads === 'auto',
+    // Runs stored before the backend choice existed took the lab's ladder.
+    backend: config.backend ?? 'auto',
+    numbers,
+    kept,
+  };
 }
 
 /** Service problems name the request's path ('config.nLayer'); the form names the field ('nLayer'). */

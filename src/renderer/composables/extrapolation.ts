@@ -1,9 +1,22 @@
 /** Charts of length evaluations (loss or ppl vs length, loss per position, cost) and task accuracy, as pure specs. */
 import type { EvalLengthResultData, RunInfo, TaskLengthResultData } from '../../shared/api';
 import { runColor, type ChartSpec } from '../charts/spec';
+import { runLabels } from './runLabels';
 
-type Named = Pick<RunInfo, 'id' | 'name'>;
-const nameOf = (runs: readonly Named[], runId: number): string => `#${runId} ${runs.find((r) => r.id === runId)?.name ?? ''}`.trim();
+type Named = Pick<RunInfo, 'id' | 'name' | 'config'>;
+/** The run's short label among the charted runs (what differs between them); its full name on hover. */
+const nameOf = (runs: readonly Named[], runId: number): string => runLabels(runs).get(runId) ?? `#${runId}`;
+const fullNameOf = (runs: readonly Named[], runId: number): string => `#${runId} ${runs.find((r) => r.id === runId)?.name ?? ''}`.trim();
+
+/** Where a run stops being applicable (learned positions past the block): marked on the chart, not only above it. */
+function notApplicableMarkers(runs: readonly Named[], evals: readonly EvalLengthResultData[]): { x: number; label: string }[] {
+  const byLength = new Map<number, string[]>();
+  for (const e of evals) {
+    const first = e.results.find((r) => !r.applicable);
+    if (first) byLength.set(first.length, [...(byLength.get(first.length) ?? []), `#${e.runId}`]);
+  }
+  return [...byLength].map(([x, ids]) => ({ x, label: `n/a from here: ${ids.join(', ')}` }));
+}
 
 /** Training lengths as markers, one per distinct block size. */
 function blockMarkers(evals: readonly EvalLengthResultData[]): { x: number; label: string }[] {
@@ -17,9 +30,10 @@ export function lengthChart(runs: readonly Named[], evals: readonly EvalLengthRe
     yLabel: measure === 'loss' ? 'loss' : 'perplexity',
     xLog: true,
     yLog: measure === 'ppl',
-    markers: blockMarkers(evals),
+    markers: [...blockMarkers(evals), ...notApplicableMarkers(runs, evals)],
     series: evals.map((e) => ({
-      label: `${nameOf(runs, e.runId)} (${e.scheme})`,
+      label: nameOf(runs, e.runId),
+      fullName: `${fullNameOf(runs, e.runId)} (${e.scheme})`,
       color: runColor(e.runId),
       x: e.results.map((r) => r.length),
       y: e.results.map((r) => (r.applicable ? r[measure] : null)),
@@ -54,23 +68,28 @@ export function perPositionChart(runs: readonly Named[], evals: readonly EvalLen
     if (!longest) return [];
     const width = Math.ceil(longest.perPositionLoss.length / MAX_POSITION_POINTS);
     widths.add(width);
-    return [{ label: `${nameOf(runs, e.runId)} at ${longest.length}`, color: runColor(e.runId), ...binPositions(longest.perPositionLoss, width), width: 1.5 }];
+    return [{ label: `${nameOf(runs, e.runId)} at ${longest.length}`, fullName: `${fullNameOf(runs, e.runId)} at length ${longest.length}`, color: runColor(e.runId), ...binPositions(longest.perPositionLoss, width), width: 1.5 }];
   });
   const [only] = widths;
-  const binning = widths.size === 1 && only === 1 ? '' : widths.size === 1 ? `, mean of each ${only} positions` : ', mean over bins of positions';
-  return { title: `Loss per position (longest evaluated length${binning})`, xLabel: 'position', yLabel: 'loss', markers: blockMarkers(evals), series };
+  // The title stays one short line; how positions are binned goes with the axis it describes.
+  const binning = widths.size === 1 && only === 1 ? '' : widths.size === 1 ? ` (mean of each ${only})` : ' (mean over bins)';
+  return { title: 'Loss per position, longest length', xLabel: `position${binning}`, yLabel: 'loss', markers: blockMarkers(evals), series };
 }
 
-/** Peak memory of the evaluation against length: attention's O(T²) made visible. */
+/** What the evaluation adds to memory at its peak, against length: attention's O(T²) made visible. */
+export const COST_CAPTION =
+  'Most tensor memory one length\'s evaluation held at once, above what was allocated before it (weights and other runs not counted): activations and the batch × heads × T × T attention scores. Batches shrink as T grows, so the curve bends where the batch cap starts. RoPE and the schemes with score terms cannot use the fused attention kernel: more intermediates, a higher figure at the same length.';
+
 export function costChart(runs: readonly Named[], evals: readonly EvalLengthResultData[]): ChartSpec {
   return {
-    title: 'Peak memory of evaluation vs length',
+    title: 'Evaluation memory vs length',
     xLabel: 'evaluation length (tokens)',
-    yLabel: 'peak MB',
+    yLabel: 'MB at peak, above the weights',
     xLog: true,
     yLog: true,
     series: evals.map((e) => ({
       label: nameOf(runs, e.runId),
+      fullName: fullNameOf(runs, e.runId),
       color: runColor(e.runId),
       x: e.results.map((r) => r.length),
       y: e.results.map((r) => (r.applicable && r.peakBytes > 0 ? r.peakBytes / 2 ** 20 : null)),
@@ -86,7 +105,8 @@ export function taskChart(runs: readonly Named[], results: readonly TaskLengthRe
     yLabel: 'exact-match accuracy',
     markers: [...new Set(results.map((r) => r.trainingMaxSize))].map((x) => ({ x, label: `largest in training (${x})` })),
     series: results.map((r) => ({
-      label: `${nameOf(runs, r.runId)} (${r.task})`,
+      label: nameOf(runs, r.runId),
+      fullName: `${fullNameOf(runs, r.runId)} (${r.task})`,
       color: runColor(r.runId),
       x: r.results.map((s) => s.size),
       y: r.results.map((s) => (s.applicable ? s.accuracy : null)),
@@ -100,6 +120,6 @@ export function notApplicable(runs: readonly Named[], evals: readonly EvalLength
   return evals.flatMap((e) => {
     const skipped = e.results.filter((r) => !r.applicable);
     if (!skipped.length) return [];
-    return [`${nameOf(runs, e.runId)}: not applicable at ${skipped.map((r) => r.length).join(', ')}${skipped[0].reason ? ` (${skipped[0].reason})` : ''}`];
+    return [`${fullNameOf(runs, e.runId)}: not applicable at ${skipped.map((r) => r.length).join(', ')}${skipped[0].reason ? ` (${skipped[0].reason})` : ''}`];
   });
 }

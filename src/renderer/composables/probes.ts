@@ -15,8 +15,9 @@ export function attentionHeatmaps(layers: readonly (readonly (readonly (readonly
 }
 
 /**
- * max |output(dog₁) − output(dog₂)| per scheme, without and with the causal mask. Zero (tied) is drawn at the
- * axis' floor on the log scale the differences need, so the legend says it.
+ * max |output(dog₁) − output(dog₂)| per scheme, without and with the causal mask, as bars side by side (schemes
+ * are categories: a line between them would mean nothing). Zero (tied) is drawn at the floor of the log scale the
+ * differences need, so the legend says it.
  */
 export function equivarianceChart(rows: readonly EquivarianceRowData[]): ChartSpec {
   const schemes = [...new Set(rows.map((r) => r.scheme))];
@@ -29,8 +30,7 @@ export function equivarianceChart(rows: readonly EquivarianceRowData[]): ChartSp
       const row = rows.find((r) => r.scheme === s && r.causal === causal);
       return row ? Math.max(FLOOR, row.difference) : null;
     }),
-    points: true,
-    width: 1,
+    bars: true,
   }));
   return { title: 'Equivariance: the two "dog" outputs differ by', xLabel: 'positional scheme', yLabel: 'max |difference|', yLog: true, xCategories: schemes, series };
 }

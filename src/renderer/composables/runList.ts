@@ -3,12 +3,12 @@ import type { RunInfo } from '../../shared/api';
 
 export type RunSortKey = 'id' | 'name' | 'status' | 'step' | 'valLoss' | 'created';
 
-/** Every word must appear in the run's id, name, status, scheme, norm or data. */
+/** Every word must appear in the run's id, name, status, scheme, norm, data, sweep, tags or notes. */
 export function filterRuns(runs: readonly RunInfo[], query: string): RunInfo[] {
   const words = query.toLowerCase().split(/\s+/).filter(Boolean);
   if (!words.length) return [...runs];
   return runs.filter((run) => {
-    const text = `#${run.id} ${run.name} ${run.status} ${run.config.pos} ${run.config.norm}-norm ${run.config.data} ${run.sweepKey ?? ''}`.toLowerCase();
+    const text = `#${run.id} ${run.name} ${run.status} ${run.config.pos} ${run.config.norm}-norm ${run.config.data} ${run.sweepKey ?? ''} ${run.tags.join(' ')} ${run.notes}`.toLowerCase();
     return words.every((w) => text.includes(w));
   });
 }
@@ -38,4 +38,9 @@ export function sortRuns(runs: readonly RunInfo[], key: RunSortKey, descending: 
     const order = va < vb ? -1 : va > vb ? 1 : a.id - b.id;
     return descending ? -order : order;
   });
+}
+
+/** "baseline, lr sweep,, baseline" → ["baseline", "lr sweep"]: comma-separated, trimmed, each once. */
+export function parseTags(text: string): string[] {
+  return [...new Set(text.split(',').map((t) => t.trim()).filter(Boolean))];
 }

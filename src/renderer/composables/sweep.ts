@@ -21,3 +21,16 @@ export function sweepSize(schemes: number, norms: number, dropouts: number): { r
   if (runs > MAX_SWEEP_RUNS) return { runs, problem: `${runs} runs; at most ${MAX_SWEEP_RUNS} per sweep` };
   return { runs, problem: null };
 }
+
+/** How many cells a sweep was queued with (its key ends in -of<N>); null for keys from before it was recorded. */
+export function plannedCells(sweepKey: string): number | null {
+  const match = /-of(\d+)$/.exec(sweepKey);
+  return match ? Number(match[1]) : null;
+}
+
+/** A sweep's progress in words: done of queued, and the cells deleted since, so a deletion never reads as "done". */
+export function sweepProgress(sweepKey: string, present: number, done: number): string {
+  const planned = Math.max(present, plannedCells(sweepKey) ?? present);
+  const deleted = planned - present;
+  return `${done} / ${present} done${deleted ? ` · ${deleted} of ${planned} deleted` : ''}`;
+}

@@ -74,6 +74,17 @@ describe('evalAtLengths', () => {
     model.dispose();
   });
 
+  it('counts only the memory the evaluation itself adds: other tensors alive in the process do not change it', async () => {
+    const { model, corpus } = setup('rope');
+    const [alone] = await evalAtLengths(model, corpus.val, [32], { tokenBudget: 64 });
+    const unrelated = tf.zeros([4, 1024, 1024]); // 16 MiB held by someone else, as another loaded model would be
+    const [beside] = await evalAtLengths(model, corpus.val, [32], { tokenBudget: 64 });
+    unrelated.dispose();
+    expect(beside.peakBytes).toBe(alone.peakBytes);
+    expect(alone.peakBytes).toBeLessThan(16 * 2 ** 20);
+    model.dispose();
+  });
+
   it('does not leak tensors across lengths, and memory grows with length', async () => {
     const { model, corpus, tokenBudget } = setup('alibi');
     await evalAtLengths(model, corpus.val, [16], { tokenBudget });

@@ -3,7 +3,7 @@
  * then cosine decay from lr (first step after warmup) to minLr (last step), passing (lr+minLr)/2 halfway.
  */
 import { describe, expect, it } from 'vitest';
-import { learningRate } from '../../../src/engine/train/schedule';
+import { evalInterval, isSampleStep, learningRate } from '../../../src/engine/train/schedule';
 
 describe('learningRate', () => {
   // 10 warmup steps (0..9), then 101 decay steps (10..110): progress = (step − 10) / 100.
@@ -50,5 +50,26 @@ describe('learningRate', () => {
   it('holds lr constant when lr equals minLr', () => {
     const flat = { lr: 3e-4, minLr: 3e-4, warmupSteps: 0, steps: 50 };
     for (const step of [0, 13, 25, 49]) expect(learningRate(step, flat)).toBeCloseTo(3e-4, 15);
+  });
+});
+
+describe('evalInterval', () => {
+  it('keeps an explicit evalEvery, and spreads about 20 val points over any run length when it is 0', () => {
+    expect(evalInterval({ evalEvery: 7, steps: 500 })).toBe(7);
+    expect(evalInterval({ evalEvery: 0, steps: 500 })).toBe(25);
+    expect(evalInterval({ evalEvery: 0, steps: 100_000 })).toBe(5000);
+    expect(evalInterval({ evalEvery: 0, steps: 30 })).toBe(2);
+    expect(evalInterval({ evalEvery: 0, steps: 5 })).toBe(1);
+  });
+});
+
+describe('isSampleStep', () => {
+  const opts = { sampleEvery: 250, steps: 500, evalInterval: 25 };
+  const sampled = (o: typeof opts): number[] => Array.from({ length: o.steps }, (_, i) => i + 1).filter((done) => isSampleStep(done, o));
+
+  it('samples at the first val point, then every sampleEvery, and at the end', () => {
+    expect(sampled(opts)).toEqual([25, 250, 500]);
+    expect(sampled({ ...opts, sampleEvery: 10 })).toEqual(Array.from({ length: 50 }, (_, i) => 10 * (i + 1)));
+    expect(sampled({ ...opts, sampleEvery: 0 })).toEqual([]);
   });
 });

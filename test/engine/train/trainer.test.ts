@@ -3,7 +3,7 @@
  * and from a checkpoint, it can be stopped, paused and resumed, and it reports divergence instead of throwing.
  */
 import * as tf from '@tensorflow/tfjs';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { resolveConfig, type RunConfig } from '../../../src/engine/config';
 import { buildCorpus, sequentialWindows, type Corpus } from '../../../src/engine/data';
 import { GPT, modelConfigOf } from '../../../src/engine/model/gpt';
@@ -251,6 +251,64 @@ describe('Trainer', () => {
     const outcome = await running;
     expect(outcome.status).toBe('stopped');
     expect(outcome.steps).toBe(2);
+    dispose(s);
+  });
+
+  it('evaluates a stopped run once more at its last step, so its val loss is not up to evalEvery steps old', async () => {
+    const finalEvals: StepMetrics[] = [];
+    const s = setup(
+      { steps: 50, evalEvery: 5 },
+      {
+        callbacks: {
+          onStep: (m) => {
+            if (m.step === 6) s.trainer.stop();
+          },
+          onFinalEval: (m) => void finalEvals.push(m),
+        },
+      },
+    );
+    const outcome = await s.trainer.run();
+    expect(s.metrics.map((m) => m.step)).toEqual([0, 1, 2, 3, 4, 5, 6]);
+    expect(finalEvals).toHaveLength(1);
+    expect(finalEvals[0]).toEqual({ ...s.metrics[6], valLoss: await s.trainer.evaluate() });
+    expect(outcome.finalValLoss).toBe(finalEvals[0].valLoss);
+    expect(outcome.finalValLoss).not.toBe(s.metrics[4].valLoss);
+    dispose(s);
+  });
+
+  it('does not evaluate again when the stopped step already has its val loss', async () => {
+    const finalEvals: StepMetrics[] = [];
+    const s = setup({ steps: 50, evalEvery: 5 }, { callbacks: { onStep: (m) => void (m.step === 4 && s.trainer.stop()), onFinalEval: (m) => void finalEvals.push(m) } });
+    const outcome = await s.trainer.run();
+    expect(finalEvals).toEqual([]);
+    expect(outcome.finalValLoss).toBe(s.metrics[4].valLoss);
+    dispose(s);
+  });
+
+  it('leaves paused time out of wallMs', async () => {
+    // A fake clock that only moves while the run is paused: every step then takes 0 ms.
+    vi.useFakeTimers({ toFake: ['performance'] });
+    try {
+      const s = setup({ steps: 4 }, { callbacks: { onStep: (m) => void (m.step === 1 && s.trainer.pause()) } });
+      const running = s.trainer.run();
+      while (s.metrics.length < 2) await new Promise((r) => setImmediate(r));
+      // Turns enough for the loop to reach its pause (as in the pause test above), then a minute passes.
+      for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
+      expect(s.trainer.paused).toBe(true);
+      vi.advanceTimersByTime(60_000);
+      s.trainer.resume();
+      await running;
+      expect(s.metrics.map((m) => m.wallMs)).toEqual([0, 0, 0, 0]);
+      dispose(s);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('evaluates about 20 times over the run when evalEvery is 0 (automatic)', async () => {
+    const s = setup({ steps: 40, evalEvery: 0 });
+    await s.trainer.run();
+    expect(s.metrics.filter((m) => m.valLoss !== null).map((m) => m.step)).toEqual(Array.from({ length: 20 }, (_, i) => 2 * i + 1));
     dispose(s);
   });
 
