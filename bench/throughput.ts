@@ -10,13 +10,18 @@
  *
  *   npm run bench [-- --configs S,M,L] [--backend webgpu,wasm,cpu] [--steps 20] [--warmup 3] [--repeat 1]
  *                 [--torch auto|off] [--torch-threads 2] [--python /usr/bin/python3]
- *                 [--threads 1,2] [--pos learned] [--eval-lengths] [--levers] [--json out.json]
+ *                 [--threads 1,2] [--pos learned] [--eval-lengths] [--levers] [--user-steps 200] [--json out.json]
  *
  * --threads: thread counts for data-parallel training on the wasm/cpu backends (src/lab/parallel), each measured
  * on every config (default: 1 and all cores). The native backends use every core themselves and run with 1.
  *
  * --pos: positional scheme of our model (default learned, the PyTorch reference's; others run the same
  * architecture with their own positions, so the PyTorch column stays a learned-position minGPT).
+ *
+ * --user-steps: on wasm, after each config's in-process rows, `gpt-lab train` itself trains that config for this
+ * many steps in a child process with the user's defaults (threads auto, samples, checkpoints, the store; evaluation
+ * only at the end), and its end-to-end tokens/s is printed against the in-process loop on as many threads and
+ * against PyTorch, with its --profile phases (bench/userPath.ts). 0 skips it.
  *
  * --levers: per config, starts from every optimisation in src/engine/model/ops.ts switched off (the state
  * before issue 8) and switches them on one at a time in order, printing tokens/s after each.
@@ -36,6 +41,7 @@ import { Trainer } from '../src/engine/train/trainer';
 import { ThreadHelpers } from '../src/lab/parallel/threadHelpers';
 import { CONFIGS, type BenchDims, type ConfigName } from './configs';
 import { runTorch, torchAvailable, torchConfig, type TorchOptions, type TorchResult } from './torch';
+import { phaseLine, runUserPath, type UserPathResult } from './userPath';
 
 const { values } = parseArgs({
   options: {
@@ -51,6 +57,7 @@ const { values } = parseArgs({
     levers: { type: 'boolean', default: false },
     pos: { type: 'string', default: 'learned' },
     threads: { type: 'string' },
+    'user-steps': { type: 'string', default: '200' },
     json: { type: 'string' },
   },
 });
@@ -60,6 +67,7 @@ const torchThreads = Number(values['torch-threads'] ?? cores);
 const steps = Number(values.steps);
 const warmup = Number(values.warmup);
 const repeat = Math.max(1, Number(values.repeat));
+const userSteps = Number(values['user-steps']);
 const threadCounts = [...new Set((values.threads ?? `1,${cores}`).split(',').map(Number))];
 for (const t of threadCounts) if (!Number.isInteger(t) || t < 1) throw new Error(`--threads: expected positive integers, got ${values.threads}`);
 
@@ -212,7 +220,19 @@ if (useTorch) {
 } else console.log(values.torch === 'off' ? 'pytorch: skipped (--torch off)' : `pytorch: not available via ${values.python} (skipping the reference side)`);
 
 const rows = [];
+const userRows: (UserPathResult & { config: ConfigName; repeat: number; loadAverage: number[]; inProcessTokensPerSecond: number | null; torchTokensPerSecond: number | null })[] = [];
 const seen = new Set<string>();
+
+/** The user's path against the in-process loop on as many threads and against PyTorch, then where its time went. */
+function userLine(name: ConfigName, user: UserPathResult, loop: number | null, torch: number | null): string {
+  const ratio = (a: number, b: number | null): string => (b ? (a / b).toFixed(3) : '—');
+  return (
+    `${`${name} gpt-lab train`.padEnd(20)}${user.steps} steps ×${user.threads}: end to end ${user.endToEndTokensPerSecond.toFixed(0)} tok/s ` +
+    `(${ratio(user.endToEndTokensPerSecond, loop)} of in-process ×${user.threads}, ${ratio(user.endToEndTokensPerSecond, torch)} of PyTorch); ` +
+    `loop ${user.loopTokensPerSecond.toFixed(0)} tok/s (${ratio(user.loopTokensPerSecond, loop)}, ${ratio(user.loopTokensPerSecond, torch)}); load ${os.loadavg()[0]!.toFixed(1)}\n` +
+    `${''.padEnd(20)}phases: ${phaseLine(user)}`
+  );
+}
 for (const want of values.levers ? [] : candidates) {
   let info;
   try {
@@ -266,6 +286,12 @@ for (const want of values.levers ? [] : candidates) {
         if (!previous || ours.tokensPerSecond > previous.tokensPerSecond) bestOurs.set(threads, ours);
       }
       if (ref && (!bestRef || (ref.tokensPerSecond ?? 0) > (bestRef.tokensPerSecond ?? 0))) bestRef = ref;
+      if (userSteps > 0 && info.name === 'wasm') {
+        const user = runUserPath(CONFIGS[name], userSteps);
+        const loop = runs.find((r) => r.threads === user.threads)?.ours ?? null;
+        userRows.push({ config: name, repeat: r, loadAverage: os.loadavg(), ...user, inProcessTokensPerSecond: loop?.tokensPerSecond ?? null, torchTokensPerSecond: ref?.tokensPerSecond ?? null });
+        console.log(userLine(name, user, loop?.tokensPerSecond ?? null, ref?.tokensPerSecond ?? null));
+      }
     }
     if (repeat > 1) for (const [threads, ours] of bestOurs) best.push(line(`${name}${threads > 1 ? ` ×${threads}` : ''} best`, ours, bestRef));
   }
@@ -333,6 +359,6 @@ if (values['eval-lengths']) {
 }
 
 if (values.json) {
-  writeFileSync(values.json, JSON.stringify({ date: new Date().toISOString(), machine, torch: torchPeak, steps, warmup, rows, levers: leverRows, eval: evalRows }, null, 2));
+  writeFileSync(values.json, JSON.stringify({ date: new Date().toISOString(), machine, torch: torchPeak, steps, warmup, rows, userPath: userRows, levers: leverRows, eval: evalRows }, null, 2));
   console.log(`\nwrote ${values.json}`);
 }

@@ -2,7 +2,7 @@
  * CLI option values → RunConfig overrides. Every flag's value is checked here or by validateConfig, and every
  * problem is reported with the flag's name, so the user sees all mistakes at once.
  */
-import { DEFAULT_CONFIG, PRESET_NAMES, type ConfigError, type PresetName, type RunConfig } from '../engine/config';
+import { DEFAULT_CONFIG, PRESET_NAMES, type ConfigError, type PresetName, type RunConfig, type RunConfigInput } from '../engine/config';
 import { resolve } from 'node:path';
 import { allKnobs } from '../engine/model/positional/registry';
 import { isFileSource } from '../lab/corpusLoader';
@@ -51,7 +51,7 @@ function camel(flag: string): string {
 }
 
 /** Settings that count something: written as plain decimal integers. */
-const INTEGER_FIELDS = new Set<keyof RunConfig>(['nLayer', 'nHead', 'nEmbd', 'blockSize', 'batchSize', 'steps', 'warmupSteps', 'seed', 'threads', 'evalEvery', 'sampleEvery', 'checkpointEvery']);
+const INTEGER_FIELDS = new Set<keyof RunConfig>(['nLayer', 'nHead', 'nEmbd', 'blockSize', 'batchSize', 'steps', 'warmupSteps', 'seed', 'evalEvery', 'sampleEvery', 'checkpointEvery']);
 
 /**
  * Parse a number option; problems collected rather than thrown one by one. Only decimal is accepted: Number()
@@ -75,9 +75,9 @@ export function parseName(flag: string, raw: string | undefined): string | undef
   return checked.name;
 }
 
-export function trainOverrides(opts: TrainOptionValues): Partial<RunConfig> & { preset?: PresetName } {
+export function trainOverrides(opts: TrainOptionValues): RunConfigInput {
   const problems: string[] = [];
-  const overrides: Partial<RunConfig> & { preset?: PresetName } = {};
+  const overrides: RunConfigInput = {};
   const str = (flag: string): string | undefined => opts[camel(flag)] as string | undefined;
 
   const preset = str('preset');
@@ -92,7 +92,7 @@ export function trainOverrides(opts: TrainOptionValues): Partial<RunConfig> & { 
   // A file path is stored absolute, so the run resumes and evaluates from any directory.
   const data = str('data');
   if (data !== undefined) overrides.data = data.trim() !== '' && isFileSource(data) ? resolve(data) : data;
-  const numeric: (keyof RunConfig)[] = ['nLayer', 'nHead', 'nEmbd', 'blockSize', 'batchSize', 'steps', 'lr', 'minLr', 'warmupSteps', 'weightDecay', 'gradClip', 'dropoutEmbd', 'dropoutAttn', 'dropoutResid', 'seed', 'threads', 'evalEvery', 'sampleEvery', 'checkpointEvery'];
+  const numeric: (keyof RunConfig)[] = ['nLayer', 'nHead', 'nEmbd', 'blockSize', 'batchSize', 'steps', 'lr', 'minLr', 'warmupSteps', 'weightDecay', 'gradClip', 'dropoutEmbd', 'dropoutAttn', 'dropoutResid', 'seed', 'evalEvery', 'sampleEvery', 'checkpointEvery'];
   const dropout = str('dropout');
   if (dropout !== undefined) {
     const p = parseNumber('dropout', dropout, problems);
@@ -104,6 +104,12 @@ export function trainOverrides(opts: TrainOptionValues): Partial<RunConfig> & { 
     if (raw === undefined) continue;
     const value = parseNumber(flag, raw, problems, INTEGER_FIELDS.has(field));
     if (value !== undefined) (overrides as Record<string, unknown>)[field] = value;
+  }
+  const threads = str('threads');
+  if (threads === 'auto') overrides.threads = 'auto';
+  else if (threads !== undefined) {
+    if (DECIMAL_INTEGER.test(threads)) overrides.threads = Number(threads);
+    else problems.push(`--threads: expected a decimal integer, got ${JSON.stringify(threads)} (or 'auto': every core)`);
   }
   // A user-given --lr below the default floor would make minLr > lr; keep the floor at a tenth of lr instead.
   if (overrides.lr !== undefined && overrides.minLr === undefined) overrides.minLr = Math.min(DEFAULT_CONFIG.minLr, overrides.lr / 10);

@@ -2,6 +2,7 @@
 import { writeFileSync } from 'node:fs';
 import cliProgress from 'cli-progress';
 import { backendLabel, type BackendName } from '../engine/backend';
+import { PhaseProfile, timePhase } from '../engine/train/profile';
 import type { StepMetrics } from '../engine/train/trainer';
 import { prepareRun, resumeRun, trainNewRun, type PreparedRun, type RunEvents, type RunResult } from '../lab/runner';
 import { MAX_SEEDS, seedRuns, summariseSeeds, type SeedOutcome } from '../lab/seedGroup';
@@ -69,33 +70,47 @@ function progressReporter(totalSteps: number, startStep: number): RunEvents & { 
 /** What `--json` prints for a run; a diverged run says why (e.g. "loss became NaN at step 41"). */
 function resultSummary(result: RunResult): Record<string, unknown> {
   const { runId, status, steps, finalTrainLoss, finalValLoss, tokensPerSecond, backend, params, message } = result;
-  const summary = { runId, status, steps, finalTrainLoss, finalValLoss, tokensPerSecond, backend: backend.name, gpu: backend.gpu, adapter: backend.adapter, params };
+  const summary = { runId, status, steps, finalTrainLoss, finalValLoss, tokensPerSecond, backend: backend.name, threads: backend.threads, gpu: backend.gpu, adapter: backend.adapter, params };
   return message ? { ...summary, message } : summary;
 }
 
-function printResult(result: RunResult, json: boolean): void {
+type ProfileReport = ReturnType<PhaseProfile['report']>;
+
+function printResult(result: RunResult, json: boolean, profile?: ProfileReport): void {
   if (json) {
-    process.stdout.write(`${JSON.stringify(resultSummary(result))}\n`);
+    process.stdout.write(`${JSON.stringify({ ...resultSummary(result), ...(profile && { profile }) })}\n`);
     return;
   }
+  if (profile) printProfile(profile);
   const val = result.finalValLoss === null ? '–' : result.finalValLoss.toFixed(4);
   process.stdout.write(`run ${result.runId} ${result.status} after ${result.steps} steps: val loss ${val}, ${Math.round(result.tokensPerSecond)} tok/s on ${backendLabel(result.backend)}${result.backend.gpu ? ' (GPU)' : ''}\n`);
   if (result.message) process.stdout.write(`${result.message}\n`);
 }
 
-type TrainCommandOptions = TrainOptionValues & { db?: string; name?: string; json?: boolean; backend?: BackendName; seeds?: string };
+/** The --profile table, on stderr: each phase's milliseconds and share of the process's wall time. */
+function printProfile({ wallMs, phases }: ProfileReport): void {
+  process.stderr.write(`profile: ${(wallMs / 1000).toFixed(2)} s of wall time\n`);
+  for (const { phase, ms, share } of phases) if (ms >= 0.5) process.stderr.write(`  ${phase.padEnd(11)}${ms.toFixed(0).padStart(8)} ms ${(100 * share).toFixed(1).padStart(6)} %\n`);
+}
+
+type TrainCommandOptions = TrainOptionValues & { db?: string; name?: string; json?: boolean; backend?: BackendName; seeds?: string; profile?: boolean };
 
 export async function trainCommand(opts: TrainCommandOptions): Promise<void> {
+  // performance.now() counts from the process's start: what came before this line is start-up the user waited for.
+  const profile = opts.profile ? new PhaseProfile() : undefined;
+  profile?.add('boot', 0);
   const seeds = opts.seeds === undefined ? undefined : parseSeeds(opts.seeds);
-  const prepared = prepareRun({ config: { ...trainOverrides(opts), ...(opts.backend && { backend: opts.backend }) }, name: parseName('name', opts.name) }, storedTexts(opts));
+  const prepared = await timePhase(profile, 'prepare', () =>
+    prepareRun({ config: { ...trainOverrides(opts), ...(opts.backend && { backend: opts.backend }) }, name: parseName('name', opts.name) }, storedTexts(opts)),
+  );
   if (seeds !== undefined) return trainSeeds(seedRuns(prepared, seeds), opts);
-  const store = openStore(opts);
+  const store = await timePhase(profile, 'store', () => openStore(opts));
   const progress = progressReporter(prepared.config.steps, 0);
   const interrupt = new SignalStop();
   try {
-    const result = await trainNewRun(store, prepared, interrupt.wrap(progress));
+    const result = await trainNewRun(store, prepared, { ...interrupt.wrap(progress), profile });
     progress.finish();
-    printResult(result, opts.json === true);
+    printResult(result, opts.json === true, profile?.report());
     if (result.status === 'diverged') process.exitCode = 1;
   } finally {
     interrupt.dispose();
@@ -140,8 +155,9 @@ async function trainSeeds(runs: PreparedRun[], opts: TrainCommandOptions): Promi
   if (outcomes.some((o) => o.status === 'diverged')) process.exitCode = 1;
 }
 
-export async function resumeCommand(rawId: string, opts: { db?: string; json?: boolean }): Promise<void> {
+export async function resumeCommand(rawId: string, opts: { db?: string; json?: boolean; threads?: string }): Promise<void> {
   const id = parseRunId(rawId);
+  const threads = opts.threads === undefined ? undefined : trainOverrides({ threads: opts.threads }).threads;
   const store = openStore(opts, true);
   try {
     const run = requireRun(store, id);
@@ -149,7 +165,7 @@ export async function resumeCommand(rawId: string, opts: { db?: string; json?: b
     const progress = progressReporter((run.config as { steps: number }).steps, run.lastStep + 1);
     const interrupt = new SignalStop();
     try {
-      const result = await resumeRun(store, run.id, interrupt.wrap(progress));
+      const result = await resumeRun(store, run.id, interrupt.wrap(progress), threads);
       progress.finish();
       printResult(result, opts.json === true);
       if (result.status === 'diverged') process.exitCode = 1;

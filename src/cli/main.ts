@@ -13,14 +13,23 @@ import { StoreError } from '../store';
 import { RunConflictError } from '../lab/runner';
 import { UsageError, describeConfigError } from './args';
 import { InterruptedError } from './interrupt';
-import { evalLengthCommand, probeCommand, recipeListCommand, recipeRunCommand, sweepCommand, taskLengthCommand } from './analysisCommands';
 import { exportCommand, runsCommand, trainCommand, resumeCommand } from './commands';
 import { exportModelCommand, importModelCommand, sampleCommand } from './modelCommands';
 import { SampleError } from '../lab/sampling';
 import { ModelTransferError } from '../lab/modelTransfer';
 import { ModelFormatError } from '../engine/interop/gpt2';
-import { workerCommand } from './workerCommand';
 import { PROBE_KINDS } from '../engine/eval/probes';
+
+/**
+ * A command whose module is loaded only when it runs: `train` then starts without the queue client (bullmq and
+ * ioredis, ~0.3 s of CPU) and the analysis code it never uses.
+ */
+function lazy<M extends Record<K, (...args: never[]) => unknown>, K extends keyof M>(load: () => Promise<M>, name: K) {
+  return async (...args: Parameters<M[K]>): Promise<void> => {
+    await (await load())[name](...args);
+  };
+}
+const analysis = () => import('./analysisCommands');
 
 function trainOptions(command: Command): Command {
   command
@@ -46,7 +55,7 @@ function trainOptions(command: Command): Command {
     .option('--weight-decay <x>', 'AdamW weight decay on matmul weights')
     .option('--grad-clip <x>', 'global gradient-norm clip (0 = off)')
     .option('--seed <n>', 'random seed')
-    .option('--threads <n>', 'threads sharing every batch on the wasm/cpu backends (data parallel; default 1)')
+    .option('--threads <auto|n>', "threads sharing every batch on the wasm/cpu backends (data parallel); 'auto' (default): every core, at most one per batch row")
     .option('--eval-every <n>', 'validation interval in steps (0 = automatic: about 20 points per run)')
     .option('--sample-every <n>', 'sample interval in steps (0 = off)')
     .option('--checkpoint-every <n>', 'checkpoint interval in steps (0 = only at the end)')
@@ -71,10 +80,12 @@ export function buildProgram(): Command {
     .option('--name <name>', 'run name')
     .option('--seeds <k>', `train k runs on seeds seed, seed+1, … as one group (1–${MAX_SEEDS}) and report mean ± std of the final val loss`)
     .addOption(new Option('--backend <name>', 'force a backend (webgpu takes even a software adapter); stored with the run').choices([...BACKEND_NAMES]))
-    .option('--json', 'print one JSON object with the result on stdout');
+    .option('--json', 'print one JSON object with the result on stdout')
+    .option('--profile', 'time every phase of the run (start-up, steps, evaluation, sampling, store, …): a table on stderr, or `profile` in --json');
   train.action(trainCommand);
 
   dbOption(program.command('resume').description('continue an interrupted or stopped run from its last checkpoint').argument('<runId>'))
+    .option('--threads <auto|n>', "threads for the rest of the run (default: the run's own); the numbers do not depend on it")
     .option('--json', 'print the result as JSON')
     .action(resumeCommand);
 
@@ -110,26 +121,26 @@ export function buildProgram(): Command {
     .option('--lengths <list>', 'comma-separated evaluation lengths, e.g. 32,64,128,256')
     .addOption(new Option('--rope-scaling <method>', 'rope runs only: stretch the rotation per length (s = length / block): Position Interpolation, NTK-aware base, YaRN').choices(ROPE_SCALINGS))
     .option('--json', 'print the result as JSON')
-    .action(evalLengthCommand);
+    .action(lazy(analysis, 'evalLengthCommand'));
 
   dbOption(program.command('task-length').description('exact-match accuracy of a synthetic-task run at example sizes beyond training').argument('<runId>'))
     .option('--sizes <list>', 'comma-separated example sizes')
     .option('--examples <n>', 'prompts per size (default 24; more narrows the 95% interval printed beside each accuracy)')
     .option('--json', 'print the result as JSON')
-    .action(taskLengthCommand);
+    .action(lazy(analysis, 'taskLengthCommand'));
 
   dbOption(program.command('probe').description('attention maps, position tables, bias matrices, RoPE decay, equivariance').argument('[runId]'))
     .requiredOption('--kind <kind>', `one of ${PROBE_KINDS.join(', ')}`)
     .option('--text <text>', 'input text for attention / equivariance')
     .option('--json', 'print the result as JSON')
-    .action(probeCommand);
+    .action(lazy(analysis, 'probeCommand'));
 
   dbOption(trainOptions(program.command('sweep').description('train and evaluate a grid; --pos, --norm and --dropout take comma-separated lists; finished cells are skipped on re-run')))
     .option('--eval-lengths <list>', 'comma-separated evaluation lengths (default 1, 2, 4, 8 × block)')
     .option('--name <prefix>', 'run name prefix')
     .option('--queue <url>', 'train the cells on `gpt-lab worker` processes through Redis: redis://[user:password@]host:port (rediss:// for TLS)')
     .option('--json', 'print the summary as JSON')
-    .action(sweepCommand);
+    .action(lazy(analysis, 'sweepCommand'));
 
   program
     .command('worker')
@@ -140,14 +151,14 @@ export function buildProgram(): Command {
     .addOption(new Option('--backend <name>', 'force a backend (default: the best this machine has)').choices(['tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu']))
     .option('--threads <n>', 'threads per cell on the wasm/cpu backends (default: what the cell asks for)')
     .option('--lock-seconds <n>', 'a killed worker\'s cell goes to another worker after about this long (default 30)')
-    .action(workerCommand);
+    .action(lazy(() => import('./workerCommand'), 'workerCommand'));
 
   const recipe = program.command('recipe').description('one-click experiments that test a textbook claim and give a verdict');
-  recipe.command('list').description('the recipes and their claims').option('--json', 'print JSON').action(recipeListCommand);
+  recipe.command('list').description('the recipes and their claims').option('--json', 'print JSON').action(lazy(analysis, 'recipeListCommand'));
   dbOption(recipe.command('run').description('train, evaluate and judge one recipe').argument('<name>'))
     .option('--quick', 'small models and few steps: minutes on 2 cores')
     .option('--json', 'print the result as JSON')
-    .action(recipeRunCommand);
+    .action(lazy(analysis, 'recipeRunCommand'));
 
   for (const command of [...program.commands, ...recipe.commands]) command.exitOverride();
   return program;

@@ -2,6 +2,7 @@
  * RunConfig: every knob of a training run, its defaults, the named presets, and validation that reports
  * every problem at once with the field name and what is allowed.
  */
+import { availableParallelism } from 'node:os';
 import { BACKEND_CHOICES, type BackendChoice } from './backendNames';
 import { getScheme, SCHEME_NAMES, resolveSchemeOptions } from './model/positional/registry';
 
@@ -58,7 +59,10 @@ export interface RunConfig {
   /** Ablation: false trains on positions alone, without a token embedding. */
   tokenEmbedding: boolean;
   seed: number;
-  /** Threads that share every batch (data parallel, wasm/cpu backends): 1 trains on this thread alone. */
+  /**
+   * Threads that share every batch (data parallel, wasm/cpu backends): 1 trains on this thread alone. Always a count
+   * in a resolved config; 'auto' (the default) resolves to this machine's cores, see resolveThreads.
+   */
   threads: number;
   /** The backend this run asks for; 'auto' takes the lab's ladder (which skips software WebGPU adapters). */
   backend: BackendChoice;
@@ -71,7 +75,13 @@ export interface RunConfig {
   valFraction: number;
 }
 
-export const DEFAULT_CONFIG: RunConfig = {
+/** `threads` as a user gives it: a count, or 'auto' for every core the batch can use. */
+export type ThreadsChoice = number | 'auto';
+
+/** What resolveConfig takes: any subset of the settings, threads possibly 'auto', and a preset. */
+export type RunConfigInput = Omit<Partial<RunConfig>, 'threads'> & { threads?: ThreadsChoice; preset?: PresetName };
+
+export const DEFAULT_CONFIG: Omit<RunConfig, 'threads'> & { threads: ThreadsChoice } = {
   data: 'builtin:toy-english',
   tokenizer: 'char',
   ...PRESETS.nano,
@@ -96,7 +106,7 @@ export const DEFAULT_CONFIG: RunConfig = {
   attnScale: true,
   tokenEmbedding: true,
   seed: 1337,
-  threads: 1,
+  threads: 'auto',
   backend: 'auto',
   evalEvery: 0,
   evalBatches: 4,
@@ -143,7 +153,6 @@ const NUMBER_RULES: Partial<Record<keyof RunConfig, NumberRule>> = {
   dropoutAttn: { min: 0, max: 0.95, integer: false },
   dropoutResid: { min: 0, max: 0.95, integer: false },
   seed: { min: 0, max: 2 ** 31 - 1, integer: true },
-  threads: { min: 1, max: 16, integer: true },
   evalEvery: { min: 0, max: 10_000_000, integer: true },
   evalBatches: { min: 1, max: 1000, integer: true },
   sampleEvery: { min: 0, max: 10_000_000, integer: true },
@@ -160,6 +169,17 @@ export function checkNumber(value: unknown, rule: NumberRule): string | undefine
   return undefined;
 }
 
+export const THREADS_RULE: NumberRule = { min: 1, max: 16, integer: true };
+
+/**
+ * 'auto' → this machine's cores, capped by the batch's rows (each thread takes whole rows) and THREADS_RULE.max. A
+ * run's numbers do not depend on its thread count (dropout masks are keyed by global row), so the count is free to
+ * follow the machine; resolveConfig stores it resolved, so the run records what it trained with.
+ */
+export function resolveThreads(choice: ThreadsChoice, batchSize: number, cores = availableParallelism()): number {
+  return choice === 'auto' ? Math.max(1, Math.min(cores, batchSize, THREADS_RULE.max)) : choice;
+}
+
 function oneOf(value: unknown, allowed: readonly string[]): string | undefined {
   return typeof value === 'string' && allowed.includes(value)
     ? undefined
@@ -167,7 +187,7 @@ function oneOf(value: unknown, allowed: readonly string[]): string | undefined {
 }
 
 /** Every problem with `config`, each naming its field and the allowed range or values; empty when valid. */
-export function validateConfig(config: Partial<RunConfig> & Record<string, unknown>): ConfigProblem[] {
+export function validateConfig(config: RunConfigInput & Record<string, unknown>): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
   const report = (field: string, message: string | undefined): void => {
     if (message) problems.push({ field, message });
@@ -185,13 +205,16 @@ export function validateConfig(config: Partial<RunConfig> & Record<string, unkno
     if (typeof config[flag] !== 'boolean') report(flag, `must be true or false, got ${JSON.stringify(config[flag])}`);
   if (typeof config.data !== 'string' || config.data.trim() === '') report('data', 'must name a file or builtin:NAME');
 
+  if (typeof config.threads === 'number') report('threads', checkNumber(config.threads, THREADS_RULE));
+  else if (config.threads !== 'auto') report('threads', `must be 'auto' or an integer in [${THREADS_RULE.min}, ${THREADS_RULE.max}], got ${JSON.stringify(config.threads)}`);
+
   const { nEmbd, nHead, lr, minLr, steps, warmupSteps, threads, batchSize } = config;
   if (Number.isInteger(nEmbd) && Number.isInteger(nHead) && nHead! > 0 && nEmbd! % nHead! !== 0)
     report('nHead', `must divide nEmbd (${nEmbd}); ${nHead} heads do not`);
   if (typeof lr === 'number' && typeof minLr === 'number' && minLr > lr) report('minLr', `must not exceed lr (${lr}), got ${minLr}`);
   if (typeof warmupSteps === 'number' && typeof steps === 'number' && warmupSteps > steps)
     report('warmupSteps', `must not exceed steps (${steps}), got ${warmupSteps}`);
-  if (Number.isInteger(threads) && Number.isInteger(batchSize) && batchSize! >= 1 && threads! > batchSize!)
+  if (typeof threads === 'number' && Number.isInteger(threads) && Number.isInteger(batchSize) && batchSize! >= 1 && threads > batchSize!)
     report('threads', `must not exceed batchSize (${batchSize}): each thread takes whole rows of the batch, got ${threads}`);
 
   const scheme = getScheme(String(config.pos));
@@ -220,15 +243,18 @@ export function validateConfig(config: Partial<RunConfig> & Record<string, unkno
   return problems;
 }
 
-/** Defaults, then the preset, then the overrides; knobs of the scheme filled in; throws ConfigError if invalid. */
-export function resolveConfig(overrides: Partial<RunConfig> & { preset?: PresetName } = {}): RunConfig {
+/**
+ * Defaults, then the preset, then the overrides; knobs of the scheme filled in and threads resolved on this machine
+ * (`cores`: its core count, for tests); throws ConfigError if invalid.
+ */
+export function resolveConfig(overrides: RunConfigInput = {}, cores?: number): RunConfig {
   const { preset, ...rest } = overrides;
   if (preset !== undefined && !(preset in PRESETS))
     throw new ConfigError([{ field: 'preset', message: oneOf(preset, PRESET_NAMES)! }]);
-  const merged = { ...DEFAULT_CONFIG, ...(preset ? PRESETS[preset] : {}), ...rest } as RunConfig;
-  const problems = validateConfig(merged as RunConfig & Record<string, unknown>);
+  const merged = { ...DEFAULT_CONFIG, ...(preset ? PRESETS[preset] : {}), ...rest };
+  const problems = validateConfig(merged as RunConfigInput & Record<string, unknown>);
   if (problems.length) throw new ConfigError(problems);
-  return { ...merged, posOptions: resolveSchemeOptions(merged.pos, merged.posOptions) };
+  return { ...merged, threads: resolveThreads(merged.threads, merged.batchSize, cores), posOptions: resolveSchemeOptions(merged.pos, merged.posOptions) };
 }
 
 /** The warmup actually used: post-norm transformers diverge without one (Xiong et al. 2020). */

@@ -92,7 +92,6 @@ export function importRunModel(store: RunStore, dir: string, options: ImportMode
     tokens: 0,
     wallMs: 0,
     batchRngState: createRng(config.seed).state(),
-    dropoutRngState: createRng(config.seed + 1).state(),
     weights: imported.weights,
     optimizer: { t: 0, m: zeros(), v: zeros() },
   });

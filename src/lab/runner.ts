@@ -4,11 +4,12 @@
  */
 import { totalmem } from 'node:os';
 import { backendForRun, type BackendInfo } from '../engine/backend';
-import { ConfigError, resolveConfig, type PresetName, type RunConfig } from '../engine/config';
+import { ConfigError, resolveConfig, type RunConfig, type RunConfigInput, type ThreadsChoice } from '../engine/config';
 import type { Corpus } from '../engine/data/corpus';
 import { GPT, modelConfigOf, parameterLayout } from '../engine/model/gpt';
 import { splitRows } from '../engine/train/shards';
 import { decodeCheckpoint, nonFiniteTensor } from '../engine/train/checkpoint';
+import { timePhase, type PhaseProfile } from '../engine/train/profile';
 import { Trainer, type StepMetrics, type TrainOutcome } from '../engine/train/trainer';
 import { DataError } from '../engine/data/errors';
 import { WASM_HEAP_BYTES, trainingMemoryProblem, type ModelShape } from '../engine/memory';
@@ -27,6 +28,8 @@ export interface RunEvents {
   onSample?(runId: number, sample: { step: number; prompt: string; text: string }): void;
   /** Called with the trainer once the run exists, so the caller can stop or pause it. */
   onStart?(runId: number, trainer: Trainer): void;
+  /** Opt-in: receives the time of each phase of the run (start-up, steps, store writes, …). */
+  profile?: PhaseProfile;
 }
 
 export interface RunResult extends TrainOutcome {
@@ -36,7 +39,7 @@ export interface RunResult extends TrainOutcome {
 }
 
 export interface StartRunInput {
-  config: Partial<RunConfig> & { preset?: PresetName };
+  config: RunConfigInput;
   name?: string;
   sweepKey?: string;
 }
@@ -62,10 +65,14 @@ export function memoryLimitBytes(): number {
   return Math.min(WASM_HEAP_BYTES, Math.floor(totalmem() * 0.75));
 }
 
-/** Throws a ConfigError with the figures when one training step of `config` does not fit memoryLimitBytes(). */
+/**
+ * Throws a ConfigError with the figures when one training step of `config` does not fit memoryLimitBytes(). Counted
+ * for the whole batch on one thread, whatever `threads` is: with threads 'auto' the count follows the machine, and a
+ * run valid on 8 cores must stay valid on 1 (and halving the rows per thread was seen to pass runs that then ran a
+ * helper's wasm heap out of memory).
+ */
 function checkMemory(config: RunConfig, vocabSize: number): void {
-  const rowsPerThread = Math.max(...splitRows(config.batchSize, config.threads));
-  const problem = trainingMemoryProblem(modelShape(config, vocabSize), rowsPerThread, config.blockSize, memoryLimitBytes());
+  const problem = trainingMemoryProblem(modelShape(config, vocabSize), config.batchSize, config.blockSize, memoryLimitBytes());
   if (problem) throw new ConfigError([problem]);
 }
 
@@ -103,8 +110,10 @@ export function prepareRun(input: StartRunInput, texts?: TextLookup, fileText?: 
 
 export async function trainNewRun(store: RunStore, prepared: PreparedRun, events: RunEvents = {}): Promise<RunResult> {
   const { config, corpus } = prepared;
-  const backend = await backendForRun(config.backend);
-  const model = new GPT(modelConfigOf(config, corpus.tokenizer.size), config.seed);
+  const { profile } = events;
+  const backend = await timePhase(profile, 'backend', () => backendForRun(config.backend));
+  const model = await timePhase(profile, 'model', () => new GPT(modelConfigOf(config, corpus.tokenizer.size), config.seed));
+  const storeStarted = performance.now();
   const runId = store.createRun({
     name: prepared.name,
     config,
@@ -117,6 +126,7 @@ export async function trainNewRun(store: RunStore, prepared: PreparedRun, events
     status: 'running',
     owner: currentOwner(),
   });
+  profile?.add('store', storeStarted);
   return trainStoredRun(store, runId, config, corpus, model, backend, events);
 }
 
@@ -138,8 +148,11 @@ export async function trainQueuedRun(store: RunStore, runId: number, prepared: P
   return trainStoredRun(store, runId, config, corpus, model, backend, events);
 }
 
-/** Continue a run from its latest checkpoint with the same optimizer state and data position. */
-export async function resumeRun(store: RunStore, runId: number, events: RunEvents = {}): Promise<RunResult> {
+/**
+ * Continue a run from its latest checkpoint with the same optimizer state and data position. `threads` trains the
+ * rest on another thread count (this machine's cores, say): the numbers do not depend on it.
+ */
+export async function resumeRun(store: RunStore, runId: number, events: RunEvents = {}, threads?: ThreadsChoice): Promise<RunResult> {
   const run = store.getRun(runId);
   if (!run) throw new RunConflictError(`run ${runId} does not exist`);
   if (run.damaged) throw new RunConflictError(`run ${runId} cannot be resumed: its stored record is damaged (${run.damaged})`);
@@ -147,7 +160,8 @@ export async function resumeRun(store: RunStore, runId: number, events: RunEvent
   const checkpoint = store.latestCheckpoint(runId);
   if (!checkpoint) throw new RunConflictError(`run ${runId} has no checkpoint to resume from`);
   checkCheckpoint(runId, checkpoint);
-  const config = resolveConfig(run.config as RunConfig);
+  const stored = resolveConfig(run.config as RunConfig);
+  const config = threads === undefined ? stored : resolveConfig({ ...stored, threads });
   const changed = (why: string): RunConflictError =>
     new RunConflictError(`the data of run ${runId} (${config.data}) changed since it was trained${why}; resume needs the same data: restore it, or start a new run on the new text`);
   let corpus: Corpus;
@@ -198,16 +212,20 @@ async function trainStoredRun(
   events: RunEvents,
   resumeFrom?: Uint8Array,
 ): Promise<RunResult> {
+  const profile = events.profile;
   let pending: MetricRow[] = [];
   let lastFlush = performance.now();
   const flush = (): void => {
+    const started = performance.now();
     if (pending.length) store.appendMetrics(runId, pending);
     pending = [];
-    lastFlush = performance.now();
+    lastFlush = profile?.add('store', started) ?? performance.now();
   };
   let helpers: ThreadHelpers | undefined;
   try {
+    const helpersStarted = performance.now();
     helpers = await startHelpers(config, model, backend);
+    profile?.add('helpers', helpersStarted);
   } catch (error) {
     model.dispose();
     store.updateRun(runId, { status: 'failed', finishedAt: Date.now(), error: error instanceof Error ? error.message : String(error) });
@@ -219,11 +237,14 @@ async function trainStoredRun(
     corpus,
     resumeFrom,
     helpers,
+    profile,
     callbacks: {
       onStep: (m) => {
         pending.push(metricRow(m));
         if (m.valLoss !== null || pending.length >= METRIC_FLUSH_ROWS || performance.now() - lastFlush >= METRIC_FLUSH_MS) flush();
+        const started = performance.now();
         events.onStep?.(runId, m);
+        profile?.add('progress', started);
       },
       onFinalEval: (m) => {
         // Same step as the last row: the store replaces it, now with its val loss.
@@ -231,16 +252,21 @@ async function trainStoredRun(
         flush();
       },
       onSample: (sample) => {
+        const started = performance.now();
         store.addSample(runId, sample.step, sample.text, sample.prompt);
+        profile?.add('store', started);
         events.onSample?.(runId, sample);
       },
       onCheckpoint: (step, data) => {
         flush();
+        const started = performance.now();
         store.saveCheckpoint(runId, step, data);
+        profile?.add('store', started);
       },
     },
   });
-  store.updateRun(runId, { startedAt: Date.now(), backend: { ...backend, threads: helpers ? helpers.count + 1 : backend.threads } });
+  const trainedOn = { ...backend, threads: helpers ? helpers.count + 1 : backend.threads };
+  store.updateRun(runId, { startedAt: Date.now(), backend: trainedOn });
   events.onStart?.(runId, trainer);
   try {
     const outcome = await trainer.run();
@@ -253,14 +279,16 @@ async function trainStoredRun(
       tokensPerSecond: outcome.tokensPerSecond,
       error: outcome.message ?? null,
     });
-    return { ...outcome, runId, backend, params: model.parameterCount };
+    return { ...outcome, runId, backend: trainedOn, params: model.parameterCount };
   } catch (error) {
     markFailed(store, runId, error, flush);
     throw error;
   } finally {
+    const teardownStarted = performance.now();
     trainer.dispose();
     model.dispose();
     await helpers?.dispose();
+    profile?.add('teardown', teardownStarted);
   }
 }
 

@@ -11,7 +11,8 @@ export function stableJson(value: unknown): string {
 }
 
 export function sweepKeyOf(config: RunConfig, namespace = 'sweep'): string {
-  // Where a cell trains is not what it is: the same cell run on another backend is the same result (to float error).
-  const { backend: _where, ...cell } = config;
+  // Where a cell trains is not what it is: the same cell run on another backend or thread count (threads 'auto'
+  // follows the machine's cores) is the same result, to float error.
+  const { backend: _where, threads: _threads, ...cell } = config;
   return `${namespace}:${hashText(stableJson(cell))}`;
 }

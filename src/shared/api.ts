@@ -76,8 +76,8 @@ export const runConfigSchema = z.looseObject({
   attnScale: z.boolean(),
   tokenEmbedding: z.boolean(),
   seed: finite,
-  /** Absent in runs stored before data-parallel training existed: they ran on one thread. */
-  threads: finite.optional(),
+  /** Absent in runs stored before data-parallel training existed: they ran on one thread. 'auto' only in requests and defaults. */
+  threads: z.union([finite, z.literal('auto')]).optional(),
   /** Absent in runs stored before the backend could be chosen per run: they took the lab's ladder. */
   backend: z.enum(BACKEND_CHOICE_VALUES).optional(),
   evalEvery: finite,

@@ -4,10 +4,11 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PHASES } from '../../src/engine/train/profile';
 import { RunStore } from '../../src/store';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -70,6 +71,8 @@ const BAD_TRAIN: [string[], RegExp[]][] = [
   [['--data', '/nonexistent/file.txt'], [/not found/, /\/nonexistent\/file\.txt/]],
   [['--data', 'builtin:nope'], [/unknown builtin/, /nope/, /toy-english/, /copy/]],
   [['--rope-base', '100', '--pos', 'alibi'], [/--rope-base/, /rope/, /alibi/]],
+  [['--threads', 'all'], [/--threads: expected a decimal integer, got "all" \(or 'auto'/]],
+  [['--threads', '17'], [/--threads/, /must be in \[1, 16\]/, /got 17/]],
   [['--frobnicate'], [/unknown option/, /--frobnicate/]],
 ];
 
@@ -143,6 +146,21 @@ describe.concurrent('bad input exits 2, says what is wrong and writes nothing', 
   });
 });
 
+describe('train --profile', () => {
+  it('puts every phase in the JSON result, their shares summing to the whole, steps and start-up non-zero', async () => {
+    const db = freshPath('profile.db');
+    const train = await run(['train', '--layers', '1', '--heads', '2', '--embd', '16', '--block', '16', '--batch', '4', '--steps', '6', '--threads', '1', '--sample-every', '3', '--db', db, '--json', '--profile']);
+    expect(train.status, train.stderr).toBe(0);
+    const { profile, threads } = JSON.parse(train.stdout) as { threads: number; profile: { wallMs: number; phases: { phase: string; ms: number; share: number }[] } };
+    expect(threads).toBe(1);
+    const byPhase = Object.fromEntries(profile.phases.map((p) => [p.phase, p]));
+    expect(Object.keys(byPhase)).toEqual([...PHASES, 'untimed']);
+    expect(profile.phases.reduce((sum, p) => sum + p.ms, 0)).toBeCloseTo(profile.wallMs, 6);
+    expect(profile.phases.reduce((sum, p) => sum + p.share, 0)).toBeCloseTo(1, 9);
+    for (const phase of ['boot', 'prepare', 'backend', 'compute', 'read', 'eval', 'sample', 'checkpoint', 'store'] as const) expect(byPhase[phase]!.ms, phase).toBeGreaterThan(0);
+  });
+});
+
 describe('train → runs → export', () => {
   it('trains a tiny model, lists it and exports its metrics', async () => {
     const db = freshPath('runs.db');
@@ -156,8 +174,10 @@ describe('train → runs → export', () => {
     expect(lines[1]).toBe('');
     const result = JSON.parse(lines[0]) as Record<string, unknown>;
     expect(Object.keys(result).sort()).toEqual(
-      ['backend', 'finalTrainLoss', 'finalValLoss', 'gpu', 'params', 'runId', 'status', 'steps', 'tokensPerSecond'].sort(),
+      ['backend', 'threads', 'finalTrainLoss', 'finalValLoss', 'gpu', 'params', 'runId', 'status', 'steps', 'tokensPerSecond'].sort(),
     );
+    // threads 'auto' by default: every core, at most one per batch row; stored resolved with the run.
+    expect(result.threads).toBe(Math.min(availableParallelism(), 8));
     expect(result.runId).toBe(1);
     expect(result.status).toBe('completed');
     expect(result.steps).toBe(40);
@@ -176,7 +196,7 @@ describe('train → runs → export', () => {
     expect(listed.status).toBe('completed');
     expect(listed.finalValLoss).toBe(result.finalValLoss);
     const config = listed.config as Record<string, unknown>;
-    expect(config).toMatchObject({ data: 'builtin:toy-english', nLayer: 1, nHead: 2, nEmbd: 16, blockSize: 16, batchSize: 8, steps: 40, evalEvery: 20 });
+    expect(config).toMatchObject({ data: 'builtin:toy-english', nLayer: 1, nHead: 2, nEmbd: 16, blockSize: 16, batchSize: 8, steps: 40, evalEvery: 20, threads: result.threads });
     expect(listed.params).toBe(result.params);
 
     // The model learned: below the loss of a uniform guess over the vocabulary (its loss at initialisation).

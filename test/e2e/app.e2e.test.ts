@@ -128,7 +128,9 @@ describe.skipIf(!hasChromium)(title, () => {
         if (checked !== (pos !== 'sinusoidal')) await page.click(`[data-testid=sweep-pos-${pos}] input`);
       }
       await page.selectOption('[data-testid=sweep-data]', 'builtin:toy-english');
-      // Two threads: the sweep also trains data-parallel through the whole app (training host → helper thread).
+      // Two threads (not 'auto', whatever the machine): the sweep trains data-parallel through the whole app
+      // (training host → helper thread).
+      await page.uncheck('[data-testid=sweep-threads-auto]');
       for (const [field, value] of [['nLayer', '3'], ['nHead', '3'], ['nEmbd', '48'], ['blockSize', '16'], ['steps', '200'], ['threads', '2']])
         await page.fill(`[data-testid=sweep-${field}]`, value);
       await page.fill('[data-testid=sweep-name]', 'toy <sweep>');

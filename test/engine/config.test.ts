@@ -110,13 +110,28 @@ describe('validateConfig', () => {
     expect(problems.map((p) => p.field).sort()).toEqual(['minLr', 'warmupSteps']);
   });
 
-  it('threads: an integer from 1 to 16, and no more than the batch has rows', () => {
+  it("threads: 'auto' or an integer from 1 to 16, and no more than the batch has rows", () => {
     expect(validateConfig(withDefaults({ threads: 2, batchSize: 2 }))).toEqual([]);
+    expect(validateConfig(withDefaults({ threads: 'auto', batchSize: 1 }))).toEqual([]);
     expect(validateConfig(withDefaults({ threads: 0 }))).toEqual([{ field: 'threads', message: 'must be in [1, 16], got 0' }]);
     expect(validateConfig(withDefaults({ threads: 1.5 }))).toEqual([{ field: 'threads', message: 'must be an integer in [1, 16], got 1.5' }]);
+    expect(validateConfig(withDefaults({ threads: 'all' }))).toEqual([{ field: 'threads', message: `must be 'auto' or an integer in [1, 16], got "all"` }]);
     expect(validateConfig(withDefaults({ threads: 4, batchSize: 3 }))).toEqual([
       { field: 'threads', message: 'must not exceed batchSize (3): each thread takes whole rows of the batch, got 4' },
     ]);
+  });
+
+  it("threads 'auto' (the default) resolves to the cores, capped by the batch's rows and 16, and is stored as a count", () => {
+    expect(DEFAULT_CONFIG.threads).toBe('auto');
+    expect(resolveConfig({}, 8).threads).toBe(8);
+    expect(resolveConfig({ threads: 'auto', batchSize: 3 }, 8).threads).toBe(3);
+    expect(resolveConfig({ threads: 'auto' }, 64).threads).toBe(16);
+    expect(resolveConfig({ threads: 'auto' }, 1).threads).toBe(1);
+    // A count is kept as given, whatever the machine.
+    expect(resolveConfig({ threads: 2 }, 8).threads).toBe(2);
+    // Resolving a resolved config changes nothing: a stored run means the same on every machine.
+    const stored = resolveConfig({}, 4);
+    expect(resolveConfig(stored, 12)).toEqual(stored);
   });
 
   it('reports unknown settings by name', () => {

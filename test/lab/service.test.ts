@@ -59,7 +59,7 @@ describe('configuration calls', () => {
     const defaults = CALLS.configDefaults.response.parse(await service.configDefaults());
     expect(defaults.presets.map((p) => p.name)).toEqual(['nano', 'micro', 'mini', 'shakespeare-char']);
     expect(defaults.presets[3]).toMatchObject({ nLayer: 4, blockSize: 64, batchSize: 12, steps: 2000, lr: 1e-3 });
-    expect(defaults.defaults.threads).toBe(1);
+    expect(defaults.defaults.threads).toBe('auto');
     expect(defaults.cores).toBe(availableParallelism());
   });
 

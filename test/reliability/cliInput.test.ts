@@ -33,7 +33,7 @@ afterAll(() => {
 /** A checkpoint with one weight tensor; `poison` puts a NaN in it. Enough for resume's checks, which run first. */
 function checkpoint(poison = false): Uint8Array {
   const w = new Float32Array([0.1, 0.2, poison ? NaN : 0.3]);
-  const state: TrainingState = { step: 4, tokens: 40, wallMs: 1, batchRngState: 1, dropoutRngState: 2, weights: { wte: w }, optimizer: { t: 5, m: { wte: new Float32Array(3) }, v: { wte: new Float32Array(3) } } };
+  const state: TrainingState = { step: 4, tokens: 40, wallMs: 1, batchRngState: 1, weights: { wte: w }, optimizer: { t: 5, m: { wte: new Float32Array(3) }, v: { wte: new Float32Array(3) } } };
   return encodeCheckpoint(state);
 }
 

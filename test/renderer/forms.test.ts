@@ -32,6 +32,7 @@ function form(patch: Partial<RunForm> = {}): RunForm {
     separateDropout: false,
     warmupAuto: true,
     warmupSteps: 0,
+    threadsAuto: true,
     backend: 'auto',
     numbers: { nLayer: 2, nHead: 2, nEmbd: 32, steps: 100, dropoutEmbd: 0, dropoutAttn: 0, dropoutResid: 0 },
     ...patch,
@@ -39,6 +40,13 @@ function form(patch: Partial<RunForm> = {}): RunForm {
 }
 
 describe('the New run form', () => {
+  it("sends threads 'auto' while automatic is ticked (an empty count is then no problem), else the count", () => {
+    expect(formOverrides(form({ numbers: { threads: '' } }), rope).threads).toBe('auto');
+    expect(formProblems(form({ numbers: { threads: '' } }), rope)).toEqual([]);
+    expect(formOverrides(form({ threadsAuto: false, numbers: { threads: 3 } }), rope).threads).toBe(3);
+    expect(formProblems(form({ threadsAuto: false, numbers: { threads: '' } }), rope)).toEqual([{ field: 'threads', message: 'enter a number' }]);
+  });
+
   it('turns into overrides: one dropout for all three, only the chosen scheme’s knobs, automatic warmup as null', () => {
     expect(formOverrides(form(), rope)).toEqual({
       preset: 'nano',
@@ -49,6 +57,7 @@ describe('the New run form', () => {
       normType: 'rms',
       warmupSteps: null,
       backend: 'auto',
+      threads: 'auto',
       nLayer: 2,
       nHead: 2,
       nEmbd: 32,

@@ -12,7 +12,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { NormPlacement, NormType, RunConfig } from '../config';
-import { createRng, type Rng } from '../rng';
+import { createRng } from '../rng';
+import { DROPOUT_SITE, rowDropout, type DropoutKey } from './dropout';
 import { requireScheme } from './positional/registry';
 import type { Params, PositionalScheme, SchemeContext } from './positional/types';
 import { PositionRangeError } from './positional/types';
@@ -55,9 +56,9 @@ export interface ParamInfo {
   init: 'normal' | 'zeros' | 'ones';
 }
 
-/** Dropout is active only when `rng` is given (training); evaluation passes none. */
+/** Dropout is active only when `dropout` is given (training); evaluation passes none. */
 export interface ForwardOptions {
-  rng?: Rng;
+  dropout?: DropoutKey;
   /** Overrides the config's causal flag (the equivariance probe compares both). */
   causal?: boolean;
   /** Receives each layer's attention weights (B, nh, T, T); the caller owns (must dispose) them. */
@@ -174,8 +175,8 @@ export class GPT {
     return this.cfg.normType === 'layer' ? layerNorm(x, this.p(`${prefix}.g`), this.p(`${prefix}.b`)) : rmsNorm(x, this.p(`${prefix}.g`));
   }
 
-  private dropout(x: tf.Tensor, rate: number, rng?: Rng): tf.Tensor {
-    return rng && rate > 0 ? tf.dropout(x, rate, undefined, rng.seed()) : x;
+  private dropout(x: tf.Tensor, rate: number, key: DropoutKey | undefined, site: number): tf.Tensor {
+    return key && rate > 0 ? rowDropout(x, rate, key, site) : x;
   }
 
   private attention(x: tf.Tensor3D, layer: number, T: number, opts: ForwardOptions, mask: tf.Tensor | null, bias: tf.Tensor | null): tf.Tensor {
@@ -185,7 +186,7 @@ export class GPT {
     const h = `h.${layer}.attn`;
     const scale = this.cfg.attnScale !== false ? (this.scheme.scoreScale?.(hs) ?? 1 / Math.sqrt(hs)) : 1;
     const qkv = linear(x, this.p(`${h}.w_qkv`), this.p(`${h}.b_qkv`)) as tf.Tensor3D; // (B, T, 3C)
-    const attnDropout = !!opts.rng && this.cfg.dropoutAttn > 0;
+    const attnDropout = !!opts.dropout && this.cfg.dropoutAttn > 0;
     let merged: tf.Tensor; // (B, T, C)
     if (!this.scheme.rotate && !this.scheme.scoreTerms && !this.scheme.valueTerms && !opts.onAttention && !attnDropout && canFuseAttention()) {
       // One op from the projection to the merged heads: the same math as below, with hand-written gradients.
@@ -203,18 +204,18 @@ export class GPT {
       if (mask) att = tf.add(att, mask);
       const weights = tf.softmax(att) as tf.Tensor4D;
       if (opts.onAttention) opts.onAttention(layer, tf.keep(weights.clone()));
-      const dropped = this.dropout(weights, this.cfg.dropoutAttn, opts.rng) as tf.Tensor4D;
+      const dropped = this.dropout(weights, this.cfg.dropoutAttn, opts.dropout, DROPOUT_SITE.attentionWeights(layer)) as tf.Tensor4D;
       let y = batchMatMul(dropped, v); // (B, nh, T, hs)
       if (this.scheme.valueTerms) y = tf.add(y, this.scheme.valueTerms(dropped, layer, this.schemeContext, this.paramTensors()));
       merged = tf.reshape(tf.transpose(y, [0, 2, 1, 3]), [B, T, C]);
     }
-    return this.dropout(linear(merged, this.p(`${h}.w_proj`), this.p(`${h}.b_proj`)), this.cfg.dropoutResid, opts.rng);
+    return this.dropout(linear(merged, this.p(`${h}.w_proj`), this.p(`${h}.b_proj`)), this.cfg.dropoutResid, opts.dropout, DROPOUT_SITE.attentionOutput(layer));
   }
 
-  private mlp(x: tf.Tensor, layer: number, rng?: Rng): tf.Tensor {
+  private mlp(x: tf.Tensor, layer: number, key?: DropoutKey): tf.Tensor {
     const h = `h.${layer}.mlp`;
     const hidden = gelu(linear(x, this.p(`${h}.w_fc`), this.p(`${h}.b_fc`))); // (B, T, 4C)
-    return this.dropout(linear(hidden, this.p(`${h}.w_proj`), this.p(`${h}.b_proj`)), this.cfg.dropoutResid, rng);
+    return this.dropout(linear(hidden, this.p(`${h}.w_proj`), this.p(`${h}.b_proj`)), this.cfg.dropoutResid, key, DROPOUT_SITE.mlpOutput(layer));
   }
 
   /** idx (B, T) int32 → logits (B, T, V). Call inside tf.tidy. */
@@ -226,7 +227,7 @@ export class GPT {
       ? tf.reshape(matMul2d(oneHotFloat(tf.reshape(idx, [-1]) as tf.Tensor1D, V), this.p('wte') as tf.Tensor2D), [B, T, C])
       : tf.zeros([B, T, C]);
     const table = this.scheme.inputTable?.(T, this.schemeContext, this.paramTensors());
-    let x = this.dropout(table ? tf.add(tokens, table) : tokens, this.cfg.dropoutEmbd, opts.rng) as tf.Tensor3D;
+    let x = this.dropout(table ? tf.add(tokens, table) : tokens, this.cfg.dropoutEmbd, opts.dropout, DROPOUT_SITE.embedding) as tf.Tensor3D;
     const mask = (opts.causal ?? this.cfg.causal) ? causalMask(T) : null;
     const bias = this.scheme.logitBias?.(T, this.schemeContext, this.paramTensors()) ?? null;
     for (let i = 0; i < this.cfg.nLayer; i++) {
@@ -238,13 +239,13 @@ export class GPT {
         let y = input;
         if (this.cfg.norm === 'pre') {
           y = tf.add(y, this.attention(this.norm(y, `${h}.ln1`) as tf.Tensor3D, i, T, opts, mask, bias));
-          y = tf.add(y, this.mlp(this.norm(y, `${h}.ln2`), i, opts.rng));
+          y = tf.add(y, this.mlp(this.norm(y, `${h}.ln2`), i, opts.dropout));
         } else if (this.cfg.norm === 'post') {
           y = this.norm(tf.add(y, this.attention(y, i, T, opts, mask, bias)), `${h}.ln1`) as tf.Tensor3D;
-          y = this.norm(tf.add(y, this.mlp(y, i, opts.rng)), `${h}.ln2`) as tf.Tensor3D;
+          y = this.norm(tf.add(y, this.mlp(y, i, opts.dropout)), `${h}.ln2`) as tf.Tensor3D;
         } else {
           y = tf.add(y, this.attention(y, i, T, opts, mask, bias));
-          y = tf.add(y, this.mlp(y, i, opts.rng));
+          y = tf.add(y, this.mlp(y, i, opts.dropout));
         }
         return y as tf.Tensor3D;
       });

@@ -1,7 +1,8 @@
 /**
  * Checkpoint bytes: a 4-byte little-endian header length, a JSON header, then every tensor's float32 values.
- * Holds the weights, the AdamW moments and the random streams, so a resumed run continues exactly. Version 2 ends
- * with a 4-byte little-endian CRC-32 of every byte before it, so a damaged checkpoint is refused instead of resumed.
+ * Holds the weights, the AdamW moments and the batch stream's state, so a resumed run continues exactly (dropout
+ * masks need no state: they are keyed by step, see model/dropout.ts). Version 2 ends with a 4-byte little-endian
+ * CRC-32 of every byte before it, so a damaged checkpoint is refused instead of resumed.
  */
 import type { AdamWState } from './adamw';
 import { crc32 } from './crc32';
@@ -11,7 +12,6 @@ export interface TrainingState {
   tokens: number;
   wallMs: number;
   batchRngState: number;
-  dropoutRngState: number;
   weights: Record<string, Float32Array>;
   optimizer: AdamWState;
 }
@@ -23,7 +23,6 @@ interface Header {
   tokens: number;
   wallMs: number;
   batchRngState: number;
-  dropoutRngState: number;
   adamStep: number;
   tensors: { group: 'weights' | 'm' | 'v'; name: string; length: number }[];
 }
@@ -42,7 +41,6 @@ export function encodeCheckpoint(state: TrainingState): Uint8Array {
     tokens: state.tokens,
     wallMs: state.wallMs,
     batchRngState: state.batchRngState,
-    dropoutRngState: state.dropoutRngState,
     adamStep: state.optimizer.t,
     tensors,
   };
@@ -95,7 +93,6 @@ export function decodeCheckpoint(input: Uint8Array): TrainingState {
     tokens: header.tokens,
     wallMs: header.wallMs,
     batchRngState: header.batchRngState,
-    dropoutRngState: header.dropoutRngState,
     weights: groups.weights,
     optimizer: { t: header.adamStep, m: groups.m, v: groups.v },
   };

@@ -2,17 +2,18 @@
  * Data parallelism as the trainer sees it: helpers (other threads, each with its own copy of the model) compute the
  * gradient of some rows of every batch while the trainer computes the first rows itself. The full batch's mean loss
  * and gradient are the row-weighted means of the shards', so one optimizer step on the combination is the step one
- * thread would take, up to float summation order and, with dropout, the masks each shard draws.
+ * thread would take, up to float summation order (dropout masks are keyed by global row, see model/dropout.ts).
  */
 import type * as tf from '@tensorflow/tfjs';
+import type { DropoutKey } from '../model/dropout';
 
 /** What one helper computes in a step: rows `rows` of the batch (x and y hold rows × T tokens). */
 export interface Shard {
   x: Int32Array;
   y: Int32Array;
   rows: number;
-  /** Seeds the helper's dropout masks for this step, drawn from the trainer's dropout stream. */
-  dropoutSeed: number;
+  /** Keys the shard's dropout masks by its rows' places in the whole batch, so they match one thread's. */
+  dropout: DropoutKey;
 }
 
 export interface ShardGradient {

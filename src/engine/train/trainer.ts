@@ -7,11 +7,13 @@ import * as tf from '@tensorflow/tfjs';
 import { effectiveWarmup, type RunConfig } from '../config';
 import { BatchSampler, sequentialWindows } from '../data/batches';
 import type { Corpus } from '../data/corpus';
+import type { DropoutKey } from '../model/dropout';
 import type { GPT } from '../model/gpt';
 import { createRng, type Rng } from '../rng';
 import { AdamW, clipByGlobalNorm, globalNorm } from './adamw';
 import { decodeCheckpoint, encodeCheckpoint } from './checkpoint';
 import { takeValues } from '../read';
+import { timePhase, type PhaseProfile } from './profile';
 import { generate } from './sample';
 import { splitRows, type GradientHelpers } from './shards';
 import { evalInterval, isSampleStep, learningRate } from './schedule';
@@ -57,6 +59,8 @@ export interface TrainerOptions {
   resumeFrom?: Uint8Array;
   /** Threads that compute part of every batch's gradient (config.threads − 1 of them); the caller disposes them. */
   helpers?: GradientHelpers;
+  /** Receives the time of every step phase, evaluation, sample and checkpoint (see profile.ts). */
+  profile?: PhaseProfile;
 }
 
 export class Trainer {
@@ -66,10 +70,10 @@ export class Trainer {
   private readonly callbacks: TrainerCallbacks;
   private readonly optimizer: AdamW;
   private readonly batchRng: Rng;
-  private readonly dropoutRng: Rng;
   private readonly sampler: BatchSampler;
   private readonly valWindows: Int32Array[];
   private readonly helpers: GradientHelpers | undefined;
+  private readonly profile: PhaseProfile | undefined;
   private step = 0;
   private tokens = 0;
   private wallMsBefore = 0;
@@ -86,12 +90,12 @@ export class Trainer {
     this.corpus = opts.corpus;
     this.callbacks = opts.callbacks ?? {};
     this.helpers = opts.helpers;
+    this.profile = opts.profile;
     const decayed = new Set(this.model.layout.filter((p) => p.decay).map((p) => p.name));
     const { beta1, beta2, weightDecay } = this.config;
     this.optimizer = new AdamW(this.model.params, decayed, { beta1, beta2, eps: 1e-8, weightDecay });
     const resumed = opts.resumeFrom ? decodeCheckpoint(opts.resumeFrom) : undefined;
     this.batchRng = createRng(this.config.seed, resumed?.batchRngState);
-    this.dropoutRng = createRng(this.config.seed + 1, resumed?.dropoutRngState);
     if (resumed) {
       this.model.setWeights(resumed.weights);
       this.optimizer.setState(resumed.optimizer);
@@ -138,6 +142,7 @@ export class Trainer {
    * later rows of the batch while this thread computes the first ones, and the step uses the row-weighted means.
    */
   private async trainStep(x: Int32Array, y: Int32Array, lr: number): Promise<{ loss: number; gradNorm: number }> {
+    const computeStarted = performance.now();
     const { batchSize: B, blockSize: T } = this.config;
     const helpers = this.helpers;
     const rows = helpers ? splitRows(B, helpers.count + 1) : [B];
@@ -146,7 +151,7 @@ export class Trainer {
     if (helpers) {
       let start = mine;
       const shards = rows.slice(1).map((n) => {
-        const shard = { x: x.subarray(start * T, (start + n) * T), y: y.subarray(start * T, (start + n) * T), rows: n, dropoutSeed: this.dropoutRng.seed() };
+        const shard = { x: x.subarray(start * T, (start + n) * T), y: y.subarray(start * T, (start + n) * T), rows: n, dropout: this.dropoutKey(start) };
         start += n;
         return shard;
       });
@@ -155,7 +160,7 @@ export class Trainer {
     const own = tf.tidy(() => {
       const idx = tf.tensor2d(x.subarray(0, mine * T), [mine, T], 'int32');
       const targets = tf.tensor2d(y.subarray(0, mine * T), [mine, T], 'int32');
-      return tf.variableGrads(() => this.model.loss(idx, targets, { rng: this.dropoutRng }), variables);
+      return tf.variableGrads(() => this.model.loss(idx, targets, { dropout: this.dropoutKey(0) }), variables);
     });
     let byName: Record<string, tf.Tensor> = {};
     try {
@@ -177,16 +182,25 @@ export class Trainer {
         return combined;
       });
       // The step's one read: this thread's loss and the global gradient norm, together.
-      const [ownLoss, norm] = await takeValues(tf.tidy(() => tf.stack([own.value, globalNorm(byName)])));
+      const both = tf.tidy(() => tf.stack([own.value, globalNorm(byName)]));
+      const readStarted = this.profile?.add('compute', computeStarted) ?? 0;
+      const [ownLoss, norm] = await takeValues(both);
+      const applyStarted = this.profile?.add('read', readStarted) ?? 0;
       const gradNorm = norm!;
       const loss = others.reduce((sum, shard, k) => sum + weightOf(k) * shard.loss, (ownLoss! * mine) / B);
       if (Number.isFinite(loss) && Number.isFinite(gradNorm)) {
         tf.tidy(() => this.optimizer.apply(clipByGlobalNorm(byName, gradNorm, this.config.gradClip), lr));
       }
+      this.profile?.add('compute', applyStarted);
       return { loss, gradNorm };
     } finally {
       tf.dispose([own, byName]);
     }
+  }
+
+  /** This step's dropout masks for the rows from `firstRow` on: the same whichever thread computes them. */
+  private dropoutKey(firstRow: number): DropoutKey {
+    return { seed: this.config.seed, step: this.step, firstRow };
   }
 
   async run(): Promise<TrainOutcome> {
@@ -224,7 +238,7 @@ export class Trainer {
       this.step = step + 1;
       const isLast = this.step === steps;
       const diverged = !Number.isFinite(loss) || !Number.isFinite(gradNorm);
-      const valLoss = !diverged && ((step + 1) % evalEvery === 0 || isLast) ? await this.evaluate() : null;
+      const valLoss = !diverged && ((step + 1) % evalEvery === 0 || isLast) ? await timePhase(this.profile, 'eval', () => this.evaluate()) : null;
       if (valLoss !== null) lastVal = valLoss;
       last = {
         step,
@@ -244,18 +258,18 @@ export class Trainer {
       }
       if (isSampleStep(step + 1, { sampleEvery, steps, evalInterval: evalEvery })) await this.emitSample(step);
       // Every run ends with a checkpoint, so it can be evaluated and probed; 0 means only that one.
-      if (isLast || (checkpointEvery > 0 && (step + 1) % checkpointEvery === 0)) await this.callbacks.onCheckpoint?.(step, await this.checkpoint());
+      if (isLast || (checkpointEvery > 0 && (step + 1) % checkpointEvery === 0)) await this.callbacks.onCheckpoint?.(step, await timePhase(this.profile, 'checkpoint', () => this.checkpoint()));
       // Let stop/pause requests and I/O in; training would otherwise hold the event loop for the whole run.
-      await new Promise<void>((resolve) => setImmediate(resolve));
+      await timePhase(this.profile, 'yield', () => new Promise<void>((resolve) => setImmediate(resolve)));
     }
     if (status === 'stopped' && last) {
       // A stopped run would otherwise keep the val loss of its last scheduled evaluation, up to evalEvery steps old.
       if (last.valLoss === null) {
-        last = { ...last, valLoss: await this.evaluate() };
+        last = { ...last, valLoss: await timePhase(this.profile, 'eval', () => this.evaluate()) };
         lastVal = last.valLoss;
         await this.callbacks.onFinalEval?.(last);
       }
-      await this.callbacks.onCheckpoint?.(last.step, await this.checkpoint());
+      await this.callbacks.onCheckpoint?.(last.step, await timePhase(this.profile, 'checkpoint', () => this.checkpoint()));
     }
     return {
       status,
@@ -270,12 +284,14 @@ export class Trainer {
   private async emitSample(step: number): Promise<void> {
     const { tokenizer } = this.corpus;
     const prompt = tokenizer.decode(this.corpus.val.subarray(0, Math.min(8, this.corpus.val.length)));
+    const sampleStarted = performance.now();
     const ids = await generate(this.model, tokenizer.encode(prompt), {
       maxNewTokens: this.config.sampleLength,
       temperature: 0.8,
       topK: 0,
       rng: createRng(this.config.seed + step),
     });
+    this.profile?.add('sample', sampleStarted);
     await this.callbacks.onSample?.({ step, prompt, text: tokenizer.decode(ids) });
   }
 
@@ -286,7 +302,6 @@ export class Trainer {
       tokens: this.tokens,
       wallMs: this.wallMs(),
       batchRngState: this.batchRng.state(),
-      dropoutRngState: this.dropoutRng.state(),
     };
     const [weights, optimizer] = await Promise.all([this.model.getWeights(), this.optimizer.getState()]);
     return encodeCheckpoint({ ...position, weights, optimizer });

@@ -6,7 +6,6 @@ import * as tf from '@tensorflow/tfjs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { initBackend } from '../../engine/backend';
 import { GPT } from '../../engine/model/gpt';
-import { createRng } from '../../engine/rng';
 import { helperViews, type HelperStart } from './threadHelpers';
 
 const start = workerData as HelperStart;
@@ -30,12 +29,12 @@ function loadWeights(): void {
 }
 
 function computeShard(): void {
-  const rows = slot.header[0]!;
-  const rng = createRng(slot.header[1]!);
+  const [rows = 0, seed = 0, step = 0, firstRow = 0] = slot.header;
+  const dropout = { seed, step, firstRow };
   tf.tidy(() => {
     const idx = tf.tensor2d(slot.x.subarray(0, rows * T), [rows, T], 'int32');
     const targets = tf.tensor2d(slot.y.subarray(0, rows * T), [rows, T], 'int32');
-    const { value, grads } = tf.variableGrads(() => model.loss(idx, targets, { rng }), variables);
+    const { value, grads } = tf.variableGrads(() => model.loss(idx, targets, { dropout }), variables);
     slot.loss[0] = value.dataSync()[0]!;
     let offset = 0;
     for (const v of variables) {

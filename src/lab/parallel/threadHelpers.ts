@@ -8,7 +8,8 @@
  * Layout of the buffer (P parameters, R rows at most per helper, T tokens per row), 8-byte aligned blocks:
  *   control   Int32 × (2 + H): [0] step generation, [1] quit, [2 + k] generation helper k finished (−1: failed)
  *   weights   Float32 × P
- *   per helper k: header Int32 × 2 (rows, dropout seed) · loss Float64 · x Int32 × R·T · y Int32 × R·T · grads Float32 × P
+ *   per helper k: header Int32 × 4 (rows, dropout seed, step, first row) · loss Float64 · x Int32 × R·T · y Int32 × R·T ·
+ *                 grads Float32 × P
  */
 import { Worker } from 'node:worker_threads';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -32,12 +33,14 @@ export interface HelperViews {
 }
 
 const align8 = (bytes: number): number => Math.ceil(bytes / 8) * 8;
+const HEADER_INTS = 4;
+const HEADER_BYTES = 4 * HEADER_INTS;
 
 export function helperViews(buffer: SharedArrayBuffer, { helpers, params, maxRows, blockSize }: HelperLayoutInput): HelperViews {
   const controlBytes = align8(4 * (2 + helpers));
   const weightBytes = align8(4 * params);
   const tokens = maxRows * blockSize;
-  const helperBytes = 8 + 8 + 2 * align8(4 * tokens) + align8(4 * params);
+  const helperBytes = HEADER_BYTES + 8 + 2 * align8(4 * tokens) + align8(4 * params);
   const needed = controlBytes + weightBytes + helpers * helperBytes;
   if (buffer.byteLength < needed) throw new Error(`helper buffer holds ${buffer.byteLength} bytes, needs ${needed}`);
   return {
@@ -46,11 +49,11 @@ export function helperViews(buffer: SharedArrayBuffer, { helpers, params, maxRow
     helper(k) {
       const base = controlBytes + weightBytes + k * helperBytes;
       return {
-        header: new Int32Array(buffer, base, 2),
-        loss: new Float64Array(buffer, base + 8, 1),
-        x: new Int32Array(buffer, base + 16, tokens),
-        y: new Int32Array(buffer, base + 16 + align8(4 * tokens), tokens),
-        grads: new Float32Array(buffer, base + 16 + 2 * align8(4 * tokens), params),
+        header: new Int32Array(buffer, base, HEADER_INTS),
+        loss: new Float64Array(buffer, base + HEADER_BYTES, 1),
+        x: new Int32Array(buffer, base + HEADER_BYTES + 8, tokens),
+        y: new Int32Array(buffer, base + HEADER_BYTES + 8 + align8(4 * tokens), tokens),
+        grads: new Float32Array(buffer, base + HEADER_BYTES + 8 + 2 * align8(4 * tokens), params),
       };
     },
   };
@@ -58,7 +61,7 @@ export function helperViews(buffer: SharedArrayBuffer, { helpers, params, maxRow
 
 export function helperBufferBytes(input: HelperLayoutInput): number {
   const tokens = input.maxRows * input.blockSize;
-  return align8(4 * (2 + input.helpers)) + align8(4 * input.params) + input.helpers * (16 + 2 * align8(4 * tokens) + align8(4 * input.params));
+  return align8(4 * (2 + input.helpers)) + align8(4 * input.params) + input.helpers * (HEADER_BYTES + 8 + 2 * align8(4 * tokens) + align8(4 * input.params));
 }
 
 /** What a helper thread is started with (workerData). */
@@ -153,7 +156,9 @@ export class ThreadHelpers implements GradientHelpers {
     shards.forEach((shard, k) => {
       const slot = this.views.helper(k);
       slot.header[0] = shard.rows;
-      slot.header[1] = shard.dropoutSeed;
+      slot.header[1] = shard.dropout.seed;
+      slot.header[2] = shard.dropout.step;
+      slot.header[3] = shard.dropout.firstRow;
       slot.x.set(shard.x);
       slot.y.set(shard.y);
     });

@@ -35,6 +35,8 @@ export interface RunForm {
   separateDropout: boolean;
   warmupAuto: boolean;
   warmupSteps: number | '';
+  /** 'auto' threads: every core of the lab's machine, at most one per batch row (numbers.threads is then unused). */
+  threadsAuto: boolean;
   /** 'auto' (the lab's ladder) or a rung by name, which also takes a software WebGPU adapter. */
   backend: BackendChoiceData;
   numbers: Partial<Record<NumberField, number | ''>>;
@@ -47,7 +49,7 @@ export function formProblems(form: RunForm, scheme: SchemeInfo | undefined): Con
   const found: ConfigProblemData[] = [];
   const separate = new Set(['dropoutEmbd', 'dropoutAttn', 'dropoutResid']);
   for (const [field, value] of Object.entries(form.numbers)) {
-    if (separate.has(field) && !form.separateDropout) continue;
+    if ((separate.has(field) && !form.separateDropout) || (field === 'threads' && form.threadsAuto)) continue;
     if (value === '' || (typeof value === 'number' && Number.isNaN(value))) found.push({ field, message: 'enter a number' });
   }
   if (!form.separateDropout && form.dropout === '') found.push({ field: 'dropoutEmbd', message: 'enter a number' });
@@ -94,9 +96,10 @@ export function formOverrides(form: RunForm, scheme: SchemeInfo | undefined): Co
   };
   const separate = new Set(['dropoutEmbd', 'dropoutAttn', 'dropoutResid']);
   for (const [field, value] of Object.entries(form.numbers)) {
-    if (separate.has(field) && !form.separateDropout) continue;
+    if ((separate.has(field) && !form.separateDropout) || (field === 'threads' && form.threadsAuto)) continue;
     if (typeof value === 'number' && !Number.isNaN(value)) (config as Record<string, unknown>)[field] = value;
   }
+  if (form.threadsAuto) config.threads = 'auto';
   if (!form.separateDropout && form.dropout !== '') Object.assign(config, { dropoutEmbd: form.dropout, dropoutAttn: form.dropout, dropoutResid: form.dropout });
   const posOptions: Record<string, number> = {};
   for (const knob of scheme?.knobs ?? []) {
@@ -116,9 +119,9 @@ type PresetSizes = { name: Preset; nLayer: number; nHead: number; nEmbd: number 
 export function formFromConfig(config: RunConfigData, presets: readonly PresetSizes[]): RunForm {
   const { data, pos, posOptions, norm, normType, warmupSteps } = config;
   const numbers: RunForm['numbers'] = {};
-  for (const field of NUMBER_FIELDS) numbers[field] = config[field] ?? '';
+  for (const field of NUMBER_FIELDS) if (field !== 'threads') numbers[field] = config[field] ?? '';
   // Runs stored before data-parallel training have no threads field: they ran on one thread.
-  numbers.threads = config.threads ?? 1;
+  numbers.threads = typeof config.threads === 'number' ? config.threads : 1;
   const onForm = new Set<string>([...NUMBER_FIELDS, 'data', 'pos', 'posOptions', 'norm', 'normType', 'warmupSteps', 'backend', 'tokenizer']);
   const kept = Object.fromEntries(Object.entries(config).filter(([field]) => !onForm.has(field))) as ConfigOverrides;
   const sameDropout = config.dropoutEmbd === config.dropoutAttn && config.dropoutAttn === config.dropoutResid;
@@ -142,6 +145,8 @@ export function formFromConfig(config: RunConfigData, presets: readonly PresetSi
     separateDropout: !sameDropout,
     warmupAuto: warmupSteps === null,
     warmupSteps: warmupSteps ?? 0,
+    // A stored run holds its resolved count, which the clone asks for again (tick automatic for this machine's cores).
+    threadsAuto: config.threads === 'auto',
     // Runs stored before the backend choice existed took the lab's ladder.
     backend: config.backend ?? 'auto',
     numbers,

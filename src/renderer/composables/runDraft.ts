@@ -23,6 +23,7 @@ const form = reactive<RunForm>({
   separateDropout: false,
   warmupAuto: true,
   warmupSteps: 0,
+  threadsAuto: true,
   backend: 'auto',
   numbers: {},
 });

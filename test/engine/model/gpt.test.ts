@@ -127,7 +127,9 @@ describe('dropout', () => {
   const rates = { dropoutEmbd: 0.2, dropoutAttn: 0.2, dropoutResid: 0.2 };
   const tokens = randomTokens(2, 8, 11, 8);
 
-  it('is off without an rng: two forwards are identical', () => {
+  const key = { seed: 99, step: 0, firstRow: 0 };
+
+  it('is off without a dropout key: two forwards are identical', () => {
     const model = buildModel({ pos: 'learned', ...rates }, 11);
     const plain = buildModel({ pos: 'learned' }, 11);
     const before = tf.memory().numTensors;
@@ -139,28 +141,32 @@ describe('dropout', () => {
     plain.dispose();
   });
 
-  it('is on with an rng, reproducible for the same rng state, and different as the stream advances', () => {
+  it('is on with a key, reproducible for the same key, and different for another step or seed', () => {
     const model = buildModel({ pos: 'learned', ...rates }, 11);
     const before = tf.memory().numTensors;
     const off = logitsOf(model, tokens);
-    const rngA = createRng(99);
-    const first = logitsOf(model, tokens, { rng: rngA });
+    const first = logitsOf(model, tokens, { dropout: key });
     expect(maxAbsDiff(first, off)).toBeGreaterThan(1e-3);
-    expect(maxAbsDiff(logitsOf(model, tokens, { rng: createRng(99) }), first)).toBe(0);
-    const resumed = createRng(99, rngA.state());
-    const second = logitsOf(model, tokens, { rng: rngA });
-    expect(maxAbsDiff(second, first)).toBeGreaterThan(1e-3);
-    expect(maxAbsDiff(logitsOf(model, tokens, { rng: resumed }), second)).toBe(0);
+    expect(maxAbsDiff(logitsOf(model, tokens, { dropout: { ...key } }), first)).toBe(0);
+    expect(maxAbsDiff(logitsOf(model, tokens, { dropout: { ...key, step: 1 } }), first)).toBeGreaterThan(1e-3);
+    expect(maxAbsDiff(logitsOf(model, tokens, { dropout: { ...key, seed: 100 } }), first)).toBeGreaterThan(1e-3);
     expect(tf.memory().numTensors).toBe(before);
     model.dispose();
   });
 
-  it('zero rates ignore the rng and do not draw from it', () => {
+  it('row b of a batch gets the masks it gets as row 0 of a pass that starts at global row b', () => {
+    const model = buildModel({ pos: 'learned', ...rates }, 11);
+    const whole = logitsOf(model, tokens, { dropout: key }); // (2, T, V) flattened
+    const secondRow = whole.subarray(whole.length / 2);
+    expect(maxAbsDiff(logitsOf(model, [tokens[1]!], { dropout: { ...key, firstRow: 1 } }), secondRow)).toBeLessThan(1e-5);
+    // …and not the masks of global row 0.
+    expect(maxAbsDiff(logitsOf(model, [tokens[1]!], { dropout: key }), secondRow)).toBeGreaterThan(1e-3);
+    model.dispose();
+  });
+
+  it('zero rates leave the logits as they are', () => {
     const model = buildModel({ pos: 'learned' }, 11);
-    const rng = createRng(5);
-    const state = rng.state();
-    expect(maxAbsDiff(logitsOf(model, tokens, { rng }), logitsOf(model, tokens))).toBe(0);
-    expect(rng.state()).toBe(state);
+    expect(maxAbsDiff(logitsOf(model, tokens, { dropout: key }), logitsOf(model, tokens))).toBe(0);
     model.dispose();
   });
 
@@ -168,9 +174,9 @@ describe('dropout', () => {
     const base = buildModel({ pos: 'learned' }, 11);
     const off = logitsOf(base, tokens);
     base.dispose();
-    for (const key of ['dropoutEmbd', 'dropoutAttn', 'dropoutResid'] as const) {
-      const model = buildModel({ pos: 'learned', [key]: 0.3 }, 11);
-      expect(maxAbsDiff(logitsOf(model, tokens, { rng: createRng(1) }), off), key).toBeGreaterThan(1e-3);
+    for (const rate of ['dropoutEmbd', 'dropoutAttn', 'dropoutResid'] as const) {
+      const model = buildModel({ pos: 'learned', [rate]: 0.3 }, 11);
+      expect(maxAbsDiff(logitsOf(model, tokens, { dropout: key }), off), rate).toBeGreaterThan(1e-3);
       model.dispose();
     }
   });

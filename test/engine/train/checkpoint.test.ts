@@ -8,7 +8,6 @@ function state(): TrainingState {
     tokens: 987_654,
     wallMs: 4321.5,
     batchRngState: 0xdeadbeef,
-    dropoutRngState: 12345,
     weights: {
       wte: Float32Array.from([0.1, -0.2, 3.5e-8, 1e30, -0]),
       'h.0.attn.w_qkv': Float32Array.from([1, 2, 3]),
@@ -41,7 +40,6 @@ describe('checkpoint encode/decode', () => {
     expect(decoded.tokens).toBe(987_654);
     expect(decoded.wallMs).toBe(4321.5);
     expect(decoded.batchRngState).toBe(0xdeadbeef);
-    expect(decoded.dropoutRngState).toBe(12345);
     expect(decoded.optimizer.t).toBe(77);
     expectSameArrays(decoded.weights, original.weights);
     expectSameArrays(decoded.optimizer.m, original.optimizer.m);

@@ -1,6 +1,6 @@
 /**
  * Data-parallel training on helper threads: the same steps as one thread (up to float summation order), even
- * splits and uneven ones, deterministic with dropout, resumable to the same numbers, no leaked tensors, and a
+ * splits and uneven ones, with dropout too, resumable to the same numbers on any thread count, no leaked tensors, and a
  * helper that dies fails the step instead of hanging it.
  */
 import * as tf from '@tensorflow/tfjs';
@@ -49,6 +49,22 @@ async function train(config: Partial<RunConfig>): Promise<{ id: number; rows: Me
   return { id: runId, rows: store.metrics(runId) };
 }
 
+/** Trains `config`, stops it after step 5, resumes it on `resumeThreads` threads; the run's metric rows. */
+async function stopAndResume(config: Partial<RunConfig>, resumeThreads: number): Promise<MetricRow[]> {
+  let trainer: Trainer | undefined;
+  const stopped = await trainNewRun(store, prepareRun({ config: { ...SMALL, ...config } }), {
+    onStart: (_id, t) => (trainer = t),
+    onStep: (_id, m) => {
+      if (m.step === 5) trainer!.stop();
+    },
+  });
+  expect(stopped.status).toBe('stopped');
+  const resumed = await resumeRun(store, stopped.runId, {}, resumeThreads);
+  expect(resumed.status).toBe('completed');
+  expect(store.getRun(stopped.runId)!.backend).toMatchObject({ threads: resumeThreads });
+  return store.metrics(stopped.runId);
+}
+
 function expectSameSteps(a: MetricRow[], b: MetricRow[]): void {
   expect(a.map((r) => r.step)).toEqual(b.map((r) => r.step));
   a.forEach((row, i) => {
@@ -76,36 +92,33 @@ describe('data-parallel training on helper threads', () => {
     expectSameSteps((await train({ threads: 4 })).rows, single);
   });
 
-  it('with dropout, two runs on two threads are identical, and the dropout changed the numbers', async () => {
-    const a = await train({ threads: 2, dropoutResid: 0.2, dropoutAttn: 0.2 });
-    const b = await train({ threads: 2, dropoutResid: 0.2, dropoutAttn: 0.2 });
-    expect(b.rows.map((r) => r.trainLoss)).toEqual(a.rows.map((r) => r.trainLoss));
-    expect(a.rows[3]!.trainLoss).not.toBeCloseTo(single[3]!.trainLoss!, 4);
+  it('with dropout, 1, 2 and 4 threads take the same steps (masks follow the global row), and dropout changed them', async () => {
+    const dropout = { dropoutResid: 0.2, dropoutAttn: 0.2, dropoutEmbd: 0.1 };
+    const one = await train({ threads: 1, ...dropout });
+    expectSameSteps((await train({ threads: 2, ...dropout })).rows, one.rows);
+    expectSameSteps((await train({ threads: 4, ...dropout })).rows, one.rows);
+    expect(one.rows[3]!.trainLoss).not.toBeCloseTo(single[3]!.trainLoss!, 4);
   });
 
   it('a run stopped on two threads resumes to exactly the numbers of a straight two-thread run', async () => {
     const config = { ...SMALL, threads: 2, dropoutResid: 0.1 };
     const straight = await train(config);
-    let trainer: Trainer | undefined;
-    const stopped = await trainNewRun(store, prepareRun({ config }), {
-      onStart: (_id, t) => (trainer = t),
-      onStep: (_id, m) => {
-        if (m.step === 5) trainer!.stop();
-      },
-    });
-    expect(stopped.status).toBe('stopped');
-    const resumed = await resumeRun(store, stopped.runId);
-    expect(resumed.status).toBe('completed');
-    const rows = store.metrics(stopped.runId);
+    const rows = await stopAndResume(config, 2);
     expect(rows.map((r) => r.step)).toEqual(straight.rows.map((r) => r.step));
     expect(rows.map((r) => r.trainLoss)).toEqual(straight.rows.map((r) => r.trainLoss));
+  });
+
+  it('a run stopped on one thread and resumed on four matches a straight one-thread run', async () => {
+    const config = { ...SMALL, dropoutResid: 0.1, dropoutAttn: 0.1 };
+    const straight = (await train({ ...config, threads: 1 })).rows;
+    expectSameSteps(await stopAndResume({ ...config, threads: 1 }, 4), straight);
   });
 
   it('a helper thread that dies fails the step with its name instead of hanging it', async () => {
     const model = new GPT({ vocabSize: 8, nLayer: 1, nHead: 1, nEmbd: 4, blockSize: 4, pos: 'none', posOptions: {}, norm: 'pre', normType: 'layer', causal: true, dropoutEmbd: 0, dropoutAttn: 0, dropoutResid: 0 }, 0);
     const helpers = await ThreadHelpers.start(1, model.cfg, model.parameterCount, 1, 'wasm');
     try {
-      const shard = { x: new Int32Array(4), y: new Int32Array(4), rows: 1, dropoutSeed: 1 };
+      const shard = { x: new Int32Array(4), y: new Int32Array(4), rows: 1, dropout: { seed: 1, step: 0, firstRow: 0 } };
       helpers.begin([...model.params.values()], [shard]);
       const [result] = await helpers.end();
       expect(Number.isFinite(result!.loss)).toBe(true);
