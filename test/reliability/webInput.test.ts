@@ -108,13 +108,16 @@ function cases(): WebCase[] {
   for (const [field, min, max, integer] of FIELDS) {
     const below = min === 0 ? -1 : min - (integer ? 1 : min / 2);
     const range = new RegExp(`${field}: must be in \\[`);
+    // threads also takes "auto", so zod reports a failed union there rather than the expected type.
+    const wrongType = (received: string) =>
+      new RegExp(field === 'threads' ? `config\\.threads: Invalid input` : `config\\.${field}: Invalid input: expected number, received ${received}`);
     list.push(
       { area: 'config range', input: `${field} ${below} (below ${min})`, call: 'startRun', body: start({ [field]: below }), message: range },
       { area: 'config range', input: `${field} ${max * 2 + 1} (above ${max})`, call: 'startRun', body: start({ [field]: max * 2 + 1 }), message: range },
-      { area: 'config type', input: `${field} "1" (a string)`, call: 'startRun', body: start({ [field]: '1' }), message: new RegExp(`config\\.${field}: Invalid input: expected number, received string`) },
-      { area: 'config type', input: `${field} true`, call: 'startRun', body: start({ [field]: true }), message: new RegExp(`config\\.${field}: Invalid input: expected number, received boolean`) },
+      { area: 'config type', input: `${field} "1" (a string)`, call: 'startRun', body: start({ [field]: '1' }), message: wrongType('string') },
+      { area: 'config type', input: `${field} true`, call: 'startRun', body: start({ [field]: true }), message: wrongType('boolean') },
     );
-    if (field !== 'warmupSteps') list.push({ area: 'config type', input: `${field} null (JSON for NaN/Infinity)`, call: 'startRun', body: start({ [field]: null }), message: new RegExp(`config\\.${field}: Invalid input: expected number, received null`) });
+    if (field !== 'warmupSteps') list.push({ area: 'config type', input: `${field} null (JSON for NaN/Infinity)`, call: 'startRun', body: start({ [field]: null }), message: wrongType('null') });
     if (integer) list.push({ area: 'config integer', input: `${field} 1.5`, call: 'startRun', body: start({ [field]: 1.5 }), message: new RegExp(`${field}: must be an integer in \\[`) });
   }
   list.push(
