@@ -4,6 +4,7 @@ import { downsampleMinMax, MinMaxDownsampler } from '../../src/renderer/charts/d
 import { emaSmooth, formatTick, logTicks, niceTicks, runColor, tickFormatter, type ChartSpec } from '../../src/renderer/charts/spec';
 import { chartToSvg, escapeXml, heatmapToSvg } from '../../src/renderer/charts/svg';
 import { compareChart } from '../../src/renderer/composables/compare';
+import { metricDatasets } from '../../src/renderer/charts/metricSeries';
 
 /** A small well-formedness check: every tag closes in order (the e2e test parses exports with a real DOMParser). */
 function balancedTags(svg: string): boolean {
@@ -133,5 +134,18 @@ describe('SVG export', () => {
     expect(JSON.parse(chartToJson(spec)).series[0]).toEqual({ label: 'a,b', color: '#000', x: [1, 2], y: [3, null] });
     expect(fileSlug('Loss, by "step"')).toBe('loss-by-step');
     expect(escapeXml(`<a href="x">'&'</a>`)).toBe('&lt;a href=&quot;x&quot;&gt;&apos;&amp;&apos;&lt;/a&gt;');
+  });
+});
+
+describe('metric chart series', () => {
+  it('paints every series, val markers included, in its legend colour from the chart\'s creation', () => {
+    const colors = ['#111111', '#222222', '#333333'];
+    const [train, ema, val] = metricDatasets('loss', colors);
+    expect([train!.label, ema!.label, val!.label]).toEqual(['train', 'train (EMA 0.9)', 'val']);
+    colors.forEach((color, i) => {
+      const set = [train, ema, val][i]!;
+      expect([set.borderColor, set.pointBackgroundColor, set.pointBorderColor]).toEqual([color, color, color]);
+    });
+    expect(val!.pointRadius).toBeGreaterThan(0);
   });
 });

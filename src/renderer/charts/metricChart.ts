@@ -20,14 +20,13 @@ import type { MetricRowData } from '../../shared/api';
 import { cssVar } from '../composables/useTheme';
 import { MinMaxDownsampler } from './downsample';
 import { resetZoomOnDoubleClick, ZOOM_OPTIONS } from './interaction';
+import { EMA_DECAY, metricDatasets, type MetricChartKind } from './metricSeries';
 import { tickFormatter, type ChartSpec } from './spec';
 
 Chart.register(LineController, LineElement, PointElement, LinearScale, LogarithmicScale, Legend, Tooltip);
 
-export type MetricChartKind = 'loss' | 'optim';
+export type { MetricChartKind } from './metricSeries';
 
-/** Weight of the previous value in the smoothed training loss (debiased, so the first points are not dragged). */
-const EMA_DECAY = 0.9;
 
 type Point = ScatterDataPoint;
 
@@ -62,7 +61,7 @@ export class MetricChart {
     private readonly kind: MetricChartKind,
     private readonly onPoints?: (count: number) => void,
   ) {
-    const datasets = this.datasets();
+    const datasets = metricDatasets(this.kind, this.colors());
     this.series = datasets.map(() => new SeriesData());
     this.chart = new Chart<'line', Point[]>(canvas, {
       type: 'line',
@@ -192,28 +191,6 @@ export class MetricChart {
   private colors(): string[] {
     const names = this.kind === 'loss' ? ['--series-train-raw', '--series-train', '--series-val'] : ['--series-lr', '--series-grad'];
     return names.map((name) => cssVar(name) || '#888');
-  }
-
-  /**
-   * The series with their colours from the start: Chart.js resolves point styles once and, in the 'none' updates
-   * used for streaming, never again, so a colour set later reached the line and the legend but left the val
-   * markers in the default grey.
-   */
-  private datasets(): ChartDataset<'line', Point[]>[] {
-    const line = { pointRadius: 0, borderWidth: 1.5, tension: 0, spanGaps: true };
-    const colors = this.colors();
-    const painted = (i: number) => ({ borderColor: colors[i], backgroundColor: colors[i], pointBackgroundColor: colors[i], pointBorderColor: colors[i] });
-    if (this.kind === 'loss')
-      return [
-        { ...line, ...painted(0), label: 'train', data: [], borderWidth: 1 },
-        { ...line, ...painted(1), label: `train (EMA ${EMA_DECAY})`, data: [], borderWidth: 2 },
-        // Few points (about 20 a run): a thick line with markers, drawn on top, so it reads beside the train curve.
-        { ...line, ...painted(2), label: 'val', data: [], pointRadius: 4, pointHoverRadius: 6, borderWidth: 2.5, order: -1 },
-      ];
-    return [
-      { ...line, ...painted(0), label: 'learning rate', data: [], yAxisID: 'y' },
-      { ...line, ...painted(1), label: 'grad norm', data: [], yAxisID: 'y1', borderWidth: 1 },
-    ];
   }
 
   private scales(log: boolean): NonNullable<Chart<'line', Point[]>['options']['scales']> {
