@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startWebMode, type WebMode } from '../../src/server/webMode';
-import { buildRendererIfStale, CHROMIUM, download, FLAGS, ROOT } from './browser';
+import { buildRendererIfStale, CHROMIUM, download, FLAGS, ROOT, recordPageErrors } from './browser';
 
 // Outside CI a machine without Chromium skips the browser tests; in CI (.ci/run installs it) they must run.
 const hasChromium = existsSync(CHROMIUM) || process.env.CI === 'true';
@@ -44,13 +44,7 @@ describe.skipIf(!hasChromium)(title, () => {
     web = await startWebMode({ dbPath: join(dir, 'runs.db'), port: 0 });
     browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS });
     page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
-    page.on('pageerror', (error) => pageErrors.push(error.message));
-    page.on('response', (response) => {
-      if (response.status() >= 400) pageErrors.push(`${response.status()} ${response.url()}`);
-    });
-    page.on('console', (message) => {
-      if (message.type() === 'error') pageErrors.push(message.text());
-    });
+    recordPageErrors(page, pageErrors);
   }, 180_000);
 
   afterAll(async () => {

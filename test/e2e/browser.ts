@@ -33,3 +33,18 @@ export async function download(page: Page, scope: string, kind: string, dir: str
   return { path, name: file.suggestedFilename() };
 }
 
+
+/**
+ * Collects what would tell a user something broke: uncaught page errors, console errors and, unless turned off,
+ * every response with status ≥ 400 (as "status /path").
+ */
+export function recordPageErrors(page: Page, errors: string[], { failedResponses = true } = {}): void {
+  page.on('pageerror', (error) => errors.push(error.message));
+  page.on('console', (message) => {
+    if (message.type() === 'error') errors.push(message.text());
+  });
+  if (failedResponses)
+    page.on('response', (response) => {
+      if (response.status() >= 400) errors.push(`${response.status()} ${new URL(response.url()).pathname}`);
+    });
+}

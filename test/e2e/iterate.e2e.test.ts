@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startWebMode, type WebMode } from '../../src/server/webMode';
-import { buildRendererIfStale, CHROMIUM, download, FLAGS, ROOT } from './browser';
+import { buildRendererIfStale, CHROMIUM, download, FLAGS, recordPageErrors, ROOT } from './browser';
 
 const hasChromium = existsSync(CHROMIUM) || process.env.CI === 'true';
 const title = hasChromium ? 'iterating on runs in Chromium (web mode)' : `iterating on runs: skipped, ${CHROMIUM} is not installed`;
@@ -30,10 +30,7 @@ describe.skipIf(!hasChromium)(title, () => {
     web = await startWebMode({ dbPath: join(dir, 'runs.db'), port: 0 });
     browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS });
     page = await browser.newPage({ viewport: { width: 1400, height: 1000 }, acceptDownloads: true });
-    page.on('pageerror', (error) => pageErrors.push(error.message));
-    page.on('console', (message) => {
-      if (message.type() === 'error') pageErrors.push(message.text());
-    });
+    recordPageErrors(page, pageErrors, { failedResponses: false });
   }, 180_000);
 
   afterAll(async () => {

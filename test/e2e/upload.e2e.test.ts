@@ -11,11 +11,10 @@ import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startWebMode, type WebMode } from '../../src/server/webMode';
+import { CHROMIUM, FLAGS, recordPageErrors } from './browser';
 
-const CHROMIUM = '/usr/bin/chromium';
 // Outside CI a machine without Chromium skips the browser tests; in CI (.ci/run installs it) they must run.
 const hasChromium = existsSync(CHROMIUM) || process.env.CI === 'true';
-const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 /** 2,040 bytes and characters, 16 distinct. */
 const CORPUS = 'a small dog ran to the big red barn. '.repeat(56).slice(0, 2040);
 const TINY = { nLayer: 1, nHead: 2, nEmbd: 16, blockSize: 16, batchSize: 8, steps: 300, evalEvery: 50, checkpointEvery: 50, sampleEvery: 0 };
@@ -34,13 +33,7 @@ describe.skipIf(!hasChromium)('your own text in Chromium (web mode)', () => {
     web = await startWebMode({ dbPath: join(dir, 'runs.db'), port: 0, rendererDir: join(dir, 'out', 'renderer') });
     browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS });
     page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
-    page.on('pageerror', (error) => pageErrors.push(error.message));
-    page.on('response', (response) => {
-      if (response.status() >= 400) pageErrors.push(`${response.status()} ${new URL(response.url()).pathname}`);
-    });
-    page.on('console', (message) => {
-      if (message.type() === 'error') pageErrors.push(message.text());
-    });
+    recordPageErrors(page, pageErrors);
   }, 180_000);
 
   afterAll(async () => {
