@@ -25,7 +25,7 @@ import {
   type CellResult,
   type Heartbeat,
 } from '../worker/protocol';
-import type { PreparedRun } from './runner';
+import { runRowOf, type PreparedRun } from './runner';
 import { stableJson } from './sweepKey';
 import { storedVocab } from '../engine/data/tokenizer';
 
@@ -154,19 +154,11 @@ export class SweepCoordinator {
 
   /** An unfinished run of this sweep key (an earlier coordinator stopped mid-sweep) or a new queued row. */
   private runFor(cell: QueuedCell): number {
-    const { config, corpus, name } = cell.prepared;
+    const { config } = cell.prepared;
     const sameCell = (runConfig: unknown): boolean => stableJson(runConfig) === stableJson(config);
     const unfinished = this.store.findRunsBySweepKey(cell.sweepKey).find((run) => !FINISHED.has(run.status) && run.status !== 'stopped' && sameCell(run.config));
     if (unfinished && ![...this.pending.values()].some((p) => p.runId === unfinished.id)) return unfinished.id;
-    const runId = this.store.createRun({
-      name,
-      config,
-      dataSource: corpus.source,
-      dataHash: corpus.hash,
-      vocab: storedVocab(corpus.tokenizer),
-      sweepKey: cell.sweepKey,
-      status: 'queued',
-    });
+    const runId = this.store.createRun({ ...runRowOf(cell.prepared), sweepKey: cell.sweepKey, status: 'queued' });
     this.options.onStatus?.(runId, 'queued', null);
     return runId;
   }

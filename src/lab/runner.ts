@@ -108,24 +108,18 @@ export function prepareRun(input: StartRunInput, texts?: TextLookup, fileText?: 
   return { config, corpus, name: input.name ?? defaultRunName(config, uploadedName), sweepKey: input.sweepKey };
 }
 
+/** The row fields every way of storing a prepared run shares: trained here, queued here, queued for workers. */
+export function runRowOf({ config, corpus, name, sweepKey }: PreparedRun) {
+  return { name, config, dataSource: corpus.source, dataHash: corpus.hash, vocab: storedVocab(corpus.tokenizer), sweepKey };
+}
+
 export async function trainNewRun(store: RunStore, prepared: PreparedRun, events: RunEvents = {}): Promise<RunResult> {
   const { config, corpus } = prepared;
   const { profile } = events;
   const backend = await timePhase(profile, 'backend', () => backendForRun(config.backend));
   const model = await timePhase(profile, 'model', () => new GPT(modelConfigOf(config, corpus.tokenizer.size), config.seed));
   const storeStarted = performance.now();
-  const runId = store.createRun({
-    name: prepared.name,
-    config,
-    dataSource: corpus.source,
-    dataHash: corpus.hash,
-    vocab: storedVocab(corpus.tokenizer),
-    params: model.parameterCount,
-    backend,
-    sweepKey: prepared.sweepKey,
-    status: 'running',
-    owner: currentOwner(),
-  });
+  const runId = store.createRun({ ...runRowOf(prepared), params: model.parameterCount, backend, status: 'running', owner: currentOwner() });
   profile?.add('store', storeStarted);
   return trainStoredRun(store, runId, config, corpus, model, backend, events);
 }

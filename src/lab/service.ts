@@ -52,10 +52,9 @@ import { exportRunModel, importRunModel, ModelTransferError } from './modelTrans
 import { hostEventSchema, type HostCommand, type HostEvent } from './hostProtocol';
 import { RECIPES } from './recipes';
 import { SweepCoordinator, storeTagOf } from './queuedSweep';
-import { prepareRun, type PreparedRun } from './runner';
+import { prepareRun, runRowOf, type PreparedRun } from './runner';
 import { schemePreview } from './schemePreview';
 import { redisOptionsOf } from '../worker/connection';
-import { storedVocab } from '../engine/data/tokenizer';
 
 /** How to start the training host: a module for child_process.fork and the Node flags it needs. */
 export interface HostLaunch {
@@ -599,16 +598,8 @@ export class LabService implements LabApi {
   }
 
   private enqueueNew(prepared: PreparedRun): number {
-    const { config, corpus, name, sweepKey } = prepared;
-    const runId = this.store.createRun({
-      name,
-      config,
-      dataSource: corpus.source,
-      dataHash: corpus.hash,
-      vocab: storedVocab(corpus.tokenizer),
-      sweepKey,
-      status: 'queued',
-    });
+    const { config, name, sweepKey } = prepared;
+    const runId = this.store.createRun({ ...runRowOf(prepared), status: 'queued' });
     this.queue.push({ runId, command: { type: 'train', runId, input: { config: config as ConfigOverrides, name, sweepKey } } });
     this.emit({ channel: 'runs:changed', payload: { runId, change: 'created' } });
     this.emit({ channel: 'run:status', payload: { runId, status: 'queued', lastStep: 0, error: null } });

@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { version } from '../../package.json';
-import { backendInfoSchema, describeIssues as fieldProblems, runConfigSchema, workerInfoSchema } from '../shared/api';
+import { backendInfoSchema, describeIssues as fieldProblems, metricRowSchema as contractMetricRowSchema, runConfigSchema, workerInfoSchema } from '../shared/api';
 
 /** Jobs of one lab and one worker pool meet in this BullMQ queue. */
 export const CELL_QUEUE = 'gpt-lab-cells';
@@ -43,15 +43,9 @@ export const cellJobSchema = z.strictObject({
 export type CellJob = z.infer<typeof cellJobSchema>;
 
 const nullableNumber = z.number().nullable();
-export const metricRowSchema = z.strictObject({
-  step,
-  tokens: z.number(),
-  wallMs: z.number(),
-  trainLoss: nullableNumber,
-  valLoss: nullableNumber,
-  lr: nullableNumber,
-  gradNorm: nullableNumber,
-});
+
+/** The contract's metric row, strict and with whole steps: a worker's rows are written to the store as they come. */
+export const metricRowSchema = z.strictObject({ ...contractMetricRowSchema.shape, step });
 export const sampleSchema = z.strictObject({ step, prompt: z.string(), text: z.string() });
 
 /** Sent with job.updateProgress while a cell trains, in this order per cell. */
