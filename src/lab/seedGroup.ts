@@ -1,21 +1,19 @@
 /**
  * One experiment over seeds: the same settings trained on seeds s, s+1, …, s+k−1. The runs share a sweep key
- * (`seeds:<hash of the config without its seed>`), so the store lists them together and a re-run of the same
+ * (`seeds:<hash of the config without its seed>`, src/lab/sweeps.ts), so the store lists them together and a re-run of the same
  * settings lands in the same group; their final validation losses are summarised with the recipes' statistics.
  */
 import { resolveConfig, type RunConfig } from '../engine/config';
-import { hashText } from '../engine/data/corpus';
 import type { PreparedRun } from './runner';
 import { spread, type Spread } from './stats';
-import { stableJson } from './sweepKey';
+import { SEED_AXES, sweepKeyOf } from './sweeps';
 
 /** Most seeds one `--seeds` trains (the CLI refuses more). */
 export const MAX_SEEDS = 16;
 
-/** The group key: every setting except the seed. */
+/** The group key: a sweep key over the seed axis (every setting except the seed, and where it trains). */
 export function seedGroupKey(config: RunConfig): string {
-  const { seed: _seed, ...settings } = config;
-  return `seeds:${hashText(stableJson(settings))}`;
+  return sweepKeyOf(config, 'seeds', SEED_AXES);
 }
 
 /**

@@ -13,13 +13,12 @@ import type { BackendInfo, BackendName } from '../engine/backend';
 import { ConfigError, DEFAULT_CONFIG, NORM_PLACEMENTS, NORM_TYPES, PRESETS, PRESET_NAMES, resolveConfig, type RunConfig } from '../engine/config';
 import { BUILTIN_CORPORA, builtinPreview, describeBuiltin } from '../engine/data/builtin';
 import { DataError } from '../engine/data/errors';
-import { SCHEMES, getScheme } from '../engine/model/positional/registry';
+import { SCHEMES } from '../engine/model/positional/registry';
 import type { PositionalScheme } from '../engine/model/positional/types';
 import { RunStore, describeOwner, ownerIsAlive, type RunRecord, type RunStatus } from '../store';
 import {
   CALLS,
   LabError,
-  MAX_SWEEP_RUNS,
   recipeResultSchema,
   taskLengthResultSchema,
   type BuiltinInfo,
@@ -53,6 +52,7 @@ import { hostEventSchema, type HostCommand, type HostEvent } from './hostProtoco
 import { RECIPES } from './recipes';
 import { SweepCoordinator, storeTagOf } from './queuedSweep';
 import { prepareRun, runRowOf, type PreparedRun } from './runner';
+import { SweepCellsError, SweepSizeError, expandGrid, finishedCell, prepareSweep, type SweepCell } from './sweeps';
 import { schemePreview } from './schemePreview';
 import { redisOptionsOf } from '../worker/connection';
 
@@ -255,34 +255,28 @@ export class LabService implements LabApi {
 
   async startSweep({ grid, config, name, queue }: CallRequest<'startSweep'>): Promise<CallResponse<'startSweep'>> {
     this.assertOpen();
-    const combos = grid.pos.flatMap((pos) => grid.norm.flatMap((norm) => grid.dropout.map((dropout) => ({ pos, norm, dropout }))));
-    if (combos.length > MAX_SWEEP_RUNS) throw new LabError('invalid-request', `the grid makes ${combos.length} runs; at most ${MAX_SWEEP_RUNS} per sweep`);
-    const problems: ConfigProblemData[] = [];
-    const prepared: PreparedRun[] = [];
-    // The cell count rides in the key, so a view can tell "3 of 4 done" from "3 of 3" after a cell is deleted.
-    const sweepKey = `sweep-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}-of${combos.length}`;
-    const fileTexts = new Map<string, string>();
-    for (const { pos, norm, dropout } of combos) {
-      const label = `${pos} · ${norm}-norm · dropout ${dropout}`;
-      const overrides: ConfigOverrides = { ...config, pos, norm, dropoutEmbd: dropout, dropoutAttn: dropout, dropoutResid: dropout, posOptions: knobsOf(pos, config.posOptions) };
-      try {
-        prepared.push(await this.prepare(overrides, `${name ?? 'sweep'} · ${label}`, sweepKey, fileTexts));
-      } catch (error) {
-        const found = configProblems(error);
-        if (!found) throw error;
-        problems.push(...found.map((p) => ({ field: p.field, message: `${label}: ${p.message}` })));
-      }
+    let cells: SweepCell[];
+    try {
+      const fileTexts = new Map<string, string>();
+      cells = await prepareSweep(expandGrid(config, grid, name), (cell) => this.prepare(cell.overrides, cell.name, fileTexts), (error) => configProblems(error) !== undefined);
+    } catch (error) {
+      if (error instanceof SweepSizeError) throw new LabError('invalid-request', error.message);
+      if (!(error instanceof SweepCellsError)) throw error;
+      const problems = error.failures.flatMap(({ cell, error: why }) => configProblems(why)!.map((p) => ({ field: p.field, message: `${cell.pos} · ${cell.norm}-norm · dropout ${cell.dropout}: ${p.message}` })));
+      throw new LabError('invalid-config', `the sweep has invalid runs; none were queued\n${problems.map((p) => `${p.field}: ${p.message}`).join('\n')}`, problems);
     }
-    if (problems.length) throw new LabError('invalid-config', `the sweep has invalid runs; none were queued\n${problems.map((p) => `${p.field}: ${p.message}`).join('\n')}`, problems);
-    if (queue !== undefined) {
-      // The workers train; this service stays the one writer of the store (src/lab/queuedSweep.ts).
-      const runIds = await (await this.coordinatorFor(queue)).submit(prepared.map((run) => ({ sweepKey, prepared: run })));
-      return { sweepKey, runIds };
+    // One key for the whole grid (src/lab/sweeps.ts); a cell this key already finished is not trained again.
+    const sweepKey = cells[0]!.sweepKey;
+    const stored = this.store.findRunsBySweepKey(sweepKey);
+    const finished = cells.map((cell) => finishedCell(stored, cell.prepared.config));
+    const toTrain = cells.filter((_, i) => finished[i] === undefined);
+    // The workers train; this service stays the one writer of the store (src/lab/queuedSweep.ts).
+    const trained = queue !== undefined ? await (await this.coordinatorFor(queue)).submit(toTrain) : toTrain.map((cell) => this.enqueueNew(cell.prepared));
+    if (queue === undefined) {
+      this.emitQueue();
+      this.pump();
     }
-    const runIds = prepared.map((run) => this.enqueueNew(run));
-    this.emitQueue();
-    this.pump();
-    return { sweepKey, runIds };
+    return { sweepKey, runIds: finished.map((runId) => runId ?? trained.shift()!) };
   }
 
   async stopRun({ runId }: CallRequest<'stopRun'>): Promise<CallResponse<'stopRun'>> {
@@ -581,7 +575,7 @@ export class LabService implements LabApi {
    * Validates overrides and loads the data; throws ConfigError or DataError before anything is written. A data file
    * is read without blocking the event loop, once per call (`fileTexts` shares it across the cells of a sweep).
    */
-  private async prepare(overrides: ConfigOverrides, name?: string, sweepKey?: string, fileTexts = new Map<string, string>()): Promise<PreparedRun> {
+  private async prepare(overrides: ConfigOverrides, name?: string, fileTexts = new Map<string, string>()): Promise<PreparedRun> {
     const config = { ...overrides } as Partial<RunConfig> & { preset?: 'nano' | 'micro' | 'mini' };
     // The lab's folder is not the user's: a path typed in the UI must be absolute (or picked, or uploaded).
     if (typeof config.data === 'string' && config.data.trim() !== '' && isFileSource(config.data) && !isAbsolute(config.data))
@@ -594,7 +588,7 @@ export class LabService implements LabApi {
       fileText = fileTexts.get(data) ?? (await readDataFileAsync(data));
       fileTexts.set(data, fileText);
     }
-    return prepareRun({ config, name, sweepKey }, this.store, fileText);
+    return prepareRun({ config, name }, this.store, fileText);
   }
 
   private enqueueNew(prepared: PreparedRun): number {
@@ -859,14 +853,6 @@ function schemeInfo(scheme: PositionalScheme): SchemeInfo {
         ? 'only up to the training block size; longer is not applicable'
         : `up to ${factor}× the training block size`;
   return { name: scheme.name, label: scheme.label, summary: scheme.summary, hook: scheme.hook, knobs: scheme.knobs.map((k) => ({ ...k })), maxLengthFactor: factor, maxLengthNote };
-}
-
-/** A sweep's common posOptions, kept only where the scheme has that knob. */
-function knobsOf(pos: string, posOptions: Record<string, number> | undefined): Record<string, number> | undefined {
-  if (!posOptions) return undefined;
-  const scheme = getScheme(pos);
-  if (!scheme) return posOptions;
-  return Object.fromEntries(Object.entries(posOptions).filter(([key]) => scheme.knobs.some((k) => k.key === key)));
 }
 
 /** The problems a config or data error names; undefined for other errors. */

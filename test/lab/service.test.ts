@@ -191,7 +191,7 @@ describe('training through the host', () => {
     expect((await service.listRuns()).length).toBe(before);
 
     const { sweepKey, runIds } = await service.startSweep({ grid: { pos: ['none', 'alibi'], norm: ['pre', 'post'], dropout: [0] }, config: tiny(3), name: 'grid' });
-    expect(sweepKey).toMatch(/-of4$/);
+    expect(sweepKey).toMatch(/^sweep:[0-9a-f]+$/);
     expect(runIds).toHaveLength(4);
     await nextEvent(service, statusIs(runIds[3], 'completed'));
     const runs = await Promise.all(runIds.map((runId) => service.getRun({ runId })));
