@@ -25,7 +25,7 @@ import {
   type CellResult,
   type Heartbeat,
 } from '../worker/protocol';
-import { runRowOf, type PreparedRun } from './runner';
+import { runRowOf, type PreparedRun } from './prepare';
 import { sameCell } from './sweeps';
 import { storedVocab } from '../engine/data/tokenizer';
 

@@ -26,7 +26,8 @@ import {
   judgeNoLayerNorm,
   judgePostNormWarmup,
 } from './recipeVerdicts';
-import { prepareRun, trainNewRun, type RunEvents } from './runner';
+import { trainNewRun, type RunEvents } from './runner';
+import { prepareRun } from './prepare';
 import type { Verdict } from './stats';
 import { sweepKeyOf } from './sweeps';
 

@@ -4,7 +4,7 @@
  * settings lands in the same group; their final validation losses are summarised with the recipes' statistics.
  */
 import { resolveConfig, type RunConfig } from '../engine/config';
-import type { PreparedRun } from './runner';
+import type { PreparedRun } from './prepare';
 import { spread, type Spread } from './stats';
 import { SEED_AXES, sweepKeyOf } from './sweeps';
 

@@ -49,9 +49,8 @@ import { newestLengthEvals } from './lengthEvals';
 import { ModelFormatError } from '../engine/interop/gpt2';
 import { exportRunModel, importRunModel, ModelTransferError } from './modelTransfer';
 import { hostEventSchema, type HostCommand, type HostEvent } from './hostProtocol';
-import { RECIPES } from './recipes';
 import { SweepCoordinator, storeTagOf } from './queuedSweep';
-import { prepareRun, runRowOf, type PreparedRun } from './runner';
+import { prepareRun, runRowOf, type PreparedRun } from './prepare';
 import { SweepCellsError, SweepSizeError, expandGrid, finishedCell, prepareSweep, type SweepCell } from './sweeps';
 import { schemePreview } from './schemePreview';
 import { redisOptionsOf } from '../worker/connection';
@@ -116,6 +115,11 @@ interface AnalysisHandle {
 }
 
 const OUTPUT_TAIL_LINES = 20;
+/**
+ * The recipe catalogue, loaded on first use: recipes.ts also holds the recipes' training code, which runs in the
+ * analysis host, so this module (and Electron main, which may load it) stays free of the trainer.
+ */
+const recipeCatalogue = async () => (await import('./recipes')).RECIPES;
 const CONTINUABLE: readonly RunStatus[] = ['interrupted', 'stopped', 'failed'];
 const LIVE: readonly RunStatus[] = ['running', 'paused'];
 
@@ -420,6 +424,7 @@ export class LabService implements LabApi {
   }
 
   async listRecipes(): Promise<RecipeInfo[]> {
+    const recipes = await recipeCatalogue();
     const stored = new Map<string, { at: number; result: RecipeResultData }>();
     for (const run of this.store.listRuns()) {
       for (const row of this.store.evals(run.id, 'recipe')) {
@@ -429,14 +434,14 @@ export class LabService implements LabApi {
         if (!before || before.at < row.createdAt) stored.set(parsed.data.recipe, { at: row.createdAt, result: parsed.data });
       }
     }
-    return RECIPES.map(({ name, version, title, claim }) => {
+    return recipes.map(({ name, version, title, claim }) => {
       const found = this.recipeResults.get(name) ?? stored.get(name)?.result;
       return { name, version, title, claim, lastResult: found && found.version === version ? found : null };
     });
   }
 
   async runRecipe({ name, quick }: CallRequest<'runRecipe'>): Promise<CallResponse<'runRecipe'>> {
-    if (!RECIPES.some((r) => r.name === name)) throw new LabError('not-found', `no recipe named ${JSON.stringify(name)}; see listRecipes`);
+    if (!(await recipeCatalogue()).some((r) => r.name === name)) throw new LabError('not-found', `no recipe named ${JSON.stringify(name)}; see listRecipes`);
     const result = await this.runJob<RecipeResultData>({ kind: 'runRecipe', name, quick }, `recipe ${name}${quick ? ' (quick)' : ''}`);
     this.recipeResults.set(name, result);
     return result;

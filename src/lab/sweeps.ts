@@ -12,7 +12,7 @@ import type { NormPlacement, RunConfig, RunConfigInput } from '../engine/config'
 import { hashText } from '../engine/data/corpus';
 import { getScheme } from '../engine/model/positional/registry';
 import { MAX_SWEEP_RUNS } from '../shared/limits';
-import type { PreparedRun } from './runner';
+import type { PreparedRun } from './prepare';
 
 /** What the pos × norm × dropout grid varies; posOptions goes with pos (each scheme keeps only its own knobs). */
 export const GRID_AXES = ['pos', 'posOptions', 'norm', 'dropoutEmbd', 'dropoutAttn', 'dropoutResid'] as const satisfies readonly (keyof RunConfig)[];

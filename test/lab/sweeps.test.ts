@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { ConfigError, resolveConfig } from '../../src/engine/config';
-import { prepareRun } from '../../src/lab/runner';
+import { prepareRun } from '../../src/lab/prepare';
 import { SweepCellsError, SweepSizeError, expandGrid, finishedCell, prepareSweep, sameCell, sweepKeyOf } from '../../src/lab/sweeps';
 
 describe('sweepKeyOf', () => {

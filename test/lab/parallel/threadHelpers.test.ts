@@ -12,7 +12,8 @@ import type { RunConfig } from '../../../src/engine/config';
 import { GPT } from '../../../src/engine/model/gpt';
 import type { Trainer } from '../../../src/engine/train/trainer';
 import { ThreadHelpers } from '../../../src/lab/parallel/threadHelpers';
-import { prepareRun, resumeRun, trainNewRun } from '../../../src/lab/runner';
+import { resumeRun, trainNewRun } from '../../../src/lab/runner';
+import { prepareRun } from '../../../src/lab/prepare';
 import { RunStore, type MetricRow } from '../../../src/store';
 import { useWasmBackend } from '../../helpers/backend';
 
