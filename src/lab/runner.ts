@@ -52,8 +52,7 @@ export class RunConflictError extends Error {
 export async function trainNewRun(store: RunStore, prepared: PreparedRun, events: RunEvents = {}): Promise<RunResult> {
   const { config, corpus } = prepared;
   const { profile } = events;
-  const backend = await timePhase(profile, 'backend', () => backendForRun(config.backend));
-  const model = await timePhase(profile, 'model', () => new GPT(modelConfigOf(config, corpus.tokenizer.size), config.seed));
+  const { backend, model } = await backendAndModel(config, corpus, profile);
   const storeStarted = performance.now();
   const runId = store.createRun({ ...runRowOf(prepared), params: model.parameterCount, backend, status: 'running', owner: currentOwner() });
   profile?.add('store', storeStarted);
@@ -63,18 +62,9 @@ export async function trainNewRun(store: RunStore, prepared: PreparedRun, events
 /** Train a run whose row the lab created earlier (status 'queued', or an interrupted run with no checkpoint). */
 export async function trainQueuedRun(store: RunStore, runId: number, prepared: PreparedRun, events: RunEvents = {}): Promise<RunResult> {
   const { config, corpus } = prepared;
-  const backend = await backendForRun(config.backend);
-  const model = new GPT(modelConfigOf(config, corpus.tokenizer.size), config.seed);
-  claim(store, runId, {
-    error: null,
-    finishedAt: null,
-    dataHash: corpus.hash,
-    vocab: storedVocab(corpus.tokenizer),
-    params: model.parameterCount,
-    backend,
-  });
+  const { backend, model } = await backendAndModel(config, corpus, events.profile);
   // A retrain from step 0 replaces whatever an earlier attempt stored.
-  store.truncateAfter(runId, -1);
+  takeOver(store, runId, { error: null, finishedAt: null, dataHash: corpus.hash, vocab: storedVocab(corpus.tokenizer), params: model.parameterCount, backend }, -1);
   return trainStoredRun(store, runId, config, corpus, model, backend, events);
 }
 
@@ -103,12 +93,23 @@ export async function resumeRun(store: RunStore, runId: number, events: RunEvent
     throw error;
   }
   if (run.dataHash && corpus.hash !== run.dataHash) throw changed('');
-  const backend = await backendForRun(config.backend);
-  const model = new GPT(modelConfigOf(config, corpus.tokenizer.size), config.seed);
-  claim(store, runId, { error: null });
+  const { backend, model } = await backendAndModel(config, corpus, events.profile);
   // Rows the killed attempt stored past the checkpoint are redone from it; keeping them would duplicate or outlive them.
-  store.truncateAfter(runId, checkpoint.step);
+  takeOver(store, runId, { error: null }, checkpoint.step);
   return trainStoredRun(store, runId, config, corpus, model, backend, events, checkpoint.data);
+}
+
+/** What every way of starting a run needs first: the backend the run asked for, and its freshly initialised model. */
+async function backendAndModel(config: RunConfig, corpus: Corpus, profile?: PhaseProfile): Promise<{ backend: BackendInfo; model: GPT }> {
+  const backend = await timePhase(profile, 'backend', () => backendForRun(config.backend));
+  const model = await timePhase(profile, 'model', () => new GPT(modelConfigOf(config, corpus.tokenizer.size), config.seed));
+  return { backend, model };
+}
+
+/** Makes this process the trainer of a stored run and drops the rows stored after step `keepThrough` (−1: all). */
+function takeOver(store: RunStore, runId: number, patch: Parameters<RunStore['claimRun']>[2], keepThrough: number): void {
+  claim(store, runId, patch);
+  store.truncateAfter(runId, keepThrough);
 }
 
 /** A checkpoint must decode, match its checksum and hold only finite numbers before a run continues from it. */
