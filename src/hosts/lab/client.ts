@@ -1,19 +1,23 @@
 /**
- * The main process's handle on the lab process (src/lab/labProcess.ts): a LabApi whose every call is a message
- * to that process, and whose events arrive from it. Works without Electron, so it is tested under Node.
+ * The main process's handle on the lab process (entry.ts): a LabApi whose every call is a message to that process,
+ * and whose events arrive from it, with the process under the supervisor (restarted after a crash, within its
+ * budget). Works without Electron, so it is tested under Node.
  */
-import { fork, type ChildProcess } from 'node:child_process';
-import { CALL_NAMES, LabError, type CallResult, type LabApi, type LabEvent, type LabEventListener } from '../shared/api';
-import type { LabProcessMessage } from '../lab/labProcess';
+import { LabError, type CallName, type CallResult, type LabApi, type LabEvent, type LabEventListener } from '../../shared/api';
+import { callProxy } from '../../shared/callProxy';
+import { Supervisor, type ChildExit, type RestartPolicy } from '../supervisor';
+import { labProcessEventSchema, type LabCall, type LabProcessEvent } from './protocol';
 
 export interface LabProcessLaunch {
   modulePath: string;
   dbPath: string;
-  /** The Node binary to run it with: the one better-sqlite3 was built for (see labLaunch.ts). */
+  /** The Node binary to run it with: the one better-sqlite3 was built for (see src/main/labLaunch.ts). */
   nodePath: string;
   execArgv?: string[];
   /** Its environment (default: this process's); ELECTRON_RUN_AS_NODE=1 makes Electron's binary a plain Node. */
   env?: NodeJS.ProcessEnv;
+  readyTimeoutMs?: number;
+  restart?: RestartPolicy;
 }
 
 export interface RemoteLab {
@@ -21,69 +25,71 @@ export interface RemoteLab {
   subscribe(listener: LabEventListener): () => void;
   /** Resolves once the lab is up; rejects with its startup message if it cannot start. */
   ready: Promise<void>;
+  /** The lab process's id while one runs (for tests and diagnostics). */
+  readonly pid: number | undefined;
   close(): Promise<void>;
 }
 
+const NOT_RUNNING: CallResult = { ok: false, error: { code: 'internal', message: 'the lab process is not running' } };
+
 export function startLabProcess(launch: LabProcessLaunch): RemoteLab {
-  const child: ChildProcess = fork(launch.modulePath, [launch.dbPath], { execPath: launch.nodePath, execArgv: launch.execArgv ?? [], env: launch.env ?? process.env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  const pending = new Map<number, (result: CallResult) => void>();
+  const supervisor = new Supervisor<LabCall, LabProcessEvent>({
+    name: 'the lab process',
+    modulePath: launch.modulePath,
+    args: [launch.dbPath],
+    execPath: launch.nodePath,
+    execArgv: launch.execArgv,
+    env: launch.env,
+    output: 'inherit',
+    events: labProcessEventSchema,
+    readyTimeoutMs: launch.readyTimeoutMs,
+    restart: launch.restart,
+  });
+  const pending = new Map<number, { name: CallName; settle: (result: CallResult) => void }>();
   const listeners = new Set<LabEventListener>();
   let nextId = 1;
-  let exited = false;
+  let closed = false;
 
-  const ready = new Promise<void>((resolve, reject) => {
-    child.on('message', (raw) => {
-      const message = raw as LabProcessMessage;
-      if (message.type === 'ready') resolve();
-      else if (message.type === 'fatal') reject(new Error(message.message));
-      else if (message.type === 'result') {
-        pending.get(message.id)?.(message.result as CallResult);
-        pending.delete(message.id);
-      } else if (message.type === 'event') for (const listener of listeners) listener(message.event as LabEvent);
-    });
-    child.on('error', reject);
-    child.on('exit', (code, signal) => {
-      exited = true;
-      const why = `the lab process ended (${signal ?? `exit code ${code}`})`;
-      reject(new Error(why));
-      for (const settle of pending.values()) settle({ ok: false, error: { code: 'internal', message: why } });
-      pending.clear();
-    });
+  supervisor.onEvent((message) => {
+    if (message.type === 'result') {
+      pending.get(message.id)?.settle(message.result);
+      pending.delete(message.id);
+    } else if (message.type === 'event') for (const listener of listeners) listener(message.event as LabEvent);
+  });
+  supervisor.onExit((exit: ChildExit) => {
+    const why = exit.startupFailure ?? exit.message;
+    const after = exit.restarting ? '; it is being restarted, try again' : '';
+    for (const { name, settle } of pending.values()) settle({ ok: false, error: { code: 'host-failed', message: `${name} was not answered: ${why}${after}` } });
+    pending.clear();
   });
 
-  function call(name: string, payload: unknown): Promise<CallResult> {
-    if (exited) return Promise.resolve({ ok: false, error: { code: 'internal', message: 'the lab process is not running' } });
+  function call(name: CallName, payload: unknown): Promise<CallResult> {
+    if (closed) return Promise.resolve(NOT_RUNNING);
+    // After a crash beyond the restart budget the lab starts again here, when it is next needed.
+    supervisor.start().catch(() => undefined);
     const id = nextId++;
-    return new Promise((resolve) => {
-      pending.set(id, resolve);
-      child.send({ type: 'call', id, name, payload });
+    return new Promise((settle) => {
+      pending.set(id, { name, settle });
+      if (!supervisor.send({ type: 'call', id, name, payload })) {
+        pending.delete(id);
+        settle(NOT_RUNNING);
+      }
     });
   }
 
-  const api = Object.fromEntries(
-    CALL_NAMES.map((name) => [
-      name,
-      async (request: unknown) => {
-        const result = await call(name, request);
-        if (!result.ok) throw new LabError(result.error.code, result.error.message, result.error.problems);
-        return result.value;
-      },
-    ]),
-  ) as unknown as LabApi;
-
   return {
-    api,
-    ready,
+    api: callProxy(call, (info) => new LabError(info.code, info.message, info.problems)),
+    ready: supervisor.start().then(() => undefined),
+    get pid() {
+      return supervisor.pid;
+    },
     subscribe(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);
     },
     close() {
-      if (exited) return Promise.resolve();
-      return new Promise((resolve) => {
-        child.once('exit', () => resolve());
-        child.disconnect();
-      });
+      closed = true;
+      return supervisor.stop();
     },
   };
 }
