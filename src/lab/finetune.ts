@@ -87,7 +87,7 @@ function parentOf(store: RunStore, parentId: number): { run: RunRecord; config: 
 function checkRequest(parent: RunRecord, config: RunConfig, request: FinetuneRequest, vocabSize: number): void {
   const id = parent.id;
   if (!Number.isInteger(request.blockSize) || request.blockSize <= config.blockSize)
-    throw new FinetuneError('invalid', `--block must be longer than run ${id}'s block ${config.blockSize} (fine-tuning extends the context), got ${request.blockSize}`);
+    throw new FinetuneError('invalid', `the new block must be longer than run ${id}'s block ${config.blockSize} (fine-tuning extends the context), got ${request.blockSize}`);
   const scaling = request.ropeScaling;
   if (scaling !== undefined && scaling !== 'none') {
     if (!requireScheme(config.pos).extensions?.includes(scaling))

@@ -271,7 +271,7 @@ describe('finetune', () => {
     const bytes = readFileSync(db);
     for (const [args, message] of [
       [['finetune', '9', '--block', '2x', '--steps', '3'], /run 9 does not exist in this database/],
-      [['finetune', '1', '--block', '8', '--steps', '3'], /--block must be longer than run 1's block 8/],
+      [['finetune', '1', '--block', '8', '--steps', '3'], /the new block must be longer than run 1's block 8/],
       [['finetune', '1', '--block', '16'], /required option '--steps <n>' not specified/],
     ] as [string[], RegExp][]) {
       const bad = await run([...args, '--db', db]);

@@ -122,7 +122,7 @@ describe('createFinetuneRun', () => {
 
   it('refuses an unknown run, a block that is not longer, and a run without a checkpoint', () => {
     expect(refusal({ parentId: 999, blockSize: 16, steps: 5 })).toMatchObject({ reason: 'unknown-run', message: 'run 999 does not exist in this database' });
-    expect(refusal({ parentId, blockSize: 8, steps: 5 })).toMatchObject({ reason: 'invalid', message: expect.stringMatching(/--block must be longer than run \d+'s block 8.*got 8/) });
+    expect(refusal({ parentId, blockSize: 8, steps: 5 })).toMatchObject({ reason: 'invalid', message: expect.stringMatching(/the new block must be longer than run \d+'s block 8.*got 8/) });
     const bare = store.createRun({ name: 'no weights', config: resolveConfig(TINY), dataSource: 'builtin:toy-english', status: 'stopped' });
     expect(refusal({ parentId: bare, blockSize: 16, steps: 5 })).toMatchObject({ reason: 'conflict', message: `run ${bare} has no checkpoint (status stopped), so it has no weights to fine-tune` });
     store.updateRun(bare, { status: 'running' });
