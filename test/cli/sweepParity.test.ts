@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LabService } from '../../src/lab/service';
+import { LabService } from '../../src/service/labService';
 import type { ConfigOverrides, LabEvent } from '../../src/shared/api';
 import { RunStore } from '../../src/store';
 import { startCli } from '../helpers/cli';

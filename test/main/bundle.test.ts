@@ -30,7 +30,7 @@ describe('the Electron main bundle', () => {
   it('statically imports no training code', async () => {
     const graph = await staticGraph('src/main/index.ts');
     // The graph is real: main does bundle the service and the store.
-    expect([...graph.keys()]).toEqual(expect.arrayContaining(['src/lab/service.ts', 'src/store/runStore.ts']));
+    expect([...graph.keys()]).toEqual(expect.arrayContaining(['src/service/labService.ts', 'src/store/runStore.ts']));
     const reached = TRAINING.filter((module) => graph.has(module)).map((module) => graph.get(module)!.join(' → '));
     expect(reached).toEqual([]);
   }, 60_000);

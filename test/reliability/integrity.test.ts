@@ -14,7 +14,7 @@ import { initBackend } from '../../src/engine/backend';
 import { decodeCheckpoint, encodeCheckpoint } from '../../src/engine/train/checkpoint';
 import { resumeRun, trainNewRun } from '../../src/lab/runner';
 import { prepareRun } from '../../src/lab/prepare';
-import { LabService } from '../../src/lab/service';
+import { LabService } from '../../src/service/labService';
 import { RunStore, currentOwner } from '../../src/store';
 import { processStartTime } from '../../src/store/owner';
 import { Outcomes, syncDocTable } from './docTable';

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { dispatch } from '../../src/hosts/dispatch';
-import { LabService } from '../../src/lab/service';
+import { LabService } from '../../src/service/labService';
 import { startServer } from '../../src/server/server';
 import type { LabEvent, QueueState } from '../../src/shared/api';
 import { RunStore, type MetricRow } from '../../src/store';

@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { sourceHostLaunch } from '../../src/hosts/launch';
 import { hostEventSchema, type HostEvent } from '../../src/hosts/training/protocol';
-import { LabService } from '../../src/lab/service';
+import { LabService } from '../../src/service/labService';
 import { TrainingHost } from '../../src/hosts/training/trainingHost';
 import { bindLabIpc, type IpcMainLike } from '../../src/main/ipc';
 import type { IpcSenderInfo } from '../../src/main/security';

@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, 
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LabService } from '../../src/lab/service';
+import { LabService } from '../../src/service/labService';
 import { startServer, type RunningServer } from '../../src/server/server';
 import type { CallResult } from '../../src/shared/api';
 import { RunStore } from '../../src/store';

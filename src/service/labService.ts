@@ -1,7 +1,8 @@
 /**
- * LabService: the contract of src/shared/api.ts over the engine and the store. Training happens in a training host
- * process (src/hosts/training) that this service starts through its client, feeds one run at a time from its queue,
- * and that the supervisor replaces if it dies; everything the host reports is re-emitted as contract events to every
+ * LabService, the facade: the contract of src/shared/api.ts over the lab's use-cases (src/lab) and the store. It
+ * validates and queues runs but never trains: training happens in a training host process (src/hosts/training) that
+ * this service starts through its client and feeds one run at a time from its queue (runQueue.ts), and that the
+ * supervisor replaces if it dies; everything the host reports is re-emitted as contract events to every
  * subscriber (windows, WebSocket clients). Evaluations, probes and recipes run in the analysis host (src/hosts/analysis).
  */
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -43,21 +44,22 @@ import { sourceHostLaunch, type HostLaunch } from '../hosts/launch';
 import type { ChildExit } from '../hosts/supervisor';
 import { TrainingHostClient } from '../hosts/training/client';
 import type { HostCommand, HostEvent } from '../hosts/training/protocol';
-import { BUILTIN_DATA_SEED, builtinTextPreview, isFileSource } from './corpusLoader';
+import { BUILTIN_DATA_SEED, builtinTextPreview, isFileSource } from '../lab/corpusLoader';
 import { BUILTIN_TEXTS, BUILTIN_TEXT_NAMES } from '../engine/data/textCorpora';
-import { allowedDataSource, type WebDataRule } from './dataAccess';
-import { readDataFileAsync } from './dataFile';
-import { createFinetuneRun, FinetuneError, type FinetuneRun } from './finetune';
-import { storeText } from './uploadedTexts';
-import { exportRunFile } from './export';
-import { newestLengthEvals } from './lengthEvals';
+import { allowedDataSource, type WebDataRule } from '../lab/dataAccess';
+import { readDataFileAsync } from '../lab/dataFile';
+import { createFinetuneRun, FinetuneError, type FinetuneRun } from '../lab/finetune';
+import { storeText } from '../lab/uploadedTexts';
+import { exportRunFile } from '../lab/export';
+import { newestLengthEvals } from '../lab/lengthEvals';
 import { ModelFormatError } from '../engine/interop/gpt2';
-import { exportRunModel, importRunModel, ModelTransferError } from './modelTransfer';
-import { SweepCoordinator, storeTagOf } from './queuedSweep';
-import { prepareRun, runRowOf, type PreparedRun } from './prepare';
-import { SweepCellsError, SweepSizeError, expandGrid, finishedCell, prepareSweep, type SweepCell } from './sweeps';
-import { schemePreview } from './schemePreview';
+import { exportRunModel, importRunModel, ModelTransferError } from '../lab/modelTransfer';
+import { SweepCoordinator, storeTagOf } from '../lab/queuedSweep';
+import { prepareRun, runRowOf, type PreparedRun } from '../lab/prepare';
+import { SweepCellsError, SweepSizeError, expandGrid, finishedCell, prepareSweep, type SweepCell } from '../lab/sweeps';
+import { schemePreview } from '../lab/schemePreview';
 import { redisOptionsOf } from '../worker/connection';
+import { RunQueue } from './runQueue';
 
 export interface LabServiceOptions {
   dbPath: string;
@@ -74,10 +76,8 @@ export interface LabServiceOptions {
   webData?: WebDataRule;
 }
 
-interface QueuedRun {
-  runId: number;
-  command: Extract<HostCommand, { type: 'train' | 'continue' }>;
-}
+/** What the queue hands the training host for a run: train it from the start, or continue it. */
+type RunCommand = Extract<HostCommand, { type: 'train' | 'continue' }>;
 
 /** What a `job` event says of its job besides its state. */
 type JobInfo = Omit<JobEvent, 'state' | 'message'>;
@@ -86,17 +86,20 @@ type JobInfo = Omit<JobEvent, 'state' | 'message'>;
  * The recipe catalogue, loaded on first use: recipes.ts also holds the recipes' training code, which runs in the
  * analysis host, so this module (and Electron main, which may load it) stays free of the trainer.
  */
-const recipeCatalogue = async () => (await import('./recipes')).RECIPES;
+const recipeCatalogue = async () => (await import('../lab/recipes')).RECIPES;
 const CONTINUABLE: readonly RunStatus[] = ['interrupted', 'stopped', 'failed'];
 const LIVE: readonly RunStatus[] = ['running', 'paused'];
 
 export class LabService implements LabApi {
   private readonly store: RunStore;
   private readonly listeners = new Set<LabEventListener>();
-  private readonly queue: QueuedRun[] = [];
+  private readonly queue = new RunQueue<RunCommand>((_runId, command) => {
+    // A host that cannot start fails the run through onHostExit, which names why.
+    this.host.start().catch(() => undefined);
+    this.host.send(command);
+  });
   private readonly host: TrainingHostClient;
   private readonly analysis: AnalysisHostClient;
-  private running: number | null = null;
   private backend: BackendInfo | null = null;
   private closing = false;
   private builtins: BuiltinInfo[] | null = null;
@@ -137,7 +140,7 @@ export class LabService implements LabApi {
   async close(): Promise<void> {
     if (this.closing) return;
     this.closing = true;
-    for (const item of this.queue.splice(0)) this.setStatus(item.runId, 'interrupted', 'GPT Lab closed before this run started');
+    for (const runId of this.queue.close()) this.setStatus(runId, 'interrupted', 'GPT Lab closed before this run started');
     await this.analysis.stop();
     await this.host.stop();
     for (const coordinator of this.coordinators.values()) await coordinator.then((c) => c.close(), () => undefined);
@@ -222,7 +225,7 @@ export class LabService implements LabApi {
       throw new LabError(error.reason === 'unknown-run' ? 'not-found' : error.reason === 'invalid' ? 'invalid-request' : 'conflict', error.message);
     }
     // The child trains as a stopped run continues: from its checkpoint, which holds the parent's weights.
-    this.queue.push({ runId: child.runId, command: { type: 'continue', runId: child.runId } });
+    this.queue.add(child.runId, { type: 'continue', runId: child.runId });
     this.emit({ channel: 'runs:changed', payload: { runId: child.runId, change: 'created' } });
     this.emit({ channel: 'run:status', payload: { runId: child.runId, status: 'queued', lastStep: 0, error: null } });
     this.emitQueue();
@@ -258,12 +261,12 @@ export class LabService implements LabApi {
 
   async stopRun({ runId }: CallRequest<'stopRun'>): Promise<CallResponse<'stopRun'>> {
     const run = this.requireRun(runId);
-    if (this.dequeue(runId)) {
+    if (this.queue.remove(runId)) {
       this.setStatus(runId, 'stopped', null);
       this.emitQueue();
       return { runId, status: 'stopped' };
     }
-    if (this.running !== runId) throw new LabError('conflict', `run ${runId} is not running (it is ${run.status})`);
+    if (this.queue.running !== runId) throw new LabError('conflict', `run ${runId} is not running (it is ${run.status})`);
     const done = this.host.waitFor((e) => e.type === 'done' && e.runId === runId, 30_000);
     this.host.send({ type: 'stop', runId });
     await done;
@@ -272,7 +275,7 @@ export class LabService implements LabApi {
 
   async pauseRun({ runId }: CallRequest<'pauseRun'>): Promise<CallResponse<'pauseRun'>> {
     const run = this.requireRun(runId);
-    if (this.running !== runId) throw new LabError('conflict', `run ${runId} is not running (it is ${run.status}); only a running run can be paused`);
+    if (this.queue.running !== runId) throw new LabError('conflict', `run ${runId} is not running (it is ${run.status}); only a running run can be paused`);
     if (run.status === 'paused') return { runId, status: 'paused' };
     const paused = this.host.waitFor((e) => e.runId === runId && ((e.type === 'status' && e.status === 'paused') || e.type === 'done'), 5_000);
     this.host.send({ type: 'pause', runId });
@@ -282,20 +285,20 @@ export class LabService implements LabApi {
 
   async resumeRun({ runId }: CallRequest<'resumeRun'>): Promise<CallResponse<'resumeRun'>> {
     const run = this.requireRun(runId);
-    if (this.running === runId) {
+    if (this.queue.running === runId) {
       if (run.status !== 'paused') return { runId, status: run.status };
       const resumed = this.host.waitFor((e) => e.runId === runId && ((e.type === 'status' && e.status === 'running') || e.type === 'done'), 5_000);
       this.host.send({ type: 'resume', runId });
       await resumed;
       return { runId, status: this.requireRun(runId).status };
     }
-    if (this.queue.some((item) => item.runId === runId)) return { runId, status: 'queued' };
+    if (this.queue.isWaiting(runId)) return { runId, status: 'queued' };
     if (!CONTINUABLE.includes(run.status)) {
       const why = run.status === 'completed' ? 'it already completed' : run.status === 'diverged' ? 'it diverged; start a new run with a lower learning rate' : `it is ${run.status}`;
       throw new LabError('conflict', `run ${runId} cannot be continued: ${why}`);
     }
     this.assertOpen();
-    this.queue.push({ runId, command: { type: 'continue', runId } });
+    this.queue.add(runId, { type: 'continue', runId });
     this.setStatus(runId, 'queued', null);
     this.emitQueue();
     this.pump();
@@ -307,7 +310,7 @@ export class LabService implements LabApi {
   }
 
   async queueState(): Promise<QueueState> {
-    return { running: this.running, queued: this.queue.map((item) => item.runId) };
+    return this.queue.state;
   }
 
   // ------------------------------------------------------------ contract: runs
@@ -336,10 +339,10 @@ export class LabService implements LabApi {
 
   async deleteRun({ runId }: CallRequest<'deleteRun'>): Promise<{ runId: number }> {
     const run = this.requireRun(runId);
-    if (this.running === runId) throw new LabError('conflict', `run ${runId} is training; stop it before deleting it`);
+    if (this.queue.running === runId) throw new LabError('conflict', `run ${runId} is training; stop it before deleting it`);
     if (LIVE.includes(run.status) && ownerIsAlive(run.ownerPid, run.ownerTag))
       throw new LabError('conflict', `run ${runId} is ${run.status} in ${describeOwner(run.ownerPid!, run.ownerTag)} (a CLI or another GPT Lab); stop it there before deleting it`);
-    const wasQueued = this.dequeue(runId);
+    const wasQueued = this.queue.remove(runId);
     this.store.deleteRun(runId);
     this.emit({ channel: 'runs:changed', payload: { runId, change: 'deleted' } });
     if (wasQueued) this.emitQueue();
@@ -515,29 +518,15 @@ export class LabService implements LabApi {
   private enqueueNew(prepared: PreparedRun): number {
     const { config, name, sweepKey } = prepared;
     const runId = this.store.createRun({ ...runRowOf(prepared), status: 'queued' });
-    this.queue.push({ runId, command: { type: 'train', runId, input: { config: config as ConfigOverrides, name, sweepKey } } });
+    this.queue.add(runId, { type: 'train', runId, input: { config: config as ConfigOverrides, name, sweepKey } });
     this.emit({ channel: 'runs:changed', payload: { runId, change: 'created' } });
     this.emit({ channel: 'run:status', payload: { runId, status: 'queued', lastStep: 0, error: null } });
     return runId;
   }
 
-  private dequeue(runId: number): boolean {
-    const index = this.queue.findIndex((item) => item.runId === runId);
-    if (index < 0) return false;
-    this.queue.splice(index, 1);
-    return true;
-  }
-
   /** Hands the next queued run to the host when it is free. */
   private pump(): void {
-    if (this.closing || this.running !== null) return;
-    const next = this.queue.shift();
-    if (!next) return;
-    this.running = next.runId;
-    // A host that cannot start fails the run through onHostExit, which names why.
-    this.host.start().catch(() => undefined);
-    this.host.send(next.command);
-    this.emitQueue();
+    if (this.queue.pump() !== null) this.emitQueue();
   }
 
   private onHostEvent(event: HostEvent): void {
@@ -555,15 +544,15 @@ export class LabService implements LabApi {
         this.emit({ channel: 'run:status', payload: { runId: event.runId, status: event.status } });
         return;
       case 'done':
-        if (this.running === event.runId) this.running = null;
+        this.queue.finished(event.runId);
         this.emit({ channel: 'run:status', payload: { runId: event.runId, status: event.status, lastStep: event.lastStep, error: event.error } });
         this.emitQueue();
         this.pump();
         return;
       case 'rejected':
         // A run handed over to train but refused would otherwise wait forever.
-        if (event.runId !== undefined && event.runId === this.running && this.store.getRun(event.runId)?.status === 'queued') {
-          this.running = null;
+        if (event.runId !== undefined && event.runId === this.queue.running && this.store.getRun(event.runId)?.status === 'queued') {
+          this.queue.finished(event.runId);
           this.setStatus(event.runId, 'failed', `the training host refused the run: ${event.reason}`);
           this.emitQueue();
           this.pump();
@@ -581,14 +570,13 @@ export class LabService implements LabApi {
    * the queued runs cannot train either.
    */
   private onHostExit(exit: ChildExit): void {
-    const runId = this.running;
-    this.running = null;
+    const runId = this.queue.abandon();
     if (runId !== null) {
       const run = this.store.getRun(runId);
       if (run && (LIVE.includes(run.status) || run.status === 'queued'))
         this.setStatus(runId, exit.startupFailure ? 'failed' : 'interrupted', exit.startupFailure ?? `the training host ${exit.why} during the run`);
     }
-    if (exit.startupFailure) for (const item of this.queue.splice(0)) this.setStatus(item.runId, 'failed', exit.startupFailure);
+    if (exit.startupFailure) for (const queued of this.queue.drain()) this.setStatus(queued, 'failed', exit.startupFailure);
     this.emitQueue();
     this.pump();
   }
@@ -642,7 +630,7 @@ export class LabService implements LabApi {
   }
 
   private emitQueue(): void {
-    this.emit({ channel: 'queue', payload: { running: this.running, queued: this.queue.map((item) => item.runId) } });
+    this.emit({ channel: 'queue', payload: this.queue.state });
   }
 
   private emit(event: LabEvent): void {

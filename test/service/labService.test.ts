@@ -8,7 +8,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { dispatch } from '../../src/hosts/dispatch';
-import { LabService } from '../../src/lab/service';
+import { LabService } from '../../src/service/labService';
 import { CALLS, type ConfigOverrides, type LabEvent } from '../../src/shared/api';
 import { nextEvent } from '../helpers/events';
 
