@@ -15,6 +15,6 @@ export function sweepKeyOf(config: RunConfig, namespace = 'sweep'): string {
   // follows the machine's cores) is the same result, to float error.
   const { backend: _where, threads: _threads, attnLogScaling, ...rest } = config;
   // Cells from before log-n scaling existed had none: leaving 'none' out keeps their keys, so they are found again.
-  const cell = attnLogScaling === 'none' ? rest : { ...rest, attnLogScaling };
+  const cell = (attnLogScaling ?? 'none') === 'none' ? rest : { ...rest, attnLogScaling };
   return `${namespace}:${hashText(stableJson(cell))}`;
 }

@@ -17,16 +17,17 @@ function suffixSum(T: number): tf.Tensor2D {
 }
 
 /**
- * CoPE (Golovneva et al. 2024, "Contextual Position Encoding: Learning to Count What's Important", §3):
- *   gates      g_ij = σ(q_i·k_j)                      (Eq. 3)
- *   positions  p_ij = Σ_{k=j..i} g_ik                  (Eq. 4), clamped at npos − 1
- *   embedding  e[p] = (p − ⌊p⌋)·e[⌈p⌉] + (1 − p + ⌊p⌋)·e[⌊p⌋]   (Eq. 5's interpolation)
- *   score      q_i·k_j + q_i·e[p_ij]                   (Eq. 6), then the usual 1/√hs
- * Each layer has its own npos × hs table, shared by its heads and zero at start, as in the paper's code. Only
- * q_i·e[n] for the npos integer n is computed (Eq. 5's trick); the interpolation weight of n is the hat
- * max(0, 1 − |p − n|), which is the floor/ceil blend above — one tensor op instead of a gather, whose gradient the
- * wasm backend lacks. The paper's code gates on the scaled logit σ(q·k/√hs); this follows Eq. 3. Keys after the
- * query get p = 0; the causal mask removes them.
+ * CoPE (Golovneva et al. 2024, "Contextual Position Encoding: Learning to Count What's Important", §3), its four
+ * equations in order:
+ *   gate       g_ij = σ(q_iᵀk_j)
+ *   position   p_ij = Σ_{k=j..i} g_ik                               (clamped at npos − 1, as the paper's code does)
+ *   embedding  e[p_ij] = (p_ij − ⌊p_ij⌋)·e[⌈p_ij⌉] + (1 − p_ij + ⌊p_ij⌋)·e[⌊p_ij⌋]
+ *   attention  a_ij = Softmax(q_iᵀ(k_j + e[p_ij]))                  (here with the usual 1/√hs on both terms)
+ * Each layer has its own hs × npos table, shared by its heads and zero at start, as in the paper's code. As the paper
+ * suggests, only q_i·e[n] for the npos integers n is computed; the interpolation weight of n is the hat
+ * max(0, 1 − |p − n|), which is the floor/ceil blend above, as one tensor op instead of a gather (whose gradient the
+ * wasm backend lacks). The paper's code gates on the scaled logit σ(q·k/√hs); this follows the gate equation. Keys
+ * after the query get p = 0; the causal mask removes them.
  */
 export const cope: PositionalScheme = {
   name: 'cope',

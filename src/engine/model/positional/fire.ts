@@ -15,14 +15,16 @@ export function causalDistanceGrid(T: number): Float32Array {
 }
 
 /**
- * FIRE (Li et al. 2023, "Functional Interpolation for Relative Positions Improves Long Context Transformers", §3,
- * Eq. 4 with the progressive interpolation and learned threshold of §3.3): a per-head bias
+ * FIRE (Li et al. 2023, "Functional Interpolation for Relative Positions Improves Long Context Transformers", §3: the
+ * FIRE bias with the log transform ψ, progressive interpolation by the query position and the learned threshold L):
+ * a per-head bias
  *   b(i, j) = f_θ( ψ(i − j) / ψ(max(L, i)) ),   ψ(x) = log(c·x + 1),
- * f_θ an MLP 1 → 32 → H with ReLU. Normalising by ψ(max(L, i)) maps every query's distances into [0, 1], so a query
- * past the training length sees the same input range it was trained on. c and L are learned and kept positive as
- * c = 0.1·exp(raw_c) and L = blockSize·exp(raw_L), both raw values starting at 0 (the paper's code takes abs() of a
- * learned c and of a learned multiplier of init_L; exp never reaches 0, where ψ(L) would vanish). One FIRE is shared
- * by all layers, like T5's and KERPLE's bias here.
+ * f_θ an MLP 1 → 32 → H with ReLU and no output bias: a per-head constant on every logit of a row cancels in the
+ * softmax, so it could never learn (its gradient is 0). Normalising by ψ(max(L, i)) maps every query's distances
+ * into [0, 1], so a query past the training length sees the input range it was trained on. c and L are learned and
+ * kept positive as c = 0.1·exp(raw_c) and L = blockSize·exp(raw_L), both raw values starting at 0, so L starts at
+ * the training length (the paper's code takes abs() of a learned c and of a learned multiplier of init_L; exp never
+ * reaches 0, where ψ(L) would vanish). One FIRE is shared by all layers, like T5's and KERPLE's bias here.
  */
 export const fire: PositionalScheme = {
   name: 'fire',
@@ -37,7 +39,6 @@ export const fire: PositionalScheme = {
     { name: 'pos.fire_w1', shape: [1, FIRE_MLP_WIDTH], init: 'normal', decay: true },
     { name: 'pos.fire_b1', shape: [FIRE_MLP_WIDTH], init: 'zeros' },
     { name: 'pos.fire_w2', shape: [FIRE_MLP_WIDTH, ctx.nHead], init: 'normal', decay: true },
-    { name: 'pos.fire_b2', shape: [ctx.nHead], init: 'zeros' },
   ],
   logitBias: (T, ctx, params) => {
     const c = tf.mul(FIRE_INIT_C, tf.exp(params['pos.fire_c']!));
@@ -47,7 +48,7 @@ export const fire: PositionalScheme = {
     // maximum's gradient does not sum over broadcast axes, so the threshold is broadcast first.
     const normalised = tf.div(psi(tf.tensor2d(causalDistanceGrid(T), [T, T])), psi(tf.maximum(tf.broadcastTo(threshold, [T, 1]), queryPositions))); // (T, T) in [0, 1]
     const hidden = tf.relu(tf.add(matMul2d(tf.reshape(normalised, [T * T, 1]) as tf.Tensor2D, params['pos.fire_w1'] as tf.Tensor2D), params['pos.fire_b1']!)); // (T·T, 32)
-    const perHead = tf.add(matMul2d(hidden as tf.Tensor2D, params['pos.fire_w2'] as tf.Tensor2D), params['pos.fire_b2']!); // (T·T, nh)
+    const perHead = matMul2d(hidden as tf.Tensor2D, params['pos.fire_w2'] as tf.Tensor2D); // (T·T, nh)
     return tf.transpose(tf.reshape(perHead, [T, T, ctx.nHead]), [2, 0, 1]) as tf.Tensor3D; // (nh, T, T)
   },
 };

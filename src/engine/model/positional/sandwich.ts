@@ -3,7 +3,7 @@ import type { PositionalScheme } from './types';
 
 /**
  * Sandwich (Chi et al. 2023, "Dissecting Transformer Length Extrapolation via the Lens of Receptive Field Analysis",
- * §5): the bias is the inner product of two sinusoidal position embeddings of dimension d̄,
+ * §5, "Sandwich"): the bias is the inner product of two sinusoidal position embeddings of dimension d̄,
  *   p_m·p_n = Σ_{i<d̄/2} cos((m − n)/10000^(2i/d̄)),
  * shifted by −d̄/2 (so distance 0 costs nothing and farther keys cost more, like ALiBi's −m·distance) and divided per
  * head h = 1…H by 8h/H, the paper's stand-in for ALiBi's geometric slopes. Nothing is learned; the bias depends on
