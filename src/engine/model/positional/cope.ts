@@ -27,7 +27,8 @@ function suffixSum(T: number): tf.Tensor2D {
  * suggests, only q_i·e[n] for the npos integers n is computed; the interpolation weight of n is the hat
  * max(0, 1 − |p − n|), which is the floor/ceil blend above, as one tensor op instead of a gather (whose gradient the
  * wasm backend lacks). The paper's code gates on the scaled logit σ(q·k/√hs); this follows the gate equation. Keys
- * after the query get p = 0; the causal mask removes them.
+ * after the query get p = 0; the causal mask removes them. No preview: positions depend on the content (the gates),
+ * so there is nothing to draw without a run and an input.
  */
 export const cope: PositionalScheme = {
   name: 'cope',

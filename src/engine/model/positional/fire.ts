@@ -24,7 +24,8 @@ export function causalDistanceGrid(T: number): Float32Array {
  * into [0, 1], so a query past the training length sees the input range it was trained on. c and L are learned and
  * kept positive as c = 0.1·exp(raw_c) and L = blockSize·exp(raw_L), both raw values starting at 0, so L starts at
  * the training length (the paper's code takes abs() of a learned c and of a learned multiplier of init_L; exp never
- * reaches 0, where ψ(L) would vanish). One FIRE is shared by all layers, like T5's and KERPLE's bias here.
+ * reaches 0, where ψ(L) would vanish). One FIRE is shared by all layers, like T5's and KERPLE's bias here. No preview:
+ * the bias is whatever the MLP learns, so there is nothing to draw before training (probe 'bias' shows a run's).
  */
 export const fire: PositionalScheme = {
   name: 'fire',

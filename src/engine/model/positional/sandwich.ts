@@ -33,4 +33,5 @@ export const sandwich: PositionalScheme = {
   maxLength: () => Infinity,
   checkModel: (_shape, { dim }) => (dim % 2 === 0 ? [] : [{ field: 'posOptions.dim', flag: 'sandwich-dim', message: `must be even (sin/cos pairs), got ${dim}` }]),
   logitBias: (T, ctx) => tf.tensor3d(sandwichBias(T, ctx.nHead, ctx.options.dim!), [ctx.nHead, T, T]),
+  preview: ({ length, nHead }, { dim }) => ({ bias: sandwichBias(length, nHead, dim!) }),
 };
