@@ -32,8 +32,9 @@ export function stableJson(value: unknown): string {
  * the machine's cores) is the same result, to float error.
  */
 function cellSettings(config: Record<string, unknown>): Record<string, unknown> {
-  const { backend: _where, threads: _threads, ...cell } = config;
-  return cell;
+  const { backend: _where, threads: _threads, attnLogScaling, ...rest } = config;
+  // Cells from before log-n scaling existed had none: leaving 'none' out keeps their keys, so they are found again.
+  return (attnLogScaling ?? 'none') === 'none' ? rest : { ...rest, attnLogScaling };
 }
 
 /** The key of the group `config` belongs to when the grid varies `axes` (none: the key names this one cell). */

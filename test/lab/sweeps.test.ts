@@ -24,7 +24,14 @@ describe('sweepKeyOf', () => {
     expect(sweepKeyOf({ ...base, posOptions: { base: 100 } })).toBe(sweepKeyOf(base));
     expect(sweepKeyOf({ ...base, steps: 11 })).not.toBe(sweepKeyOf(base));
     expect(sweepKeyOf({ ...base, seed: 7 })).not.toBe(sweepKeyOf(base));
+    expect(sweepKeyOf({ ...base, attnLogScaling: 'fixed' })).not.toBe(sweepKeyOf(base));
     expect(sweepKeyOf(base)).toMatch(/^sweep:[0-9a-f]+$/);
+  });
+
+  it('keeps the keys of cells stored before log-n scaling existed (no field means none)', () => {
+    const { attnLogScaling: _none, ...before } = base;
+    expect(sweepKeyOf(before as typeof base)).toBe(sweepKeyOf(base));
+    expect(sweepKeyOf(before as typeof base, 'recipe:x', [])).toBe(sweepKeyOf(base, 'recipe:x', []));
   });
 
   it('names one cell when the grid has no axis (a recipe cell)', () => {
@@ -39,6 +46,9 @@ describe('sameCell and finishedCell', () => {
   it('tells the cells of a key apart by their settings, not by where they trained', () => {
     expect(sameCell(JSON.parse(JSON.stringify({ ...config, threads: 3, backend: 'cpu' })), config)).toBe(true);
     expect(sameCell({ ...config, pos: 'alibi' }, config)).toBe(false);
+    const { attnLogScaling: _none, ...stored } = config;
+    expect(sameCell(stored, config)).toBe(true);
+    expect(sameCell({ ...config, attnLogScaling: 'fixed' }, config)).toBe(false);
     expect(sameCell(null, config)).toBe(false);
   });
 
