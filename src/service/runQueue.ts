@@ -41,7 +41,7 @@ export class RunQueue<Command> {
 
   /** Starts the next waiting run when none trains; returns the run started, if any. */
   pump(): number | null {
-    if (this.closed || this.current !== null) return null;
+    if (this.current !== null) return null;
     const next = this.waiting.shift();
     if (!next) return null;
     this.current = next.runId;
@@ -66,7 +66,7 @@ export class RunQueue<Command> {
     return this.waiting.splice(0).map((item) => item.runId);
   }
 
-  /** No run starts from now on; returns the runs that were waiting. */
+  /** No run is queued from now on (so none starts); returns the runs that were waiting. */
   close(): number[] {
     this.closed = true;
     return this.drain();
