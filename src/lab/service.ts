@@ -43,7 +43,7 @@ import { analysisEventSchema, type AnalysisCommand, type AnalysisJob } from './a
 import { BUILTIN_DATA_SEED, builtinTextPreview, isFileSource } from './corpusLoader';
 import { BUILTIN_TEXTS, BUILTIN_TEXT_NAMES } from '../engine/data/textCorpora';
 import { allowedDataSource, type WebDataRule } from './dataAccess';
-import { readDataFileAsync } from './dataFile';
+import { DataFileReader } from './dataFile';
 import { storeText } from './uploadedTexts';
 import { exportRunFile } from './export';
 import { newestLengthEvals } from './lengthEvals';
@@ -134,6 +134,7 @@ export class LabService implements LabApi {
   private jobCount = 0;
   /** Recipe results of this session, newest per recipe (those without runs are not stored in the database). */
   private readonly recipeResults = new Map<string, RecipeResultData>();
+  private readonly dataFiles = new DataFileReader();
   private readonly lockPath: string | null;
   /** Distributed sweeps: one coordinator per queue URL (src/lab/queuedSweep.ts). */
   private readonly coordinators = new Map<string, Promise<SweepCoordinator>>();
@@ -579,7 +580,8 @@ export class LabService implements LabApi {
 
   /**
    * Validates overrides and loads the data; throws ConfigError or DataError before anything is written. A data file
-   * is read without blocking the event loop, once per call (`fileTexts` shares it across the cells of a sweep).
+   * is read without blocking the event loop, and again only once it changes (`dataFiles`: New run validates on every
+   * edit); `fileTexts` shares one read across the cells of a sweep.
    */
   private async prepare(overrides: ConfigOverrides, name?: string, sweepKey?: string, fileTexts = new Map<string, string>()): Promise<PreparedRun> {
     const config = { ...overrides } as Partial<RunConfig> & { preset?: 'nano' | 'micro' | 'mini' };
@@ -591,7 +593,7 @@ export class LabService implements LabApi {
     const { data } = resolveConfig(config);
     let fileText: string | undefined;
     if (isFileSource(data)) {
-      fileText = fileTexts.get(data) ?? (await readDataFileAsync(data));
+      fileText = fileTexts.get(data) ?? (await this.dataFiles.text(data));
       fileTexts.set(data, fileText);
     }
     return prepareRun({ config, name, sweepKey }, this.store, fileText);
