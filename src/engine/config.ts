@@ -23,6 +23,9 @@ export const NORM_PLACEMENTS = ['pre', 'post', 'none'] as const;
 export type NormPlacement = (typeof NORM_PLACEMENTS)[number];
 export const NORM_TYPES = ['layer', 'rms'] as const;
 export type NormType = (typeof NORM_TYPES)[number];
+/** Log-n attention scaling (see model/logScaling.ts): none, or the fixed log(n)/log(L_train) past the training length. */
+export const ATTN_LOG_SCALINGS = ['none', 'fixed'] as const;
+export type AttnLogScaling = (typeof ATTN_LOG_SCALINGS)[number];
 /** char: one token per code point seen in the data; byte: the 256 byte values of UTF-8; bpe: GPT-2's 50,257 tokens. */
 export const TOKENIZER_KINDS = ['char', 'byte', 'bpe'] as const;
 export type TokenizerKind = (typeof TOKENIZER_KINDS)[number];
@@ -50,12 +53,20 @@ export interface RunConfig {
   pos: string;
   /** The chosen scheme's knobs, complete after resolveConfig (defaults filled in), so runs compare field by field. */
   posOptions: Record<string, number>;
+  /**
+   * Context extension this run trains and evaluates with at a fixed scale (set by `gpt-lab finetune --rope-scaling`,
+   * PI's protocol: scale = the run's block / its parent's). Absent for every other run, so their configs and sweep
+   * keys are what they were before the field existed.
+   */
+  posExtension?: PosExtension;
   norm: NormPlacement;
   normType: NormType;
   /** Causal masking; only probes turn it off. */
   causal: boolean;
   /** Ablation: false removes the 1/sqrt(d_k) score scaling. */
   attnScale: boolean;
+  /** Training-time option for length generalisation: 'fixed' multiplies a query's logits by log(n)/log(blockSize) past the block. */
+  attnLogScaling: AttnLogScaling;
   /** Ablation: false trains on positions alone, without a token embedding. */
   tokenEmbedding: boolean;
   seed: number;
@@ -74,6 +85,15 @@ export interface RunConfig {
   checkpointEvery: number;
   valFraction: number;
 }
+
+export interface PosExtension {
+  /** One of the scheme's `extensions` other than 'none' (rope: pi, ntk, yarn). */
+  method: string;
+  /** s > 1: positions stretched s-fold, whatever the length evaluated. */
+  scale: number;
+}
+
+export const POS_EXTENSION_SCALE_RULE: NumberRule = { min: 1, max: 4096, integer: false };
 
 /** `threads` as a user gives it: a count, or 'auto' for every core the batch can use. */
 export type ThreadsChoice = number | 'auto';
@@ -104,6 +124,7 @@ export const DEFAULT_CONFIG: Omit<RunConfig, 'threads'> & { threads: ThreadsChoi
   normType: 'layer',
   causal: true,
   attnScale: true,
+  attnLogScaling: 'none',
   tokenEmbedding: true,
   seed: 1337,
   threads: 'auto',
@@ -192,7 +213,7 @@ export function validateConfig(config: RunConfigInput & Record<string, unknown>)
   const report = (field: string, message: string | undefined): void => {
     if (message) problems.push({ field, message });
   };
-  const known = new Set(Object.keys(DEFAULT_CONFIG));
+  const known = new Set([...Object.keys(DEFAULT_CONFIG), 'posExtension']);
   for (const key of Object.keys(config)) if (!known.has(key)) report(key, 'is not a known setting');
 
   for (const [field, rule] of Object.entries(NUMBER_RULES)) report(field, checkNumber(config[field], rule as NumberRule));
@@ -201,6 +222,7 @@ export function validateConfig(config: RunConfigInput & Record<string, unknown>)
   report('normType', oneOf(config.normType, NORM_TYPES));
   report('tokenizer', oneOf(config.tokenizer, TOKENIZER_KINDS));
   report('backend', oneOf(config.backend, BACKEND_CHOICES));
+  report('attnLogScaling', oneOf(config.attnLogScaling, ATTN_LOG_SCALINGS));
   for (const flag of ['causal', 'attnScale', 'tokenEmbedding'] as const)
     if (typeof config[flag] !== 'boolean') report(flag, `must be true or false, got ${JSON.stringify(config[flag])}`);
   if (typeof config.data !== 'string' || config.data.trim() === '') report('data', 'must name a file or builtin:NAME');
@@ -211,6 +233,8 @@ export function validateConfig(config: RunConfigInput & Record<string, unknown>)
   const { nEmbd, nHead, lr, minLr, steps, warmupSteps, threads, batchSize } = config;
   if (Number.isInteger(nEmbd) && Number.isInteger(nHead) && nHead! > 0 && nEmbd! % nHead! !== 0)
     report('nHead', `must divide nEmbd (${nEmbd}); ${nHead} heads do not`);
+  if (config.attnLogScaling === 'fixed' && config.blockSize === 1)
+    report('attnLogScaling', 'fixed needs a block of at least 2 tokens: the factor log(n)/log(blockSize) divides by log(1) = 0');
   if (typeof lr === 'number' && typeof minLr === 'number' && minLr > lr) report('minLr', `must not exceed lr (${lr}), got ${minLr}`);
   if (typeof warmupSteps === 'number' && typeof steps === 'number' && warmupSteps > steps)
     report('warmupSteps', `must not exceed steps (${steps}), got ${warmupSteps}`);
@@ -232,6 +256,7 @@ export function validateConfig(config: RunConfigInput & Record<string, unknown>)
         if (message) problems.push({ field: `posOptions.${key}`, message, flag: knob.flag });
       }
     }
+    if (config.posExtension !== undefined) for (const problem of posExtensionProblems(config.posExtension, scheme.name, scheme.extensions ?? [])) problems.push(problem);
     // Model checks need sane dimensions and knobs; they still run when unrelated fields are wrong.
     const shapeOk = !problems.some((p) => ['nEmbd', 'nHead', 'blockSize'].includes(p.field) || p.field.startsWith('posOptions.'));
     if (shapeOk) {
@@ -240,6 +265,22 @@ export function validateConfig(config: RunConfigInput & Record<string, unknown>)
         problems.push(problem);
     }
   }
+  return problems;
+}
+
+function posExtensionProblems(value: unknown, scheme: string, offered: readonly string[]): ConfigProblem[] {
+  const methods = offered.filter((m) => m !== 'none');
+  if (value === null || typeof value !== 'object' || Array.isArray(value))
+    return [{ field: 'posExtension', message: `must be { method, scale }, got ${JSON.stringify(value)}` }];
+  const { method, scale, ...extra } = value as Record<string, unknown>;
+  const problems: ConfigProblem[] = Object.keys(extra).map((key) => ({ field: `posExtension.${key}`, message: 'is not a known setting' }));
+  if (!methods.length) problems.push({ field: 'posExtension', message: `${scheme} offers no context-extension method to keep` });
+  else {
+    const wrong = oneOf(method, methods);
+    if (wrong) problems.push({ field: 'posExtension.method', message: wrong });
+  }
+  const badScale = checkNumber(scale, POS_EXTENSION_SCALE_RULE);
+  if (badScale) problems.push({ field: 'posExtension.scale', message: badScale });
   return problems;
 }
 

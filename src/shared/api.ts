@@ -27,6 +27,7 @@ export type RunStatus = z.infer<typeof runStatusSchema>;
 export const NORM_PLACEMENT_VALUES = ['pre', 'post', 'none'] as const;
 export const NORM_TYPE_VALUES = ['layer', 'rms'] as const;
 export const PRESET_VALUES = ['nano', 'micro', 'mini', 'shakespeare-char'] as const;
+export const ATTN_LOG_SCALING_VALUES = ['none', 'fixed'] as const;
 export const TOKENIZER_VALUES = ['char', 'byte', 'bpe'] as const;
 export const BACKEND_VALUES = ['tfjs-node-gpu', 'webgpu', 'tfjs-node', 'wasm', 'cpu'] as const;
 export const BACKEND_CHOICE_VALUES = ['auto', ...BACKEND_VALUES] as const;
@@ -71,10 +72,14 @@ export const runConfigSchema = z.looseObject({
   dropoutResid: finite,
   pos: z.string().max(64),
   posOptions: z.record(z.string().max(64), finite),
+  /** A fine-tuned run's context extension, fixed at `scale` (RunConfig.posExtension); absent for every other run. */
+  posExtension: z.object({ method: z.string().max(16), scale: finite }).optional(),
   norm: z.enum(NORM_PLACEMENT_VALUES),
   normType: z.enum(NORM_TYPE_VALUES),
   causal: z.boolean(),
   attnScale: z.boolean(),
+  /** Absent in runs stored before log-n attention scaling existed: they trained without it. */
+  attnLogScaling: z.enum(ATTN_LOG_SCALING_VALUES).optional(),
   tokenEmbedding: z.boolean(),
   seed: finite,
   /** Absent in runs stored before data-parallel training existed: they ran on one thread. 'auto' only in requests and defaults. */
@@ -249,6 +254,8 @@ export const RUN_COLUMNS = {
   /** Short labels the user gives a run ("baseline", "lr-sweep"), and free-text notes; set by annotateRun. */
   tags: { column: 'tags_json', sql: 'TEXT', value: z.array(z.string()).describe('a list of tags'), contract: z.array(z.string()), json: true, whenNull: [], ifInvalid: [] },
   notes: { column: 'notes', sql: 'TEXT', value: z.string(), contract: z.string(), whenNull: '' },
+  /** The run this one was fine-tuned from (finetuneRun); null otherwise, or once that run is deleted. */
+  parentId: { column: 'parent_run_id', sql: 'INTEGER', value: storedNumber, contract: runId.nullable(), create: 'optional' },
 } as const satisfies Record<string, RunColumn>;
 
 export const runRecordSchema = z.object({
@@ -465,6 +472,21 @@ export const CALLS = {
   validateConfig: call(z.strictObject({ config: configOverridesSchema }), z.object({ problems: z.array(configProblemSchema), config: runConfigSchema.nullable() })),
   /** Validates, then queues; the run trains when the host is free. */
   startRun: call(z.strictObject({ config: configOverridesSchema, name: runName.optional() }), runStatusResponse),
+  /**
+   * Context-extension fine-tuning (src/lab/finetune.ts): a finished run's weights continue at a longer block as a new
+   * run linked to it, queued like any other; `ropeScaling` (rope runs) trains with that extension fixed at the new length.
+   */
+  finetuneRun: call(
+    z.strictObject({
+      runId,
+      blockSize: z.number().int().positive().max(4096),
+      steps: z.number().int().positive().max(10_000_000),
+      lr: z.number().positive().max(10).optional(),
+      ropeScaling: z.enum(ROPE_SCALING_VALUES).optional(),
+      name: runName.optional(),
+    }),
+    runStatusResponse,
+  ),
   /** Stops a running or paused run (checkpoint kept) or takes a queued run off the queue. */
   stopRun: call(runIdRequest, runStatusResponse),
   pauseRun: call(runIdRequest, runStatusResponse),

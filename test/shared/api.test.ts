@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { BACKEND_NAMES } from '../../src/engine/backend';
-import { DEFAULT_CONFIG, NORM_PLACEMENTS, NORM_TYPES, PRESET_NAMES, TOKENIZER_KINDS } from '../../src/engine/config';
+import { ATTN_LOG_SCALINGS, DEFAULT_CONFIG, NORM_PLACEMENTS, NORM_TYPES, PRESET_NAMES, TOKENIZER_KINDS } from '../../src/engine/config';
 import { PROBE_KINDS } from '../../src/engine/eval/probes';
 import {
+  ATTN_LOG_SCALING_VALUES,
   BACKEND_VALUES,
   CALL_NAMES,
   CALLS,
@@ -41,7 +42,7 @@ describe('the contract', () => {
   it('derives RunInfo from RUN_COLUMNS: every run field in table order except the store-only vocabulary and owner, plus damaged', () => {
     expect(Object.keys(runRecordSchema.shape)).toEqual([
       'id', 'name', 'status', 'config', 'backend', 'dataSource', 'dataHash', 'params', 'sweepKey', 'createdAt', 'startedAt',
-      'finishedAt', 'lastStep', 'finalTrainLoss', 'finalValLoss', 'tokensPerSecond', 'error', 'tags', 'notes', 'damaged',
+      'finishedAt', 'lastStep', 'finalTrainLoss', 'finalValLoss', 'tokensPerSecond', 'error', 'tags', 'notes', 'parentId', 'damaged',
     ]);
     expect(runRecordSchema.shape.config.parse(DEFAULT_CONFIG)).toEqual(DEFAULT_CONFIG);
     expect(runRecordSchema.shape.config.safeParse({ nLayer: 2 }).success).toBe(false);
@@ -56,10 +57,12 @@ describe('the contract', () => {
     expect([...BACKEND_VALUES]).toEqual([...BACKEND_NAMES]);
     expect([...PROBE_KIND_VALUES]).toEqual([...PROBE_KINDS]);
     expect([...TOKENIZER_VALUES]).toEqual([...TOKENIZER_KINDS]);
+    expect([...ATTN_LOG_SCALING_VALUES]).toEqual([...ATTN_LOG_SCALINGS]);
   });
 
   it('types every RunConfig field, and the default config passes', () => {
-    expect(Object.keys(runConfigSchema.shape).sort()).toEqual(Object.keys(DEFAULT_CONFIG).sort());
+    // posExtension is the one optional field without a default (absent from every run that was not fine-tuned).
+    expect(Object.keys(runConfigSchema.shape).sort()).toEqual([...Object.keys(DEFAULT_CONFIG), 'posExtension'].sort());
     expect(runConfigSchema.safeParse(DEFAULT_CONFIG).success).toBe(true);
   });
 });

@@ -141,12 +141,14 @@ export const rope: PositionalScheme = {
     (nEmbd / nHead) % 2 === 0 ? [] : [{ field: 'nEmbd', message: `rope needs an even head size; nEmbd/nHead = ${nEmbd / nHead}` }],
   rotate: (q, k, ctx) => {
     const T = q.shape[2];
+    // A fine-tuned extension keeps its s at every length, measured from the length it extended (its block / s).
+    const fixed = ctx.extensionScale;
     const { inverseFrequencies, qkScale } = ropeFrequencies(ctx.headDim, {
       base: ctx.options.base,
       fraction: ctx.options.fraction,
       scaling: ctx.extension as RopeScaling | undefined,
-      scale: T / ctx.blockSize,
-      trainLength: ctx.blockSize,
+      scale: fixed ?? T / ctx.blockSize,
+      trainLength: fixed === undefined ? ctx.blockSize : ctx.blockSize / fixed,
     });
     const { cos, sin } = ropeAngles(T, inverseFrequencies);
     const cosT = tf.tensor2d(cos, [T, ctx.headDim]);

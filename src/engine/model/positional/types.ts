@@ -34,8 +34,13 @@ export interface SchemeContext extends SchemeShape {
   nLayer: number;
   headDim: number;
   options: Record<string, number>;
-  /** Evaluation only: a context-extension method from the scheme's `extensions` (rope: pi, ntk, yarn); never trained with. */
+  /**
+   * A context-extension method from the scheme's `extensions` (rope: pi, ntk, yarn). Alone it is evaluation only, with
+   * s = T / blockSize at each length T; with `extensionScale` (a fine-tuned run's, see RunConfig.posExtension) s is
+   * that number at every length, trained and evaluated alike.
+   */
   extension?: string;
+  extensionScale?: number;
 }
 
 export interface ParamSpec {
