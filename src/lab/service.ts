@@ -48,6 +48,7 @@ import { BUILTIN_DATA_SEED, builtinTextPreview, isFileSource } from './corpusLoa
 import { BUILTIN_TEXTS, BUILTIN_TEXT_NAMES } from '../engine/data/textCorpora';
 import { allowedDataSource, type WebDataRule } from './dataAccess';
 import { readDataFileAsync } from './dataFile';
+import { createFinetuneRun, FinetuneError, type FinetuneRun } from './finetune';
 import { storeText } from './uploadedTexts';
 import { exportRunFile } from './export';
 import { newestLengthEvals } from './lengthEvals';
@@ -202,6 +203,27 @@ export class LabService implements LabApi {
     this.emitQueue();
     this.pump();
     return { runId, status: 'queued' };
+  }
+
+  async finetuneRun({ runId, blockSize, steps, lr, ropeScaling, name }: CallRequest<'finetuneRun'>): Promise<CallResponse<'finetuneRun'>> {
+    this.assertOpen();
+    const { dataSource } = this.requireRun(runId);
+    // The parent's data file is read again: in web mode it must still be one clients may name.
+    const fileText = isFileSource(dataSource) ? await readDataFileAsync(allowedDataSource(dataSource, process.cwd(), this.options.webData)) : undefined;
+    let child: FinetuneRun;
+    try {
+      child = createFinetuneRun(this.store, { parentId: runId, blockSize, steps, lr, ropeScaling, name }, this.store, fileText);
+    } catch (error) {
+      if (!(error instanceof FinetuneError)) throw error;
+      throw new LabError(error.reason === 'unknown-run' ? 'not-found' : error.reason === 'invalid' ? 'invalid-request' : 'conflict', error.message);
+    }
+    // The child trains as a stopped run continues: from its checkpoint, which holds the parent's weights.
+    this.queue.push({ runId: child.runId, command: { type: 'continue', runId: child.runId } });
+    this.emit({ channel: 'runs:changed', payload: { runId: child.runId, change: 'created' } });
+    this.emit({ channel: 'run:status', payload: { runId: child.runId, status: 'queued', lastStep: 0, error: null } });
+    this.emitQueue();
+    this.pump();
+    return { runId: child.runId, status: 'queued' };
   }
 
   async startSweep({ grid, config, name, queue }: CallRequest<'startSweep'>): Promise<CallResponse<'startSweep'>> {
