@@ -36,7 +36,7 @@ import { buildCorpus } from '../src/engine/data/corpus';
 import { evalAtLengths } from '../src/engine/eval/extrapolation';
 import { GPT, modelConfigOf } from '../src/engine/model/gpt';
 import { perfLevers, setFastPaths, type PerfLever } from '../src/engine/model/ops';
-import { splitRows } from '../src/engine/train/shards';
+import { replicaOptimizerOf, splitRows } from '../src/engine/train/shards';
 import { Trainer } from '../src/engine/train/trainer';
 import { ThreadHelpers } from '../src/lab/parallel/threadHelpers';
 import { CONFIGS, type BenchDims, type ConfigName } from './configs';
@@ -118,7 +118,7 @@ async function benchConfig(name: ConfigName, measureMemory = true, threads = 1) 
   let last = performance.now();
   let lastCpu = process.cpuUsage();
   const backend = activeBackend()!.name;
-  const helpers = threads > 1 ? await ThreadHelpers.start(threads - 1, model.cfg, model.parameterCount, Math.max(...splitRows(dims.batchSize, threads)), backend) : undefined;
+  const helpers = threads > 1 ? await ThreadHelpers.start({ count: threads - 1, model: model.cfg, params: model.parameterCount, maxRows: Math.max(...splitRows(dims.batchSize, threads)), backend, optimizer: replicaOptimizerOf(config) }) : undefined;
   const trainer = new Trainer({
     model,
     config,

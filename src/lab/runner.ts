@@ -7,7 +7,7 @@ import { backendForRun, type BackendInfo } from '../engine/backend';
 import { ConfigError, resolveConfig, type RunConfig, type RunConfigInput, type ThreadsChoice } from '../engine/config';
 import type { Corpus } from '../engine/data/corpus';
 import { GPT, modelConfigOf, parameterLayout } from '../engine/model/gpt';
-import { splitRows } from '../engine/train/shards';
+import { replicaOptimizerOf, splitRows } from '../engine/train/shards';
 import { decodeCheckpoint, nonFiniteTensor } from '../engine/train/checkpoint';
 import { timePhase, type PhaseProfile } from '../engine/train/profile';
 import { Trainer, type StepMetrics, type TrainOutcome } from '../engine/train/trainer';
@@ -312,5 +312,5 @@ function markFailed(store: RunStore, runId: number, cause: unknown, flush: () =>
 export async function startHelpers(config: RunConfig, model: GPT, backend: BackendInfo): Promise<ThreadHelpers | undefined> {
   if (config.threads <= 1 || (backend.name !== 'wasm' && backend.name !== 'cpu')) return undefined;
   const rows = splitRows(config.batchSize, config.threads);
-  return ThreadHelpers.start(config.threads - 1, model.cfg, model.parameterCount, Math.max(...rows), backend.name);
+  return ThreadHelpers.start({ count: config.threads - 1, model: model.cfg, params: model.parameterCount, maxRows: Math.max(...rows), backend: backend.name, optimizer: replicaOptimizerOf(config) });
 }
