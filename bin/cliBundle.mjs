@@ -8,6 +8,7 @@
  *   relative to itself (resources, the training host, the worker fallback) point where they do when run from source.
  * - Fresh means: every input recorded in the manifest still has its size and mtime. Checking costs one stat per input.
  * - Writes go to a temporary directory first and are renamed into place, so concurrent starts never read half a file.
+ * - Dynamic imports stay chunks of their own (`splitting`), loaded when they run, as from source.
  */
 import { mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -64,6 +65,9 @@ export async function cliBundle({ root = projectRoot, entries = CLI_ENTRIES, dir
       entryPoints: Object.fromEntries(Object.entries(entries).map(([name, source]) => [name, join(root, source)])),
       outdir: staging,
       outExtension: { '.js': '.mjs' },
+      // Dynamic imports stay separate chunks, so commands the CLI loads lazily (sweeps: bullmq, ioredis) stay lazy.
+      splitting: true,
+      chunkNames: 'chunk-[hash]',
       bundle: true,
       platform: 'node',
       format: 'esm',
@@ -80,7 +84,10 @@ export async function cliBundle({ root = projectRoot, entries = CLI_ENTRIES, dir
       inputs[file] = [stat.mtimeMs, stat.size];
     }
     mkdirSync(dir, { recursive: true });
-    for (const [name, path] of Object.entries(paths)) renameSync(join(staging, `${name}.mjs`), path);
+    // Chunks first (their names hash their contents, so no start can see a chunk change under it), then the entries.
+    const outputs = Object.keys(result.metafile.outputs).map((output) => relative(staging, resolve(root, output)));
+    const entryFiles = new Set(Object.values(paths).map((path) => relative(dir, path)));
+    for (const file of [...outputs.filter((f) => !entryFiles.has(f)), ...entryFiles]) renameSync(join(staging, file), join(dir, file));
     writeFileSync(join(staging, MANIFEST), JSON.stringify({ entries, inputs }));
     renameSync(join(staging, MANIFEST), join(dir, MANIFEST));
     return { paths, built: true };
