@@ -38,13 +38,16 @@ export interface ModelConfig {
   attnScale?: boolean;
   /** Ablation: false leaves only the positional signal, no token embedding (default true). */
   tokenEmbedding?: boolean;
-  /** Evaluation only: the scheme's context-extension method (see PositionalScheme.extensions). */
+  /** The scheme's context-extension method (see PositionalScheme.extensions): evaluation only unless fixed below. */
   posExtension?: string;
+  /** A fine-tuned run's fixed scale factor for `posExtension` (SchemeContext.extensionScale). */
+  posExtensionScale?: number;
 }
 
 export function modelConfigOf(config: RunConfig, vocabSize: number): ModelConfig {
   const { nLayer, nHead, nEmbd, blockSize, pos, posOptions, norm, normType, causal, dropoutEmbd, dropoutAttn, dropoutResid, attnScale, tokenEmbedding } = config;
-  return { vocabSize, nLayer, nHead, nEmbd, blockSize, pos, posOptions, norm, normType, causal, dropoutEmbd, dropoutAttn, dropoutResid, attnScale, tokenEmbedding };
+  const model: ModelConfig = { vocabSize, nLayer, nHead, nEmbd, blockSize, pos, posOptions, norm, normType, causal, dropoutEmbd, dropoutAttn, dropoutResid, attnScale, tokenEmbedding };
+  return config.posExtension ? { ...model, posExtension: config.posExtension.method, posExtensionScale: config.posExtension.scale } : model;
 }
 
 export interface ParamInfo {
@@ -104,7 +107,8 @@ export function parameterLayout(cfg: ModelConfig): ParamInfo[] {
 
 function schemeContext(cfg: ModelConfig): SchemeContext {
   const ctx: SchemeContext = { nEmbd: cfg.nEmbd, nHead: cfg.nHead, nLayer: cfg.nLayer, blockSize: cfg.blockSize, headDim: cfg.nEmbd / cfg.nHead, options: cfg.posOptions };
-  return cfg.posExtension === undefined ? ctx : { ...ctx, extension: cfg.posExtension };
+  if (cfg.posExtension === undefined) return ctx;
+  return cfg.posExtensionScale === undefined ? { ...ctx, extension: cfg.posExtension } : { ...ctx, extension: cfg.posExtension, extensionScale: cfg.posExtensionScale };
 }
 
 /** A causal mask (T, T): 0 on and below the diagonal, −1e9 above it (finite, so fully masked rows never make NaN). */

@@ -33,4 +33,5 @@ export const alibi: PositionalScheme = {
   knobs: [],
   maxLength: () => Infinity,
   logitBias: (T, ctx) => tf.tensor3d(alibiBias(T, ctx.nHead), [ctx.nHead, T, T]),
+  preview: ({ length, nHead }) => ({ bias: alibiBias(length, nHead) }),
 };

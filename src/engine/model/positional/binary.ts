@@ -19,4 +19,5 @@ export const binary: PositionalScheme = {
   knobs: [scaleKnob('magnitude of each ±1 bit')],
   maxLength: () => Infinity,
   inputTable: (T, ctx) => tf.tensor2d(binaryTable(T, ctx.nEmbd, ctx.options.scale), [T, ctx.nEmbd]),
+  preview: ({ length, nEmbd }, { scale }) => ({ table: binaryTable(length, nEmbd, scale) }),
 };

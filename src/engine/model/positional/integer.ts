@@ -20,4 +20,5 @@ export const integer: PositionalScheme = {
   knobs: [scaleKnob('multiplier on the position index')],
   maxLength: () => Infinity,
   inputTable: (T, ctx) => tf.tensor2d(integerTable(T, ctx.nEmbd, ctx.options.scale), [T, ctx.nEmbd]),
+  preview: ({ length, nEmbd }, { scale }) => ({ table: integerTable(length, nEmbd, scale) }),
 };

@@ -20,4 +20,5 @@ export const sine: PositionalScheme = {
   knobs: [scaleKnob('amplitude of each sine')],
   maxLength: () => Infinity,
   inputTable: (T, ctx) => tf.tensor2d(sineTable(T, ctx.nEmbd, ctx.options.scale), [T, ctx.nEmbd]),
+  preview: ({ length, nEmbd }, { scale }) => ({ table: sineTable(length, nEmbd, scale) }),
 };

@@ -28,4 +28,5 @@ export const sinusoidal: PositionalScheme = {
   knobs: [scaleKnob('amplitude of every sine and cosine (1 as in the paper; 0.0283 matches token embeddings of std 0.02)')],
   maxLength: () => Infinity,
   inputTable: (T, ctx) => tf.tensor2d(sinusoidalTable(T, ctx.nEmbd, ctx.options.scale), [T, ctx.nEmbd]),
+  preview: ({ length, nEmbd }, { scale }) => ({ table: sinusoidalTable(length, nEmbd, scale) }),
 };

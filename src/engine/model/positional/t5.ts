@@ -45,4 +45,6 @@ export const t5: PositionalScheme = {
     const perHead = matMul2d(oneHot, params['pos.rel_bias'] as tf.Tensor2D); // (T·T, nh)
     return tf.transpose(tf.reshape(perHead, [T, T, ctx.nHead]), [2, 0, 1]) as tf.Tensor3D; // (nh, T, T)
   },
+  // The learned scalar per (bucket, head) needs a run; the bucket ids are the scheme's own.
+  preview: ({ length }, { buckets, maxDistance }) => ({ buckets: t5BucketGrid(length, buckets, maxDistance) }),
 };
