@@ -38,7 +38,7 @@ import { GPT, modelConfigOf } from '../src/engine/model/gpt';
 import { perfLevers, setFastPaths, type PerfLever } from '../src/engine/model/ops';
 import { replicaOptimizerOf, splitRows } from '../src/engine/train/shards';
 import { Trainer } from '../src/engine/train/trainer';
-import { ThreadHelpers } from '../src/lab/parallel/threadHelpers';
+import { ThreadHelpers } from '../src/hosts/gradientThreads/client';
 import { CONFIGS, type BenchDims, type ConfigName } from './configs';
 import { runTorch, torchAvailable, torchConfig, type TorchOptions, type TorchResult } from './torch';
 import { phaseLine, runUserPath, type UserPathResult } from './userPath';

@@ -18,7 +18,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
 /** The bundles `gpt-lab` starts from: name → entry source, relative to the project root. */
-export const CLI_ENTRIES = { cli: 'src/cli/main.ts', gradientWorker: 'src/lab/parallel/gradientWorker.ts' };
+export const CLI_ENTRIES = { cli: 'src/cli/main.ts', gradientWorker: 'src/hosts/gradientThreads/entry.ts' };
 
 const MANIFEST = 'manifest.json';
 

@@ -9,7 +9,7 @@ async function loadCli() {
     try {
       const { cliBundle } = await import('./cliBundle.mjs');
       const { paths } = await cliBundle();
-      // Helper threads start from their bundle too (src/lab/parallel/threadHelpers.ts).
+      // Helper threads start from their bundle too (src/hosts/gradientThreads/client.ts).
       process.env.GPT_LAB_GRADIENT_WORKER ??= paths.gradientWorker;
       return await import(pathToFileURL(paths.cli).href);
     } catch (error) {

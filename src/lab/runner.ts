@@ -16,7 +16,7 @@ import { currentOwner, StoreError, type MetricRow, type RunStore } from '../stor
 import { loadCorpus } from './corpusLoader';
 import { isTextSource, textSourceId, type TextLookup } from './uploadedTexts';
 import { PendingHelpers } from './parallel/pendingHelpers';
-import type { ThreadHelpers } from './parallel/threadHelpers';
+import type { ThreadHelpers } from '../hosts/gradientThreads/client';
 import { storedVocab } from '../engine/data/tokenizer';
 
 /** Metrics reach the database at least this often; a crash loses at most one interval. */

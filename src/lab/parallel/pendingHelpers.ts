@@ -8,7 +8,7 @@ import type { BackendInfo, BackendName } from '../../engine/backend';
 import type { RunConfig } from '../../engine/config';
 import { parameterLayout, type ModelConfig } from '../../engine/model/gpt';
 import { replicaOptimizerOf, splitRows } from '../../engine/train/shards';
-import { ThreadHelpers } from './threadHelpers';
+import { ThreadHelpers } from '../../hosts/gradientThreads/client';
 
 /** Backends that compute on one thread under Node, so a run with threads > 1 needs helper threads on them. */
 const ONE_THREAD_BACKENDS: readonly BackendName[] = ['wasm', 'cpu'];

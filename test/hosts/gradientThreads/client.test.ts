@@ -13,7 +13,7 @@ import { GPT, modelConfigOf } from '../../../src/engine/model/gpt';
 import { sequentialWindows } from '../../../src/engine/data/batches';
 import { replicaOptimizerOf, splitRows } from '../../../src/engine/train/shards';
 import { evaluateLoss, Trainer, type TrainerCallbacks } from '../../../src/engine/train/trainer';
-import { ThreadHelpers } from '../../../src/lab/parallel/threadHelpers';
+import { ThreadHelpers } from '../../../src/hosts/gradientThreads/client';
 import { prepareRun, resumeRun, trainNewRun } from '../../../src/lab/runner';
 import { RunStore, type MetricRow } from '../../../src/store';
 import { useWasmBackend } from '../../helpers/backend';

@@ -1,5 +1,5 @@
 /**
- * A gradient helper thread (see threadHelpers.ts): holds a replica of the model and of the optimizer. Per step it
+ * A gradient helper thread (see client.ts): holds a replica of the model and of the optimizer. Per step it
  * computes the loss and gradient of its rows, publishes them, waits for every other thread's, reduces them all the
  * way every thread does and applies the same optimizer step to its replica. Rare requests (sync, evaluate, report the
  * weights) arrive as messages.
@@ -10,7 +10,7 @@ import { initBackend } from '../../engine/backend';
 import { GPT } from '../../engine/model/gpt';
 import { AdamW, globalNorm } from '../../engine/train/adamw';
 import { applyStep, gradientTensors, reduceShards, type EvalBatch } from '../../engine/train/shards';
-import { FAILED, helperViews, OP_MESSAGE, OP_QUIT, PUBLISHED, shardOf, type HelperReply, type HelperRequest, type HelperStart } from './threadHelpers';
+import { FAILED, helperViews, OP_MESSAGE, OP_QUIT, PUBLISHED, shardOf, type HelperReply, type HelperRequest, type HelperStart } from './protocol';
 
 const start = workerData as HelperStart;
 const port = parentPort!;
