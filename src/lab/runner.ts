@@ -6,14 +6,14 @@ import { backendForRun, type BackendInfo } from '../engine/backend';
 import { resolveConfig, type RunConfig, type ThreadsChoice } from '../engine/config';
 import type { Corpus } from '../engine/data/corpus';
 import { GPT, modelConfigOf } from '../engine/model/gpt';
-import { splitRows } from '../engine/train/shards';
 import { decodeCheckpoint, nonFiniteTensor } from '../engine/train/checkpoint';
 import { timePhase, type PhaseProfile } from '../engine/train/profile';
 import { Trainer, type StepMetrics, type TrainOutcome } from '../engine/train/trainer';
 import { DataError } from '../engine/data/errors';
 import { currentOwner, StoreError, type MetricRow, type RunStore } from '../store';
 import { loadCorpus } from './corpusLoader';
-import { ThreadHelpers } from './parallel/threadHelpers';
+import { PendingHelpers } from './parallel/pendingHelpers';
+import type { ThreadHelpers } from '../hosts/gradientThreads/client';
 import { runRowOf, type PreparedRun } from './prepare';
 import { storedVocab } from '../engine/data/tokenizer';
 
@@ -50,22 +50,22 @@ export class RunConflictError extends Error {
 }
 
 export async function trainNewRun(store: RunStore, prepared: PreparedRun, events: RunEvents = {}): Promise<RunResult> {
-  const { config, corpus } = prepared;
-  const { profile } = events;
-  const { backend, model } = await backendAndModel(config, corpus, profile);
-  const storeStarted = performance.now();
-  const runId = store.createRun({ ...runRowOf(prepared), params: model.parameterCount, backend, status: 'running', owner: currentOwner() });
-  profile?.add('store', storeStarted);
-  return trainStoredRun(store, runId, config, corpus, model, backend, events);
+  return setUpAndTrain(store, prepared.config, prepared.corpus, events, ({ backend, model }) => {
+    const storeStarted = performance.now();
+    const runId = store.createRun({ ...runRowOf(prepared), params: model.parameterCount, backend, status: 'running', owner: currentOwner() });
+    events.profile?.add('store', storeStarted);
+    return runId;
+  });
 }
 
 /** Train a run whose row the lab created earlier (status 'queued', or an interrupted run with no checkpoint). */
 export async function trainQueuedRun(store: RunStore, runId: number, prepared: PreparedRun, events: RunEvents = {}): Promise<RunResult> {
   const { config, corpus } = prepared;
-  const { backend, model } = await backendAndModel(config, corpus, events.profile);
   // A retrain from step 0 replaces whatever an earlier attempt stored.
-  takeOver(store, runId, { error: null, finishedAt: null, dataHash: corpus.hash, vocab: storedVocab(corpus.tokenizer), params: model.parameterCount, backend }, -1);
-  return trainStoredRun(store, runId, config, corpus, model, backend, events);
+  return setUpAndTrain(store, config, corpus, events, ({ backend, model }) => {
+    takeOver(store, runId, { error: null, finishedAt: null, dataHash: corpus.hash, vocab: storedVocab(corpus.tokenizer), params: model.parameterCount, backend }, -1);
+    return runId;
+  });
 }
 
 /**
@@ -93,17 +93,34 @@ export async function resumeRun(store: RunStore, runId: number, events: RunEvent
     throw error;
   }
   if (run.dataHash && corpus.hash !== run.dataHash) throw changed('');
-  const { backend, model } = await backendAndModel(config, corpus, events.profile);
   // Rows the killed attempt stored past the checkpoint are redone from it; keeping them would duplicate or outlive them.
-  takeOver(store, runId, { error: null }, checkpoint.step);
-  return trainStoredRun(store, runId, config, corpus, model, backend, events, checkpoint.data);
+  return setUpAndTrain(store, config, corpus, events, () => {
+    takeOver(store, runId, { error: null }, checkpoint.step);
+    return runId;
+  }, checkpoint.data);
 }
 
-/** What every way of starting a run needs first: the backend the run asked for, and its freshly initialised model. */
-async function backendAndModel(config: RunConfig, corpus: Corpus, profile?: PhaseProfile): Promise<{ backend: BackendInfo; model: GPT }> {
-  const backend = await timePhase(profile, 'backend', () => backendForRun(config.backend));
-  const model = await timePhase(profile, 'model', () => new GPT(modelConfigOf(config, corpus.tokenizer.size), config.seed));
-  return { backend, model };
+/**
+ * The setup every way of starting a run shares: helper threads start while the backend loads and the model is
+ * built (a failure on the way stops them), then `settle` creates or claims the run's row, then it trains.
+ */
+async function setUpAndTrain(
+  store: RunStore,
+  config: RunConfig,
+  corpus: Corpus,
+  events: RunEvents,
+  settle: (loaded: { backend: BackendInfo; model: GPT }) => number,
+  resumeFrom?: Uint8Array,
+): Promise<RunResult> {
+  const { profile } = events;
+  const modelConfig = modelConfigOf(config, corpus.tokenizer.size);
+  const helpers = PendingHelpers.start(config, modelConfig);
+  const { backend, model, runId } = await unlessFailed(helpers, async () => {
+    const backend = await timePhase(profile, 'backend', () => backendForRun(config.backend));
+    const model = await timePhase(profile, 'model', () => new GPT(modelConfig, config.seed));
+    return { backend, model, runId: settle({ backend, model }) };
+  });
+  return trainStoredRun(store, runId, config, corpus, model, backend, events, helpers, resumeFrom);
 }
 
 /** Makes this process the trainer of a stored run and drops the rows stored after step `keepThrough` (−1: all). */
@@ -141,6 +158,7 @@ async function trainStoredRun(
   model: GPT,
   backend: BackendInfo,
   events: RunEvents,
+  pendingHelpers: PendingHelpers,
   resumeFrom?: Uint8Array,
 ): Promise<RunResult> {
   const profile = events.profile;
@@ -155,7 +173,7 @@ async function trainStoredRun(
   let helpers: ThreadHelpers | undefined;
   try {
     const helpersStarted = performance.now();
-    helpers = await startHelpers(config, model, backend);
+    helpers = await pendingHelpers.forBackend(backend);
     profile?.add('helpers', helpersStarted);
   } catch (error) {
     model.dispose();
@@ -242,12 +260,12 @@ function markFailed(store: RunStore, runId: number, cause: unknown, flush: () =>
   }
 }
 
-/**
- * Helper threads for a run with `threads` > 1 on a backend that computes on one thread (wasm, cpu). The native
- * TensorFlow backends already use every core, so there a run trains on one JS thread whatever it asks for.
- */
-export async function startHelpers(config: RunConfig, model: GPT, backend: BackendInfo): Promise<ThreadHelpers | undefined> {
-  if (config.threads <= 1 || (backend.name !== 'wasm' && backend.name !== 'cpu')) return undefined;
-  const rows = splitRows(config.batchSize, config.threads);
-  return ThreadHelpers.start(config.threads - 1, model.cfg, model.parameterCount, Math.max(...rows), backend.name);
+/** `prepare`, the steps before training; when one fails, the helper threads started early for the run stop too. */
+async function unlessFailed<T>(helpers: PendingHelpers, prepare: () => Promise<T>): Promise<T> {
+  try {
+    return await prepare();
+  } catch (error) {
+    helpers.discard();
+    throw error;
+  }
 }
