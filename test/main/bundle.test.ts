@@ -7,7 +7,7 @@
 import { build, type Metafile } from 'esbuild';
 import { describe, expect, it } from 'vitest';
 
-const TRAINING = ['src/engine/train/trainer.ts', 'src/engine/train/adamw.ts', 'src/lab/runner.ts', 'src/lab/parallel/threadHelpers.ts'];
+const TRAINING = ['src/engine/train/trainer.ts', 'src/engine/train/adamw.ts', 'src/lab/runner.ts', 'src/lab/parallel/pendingHelpers.ts', 'src/hosts/gradientThreads/client.ts'];
 
 /** Every module reachable from `entry` through static imports, each with the chain that brought it in. */
 async function staticGraph(entry: string): Promise<Map<string, string[]>> {
@@ -33,5 +33,10 @@ describe('the Electron main bundle', () => {
     expect([...graph.keys()]).toEqual(expect.arrayContaining(['src/service/labService.ts', 'src/store/runStore.ts']));
     const reached = TRAINING.filter((module) => graph.has(module)).map((module) => graph.get(module)!.join(' → '));
     expect(reached).toEqual([]);
+  }, 60_000);
+
+  it('names modules that exist: the training host does import every one of them', async () => {
+    const host = await staticGraph('src/hosts/training/entry.ts');
+    expect(TRAINING.filter((module) => !host.has(module))).toEqual([]);
   }, 60_000);
 });
