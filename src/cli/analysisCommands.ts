@@ -9,7 +9,7 @@ import { accuracyInterval } from '../engine/eval/taskAccuracy';
 import { evalLengthForRun, probeForRun, taskLengthForRun, type EvalLengthResult } from '../lab/analysis';
 import { trainNewRun } from '../lab/runner';
 import { prepareRun } from '../lab/prepare';
-import { SweepCellsError, SweepSizeError, expandGrid, finishedCell, prepareSweep, type GridCell, type SweepCell, type SweepGrid } from '../lab/sweeps';
+import { SweepCellsError, SweepGridError, expandGrid, finishedCell, prepareSweep, type GridCell, type SweepCell, type SweepGrid } from '../lab/sweeps';
 import { SweepCoordinator, storeTagOf, type CellOutcome } from '../lab/queuedSweep';
 import { RECIPES, getRecipe, runRecipe } from '../lab/recipes';
 import { describeQueue, redisOptionsOf } from '../worker/connection';
@@ -151,7 +151,7 @@ export async function sweepCells(opts: SweepOptions): Promise<SweepCell[]> {
   try {
     cells = expandGrid(base, grid, parseName('name', opts.name));
   } catch (error) {
-    throw error instanceof SweepSizeError ? new UsageError(error.message) : error;
+    throw error instanceof SweepGridError ? new UsageError(error.message) : error;
   }
   const texts = storedTexts(opts);
   try {

@@ -69,11 +69,11 @@ export interface GridCell {
   overrides: RunConfigInput;
 }
 
-/** A grid larger than MAX_SWEEP_RUNS: the counts per axis are in the message. */
-export class SweepSizeError extends Error {
-  constructor(readonly runs: number, grid: SweepGrid) {
-    super(`the grid makes ${runs} runs (${grid.pos.length} × ${grid.norm.length} × ${grid.dropout.length}); at most ${MAX_SWEEP_RUNS} per sweep`);
-    this.name = 'SweepSizeError';
+/** A grid with an empty axis, or larger than MAX_SWEEP_RUNS (the counts per axis are in the message). */
+export class SweepGridError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SweepGridError';
   }
 }
 
@@ -83,8 +83,10 @@ export class SweepSizeError extends Error {
  * defaults to 'sweep').
  */
 export function expandGrid(base: RunConfigInput, grid: SweepGrid, name = 'sweep'): GridCell[] {
+  const empty = (['pos', 'norm', 'dropout'] as const).find((axis) => grid[axis].length === 0);
+  if (empty) throw new SweepGridError(`the grid has no ${empty} value: give at least one`);
   const runs = grid.pos.length * grid.norm.length * grid.dropout.length;
-  if (runs > MAX_SWEEP_RUNS) throw new SweepSizeError(runs, grid);
+  if (runs > MAX_SWEEP_RUNS) throw new SweepGridError(`the grid makes ${runs} runs (${grid.pos.length} × ${grid.norm.length} × ${grid.dropout.length}); at most ${MAX_SWEEP_RUNS} per sweep`);
   return grid.pos.flatMap((pos) =>
     grid.norm.flatMap((norm) =>
       grid.dropout.map((dropout) => ({

@@ -56,7 +56,7 @@ import { ModelFormatError } from '../engine/interop/gpt2';
 import { exportRunModel, importRunModel, ModelTransferError } from '../lab/modelTransfer';
 import { SweepCoordinator, storeTagOf } from '../lab/queuedSweep';
 import { prepareRun, runRowOf, type PreparedRun } from '../lab/prepare';
-import { SweepCellsError, SweepSizeError, expandGrid, finishedCell, prepareSweep, type SweepCell } from '../lab/sweeps';
+import { SweepCellsError, SweepGridError, expandGrid, finishedCell, prepareSweep, type SweepCell } from '../lab/sweeps';
 import { schemePreview } from '../lab/schemePreview';
 import { redisOptionsOf } from '../worker/connection';
 import { RunQueue } from './runQueue';
@@ -241,7 +241,7 @@ export class LabService implements LabApi {
       const fileTexts = new Map<string, string>();
       cells = await prepareSweep(expandGrid(config, grid, name), (cell) => this.prepare(cell.overrides, cell.name, fileTexts), (error) => configProblems(error) !== undefined);
     } catch (error) {
-      if (error instanceof SweepSizeError) throw new LabError('invalid-request', error.message);
+      if (error instanceof SweepGridError) throw new LabError('invalid-request', error.message);
       if (!(error instanceof SweepCellsError)) throw error;
       const problems = error.failures.flatMap(({ cell, error: why }) => configProblems(why)!.map((p) => ({ field: p.field, message: `${cell.pos} · ${cell.norm}-norm · dropout ${cell.dropout}: ${p.message}` })));
       throw new LabError('invalid-config', `the sweep has invalid runs; none were queued\n${problems.map((p) => `${p.field}: ${p.message}`).join('\n')}`, problems);

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, resolveConfig } from '../../src/engine/config';
 import { prepareRun } from '../../src/lab/prepare';
-import { SweepCellsError, SweepSizeError, expandGrid, finishedCell, prepareSweep, sameCell, sweepKeyOf } from '../../src/lab/sweeps';
+import { SweepCellsError, SweepGridError, expandGrid, finishedCell, prepareSweep, sameCell, sweepKeyOf } from '../../src/lab/sweeps';
 
 describe('sweepKeyOf', () => {
   const base = resolveConfig({ pos: 'rope', steps: 10 });
@@ -85,10 +85,11 @@ describe('expandGrid', () => {
     expect(cells.map((c) => c.overrides.posOptions)).toEqual([{ base: 100 }, {}]);
   });
 
-  it('refuses more than 64 cells, with the count per axis', () => {
+  it('refuses more than 64 cells, with the count per axis, and an empty axis', () => {
     expect(() => expandGrid({}, { pos: ['a', 'b', 'c', 'd', 'e'], norm: ['pre', 'post', 'none'], dropout: [0, 0.1, 0.2, 0.3, 0.4] })).toThrow(
-      new SweepSizeError(75, { pos: Array(5), norm: Array(3), dropout: Array(5) } as never),
+      new SweepGridError('the grid makes 75 runs (5 × 3 × 5); at most 64 per sweep'),
     );
+    expect(() => expandGrid({}, { pos: ['rope'], norm: [], dropout: [0] })).toThrow(new SweepGridError('the grid has no norm value: give at least one'));
     expect(() => expandGrid({}, { pos: Array(16).fill('rope'), norm: ['pre', 'post'], dropout: [0, 0.1] })).not.toThrow();
   });
 });
