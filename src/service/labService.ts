@@ -42,7 +42,7 @@ import { AnalysisHostClient, JobError } from '../hosts/analysis/client';
 import type { AnalysisJob } from '../hosts/analysis/protocol';
 import { sourceHostLaunch, type HostLaunch } from '../hosts/launch';
 import type { ChildExit } from '../hosts/supervisor';
-import { TrainingHostClient } from '../hosts/training/client';
+import { TrainingHostClient, type TrainingHostPort } from '../hosts/training/client';
 import type { HostCommand, HostEvent } from '../hosts/training/protocol';
 import { BUILTIN_DATA_SEED, builtinTextPreview, isFileSource } from '../lab/corpusLoader';
 import { BUILTIN_TEXTS, BUILTIN_TEXT_NAMES } from '../engine/data/textCorpora';
@@ -54,11 +54,10 @@ import { exportRunFile } from '../lab/export';
 import { newestLengthEvals } from '../lab/lengthEvals';
 import { ModelFormatError } from '../engine/interop/gpt2';
 import { exportRunModel, importRunModel, ModelTransferError } from '../lab/modelTransfer';
-import { SweepCoordinator, storeTagOf } from '../lab/queuedSweep';
+import type { SweepCoordinator } from '../lab/queuedSweep';
 import { prepareRun, runRowOf, type PreparedRun } from '../lab/prepare';
 import { SweepCellsError, SweepGridError, expandGrid, finishedCell, prepareSweep, type SweepCell } from '../lab/sweeps';
 import { schemePreview } from '../lab/schemePreview';
-import { redisOptionsOf } from '../worker/connection';
 import { RunQueue } from './runQueue';
 
 export interface LabServiceOptions {
@@ -74,6 +73,15 @@ export interface LabServiceOptions {
   hostStartTimeoutMs?: number;
   /** Web mode: which data sources clients may name (dataAccess.ts); absent for the desktop app, which allows any file. */
   webData?: WebDataRule;
+  /** Trains through this host instead of forking one (the CLI: `InProcessTrainingHost`, src/hosts/training/inProcess.ts). */
+  trainingHost?: TrainingHostPort;
+  /**
+   * Whether this service is the lab instance of its database (default true): it then takes the runs a previous
+   * instance left running or queued for crashed. A CLI command is a visitor beside a GPT Lab that may be open.
+   */
+  claimDatabase?: boolean;
+  /** A relative data path is the caller's, against the working directory (the CLI); by default one is refused. */
+  relativeDataPaths?: boolean;
 }
 
 /** What the queue hands the training host for a run: train it from the start, or continue it. */
@@ -98,7 +106,7 @@ export class LabService implements LabApi {
     this.host.start().catch(() => undefined);
     this.host.send(command);
   });
-  private readonly host: TrainingHostClient;
+  private readonly host: TrainingHostPort;
   private readonly analysis: AnalysisHostClient;
   private backend: BackendInfo | null = null;
   private closing = false;
@@ -113,12 +121,12 @@ export class LabService implements LabApi {
   constructor(private readonly options: LabServiceOptions) {
     const launch: HostLaunch = options.host ?? sourceHostLaunch();
     const hostOptions = { launch, dbPath: options.dbPath, backend: options.backend, echoStderr: options.echoHostStderr, readyTimeoutMs: options.hostStartTimeoutMs };
-    this.host = new TrainingHostClient({ ...hostOptions, shutdownTimeoutMs: options.shutdownTimeoutMs });
+    this.host = options.trainingHost ?? new TrainingHostClient({ ...hostOptions, shutdownTimeoutMs: options.shutdownTimeoutMs });
     this.host.onEvent((event) => this.onHostEvent(event));
     this.host.onExit((exit) => this.onHostExit(exit));
     this.analysis = new AnalysisHostClient(hostOptions);
     this.store = RunStore.open(options.dbPath);
-    this.lockPath = claimDatabase(options.dbPath);
+    this.lockPath = options.claimDatabase === false ? null : claimDatabase(options.dbPath);
     if (this.lockPath) this.recoverAfterCrash();
   }
 
@@ -504,7 +512,7 @@ export class LabService implements LabApi {
   private async prepare(overrides: ConfigOverrides, name?: string, fileTexts = new Map<string, string>()): Promise<PreparedRun> {
     const config = { ...overrides } as Partial<RunConfig> & { preset?: 'nano' | 'micro' | 'mini' };
     // The lab's folder is not the user's: a path typed in the UI must be absolute (or picked, or uploaded).
-    if (typeof config.data === 'string' && config.data.trim() !== '' && isFileSource(config.data) && !isAbsolute(config.data))
+    if (!this.options.relativeDataPaths && typeof config.data === 'string' && config.data.trim() !== '' && isFileSource(config.data) && !isAbsolute(config.data))
       throw new DataError('relative-path', `data file path ${JSON.stringify(config.data)} is relative: type an absolute path, or pick or drop the file`);
     if (typeof config.data === 'string' && config.data.trim() !== '') config.data = allowedDataSource(config.data, process.cwd(), this.options.webData);
     // Settings first, as the CLI reports them, before any file is opened.
@@ -591,6 +599,8 @@ export class LabService implements LabApi {
     const known = this.coordinators.get(url);
     if (known) return known;
     const connecting = (async () => {
+      // The queue client (bullmq, ioredis) loads only for a queued sweep: the CLI's `train` starts without it.
+      const [{ SweepCoordinator, storeTagOf }, { redisOptionsOf }] = await Promise.all([import('../lab/queuedSweep'), import('../worker/connection')]);
       let redis;
       try {
         redis = redisOptionsOf(url);

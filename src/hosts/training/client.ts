@@ -18,7 +18,40 @@ export interface TrainingHostOptions {
   shutdownTimeoutMs?: number;
 }
 
-export class TrainingHostClient {
+/**
+ * What LabService needs of a training host: the forked one (TrainingHostClient) or the one in the caller's own
+ * process (inProcess.ts, the CLI's).
+ */
+export interface TrainingHostPort {
+  readonly pid: number | undefined;
+  start(): Promise<BackendInfo>;
+  send(command: HostCommand): boolean;
+  onEvent(listener: (event: HostEvent) => void): () => void;
+  onExit(listener: (exit: ChildExit) => void): () => void;
+  waitFor(match: (event: HostEvent & { runId?: number }) => boolean, timeoutMs: number): Promise<HostEvent | undefined>;
+  stop(): Promise<void>;
+}
+
+/** Resolves with the first event `listen` hears that matches, or undefined after timeoutMs. */
+export function firstMatching(
+  listen: (listener: (event: HostEvent) => void) => () => void,
+  match: (event: HostEvent & { runId?: number }) => boolean,
+  timeoutMs: number,
+): Promise<HostEvent | undefined> {
+  return new Promise((resolve) => {
+    const finish = (event: HostEvent | undefined): void => {
+      clearTimeout(timer);
+      stopListening();
+      resolve(event);
+    };
+    const stopListening = listen((event) => {
+      if (match(event as HostEvent & { runId?: number })) finish(event);
+    });
+    const timer = setTimeout(() => finish(undefined), timeoutMs);
+  });
+}
+
+export class TrainingHostClient implements TrainingHostPort {
   private readonly supervisor: Supervisor<HostCommand, HostEvent>;
   private readonly waiters = new Set<(event: HostEvent) => void>();
 
@@ -65,18 +98,10 @@ export class TrainingHostClient {
 
   /** Resolves with the first host event that matches, or undefined after timeoutMs. */
   waitFor(match: (event: HostEvent & { runId?: number }) => boolean, timeoutMs: number): Promise<HostEvent | undefined> {
-    return new Promise((resolve) => {
-      const finish = (event: HostEvent | undefined): void => {
-        clearTimeout(timer);
-        this.waiters.delete(waiter);
-        resolve(event);
-      };
-      const waiter = (event: HostEvent): void => {
-        if (match(event as HostEvent & { runId?: number })) finish(event);
-      };
-      const timer = setTimeout(() => finish(undefined), timeoutMs);
+    return firstMatching((waiter) => {
       this.waiters.add(waiter);
-    });
+      return () => this.waiters.delete(waiter);
+    }, match, timeoutMs);
   }
 
   stop(): Promise<void> {

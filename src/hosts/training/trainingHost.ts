@@ -4,6 +4,7 @@
  */
 import type { BackendInfo } from '../../engine/backend';
 import type { RunConfig } from '../../engine/config';
+import type { PhaseProfile } from '../../engine/train/profile';
 import type { StepMetrics, Trainer } from '../../engine/train/trainer';
 import type { RunStore } from '../../store';
 import type { LiveMetricRow } from '../../shared/api';
@@ -30,6 +31,8 @@ export interface TrainingHostOptions {
   /** Called once a shutdown request has let the current run finish. */
   onShutdown?: () => void;
   metricsIntervalMs?: number;
+  /** Opt-in: times every phase of the runs (the CLI's --profile, when the host runs in its process). */
+  profile?: PhaseProfile;
 }
 
 export class TrainingHost {
@@ -163,6 +166,7 @@ export class TrainingHost {
 
   private events(): RunEvents {
     return {
+      profile: this.options.profile,
       onStart: (runId, trainer) => {
         const current = this.current;
         if (!current || current.runId !== runId) return;
