@@ -1,10 +1,7 @@
 /** The actions behind each `gpt-lab` subcommand. */
 import { writeFileSync } from 'node:fs';
-import cliProgress from 'cli-progress';
-import { backendLabel, type BackendName } from '../engine/backend';
-import { PhaseProfile, timePhase } from '../engine/train/profile';
-import type { StepMetrics } from '../engine/train/trainer';
-import { resumeRun, trainNewRun, type RunEvents, type RunResult } from '../lab/runner';
+import type { BackendName } from '../engine/backend';
+import { resumeRun, trainNewRun, type RunResult } from '../lab/runner';
 import { prepareRun, type PreparedRun } from '../lab/prepare';
 import { MAX_SEEDS, seedRuns, summariseSeeds, type SeedOutcome } from '../lab/seedGroup';
 import { formatSpread } from '../lab/stats';
@@ -14,6 +11,7 @@ import { metricsCsv } from '../lab/export';
 import { DECIMAL_INTEGER } from '../shared/limits';
 import { UsageError, parseName, trainOverrides, type TrainOptionValues } from './args';
 import { SignalStop } from './interrupt';
+import { printResult, progressReporter, resultSummary } from './runOutput';
 import { checkOutputPath, dbPathOf } from './paths';
 
 /** `mustExist` for commands that only read or continue runs: a mistyped path must not create a database. */
@@ -47,78 +45,13 @@ function requireRun(store: RunStore, id: number): RunRecord {
   return run;
 }
 
-/** A progress bar on a terminal; a line per evaluation otherwise (logs, CI). */
-export function progressReporter(totalSteps: number, startStep: number): RunEvents & { finish(): void } {
-  const interactive = process.stderr.isTTY === true;
-  const bar = interactive
-    ? new cliProgress.SingleBar(
-        { stream: process.stderr, format: 'train |{bar}| {value}/{total} loss {loss} val {val} {tps} tok/s ETA {eta_formatted}', hideCursor: true },
-        cliProgress.Presets.shades_classic,
-      )
-    : null;
-  let lastVal = '–';
-  bar?.start(totalSteps, startStep, { loss: '–', val: lastVal, tps: '–' });
-  return {
-    onStep: (_runId: number, m: StepMetrics) => {
-      if (m.valLoss !== null) lastVal = m.valLoss.toFixed(3);
-      const payload = { loss: m.trainLoss.toFixed(3), val: lastVal, tps: Math.round(m.tokensPerSecond) };
-      if (bar) bar.update(m.step + 1, payload);
-      else if (m.valLoss !== null) process.stderr.write(`step ${m.step + 1}/${totalSteps} loss ${payload.loss} val ${payload.val} ${payload.tps} tok/s\n`);
-    },
-    finish: () => bar?.stop(),
-  };
-}
+export type TrainCommandOptions = TrainOptionValues & { db?: string; name?: string; json?: boolean; backend?: BackendName; seeds?: string; profile?: boolean };
 
-/** What `--json` prints for a run; a diverged run says why (e.g. "loss became NaN at step 41"). */
-export function resultSummary(result: RunResult): Record<string, unknown> {
-  const { runId, status, steps, finalTrainLoss, finalValLoss, tokensPerSecond, backend, params, message } = result;
-  const summary = { runId, status, steps, finalTrainLoss, finalValLoss, tokensPerSecond, backend: backend.name, threads: backend.threads, gpu: backend.gpu, adapter: backend.adapter, params };
-  return message ? { ...summary, message } : summary;
-}
-
-type ProfileReport = ReturnType<PhaseProfile['report']>;
-
-export function printResult(result: RunResult, json: boolean, profile?: ProfileReport): void {
-  if (json) {
-    process.stdout.write(`${JSON.stringify({ ...resultSummary(result), ...(profile && { profile }) })}\n`);
-    return;
-  }
-  if (profile) printProfile(profile);
-  const val = result.finalValLoss === null ? '–' : result.finalValLoss.toFixed(4);
-  process.stdout.write(`run ${result.runId} ${result.status} after ${result.steps} steps: val loss ${val}, ${Math.round(result.tokensPerSecond)} tok/s on ${backendLabel(result.backend)}${result.backend.gpu ? ' (GPU)' : ''}\n`);
-  if (result.message) process.stdout.write(`${result.message}\n`);
-}
-
-/** The --profile table, on stderr: each phase's milliseconds and share of the process's wall time. */
-function printProfile({ wallMs, phases }: ProfileReport): void {
-  process.stderr.write(`profile: ${(wallMs / 1000).toFixed(2)} s of wall time\n`);
-  for (const { phase, ms, share } of phases) if (ms >= 0.5) process.stderr.write(`  ${phase.padEnd(11)}${ms.toFixed(0).padStart(8)} ms ${(100 * share).toFixed(1).padStart(6)} %\n`);
-}
-
-type TrainCommandOptions = TrainOptionValues & { db?: string; name?: string; json?: boolean; backend?: BackendName; seeds?: string; profile?: boolean };
-
-export async function trainCommand(opts: TrainCommandOptions): Promise<void> {
-  // performance.now() counts from the process's start: what came before this line is start-up the user waited for.
-  const profile = opts.profile ? new PhaseProfile() : undefined;
-  profile?.add('boot', 0);
-  const seeds = opts.seeds === undefined ? undefined : parseSeeds(opts.seeds);
-  const prepared = await timePhase(profile, 'prepare', () =>
-    prepareRun({ config: { ...trainOverrides(opts), ...(opts.backend && { backend: opts.backend }) }, name: parseName('name', opts.name) }, storedTexts(opts)),
-  );
-  if (seeds !== undefined) return trainSeeds(seedRuns(prepared, seeds), opts);
-  const store = await timePhase(profile, 'store', () => openStore(opts));
-  const progress = progressReporter(prepared.config.steps, 0);
-  const interrupt = new SignalStop();
-  try {
-    const result = await trainNewRun(store, prepared, { ...interrupt.wrap(progress), profile });
-    progress.finish();
-    printResult(result, opts.json === true, profile?.report());
-    if (result.status === 'diverged') process.exitCode = 1;
-  } finally {
-    interrupt.dispose();
-    progress.finish();
-    store.close();
-  }
+/** `train --seeds k` (one run trains through the service: trainCommand.ts). */
+export async function trainSeedsCommand(opts: TrainCommandOptions & { seeds: string }): Promise<void> {
+  const seeds = parseSeeds(opts.seeds);
+  const prepared = prepareRun({ config: { ...trainOverrides(opts), ...(opts.backend && { backend: opts.backend }) }, name: parseName('name', opts.name) }, storedTexts(opts));
+  return trainSeeds(seedRuns(prepared, seeds), opts);
 }
 
 function parseSeeds(raw: string): number {

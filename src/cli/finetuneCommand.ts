@@ -4,7 +4,8 @@ import { createFinetuneRun } from '../lab/finetune';
 import { resumeRun } from '../lab/runner';
 import { DECIMAL_INTEGER, DECIMAL_NUMBER } from '../shared/limits';
 import { UsageError, parseName } from './args';
-import { openStore, parseRunId, printResult, progressReporter, resultSummary } from './commands';
+import { openStore, parseRunId } from './commands';
+import { printResult, progressReporter, resultSummary } from './runOutput';
 import { SignalStop } from './interrupt';
 
 export interface FinetuneOptions {

@@ -3,7 +3,6 @@
  * 'stopped') instead of the process dying mid-write, and a command that trains several runs (sweep, recipe) starts
  * no further one. The command then exits 130, as a shell expects of an interrupted program.
  */
-import type { Trainer } from '../engine/train/trainer';
 import type { RunEvents } from '../lab/runner';
 
 /** Thrown by a multi-run command once it stopped on a signal; main maps it to exit code 130. */
@@ -15,11 +14,11 @@ export class InterruptedError extends Error {
 }
 
 export class SignalStop {
-  private trainer: Trainer | undefined;
+  private stopCurrent: (() => void) | undefined;
   private signal: NodeJS.Signals | undefined;
   private readonly onSignal = (signal: NodeJS.Signals): void => {
     this.signal ??= signal;
-    this.trainer?.stop();
+    this.stopCurrent?.();
   };
 
   constructor() {
@@ -36,11 +35,16 @@ export class SignalStop {
     return {
       ...events,
       onStart: (runId, trainer) => {
-        this.trainer = trainer;
-        if (this.stopped) trainer.stop();
+        this.stopWith(() => trainer.stop());
         events.onStart?.(runId, trainer);
       },
     };
+  }
+
+  /** `stop` ends the run in progress on a signal (at once, if one already came): a trainer's, or the service's stopRun. */
+  stopWith(stop: () => void): void {
+    this.stopCurrent = stop;
+    if (this.stopped) stop();
   }
 
   /** Throws InterruptedError when a signal came: call between runs. */

@@ -80,8 +80,6 @@ export interface LabServiceOptions {
    * instance left running or queued for crashed. A CLI command is a visitor beside a GPT Lab that may be open.
    */
   claimDatabase?: boolean;
-  /** A relative data path is the caller's, against the working directory (the CLI); by default one is refused. */
-  relativeDataPaths?: boolean;
 }
 
 /** What the queue hands the training host for a run: train it from the start, or continue it. */
@@ -99,7 +97,8 @@ const CONTINUABLE: readonly RunStatus[] = ['interrupted', 'stopped', 'failed'];
 const LIVE: readonly RunStatus[] = ['running', 'paused'];
 
 export class LabService implements LabApi {
-  private readonly store: RunStore;
+  /** Opened on first use: a command whose settings are refused leaves no database behind (see `store`). */
+  private openedStore: RunStore | null = null;
   private readonly listeners = new Set<LabEventListener>();
   private readonly queue = new RunQueue<RunCommand>((_runId, command) => {
     // A host that cannot start fails the run through onHostExit, which names why.
@@ -125,9 +124,17 @@ export class LabService implements LabApi {
     this.host.onEvent((event) => this.onHostEvent(event));
     this.host.onExit((exit) => this.onHostExit(exit));
     this.analysis = new AnalysisHostClient(hostOptions);
-    this.store = RunStore.open(options.dbPath);
-    this.lockPath = options.claimDatabase === false ? null : claimDatabase(options.dbPath);
-    if (this.lockPath) this.recoverAfterCrash();
+    if (options.claimDatabase !== false) {
+      this.openedStore = RunStore.open(options.dbPath);
+      this.lockPath = claimDatabase(options.dbPath);
+      if (this.lockPath) this.recoverAfterCrash();
+    } else this.lockPath = null;
+  }
+
+  /** The lab instance opens its database at once (it recovers it); a visitor when it first reads or writes a run. */
+  private get store(): RunStore {
+    this.openedStore ??= RunStore.open(this.options.dbPath);
+    return this.openedStore;
   }
 
   /** Starts the training host now, so the backend is known and the first run starts without delay. */
@@ -153,7 +160,7 @@ export class LabService implements LabApi {
     await this.analysis.stop();
     await this.host.stop();
     for (const coordinator of this.coordinators.values()) await coordinator.then((c) => c.close(), () => undefined);
-    this.store.close();
+    this.openedStore?.close();
     if (this.lockPath) releaseDatabase(this.lockPath);
     this.listeners.clear();
   }
@@ -512,7 +519,7 @@ export class LabService implements LabApi {
   private async prepare(overrides: ConfigOverrides, name?: string, fileTexts = new Map<string, string>()): Promise<PreparedRun> {
     const config = { ...overrides } as Partial<RunConfig> & { preset?: 'nano' | 'micro' | 'mini' };
     // The lab's folder is not the user's: a path typed in the UI must be absolute (or picked, or uploaded).
-    if (!this.options.relativeDataPaths && typeof config.data === 'string' && config.data.trim() !== '' && isFileSource(config.data) && !isAbsolute(config.data))
+    if (typeof config.data === 'string' && config.data.trim() !== '' && isFileSource(config.data) && !isAbsolute(config.data))
       throw new DataError('relative-path', `data file path ${JSON.stringify(config.data)} is relative: type an absolute path, or pick or drop the file`);
     if (typeof config.data === 'string' && config.data.trim() !== '') config.data = allowedDataSource(config.data, process.cwd(), this.options.webData);
     // Settings first, as the CLI reports them, before any file is opened.
@@ -522,7 +529,8 @@ export class LabService implements LabApi {
       fileText = fileTexts.get(data) ?? (await this.dataFiles.text(data));
       fileTexts.set(data, fileText);
     }
-    return prepareRun({ config, name }, this.store, fileText);
+    // Texts are looked up in the store only when a run names one, so refused settings open no database.
+    return prepareRun({ config, name }, { getText: (id) => this.store.getText(id) }, fileText);
   }
 
   private enqueueNew(prepared: PreparedRun): number {

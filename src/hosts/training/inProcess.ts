@@ -7,7 +7,7 @@
  * hear a host event while it is still inside the send() that caused it.
  */
 import { initBackend, type BackendInfo, type BackendName } from '../../engine/backend';
-import type { PhaseProfile } from '../../engine/train/profile';
+import { timePhase, type PhaseProfile } from '../../engine/train/profile';
 import { RunStore } from '../../store';
 import type { ChildExit } from '../supervisor';
 import { firstMatching, type TrainingHostPort } from './client';
@@ -79,7 +79,7 @@ export class InProcessTrainingHost implements TrainingHostPort {
 
   private open(): Running {
     const store = RunStore.open(this.options.dbPath);
-    const backend = initBackend(this.options.backend);
+    const backend = timePhase(this.options.profile, 'backend', () => initBackend(this.options.backend));
     let shutDown!: () => void;
     const finished = new Promise<void>((resolve) => (shutDown = resolve));
     const host = new TrainingHost({ store, send: (event) => this.deliver(event), backend, onShutdown: () => shutDown(), profile: this.options.profile });
