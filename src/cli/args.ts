@@ -113,8 +113,6 @@ export function trainOverrides(opts: TrainOptionValues, schemes?: readonly strin
     if (DECIMAL_INTEGER.test(threads)) overrides.threads = Number(threads);
     else problems.push(`--threads: expected a decimal integer, got ${JSON.stringify(threads)} (or 'auto': every core)`);
   }
-  // A user-given --lr below the default floor would make minLr > lr; keep the floor at a tenth of lr instead.
-  if (overrides.lr !== undefined && overrides.minLr === undefined) overrides.minLr = Math.min(DEFAULT_CONFIG.minLr, overrides.lr / 10);
 
   // Commander sets these to false only when --no-attn-scale / --no-token-embedding is given.
   if (opts.attnScale === false) overrides.attnScale = false;

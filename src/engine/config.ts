@@ -292,10 +292,22 @@ export function resolveConfig(overrides: RunConfigInput = {}, cores?: number): R
   const { preset, ...rest } = overrides;
   if (preset !== undefined && !(preset in PRESETS))
     throw new ConfigError([{ field: 'preset', message: oneOf(preset, PRESET_NAMES)! }]);
-  const merged = { ...DEFAULT_CONFIG, ...(preset ? PRESETS[preset] : {}), ...rest };
+  const base = { ...DEFAULT_CONFIG, ...(preset ? PRESETS[preset] : {}) };
+  const merged = { ...base, ...lrFloor(rest, base.minLr), ...rest };
   const problems = validateConfig(merged as RunConfigInput & Record<string, unknown>);
   if (problems.length) throw new ConfigError(problems);
   return { ...merged, threads: resolveThreads(merged.threads, merged.batchSize, cores), posOptions: resolveSchemeOptions(merged.pos, merged.posOptions) };
+}
+
+/**
+ * A learning rate given without the floor of its cosine decay keeps the floor below it: the base floor, or a tenth
+ * of the rate when that is lower (a --lr of 1e-4 would otherwise end above where it started). One rule for every
+ * edge (the CLI's --lr, a contract call that names lr alone), so the same settings make the same run.
+ */
+function lrFloor(given: RunConfigInput, baseFloor: number): { minLr?: number } {
+  const { lr, minLr } = given as { lr?: unknown; minLr?: unknown };
+  if (minLr !== undefined || typeof lr !== 'number' || !Number.isFinite(lr)) return {};
+  return { minLr: Math.min(baseFloor, lr / 10) };
 }
 
 /** The warmup actually used: post-norm transformers diverge without one (Xiong et al. 2020). */

@@ -2,6 +2,8 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FLAG_OF_FIELD, trainOverrides } from '../../src/cli/args';
+import { resolveConfig } from '../../src/engine/config';
+import { LabService } from '../../src/service/labService';
 
 describe('--data', () => {
   it("resolves a relative path against the user's current directory, so the run resumes from anywhere", () => {
@@ -24,5 +26,25 @@ describe('--attn-log-scaling', () => {
     expect(trainOverrides({ attnLogScaling: 'fixed' }).attnLogScaling).toBe('fixed');
     expect(trainOverrides({})).not.toHaveProperty('attnLogScaling');
     expect(FLAG_OF_FIELD.attnLogScaling).toBe('attn-log-scaling');
+  });
+});
+
+describe('--lr without --min-lr', () => {
+  // The floor rule lives in resolveConfig, which the CLI and the service (every UI and API call) both resolve with.
+  it('gives the same run as a contract call naming lr alone: the floor is the default, or a tenth of lr below it', async () => {
+    const service = new LabService({ dbPath: ':memory:', claimDatabase: false });
+    try {
+      for (const [lr, minLr] of [['5e-4', 5e-5], ['3e-3', 1e-4], ['1e-3', 1e-4]] as const) {
+        const fromCli = resolveConfig(trainOverrides({ lr }));
+        const fromService = (await service.validateConfig({ config: { lr: Number(lr) } })).config;
+        expect(fromCli.minLr).toBeCloseTo(minLr, 15);
+        expect(fromService).toEqual(fromCli);
+      }
+      expect(resolveConfig(trainOverrides({ lr: '5e-4', minLr: '2e-4' })).minLr).toBe(2e-4);
+      expect(resolveConfig({ preset: 'shakespeare-char' }).minLr).toBe(1e-4);
+      expect(resolveConfig({}).minLr).toBe(1e-4);
+    } finally {
+      await service.close();
+    }
   });
 });
