@@ -1,7 +1,7 @@
 /**
  * `gpt-lab train` goes through the lab's facade (src/service), as the app does: the command reaches the use-cases
- * and the store only through it (read from the import graph), and Ctrl-C stops its run through the service's
- * stopRun, keeping a checkpoint, as it did when the command trained on the runner itself.
+ * and the store only through it (read from the import graph), a failed run still exits 1 with its error, and Ctrl-C
+ * stops its run through the service's stopRun, keeping a checkpoint, as it did when the command trained on the runner.
  */
 import Database from 'better-sqlite3';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -41,17 +41,33 @@ describe('commands that go through the service', () => {
   }, 60_000);
 });
 
-describe('Ctrl-C in `gpt-lab train`', () => {
+describe('how `gpt-lab train` ends through the service', () => {
   const dir = mkdtempSync(join(tmpdir(), 'gpt-lab-cli-stop-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const tiny = ['--data', 'builtin:copy', '--layers', '1', '--heads', '2', '--embd', '16', '--block', '16', '--batch', '4'];
 
-  it('stops the run at the end of a step with a checkpoint, prints it as stopped and exits 0', async () => {
+  it('a run that fails once it trains: exit 1, its own error on stderr, nothing on stdout, the run stored as failed', async () => {
+    const db = join(dir, 'failed.db');
+    const cli = startCli(['train', ...tiny, '--threads', '2', '--steps', '3', '--json', '--db', db], { GPT_LAB_GRADIENT_WORKER: join(dir, 'no-such-worker.js') });
+    expect(await cli.exited).toBe(1);
+    expect(cli.stderr()).toMatch(/^gpt-lab: gradient helper thread 1 could not start: Cannot find module .*no-such-worker\.js/m);
+    expect(cli.stdout()).toBe('');
+    const raw = new Database(db, { readonly: true });
+    const runs = raw.prepare('SELECT status, error FROM runs').all();
+    raw.close();
+    expect(runs).toEqual([{ status: 'failed', error: expect.stringMatching(/^gradient helper thread 1 could not start/) }]);
+  }, 120_000);
+
+  it('Ctrl-C stops the run at the end of a step with a checkpoint, prints it as stopped and exits 0', async () => {
     const db = join(dir, 'runs.db');
-    const tiny = ['--data', 'builtin:copy', '--layers', '1', '--heads', '2', '--embd', '16', '--block', '16', '--batch', '4', '--threads', '1'];
-    const cli = startCli(['train', ...tiny, '--steps', '100000', '--eval-every', '5', '--checkpoint-every', '0', '--db', db]);
-    await cli.waitForStderr(/step 10\/100000/);
-    cli.child.kill('SIGINT');
-    expect(await cli.exited, cli.stderr()).toBe(0);
+    const cli = startCli(['train', ...tiny, '--threads', '1', '--steps', '100000', '--eval-every', '5', '--checkpoint-every', '0', '--db', db]);
+    try {
+      await cli.waitForStderr(/step 10\/100000/);
+      cli.child.kill('SIGINT');
+      expect(await Promise.race([cli.exited, new Promise((resolve) => setTimeout(() => resolve('still training 30 s after SIGINT'), 30_000))]), cli.stderr()).toBe(0);
+    } finally {
+      if (cli.child.exitCode === null) cli.child.kill('SIGKILL');
+    }
     const raw = new Database(db, { readonly: true });
     const run = raw.prepare('SELECT status, last_step AS lastStep, (SELECT max(step) FROM checkpoints WHERE run_id = runs.id) AS checkpoint FROM runs').get() as { status: string; lastStep: number; checkpoint: number };
     raw.close();

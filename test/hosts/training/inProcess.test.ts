@@ -63,6 +63,22 @@ describe('the training host in this process', () => {
     expect(local.hostPid).toBe(process.pid);
   }, 120_000);
 
+  it("answers a command after send() returns, as a child's message arrives on a later turn", async () => {
+    const host = new InProcessTrainingHost({ dbPath: join(dir, 'turns.db'), backend: 'wasm' });
+    const heard: string[] = [];
+    host.onEvent((event) => heard.push(event.type));
+    try {
+      await host.start();
+      heard.length = 0;
+      expect(host.send({ type: 'stop', runId: 7 })).toBe(true);
+      expect(heard).toEqual([]);
+      expect(await host.waitFor((event) => event.type === 'rejected', 1_000)).toEqual({ type: 'rejected', reason: 'run 7 is not training here; cannot stop it' });
+      expect(heard).toEqual(['rejected']);
+    } finally {
+      await host.stop();
+    }
+  });
+
   it('stops a run through stopRun at the end of a step, keeping a checkpoint', async () => {
     const dbPath = join(dir, 'stop.db');
     const service = new LabService({ dbPath, trainingHost: new InProcessTrainingHost({ dbPath, backend: 'wasm' }) });
