@@ -60,7 +60,8 @@ function trainOptions(command: Command): Command {
     .option('--sample-every <n>', 'sample interval in steps (0 = off)')
     .option('--checkpoint-every <n>', 'checkpoint interval in steps (0 = only at the end)')
     .option('--no-attn-scale', 'ablation: drop the 1/sqrt(d_k) attention scaling')
-    .option('--no-token-embedding', 'ablation: positions only, no token embedding');
+    .option('--no-token-embedding', 'ablation: positions only, no token embedding')
+    .option('--random-positions <L>', 'randomized positions (Ruoss et al. 2023): each sequence reads sorted positions drawn from [0, L), L ≥ block (0 = off)');
   for (const knob of allKnobs()) command.option(`--${knob.flag} <x>`, `${knob.help} (--pos ${knob.schemes.join('/')})`);
   return command;
 }

@@ -75,6 +75,8 @@ export const runConfigSchema = z.looseObject({
   causal: z.boolean(),
   attnScale: z.boolean(),
   tokenEmbedding: z.boolean(),
+  /** Randomized positions' range L; absent = off (every run stored before it existed). */
+  randomPositions: finite.optional(),
   seed: finite,
   /** Absent in runs stored before data-parallel training existed: they ran on one thread. 'auto' only in requests and defaults. */
   threads: z.union([finite, z.literal('auto')]).optional(),
