@@ -250,3 +250,43 @@ export function judgeAttentionCost(memorySlopes: number[], timeSlopes: number[])
     figures: { ...spreadFigures('memory slope', memory), ...spreadFigures('time slope', time) },
   };
 }
+
+/** Exact-match accuracy (0–1) by which one configuration must beat another to count as better on a task. */
+export const ACCURACY_MARGIN = 0.05;
+
+/** Task → configuration label → per seed, the mean exact-match accuracy at the sizes past the trained ones. */
+export type TaskAccuracies = Record<string, Record<string, readonly number[]>>;
+
+/**
+ * "`winner` beats every one of `losers` on every task by more than ACCURACY_MARGIN, beyond seed noise": one Welch
+ * interval per (task, loser), all of which must clear the margin.
+ */
+function beatsOnEveryTask(accuracies: TaskAccuracies, winner: string, losers: readonly string[]): Judgement {
+  const figures: Judgement['figures'] = {};
+  const verdicts: Verdict[] = [];
+  const sentences: string[] = [];
+  for (const [task, byLabel] of Object.entries(accuracies)) {
+    const labels = [winner, ...losers];
+    for (const label of labels) Object.assign(figures, spreadFigures(`${task} ${label}`, spread(byLabel[label]!)));
+    const comparisons = losers.map((loser) => {
+      const difference = welchDifference(byLabel[winner]!, byLabel[loser]!);
+      const verdict = judgeAbove(difference, ACCURACY_MARGIN);
+      Object.assign(figures, differenceFigures(`${task} ${winner} − ${loser}`, difference));
+      figures[`${task} ${winner} beats ${loser}`] = verdict;
+      verdicts.push(verdict);
+      return `${winner} − ${loser} ${formatDifference(difference, 2)} (${verdict})`;
+    });
+    sentences.push(`${task}: ${listSpreads(labels.map((label) => [label, spread(byLabel[label]!)]))}; ${comparisons.join(', ')}`);
+  }
+  return { verdict: allOf(verdicts), summary: `accuracy past the trained sizes, mean ± std over seeds — ${sentences.join('; ')}`, figures };
+}
+
+/** Ruoss et al. 2023: the same scheme with randomized positions ('randomized') against plain positions ('plain'). */
+export function judgeRandomPositions(accuracies: TaskAccuracies): Judgement {
+  return beatsOnEveryTask(accuracies, 'randomized', ['plain']);
+}
+
+/** Kazemnejad et al. 2023: NoPE ('none') against each absolute scheme given. */
+export function judgeNopeVsAbsolute(accuracies: TaskAccuracies, absolute: readonly string[]): Judgement {
+  return beatsOnEveryTask(accuracies, 'none', absolute);
+}
