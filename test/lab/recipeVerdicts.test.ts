@@ -13,6 +13,8 @@ import {
   judgeNoAttentionScale,
   judgeNoLayerNorm,
   judgePostNormWarmup,
+  judgeNopeVsAbsolute,
+  judgeRandomPositions,
   type RunOutcome,
 } from '../../src/lab/recipeVerdicts';
 
@@ -183,5 +185,50 @@ describe('attention-cost', () => {
 
   it('is inconclusive when the seeds disagree across the bound', () => {
     expect(judgeAttentionCost([1.5, 1.7, 1.9], [1, 1, 1]).verdict).toBe('inconclusive');
+  });
+});
+
+describe('random-positions', () => {
+  it('holds when randomized positions beat plain ones on both tasks by more than 0.05', () => {
+    const j = judgeRandomPositions({ count: { randomized: seeds(0.4), plain: seeds(0.1) }, copy: { randomized: seeds(0.3), plain: seeds(0.05) } });
+    expect(j.verdict).toBe('held');
+    expect(j.figures['count randomized − plain difference']).toBeCloseTo(0.3, 6);
+    expect(j.figures['copy randomized beats plain']).toBe('held');
+    expect(j.summary).toContain('count: randomized 0.400 ± 0.010, plain 0.100 ± 0.010; randomized − plain 0.30 [');
+  });
+
+  it('does not hold when one task shows no lift (all zero is no lift), even if the other does', () => {
+    const j = judgeRandomPositions({ count: { randomized: seeds(0.4), plain: seeds(0.1) }, copy: { randomized: [0, 0, 0], plain: [0, 0, 0] } });
+    expect(j.figures['count randomized beats plain']).toBe('held');
+    expect(j.figures['copy randomized beats plain']).toBe('did not hold');
+    expect(j.verdict).toBe('did not hold');
+  });
+
+  it('is inconclusive when a lift of 0.06 sits inside the seed noise', () => {
+    // 0.16 vs 0.10 with ±0.05 seeds: the Welch interval of the difference is about ±0.16 around 0.06, spanning 0.05.
+    const j = judgeRandomPositions({ count: { randomized: seeds(0.16, 0.05), plain: seeds(0.1, 0.05) } });
+    expect(j.verdict).toBe('inconclusive');
+  });
+});
+
+describe('nope-vs-absolute', () => {
+  it('holds when NoPE beats learned and sinusoidal on every task', () => {
+    const task = { none: seeds(0.5), learned: seeds(0), sinusoidal: seeds(0.2) };
+    const j = judgeNopeVsAbsolute({ count: task, copy: task }, ['learned', 'sinusoidal']);
+    expect(j.verdict).toBe('held');
+    expect(j.figures['count none − sinusoidal difference']).toBeCloseTo(0.3, 6);
+  });
+
+  it('does not hold when one absolute scheme beats NoPE', () => {
+    const j = judgeNopeVsAbsolute({ count: { none: seeds(0.2), learned: [0, 0, 0], sinusoidal: seeds(0.5) } }, ['learned', 'sinusoidal']);
+    expect(j.figures['count none beats learned']).toBe('held');
+    expect(j.figures['count none beats sinusoidal']).toBe('did not hold');
+    expect(j.verdict).toBe('did not hold');
+  });
+
+  it('is inconclusive when NoPE is ahead by about the margin within the noise', () => {
+    const j = judgeNopeVsAbsolute({ count: { none: seeds(0.3, 0.05), learned: seeds(0.24, 0.05), sinusoidal: seeds(0.1) } }, ['learned', 'sinusoidal']);
+    expect(j.figures['count none beats sinusoidal']).toBe('held');
+    expect(j.verdict).toBe('inconclusive');
   });
 });
