@@ -4,7 +4,8 @@ import { defineConfig } from 'electron-vite';
 
 /**
  * main: the Electron main process, the lab process it forks under plain Node, and the training and analysis hosts
- * and the gradient helper thread (out/main/index.js, labProcess.js, host.js, analysisHost.js, gradientWorker.js).
+ * (each src/hosts/<process>/entry.ts) and the gradient helper thread (out/main/index.js, labProcess.js, host.js,
+ * analysisHost.js, gradientWorker.js: src/hosts/launch.ts names them for the code that starts them).
  * preload: CommonJS and fully bundled, as a sandboxed preload must be (out/preload/index.cjs).
  * renderer: the Vue app (out/renderer), which the web server also serves.
  */
@@ -14,9 +15,9 @@ export default defineConfig({
       rolldownOptions: {
         input: {
           index: resolve('src/main/index.ts'),
-          labProcess: resolve('src/lab/labProcess.ts'),
-          host: resolve('src/lab/host.ts'),
-          analysisHost: resolve('src/lab/analysisHost.ts'),
+          labProcess: resolve('src/hosts/lab/entry.ts'),
+          host: resolve('src/hosts/training/entry.ts'),
+          analysisHost: resolve('src/hosts/analysis/entry.ts'),
           gradientWorker: resolve('src/lab/parallel/gradientWorker.ts'),
         },
       },

@@ -46,7 +46,7 @@ function requireRun(store: RunStore, id: number): RunRecord {
 }
 
 /** A progress bar on a terminal; a line per evaluation otherwise (logs, CI). */
-function progressReporter(totalSteps: number, startStep: number): RunEvents & { finish(): void } {
+export function progressReporter(totalSteps: number, startStep: number): RunEvents & { finish(): void } {
   const interactive = process.stderr.isTTY === true;
   const bar = interactive
     ? new cliProgress.SingleBar(
@@ -68,7 +68,7 @@ function progressReporter(totalSteps: number, startStep: number): RunEvents & { 
 }
 
 /** What `--json` prints for a run; a diverged run says why (e.g. "loss became NaN at step 41"). */
-function resultSummary(result: RunResult): Record<string, unknown> {
+export function resultSummary(result: RunResult): Record<string, unknown> {
   const { runId, status, steps, finalTrainLoss, finalValLoss, tokensPerSecond, backend, params, message } = result;
   const summary = { runId, status, steps, finalTrainLoss, finalValLoss, tokensPerSecond, backend: backend.name, threads: backend.threads, gpu: backend.gpu, adapter: backend.adapter, params };
   return message ? { ...summary, message } : summary;
@@ -76,7 +76,7 @@ function resultSummary(result: RunResult): Record<string, unknown> {
 
 type ProfileReport = ReturnType<PhaseProfile['report']>;
 
-function printResult(result: RunResult, json: boolean, profile?: ProfileReport): void {
+export function printResult(result: RunResult, json: boolean, profile?: ProfileReport): void {
   if (json) {
     process.stdout.write(`${JSON.stringify({ ...resultSummary(result), ...(profile && { profile }) })}\n`);
     return;

@@ -11,6 +11,7 @@ import { ROPE_SCALINGS } from '../engine/model/positional/rope';
 import { MAX_SEEDS } from '../lab/seedGroup';
 import { StoreError } from '../store';
 import { RunConflictError } from '../lab/runner';
+import { FinetuneError } from '../lab/finetune';
 import { UsageError, describeConfigError } from './args';
 import { InterruptedError } from './interrupt';
 import { exportCommand, runsCommand, trainCommand, resumeCommand } from './commands';
@@ -89,6 +90,15 @@ export function buildProgram(): Command {
     .option('--threads <auto|n>', "threads for the rest of the run (default: the run's own); the numbers do not depend on it")
     .option('--json', 'print the result as JSON')
     .action(resumeCommand);
+
+  dbOption(program.command('finetune').description("continue a finished run's weights at a longer block, as a new run linked to it (Position Interpolation's protocol)").argument('<runId>'))
+    .requiredOption('--block <n|kx>', "the new block: a length, or a multiple of the parent's block (2x)")
+    .requiredOption('--steps <n>', 'fine-tuning steps (PI: a few hundred)')
+    .option('--lr <x>', "peak learning rate (default: the parent's)")
+    .addOption(new Option('--rope-scaling <method>', "rope runs only: train with this extension fixed at s = new block / parent's block").choices(ROPE_SCALINGS))
+    .option('--name <name>', 'run name')
+    .option('--json', 'print the result as JSON')
+    .action(lazy(() => import('./finetuneCommand'), 'finetuneCommand'));
 
   dbOption(program.command('runs').description('list runs')).option('--json', 'print a JSON array').action(runsCommand);
 
@@ -180,7 +190,7 @@ function report(error: unknown): number {
     return 130;
   }
   if (error instanceof UsageError || error instanceof DataError || error instanceof StoreError || error instanceof RunConflictError ||
-    error instanceof SampleError || error instanceof ModelTransferError || error instanceof ModelFormatError) {
+    error instanceof SampleError || error instanceof ModelTransferError || error instanceof ModelFormatError || error instanceof FinetuneError) {
     process.stderr.write(`gpt-lab: ${error.message}\n`);
     return 2;
   }

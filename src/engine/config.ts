@@ -51,6 +51,12 @@ export interface RunConfig {
   pos: string;
   /** The chosen scheme's knobs, complete after resolveConfig (defaults filled in), so runs compare field by field. */
   posOptions: Record<string, number>;
+  /**
+   * Context extension this run trains and evaluates with at a fixed scale (set by `gpt-lab finetune --rope-scaling`,
+   * PI's protocol: scale = the run's block / its parent's). Absent for every other run, so their configs and sweep
+   * keys are what they were before the field existed.
+   */
+  posExtension?: PosExtension;
   norm: NormPlacement;
   normType: NormType;
   /** Causal masking; only probes turn it off. */
@@ -80,6 +86,15 @@ export interface RunConfig {
   checkpointEvery: number;
   valFraction: number;
 }
+
+export interface PosExtension {
+  /** One of the scheme's `extensions` other than 'none' (rope: pi, ntk, yarn). */
+  method: string;
+  /** s > 1: positions stretched s-fold, whatever the length evaluated. */
+  scale: number;
+}
+
+export const POS_EXTENSION_SCALE_RULE: NumberRule = { min: 1, max: 4096, integer: false };
 
 /** `threads` as a user gives it: a count, or 'auto' for every core the batch can use. */
 export type ThreadsChoice = number | 'auto';
@@ -198,7 +213,7 @@ export function validateConfig(config: RunConfigInput & Record<string, unknown>)
   const report = (field: string, message: string | undefined): void => {
     if (message) problems.push({ field, message });
   };
-  const known = new Set([...Object.keys(DEFAULT_CONFIG), 'randomPositions']);
+  const known = new Set([...Object.keys(DEFAULT_CONFIG), 'posExtension', 'randomPositions']);
   for (const key of Object.keys(config)) if (!known.has(key)) report(key, 'is not a known setting');
 
   for (const [field, rule] of Object.entries(NUMBER_RULES)) report(field, checkNumber(config[field], rule as NumberRule));
@@ -238,6 +253,7 @@ export function validateConfig(config: RunConfigInput & Record<string, unknown>)
         if (message) problems.push({ field: `posOptions.${key}`, message, flag: knob.flag });
       }
     }
+    if (config.posExtension !== undefined) for (const problem of posExtensionProblems(config.posExtension, scheme.name, scheme.extensions ?? [])) problems.push(problem);
     // Model checks need sane dimensions and knobs; they still run when unrelated fields are wrong.
     const shapeOk = !problems.some((p) => ['nEmbd', 'nHead', 'blockSize'].includes(p.field) || p.field.startsWith('posOptions.'));
     if (shapeOk) {
@@ -247,6 +263,22 @@ export function validateConfig(config: RunConfigInput & Record<string, unknown>)
     }
   }
   if (config.randomPositions !== undefined) problems.push(...randomPositionProblems(config.randomPositions, config.blockSize, scheme));
+  return problems;
+}
+
+function posExtensionProblems(value: unknown, scheme: string, offered: readonly string[]): ConfigProblem[] {
+  const methods = offered.filter((m) => m !== 'none');
+  if (value === null || typeof value !== 'object' || Array.isArray(value))
+    return [{ field: 'posExtension', message: `must be { method, scale }, got ${JSON.stringify(value)}` }];
+  const { method, scale, ...extra } = value as Record<string, unknown>;
+  const problems: ConfigProblem[] = Object.keys(extra).map((key) => ({ field: `posExtension.${key}`, message: 'is not a known setting' }));
+  if (!methods.length) problems.push({ field: 'posExtension', message: `${scheme} offers no context-extension method to keep` });
+  else {
+    const wrong = oneOf(method, methods);
+    if (wrong) problems.push({ field: 'posExtension.method', message: wrong });
+  }
+  const badScale = checkNumber(scale, POS_EXTENSION_SCALE_RULE);
+  if (badScale) problems.push({ field: 'posExtension.scale', message: badScale });
   return problems;
 }
 

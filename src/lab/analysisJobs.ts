@@ -1,7 +1,10 @@
-/** What the analysis host does with one job: the same functions the CLI calls, on the host's own store handle. */
+/**
+ * What the analysis host (src/hosts/analysis) does with one job: the same functions the CLI calls, on the host's own
+ * store handle. The job's shape is the host's message (a type-only import: nothing of the host is loaded here).
+ */
 import type { RunStore } from '../store';
 import { evalLengthForRun, probeForRun, taskLengthForRun } from './analysis';
-import type { AnalysisJob } from './analysisProtocol';
+import type { AnalysisJob } from '../hosts/analysis/protocol';
 import { getRecipe, runRecipe } from './recipes';
 import { sampleRun, type SampledToken } from './sampling';
 

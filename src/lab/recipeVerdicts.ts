@@ -251,6 +251,80 @@ export function judgeAttentionCost(memorySlopes: number[], timeSlopes: number[])
   };
 }
 
+/** "Keeps its loss": loss at the longer length within this fraction of the loss at the training length. */
+export const ROPE_KEEP_MARGIN = 0.1;
+/** "Repaired": after fine-tuning, loss at 2× within this fraction of the parent's loss at its training length. */
+export const FINETUNE_REPAIR_MARGIN = 0.05;
+
+const percent = (fraction: number): string => `${Math.round(fraction * 100)} %`;
+
+/** Per-seed ratios against `limit`: held/did not hold on the 95 % interval of their mean (`above` mirrors it). */
+function ratioVerdict(values: readonly number[], limit: number, side: 'below' | 'above'): Verdict {
+  const s = spread(values);
+  return side === 'below' ? judgeBelow(s, limit) : judgeAbove(s, limit);
+}
+
+export interface RopeScalingMetrics {
+  /** Loss at 4× the training length ÷ loss at the training length, one per seed, for each evaluation-time method. */
+  plain: number[];
+  pi: number[];
+  yarn: number[];
+  ntk: number[];
+}
+
+export function judgeRopeScaling(m: RopeScalingMetrics): Judgement {
+  const limit = 1 + ROPE_KEEP_MARGIN;
+  const parts: [string, Verdict][] = [
+    ['PI within', ratioVerdict(m.pi, limit, 'below')],
+    ['YaRN within', ratioVerdict(m.yarn, limit, 'below')],
+    ['plain beyond', ratioVerdict(m.plain, limit, 'above')],
+  ];
+  const named: [string, number[]][] = [['plain', m.plain], ['PI', m.pi], ['YaRN', m.yarn], ['NTK', m.ntk]];
+  const figures: Judgement['figures'] = {};
+  for (const [name, values] of named) Object.assign(figures, spreadFigures(`${name} loss4x/loss1x`, spread(values)));
+  for (const [name, verdict] of parts) figures[`${name} ${percent(ROPE_KEEP_MARGIN)}`] = verdict;
+  return {
+    verdict: allOf(parts.map(([, v]) => v)),
+    summary:
+      `loss at 4× ÷ loss at 1× over ${m.plain.length} seeds (mean ± std): ${named.map(([name, values]) => `${name} ${formatSpread(spread(values))}`).join(', ')} ` +
+      `(limit ${limit.toFixed(2)}; NTK not judged); ${parts.map(([name, v]) => `${name} ${percent(ROPE_KEEP_MARGIN)}: ${v}`).join('; ')}`,
+    figures,
+  };
+}
+
+export interface FinetuneRepairMetrics {
+  /** Per seed, each ÷ the parent's loss at its training length: the parent at 2× before fine-tuning… */
+  before: number[];
+  /** …the Position-Interpolation fine-tune at 2× (null when it diverged)… */
+  after: (number | null)[];
+  /** …and a fine-tune without interpolation (reported, not judged). */
+  plainAfter: (number | null)[];
+}
+
+export function judgeFinetuneRepair(m: FinetuneRepairMetrics): Judgement {
+  const limit = 1 + FINETUNE_REPAIR_MARGIN;
+  const finished = m.after.filter((v): v is number => v !== null);
+  const broken = ratioVerdict(m.before, limit, 'above');
+  // A fine-tune that diverged repaired nothing; some diverged and some not is too little to judge.
+  const repaired: Verdict = finished.length === 0 ? 'did not hold' : finished.length < m.after.length ? 'inconclusive' : ratioVerdict(finished, limit, 'below');
+  const plainFinished = m.plainAfter.filter((v): v is number => v !== null);
+  const describe = (values: number[], all: number): string => (values.length >= 2 ? formatSpread(spread(values)) : 'n/a') + (values.length < all ? ` (${all - values.length} diverged)` : '');
+  return {
+    verdict: allOf([broken, repaired]),
+    summary:
+      `loss at 2× ÷ the parent's loss at 1× over ${m.before.length} seeds (mean ± std): before fine-tuning ${formatSpread(spread(m.before))}, ` +
+      `after the PI fine-tune ${describe(finished, m.after.length)}, after a plain fine-tune ${describe(plainFinished, m.plainAfter.length)} (not judged); ` +
+      `broken before (above ${limit.toFixed(2)}): ${broken}; repaired after (below ${limit.toFixed(2)}): ${repaired}`,
+    figures: {
+      ...spreadFigures('before loss2x/loss1x', spread(m.before)),
+      ...(finished.length >= 2 ? spreadFigures('PI fine-tune loss2x/loss1x', spread(finished)) : { 'PI fine-tune loss2x/loss1x mean': null }),
+      ...(plainFinished.length >= 2 ? spreadFigures('plain fine-tune loss2x/loss1x', spread(plainFinished)) : { 'plain fine-tune loss2x/loss1x mean': null }),
+      'broken before': broken,
+      'repaired after': repaired,
+    },
+  };
+}
+
 /** Exact-match accuracy (0–1) by which one configuration must beat another to count as better on a task. */
 export const ACCURACY_MARGIN = 0.05;
 

@@ -5,33 +5,39 @@
  * already finished.
  */
 import { initBackend, activeBackend } from '../engine/backend';
-import type { RunConfig } from '../engine/config';
+import { resolveConfig, type RunConfig } from '../engine/config';
 import { evalAtLengths, type LengthResult } from '../engine/eval/extrapolation';
 import { equivarianceProbe } from '../engine/eval/probes';
 import { GPT } from '../engine/model/gpt';
 import { resolveSchemeOptions } from '../engine/model/positional/registry';
 import type { MetricRow, RunStore } from '../store';
-import { evalLengthForRun, taskLengthForRun } from './analysis';
+import { evalLengthForRun, loadTrainedRun, taskLengthForRun } from './analysis';
 import { taskLengthRange, type TaskName } from '../engine/data/tasks';
 import {
   EXTRAPOLATION_RATIO,
   LOSS_MARGIN,
   QUADRATIC_SLOPE,
+  FINETUNE_REPAIR_MARGIN,
+  ROPE_KEEP_MARGIN,
   STABILITY_MARGIN,
   TRAINS_DROP,
   judgeAttentionCost,
   judgeDogEquivariance,
   judgeExtrapolation,
+  judgeFinetuneRepair,
   judgeLearnedVsSinusoidal,
   judgeNoAttentionScale,
   judgeNoLayerNorm,
   judgePostNormWarmup,
+  judgeRopeScaling,
   ACCURACY_MARGIN,
   judgeNopeVsAbsolute,
   judgeRandomPositions,
   type TaskAccuracies,
 } from './recipeVerdicts';
-import { prepareRun, trainNewRun, type RunEvents } from './runner';
+import { createFinetuneRun, finetuneConfig } from './finetune';
+import type { RopeScaling } from '../engine/model/positional/rope';
+import { prepareRun, resumeRun, trainNewRun, type RunEvents } from './runner';
 import type { Verdict } from './stats';
 import { sweepKeyOf } from './sweepKey';
 
@@ -358,6 +364,118 @@ const attentionCost: Recipe = {
   },
 };
 
+/**
+ * The RoPE parents of the context-extension recipes, shared by both (one sweep-key namespace, so the second recipe
+ * reuses the first's runs). Quick trains in seconds (CI runs it); full is what docs/RECIPES.md reports.
+ */
+const ROPE_PARENTS = 'rope-context';
+function ropeParentConfig(quick: boolean): Partial<RunConfig> {
+  return quick
+    ? { data: 'builtin:toy-english', pos: 'rope', nLayer: 1, nHead: 2, nEmbd: 32, blockSize: 16, batchSize: 8, steps: 100, lr: 1e-2, minLr: 1e-3, evalEvery: 50, sampleEvery: 0, checkpointEvery: 0 }
+    : { data: 'builtin:toy-english', pos: 'rope', nLayer: 3, nHead: 3, nEmbd: 48, blockSize: 32, batchSize: 32, steps: 600, evalEvery: 100, sampleEvery: 0, checkpointEvery: 0 };
+}
+
+/**
+ * Loss per length on held-out text, one row per run. Every run gets the same token budget (the parent's, at its own
+ * block), so a child at 2× and its parent at 2× are scored on the same windows.
+ */
+async function lossesAt(ctx: RecipeContext, runIds: number[], lengths: number[], ropeScaling?: RopeScaling): Promise<number[][]> {
+  const { batchSize, blockSize, evalBatches } = resolveConfig(ropeParentConfig(ctx.quick));
+  const rows: number[][] = [];
+  for (const runId of runIds) {
+    const { corpus, model } = await loadTrainedRun(ctx.store, runId, ropeScaling);
+    try {
+      rows.push((await evalAtLengths(model, corpus.val, lengths, { tokenBudget: evalBatches * batchSize * blockSize })).map((r) => r.loss ?? NaN));
+    } finally {
+      model.dispose();
+    }
+  }
+  return rows;
+}
+
+const meanOf = (values: number[]): number => values.reduce((a, b) => a + b, 0) / values.length;
+const meanCurve = (label: string, lengths: number[], rows: number[][]): RecipeSeries => ({ label: `${label} (mean of ${rows.length} seeds)`, x: lengths, y: lengths.map((_, i) => meanOf(rows.map((r) => r[i]!))) });
+
+const ropeScaling4x: Recipe = {
+  name: 'rope-scaling-4x',
+  version: 1,
+  title: 'RoPE at 4× its training length: Position Interpolation, YaRN and NTK at evaluation time',
+  claim:
+    `Applied at evaluation time, without fine-tuning, Position Interpolation and YaRN keep a RoPE model's loss at 4× its training length within ${ROPE_KEEP_MARGIN * 100} % ` +
+    `of its loss at the training length (loss at 4× ÷ loss at 1× below ${1 + ROPE_KEEP_MARGIN}, beyond seed noise); plain RoPE does not (ratio above ${1 + ROPE_KEEP_MARGIN}). NTK-aware scaling is reported, not judged.`,
+  async run(ctx) {
+    const config = ropeParentConfig(ctx.quick);
+    const [parents] = await trainCells(ctx, ROPE_PARENTS, [{ label: 'rope', config }]);
+    const runIds = parents!.runs.map((r) => r.runId);
+    const lengths = [1, 2, 4, 8].map((f) => f * config.blockSize!);
+    const methods = [['plain', 'none'], ['PI', 'pi'], ['YaRN', 'yarn'], ['NTK', 'ntk']] as const;
+    const losses = new Map<string, number[][]>();
+    for (const [label, method] of methods) losses.set(label, await lossesAt(ctx, runIds, lengths, method));
+    const ratios = (label: string): number[] => losses.get(label)!.map(([atBlock, , at4]) => at4! / atBlock!);
+    return {
+      ...judgeRopeScaling({ plain: ratios('plain'), pi: ratios('PI'), yarn: ratios('YaRN'), ntk: ratios('NTK') }),
+      runs: runsOf([parents!]),
+      chart: { title: `Loss vs evaluation length (rope trained at ${config.blockSize})`, xLabel: 'length', yLabel: 'loss', series: methods.map(([label]) => meanCurve(label, lengths, losses.get(label)!)) },
+    };
+  },
+};
+
+/** Steps and learning rate of the fine-tunes: PI's protocol is a few hundred steps at a learning rate below pretraining's. */
+const finetuneSize = (quick: boolean) => (quick ? { steps: 30, lr: 2e-3 } : { steps: 200, lr: 3e-4 });
+
+/** The recipe's child of `parentId`, reused when an earlier invocation finished it. */
+async function finetunedChild(ctx: RecipeContext, recipe: string, parentId: number, blockSize: number, ropeScaling: RopeScaling, label: string): Promise<TrainedRun> {
+  const parent = ctx.store.getRun(parentId)!;
+  const { steps, lr } = finetuneSize(ctx.quick);
+  const sweepKey = sweepKeyOf(finetuneConfig(parent.config as RunConfig, { blockSize, steps, lr, ropeScaling }), `recipe:${recipe}:parent-${parentId}`);
+  const done = ctx.store.findRunsBySweepKey(sweepKey).find((r) => r.status === 'completed' || r.status === 'diverged');
+  let runId: number;
+  if (done) {
+    ctx.log(`${label}: reusing run ${done.id}`);
+    runId = done.id;
+  } else {
+    ctx.beforeRun?.();
+    ctx.log(`${label}: fine-tuning run ${parentId} for ${steps} steps at block ${blockSize}…`);
+    const name = `recipe ${recipe}: ${label}${ctx.quick ? ' (quick)' : ''}`;
+    runId = createFinetuneRun(ctx.store, { parentId, blockSize, steps, lr, ropeScaling, name, sweepKey }).runId;
+    await resumeRun(ctx.store, runId, ctx.events);
+  }
+  const run = ctx.store.getRun(runId)!;
+  return { seed: (run.config as RunConfig).seed, runId, status: run.status, finalValLoss: run.finalValLoss, metrics: ctx.store.metrics(runId) };
+}
+
+const finetune2x: Recipe = {
+  name: 'finetune-2x',
+  version: 1,
+  title: 'A short fine-tune at 2× repairs RoPE at 2×',
+  claim:
+    `Plain RoPE's loss at 2× its training length is more than ${FINETUNE_REPAIR_MARGIN * 100} % above its loss at the training length, and a short fine-tune at 2× with Position Interpolation ` +
+    `(Chen et al. 2023: ${finetuneSize(false).steps} steps here, ${finetuneSize(true).steps} in quick mode) brings the loss at 2× back within ${FINETUNE_REPAIR_MARGIN * 100} % of it (ratio below ${1 + FINETUNE_REPAIR_MARGIN}), beyond seed noise. ` +
+    'A fine-tune without interpolation is reported, not judged.',
+  async run(ctx) {
+    const config = ropeParentConfig(ctx.quick);
+    const block = config.blockSize!;
+    const [parents] = await trainCells(ctx, ROPE_PARENTS, [{ label: 'rope', config }]);
+    const pi: TrainedCell = { label: 'PI fine-tune at 2×', runs: [] };
+    const plain: TrainedCell = { label: 'plain fine-tune at 2×', runs: [] };
+    for (const parent of parents!.runs) {
+      pi.runs.push(await finetunedChild(ctx, this.name, parent.runId, 2 * block, 'pi', `${pi.label}, seed ${parent.seed}`));
+      plain.runs.push(await finetunedChild(ctx, this.name, parent.runId, 2 * block, 'none', `${plain.label}, seed ${parent.seed}`));
+    }
+    const lengths = [block, 2 * block];
+    const parentLosses = await lossesAt(ctx, parents!.runs.map((r) => r.runId), lengths);
+    const childAt2 = async (cell: TrainedCell): Promise<(number | null)[]> =>
+      (await lossesAt(ctx, cell.runs.map((r) => r.runId), [2 * block])).map(([loss], i) => (diverged(cell.runs[i]!) ? null : loss! / parentLosses[i]![0]!));
+    const judgement = judgeFinetuneRepair({ before: parentLosses.map(([at1, at2]) => at2! / at1!), after: await childAt2(pi), plainAfter: await childAt2(plain) });
+    const childCurves = await Promise.all([pi, plain].map(async (cell) => meanCurve(cell.label, lengths, await lossesAt(ctx, cell.runs.map((r) => r.runId), lengths))));
+    return {
+      ...judgement,
+      runs: runsOf([parents!, pi, plain]),
+      chart: { title: `Loss at ${block} and ${2 * block}: the parent (trained at ${block}) and its fine-tunes at ${2 * block}`, xLabel: 'length', yLabel: 'loss', series: [meanCurve('parent', lengths, parentLosses), ...childCurves] },
+    };
+  },
+};
+
 /** The tasks the length-generalisation recipes train on: count is learnt by a nano model, copy is the harder one. */
 const GENERALISATION_TASKS: readonly TaskName[] = ['count', 'copy'];
 
@@ -454,7 +572,7 @@ const nopeVsAbsolute: Recipe = {
   },
 };
 
-export const RECIPES: readonly Recipe[] = [learnedVsSinusoidal, noLayerNorm, postNormWarmup, dogEquivariance, extrapolation, noAttentionScale, attentionCost, randomPositions, nopeVsAbsolute];
+export const RECIPES: readonly Recipe[] = [learnedVsSinusoidal, noLayerNorm, postNormWarmup, dogEquivariance, extrapolation, noAttentionScale, attentionCost, ropeScaling4x, finetune2x, randomPositions, nopeVsAbsolute];
 
 export function getRecipe(name: string): Recipe | undefined {
   return RECIPES.find((r) => r.name === name);

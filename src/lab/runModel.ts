@@ -40,10 +40,14 @@ export async function loadRunModel(store: RunStore, runId: number, ropeScaling?:
   const { weights, ...rest } = loadRunWeights(store, runId);
   if (ropeScaling !== undefined && !requireScheme(rest.config.pos).extensions?.includes(ropeScaling))
     throw new Error(`rope scaling applies to rope runs only; run ${runId} uses the ${rest.config.pos} scheme`);
+  const kept = rest.config.posExtension;
+  const scaled = ropeScaling !== undefined && ropeScaling !== 'none';
+  if (kept && scaled)
+    throw new Error(`run ${runId} was fine-tuned with ${kept.method} ×${kept.scale} and keeps it at every length; evaluate it without --rope-scaling`);
   // A run's model is used on the backend the run asked for, so a forced rung is measured on that rung.
   await backendForRun(rest.config.backend);
-  const posExtension = ropeScaling === 'none' ? undefined : ropeScaling;
-  const model = new GPT({ ...modelConfigOf(rest.config, rest.tokenizer.size), posExtension }, rest.config.seed);
+  const stored = modelConfigOf(rest.config, rest.tokenizer.size);
+  const model = new GPT(scaled ? { ...stored, posExtension: ropeScaling } : stored, rest.config.seed);
   model.setWeights(weights);
   return { ...rest, model };
 }

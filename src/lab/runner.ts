@@ -71,7 +71,7 @@ export function memoryLimitBytes(): number {
  * run valid on 8 cores must stay valid on 1 (and halving the rows per thread was seen to pass runs that then ran a
  * helper's wasm heap out of memory).
  */
-function checkMemory(config: RunConfig, vocabSize: number): void {
+export function checkMemory(config: RunConfig, vocabSize: number): void {
   const problem = trainingMemoryProblem(modelShape(config, vocabSize), config.batchSize, config.blockSize, memoryLimitBytes());
   if (problem) throw new ConfigError([problem]);
 }

@@ -1,14 +1,12 @@
 /**
  * LabService: the contract of src/shared/api.ts over the engine and the store. Training happens in a training host
- * process (host.ts) that this service forks, feeds one run at a time from its queue, and replaces if it dies;
- * everything the host reports is re-emitted as contract events to every subscriber (windows, WebSocket clients).
+ * process (src/hosts/training) that this service starts through its client, feeds one run at a time from its queue,
+ * and that the supervisor replaces if it dies; everything the host reports is re-emitted as contract events to every
+ * subscriber (windows, WebSocket clients). Evaluations, probes and recipes run in the analysis host (src/hosts/analysis).
  */
-import { fork, type ChildProcess } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
-import { dirname, extname, isAbsolute, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { isAbsolute } from 'node:path';
 import type { BackendInfo, BackendName } from '../engine/backend';
 import { ConfigError, DEFAULT_CONFIG, NORM_PLACEMENTS, NORM_TYPES, PRESETS, PRESET_NAMES, resolveConfig, type RunConfig } from '../engine/config';
 import { BUILTIN_CORPORA, builtinPreview, describeBuiltin } from '../engine/data/builtin';
@@ -16,6 +14,7 @@ import { DataError } from '../engine/data/errors';
 import { SCHEMES, getScheme } from '../engine/model/positional/registry';
 import type { PositionalScheme } from '../engine/model/positional/types';
 import { RunStore, describeOwner, ownerIsAlive, type RunRecord, type RunStatus } from '../store';
+import { pidExists } from '../store/owner';
 import {
   CALLS,
   LabError,
@@ -39,40 +38,27 @@ import {
   type RunInfo,
   type SchemeInfo,
 } from '../shared/api';
-import { analysisEventSchema, type AnalysisCommand, type AnalysisJob } from './analysisProtocol';
+import { AnalysisHostClient, JobError } from '../hosts/analysis/client';
+import type { AnalysisJob } from '../hosts/analysis/protocol';
+import { sourceHostLaunch, type HostLaunch } from '../hosts/launch';
+import type { ChildExit } from '../hosts/supervisor';
+import { TrainingHostClient } from '../hosts/training/client';
+import type { HostCommand, HostEvent } from '../hosts/training/protocol';
 import { BUILTIN_DATA_SEED, builtinTextPreview, isFileSource } from './corpusLoader';
 import { BUILTIN_TEXTS, BUILTIN_TEXT_NAMES } from '../engine/data/textCorpora';
 import { allowedDataSource, type WebDataRule } from './dataAccess';
 import { readDataFileAsync } from './dataFile';
+import { createFinetuneRun, FinetuneError, type FinetuneRun } from './finetune';
 import { storeText } from './uploadedTexts';
 import { exportRunFile } from './export';
 import { newestLengthEvals } from './lengthEvals';
 import { ModelFormatError } from '../engine/interop/gpt2';
 import { exportRunModel, importRunModel, ModelTransferError } from './modelTransfer';
-import { hostEventSchema, type HostCommand, type HostEvent } from './hostProtocol';
 import { RECIPES } from './recipes';
 import { SweepCoordinator, storeTagOf } from './queuedSweep';
 import { prepareRun, runRowOf, type PreparedRun } from './runner';
 import { schemePreview } from './schemePreview';
 import { redisOptionsOf } from '../worker/connection';
-
-/** How to start the training host: a module for child_process.fork and the Node flags it needs. */
-export interface HostLaunch {
-  modulePath: string;
-  execArgv: string[];
-  /** The analysis host's module (default: analysisHost.ts or .js beside modulePath). */
-  analysisModulePath?: string;
-}
-
-/** The host from TypeScript source, through tsx (web mode, tests). Electron passes its bundled host.js instead. */
-export function sourceHostLaunch(): HostLaunch {
-  const tsx = createRequire(import.meta.url).resolve('tsx');
-  return {
-    modulePath: fileURLToPath(new URL('./host.ts', import.meta.url)),
-    analysisModulePath: fileURLToPath(new URL('./analysisHost.ts', import.meta.url)),
-    execArgv: ['--import', pathToFileURL(tsx).href],
-  };
-}
 
 export interface LabServiceOptions {
   dbPath: string;
@@ -83,7 +69,7 @@ export interface LabServiceOptions {
   echoHostStderr?: boolean;
   /** How long close() lets a running step finish and its checkpoint be written before killing the host. */
   shutdownTimeoutMs?: number;
-  /** How long backendInfo() waits for a host to load its backend. */
+  /** How long a host may take to load its backend before it counts as failed (the supervisor's ready timeout). */
   hostStartTimeoutMs?: number;
   /** Web mode: which data sources clients may name (dataAccess.ts); absent for the desktop app, which allows any file. */
   webData?: WebDataRule;
@@ -94,28 +80,9 @@ interface QueuedRun {
   command: Extract<HostCommand, { type: 'train' | 'continue' }>;
 }
 
-interface HostHandle {
-  child: ChildProcess;
-  ready: Promise<BackendInfo>;
-  output: string[];
-}
+/** What a `job` event says of its job besides its state. */
+type JobInfo = Omit<JobEvent, 'state' | 'message'>;
 
-interface PendingJob {
-  info: Omit<JobEvent, 'state' | 'message'>;
-  /** A sampleText job's client stream, echoed in its sampleToken events. */
-  streamId?: string;
-  resolve(value: unknown): void;
-  reject(error: Error): void;
-}
-
-/** The analysis host: evaluations, probes and recipes run there one at a time (analysisHost.ts). */
-interface AnalysisHandle {
-  child: ChildProcess;
-  pending: Map<string, PendingJob>;
-  output: string[];
-}
-
-const OUTPUT_TAIL_LINES = 20;
 const CONTINUABLE: readonly RunStatus[] = ['interrupted', 'stopped', 'failed'];
 const LIVE: readonly RunStatus[] = ['running', 'paused'];
 
@@ -123,15 +90,12 @@ export class LabService implements LabApi {
   private readonly store: RunStore;
   private readonly listeners = new Set<LabEventListener>();
   private readonly queue: QueuedRun[] = [];
-  private readonly hostWaiters = new Set<(event: HostEvent) => void>();
-  private readonly launch: HostLaunch;
+  private readonly host: TrainingHostClient;
+  private readonly analysis: AnalysisHostClient;
   private running: number | null = null;
-  private host: HostHandle | null = null;
   private backend: BackendInfo | null = null;
   private closing = false;
   private builtins: BuiltinInfo[] | null = null;
-  private analysis: AnalysisHandle | null = null;
-  private jobCount = 0;
   /** Recipe results of this session, newest per recipe (those without runs are not stored in the database). */
   private readonly recipeResults = new Map<string, RecipeResultData>();
   private readonly lockPath: string | null;
@@ -139,7 +103,12 @@ export class LabService implements LabApi {
   private readonly coordinators = new Map<string, Promise<SweepCoordinator>>();
 
   constructor(private readonly options: LabServiceOptions) {
-    this.launch = options.host ?? sourceHostLaunch();
+    const launch: HostLaunch = options.host ?? sourceHostLaunch();
+    const hostOptions = { launch, dbPath: options.dbPath, backend: options.backend, echoStderr: options.echoHostStderr, readyTimeoutMs: options.hostStartTimeoutMs };
+    this.host = new TrainingHostClient({ ...hostOptions, shutdownTimeoutMs: options.shutdownTimeoutMs });
+    this.host.onEvent((event) => this.onHostEvent(event));
+    this.host.onExit((exit) => this.onHostExit(exit));
+    this.analysis = new AnalysisHostClient(hostOptions);
     this.store = RunStore.open(options.dbPath);
     this.lockPath = claimDatabase(options.dbPath);
     if (this.lockPath) this.recoverAfterCrash();
@@ -147,7 +116,7 @@ export class LabService implements LabApi {
 
   /** Starts the training host now, so the backend is known and the first run starts without delay. */
   warmUp(): void {
-    this.ensureHost().ready.catch(() => undefined);
+    this.host.start().catch(() => undefined);
   }
 
   subscribe(listener: LabEventListener): () => void {
@@ -157,7 +126,7 @@ export class LabService implements LabApi {
 
   /** The training host's process id while one runs (for tests and diagnostics). */
   get hostPid(): number | undefined {
-    return this.host?.child.pid;
+    return this.host.pid;
   }
 
   /** Stops the current run cleanly (checkpoint kept), shuts the host down, and closes the store. */
@@ -165,20 +134,8 @@ export class LabService implements LabApi {
     if (this.closing) return;
     this.closing = true;
     for (const item of this.queue.splice(0)) this.setStatus(item.runId, 'interrupted', 'GPT Lab closed before this run started');
-    const analysis = this.analysis;
-    if (analysis && analysis.child.exitCode === null && analysis.child.signalCode === null) {
-      const exited = new Promise<void>((done) => analysis.child.once('close', () => done()));
-      analysis.child.kill('SIGTERM');
-      await exited;
-    }
-    const host = this.host;
-    if (host && host.child.exitCode === null && host.child.signalCode === null) {
-      const exited = new Promise<void>((done) => host.child.once('close', () => done()));
-      this.sendToHost({ type: 'shutdown' });
-      const timer = setTimeout(() => host.child.kill('SIGKILL'), this.options.shutdownTimeoutMs ?? 15_000);
-      await exited;
-      clearTimeout(timer);
-    }
+    await this.analysis.stop();
+    await this.host.stop();
     for (const coordinator of this.coordinators.values()) await coordinator.then((c) => c.close(), () => undefined);
     this.store.close();
     if (this.lockPath) releaseDatabase(this.lockPath);
@@ -189,15 +146,10 @@ export class LabService implements LabApi {
 
   async backendInfo(): Promise<CallResponse<'backendInfo'>> {
     if (this.backend) return this.backend;
-    const timeoutMs = this.options.hostStartTimeoutMs ?? 120_000;
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new LabError('host-failed', `the training host did not load a backend within ${timeoutMs / 1000} s`)), timeoutMs);
-    });
     try {
-      return await Promise.race([this.ensureHost().ready, timeout]);
-    } finally {
-      clearTimeout(timer);
+      return await this.host.start();
+    } catch (error) {
+      throw new LabError('host-failed', error instanceof Error ? error.message : String(error));
     }
   }
 
@@ -253,6 +205,27 @@ export class LabService implements LabApi {
     return { runId, status: 'queued' };
   }
 
+  async finetuneRun({ runId, blockSize, steps, lr, ropeScaling, name }: CallRequest<'finetuneRun'>): Promise<CallResponse<'finetuneRun'>> {
+    this.assertOpen();
+    const { dataSource } = this.requireRun(runId);
+    // The parent's data file is read again: in web mode it must still be one clients may name.
+    const fileText = isFileSource(dataSource) ? await readDataFileAsync(allowedDataSource(dataSource, process.cwd(), this.options.webData)) : undefined;
+    let child: FinetuneRun;
+    try {
+      child = createFinetuneRun(this.store, { parentId: runId, blockSize, steps, lr, ropeScaling, name }, this.store, fileText);
+    } catch (error) {
+      if (!(error instanceof FinetuneError)) throw error;
+      throw new LabError(error.reason === 'unknown-run' ? 'not-found' : error.reason === 'invalid' ? 'invalid-request' : 'conflict', error.message);
+    }
+    // The child trains as a stopped run continues: from its checkpoint, which holds the parent's weights.
+    this.queue.push({ runId: child.runId, command: { type: 'continue', runId: child.runId } });
+    this.emit({ channel: 'runs:changed', payload: { runId: child.runId, change: 'created' } });
+    this.emit({ channel: 'run:status', payload: { runId: child.runId, status: 'queued', lastStep: 0, error: null } });
+    this.emitQueue();
+    this.pump();
+    return { runId: child.runId, status: 'queued' };
+  }
+
   async startSweep({ grid, config, name, queue }: CallRequest<'startSweep'>): Promise<CallResponse<'startSweep'>> {
     this.assertOpen();
     const combos = grid.pos.flatMap((pos) => grid.norm.flatMap((norm) => grid.dropout.map((dropout) => ({ pos, norm, dropout }))));
@@ -293,8 +266,8 @@ export class LabService implements LabApi {
       return { runId, status: 'stopped' };
     }
     if (this.running !== runId) throw new LabError('conflict', `run ${runId} is not running (it is ${run.status})`);
-    const done = this.waitForHost((e) => e.type === 'done' && e.runId === runId, 30_000);
-    this.sendToHost({ type: 'stop', runId });
+    const done = this.host.waitFor((e) => e.type === 'done' && e.runId === runId, 30_000);
+    this.host.send({ type: 'stop', runId });
     await done;
     return { runId, status: this.requireRun(runId).status };
   }
@@ -303,8 +276,8 @@ export class LabService implements LabApi {
     const run = this.requireRun(runId);
     if (this.running !== runId) throw new LabError('conflict', `run ${runId} is not running (it is ${run.status}); only a running run can be paused`);
     if (run.status === 'paused') return { runId, status: 'paused' };
-    const paused = this.waitForHost((e) => e.runId === runId && ((e.type === 'status' && e.status === 'paused') || e.type === 'done'), 5_000);
-    this.sendToHost({ type: 'pause', runId });
+    const paused = this.host.waitFor((e) => e.runId === runId && ((e.type === 'status' && e.status === 'paused') || e.type === 'done'), 5_000);
+    this.host.send({ type: 'pause', runId });
     await paused;
     return { runId, status: this.requireRun(runId).status };
   }
@@ -313,8 +286,8 @@ export class LabService implements LabApi {
     const run = this.requireRun(runId);
     if (this.running === runId) {
       if (run.status !== 'paused') return { runId, status: run.status };
-      const resumed = this.waitForHost((e) => e.runId === runId && ((e.type === 'status' && e.status === 'running') || e.type === 'done'), 5_000);
-      this.sendToHost({ type: 'resume', runId });
+      const resumed = this.host.waitFor((e) => e.runId === runId && ((e.type === 'status' && e.status === 'running') || e.type === 'done'), 5_000);
+      this.host.send({ type: 'resume', runId });
       await resumed;
       return { runId, status: this.requireRun(runId).status };
     }
@@ -486,86 +459,29 @@ export class LabService implements LabApi {
    * Hands a job to the analysis host and resolves with its result, checked against the call's response schema.
    * `job` events say when it waits, runs, reports progress, and ends.
    */
-  private runJob<T>(job: AnalysisJob, label: string, runId?: number, streamId?: string): Promise<T> {
+  private async runJob<T>(job: AnalysisJob, label: string, runId?: number, streamId?: string): Promise<T> {
     this.assertOpen();
-    const handle = this.ensureAnalysisHost();
-    const id = `job-${++this.jobCount}`;
-    const info: PendingJob['info'] = runId === undefined ? { id, kind: job.kind, label } : { id, kind: job.kind, label, runId };
-    const response = CALLS[job.kind].response;
-    return new Promise<T>((resolve, reject) => {
-      handle.pending.set(id, {
-        info,
-        streamId,
-        resolve: (value) => {
-          const parsed = response.safeParse(value);
-          if (parsed.success) resolve(parsed.data as T);
-          else reject(new LabError('internal', `the analysis host sent a malformed ${job.kind} result`));
+    const id = this.analysis.nextId();
+    const info: JobInfo = runId === undefined ? { id, kind: job.kind, label } : { id, kind: job.kind, label, runId };
+    this.emit({ channel: 'job', payload: { ...info, state: 'queued' } });
+    let value: unknown;
+    try {
+      value = await this.analysis.run(id, job, {
+        started: () => this.emit({ channel: 'job', payload: { ...info, state: 'running' } }),
+        progress: (message) => this.emit({ channel: 'job', payload: { ...info, state: 'progress', message } }),
+        token: (index, token) => {
+          if (runId !== undefined) this.emit({ channel: 'sample:token', payload: { runId, streamId, index, token } });
         },
-        reject,
       });
-      this.emit({ channel: 'job', payload: { ...info, state: 'queued' } });
-      const command: AnalysisCommand = { type: 'job', id, job };
-      handle.child.send(command);
-    });
-  }
-
-  private ensureAnalysisHost(): AnalysisHandle {
-    if (this.analysis) return this.analysis;
-    const modulePath = this.launch.analysisModulePath ?? join(dirname(this.launch.modulePath), `analysisHost${extname(this.launch.modulePath)}`);
-    const child = fork(modulePath, [this.options.dbPath, this.options.backend ?? ''], {
-      execArgv: this.launch.execArgv,
-      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-      env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
-    });
-    const handle: AnalysisHandle = { child, pending: new Map(), output: [] };
-    this.analysis = handle;
-    const keep = (chunk: Buffer, echo: boolean): void => {
-      if (echo) process.stderr.write(chunk);
-      handle.output.push(...chunk.toString('utf8').split('\n').filter((line) => line.trim() !== ''));
-      handle.output.splice(0, Math.max(0, handle.output.length - OUTPUT_TAIL_LINES));
-    };
-    child.stdout?.on('data', (chunk: Buffer) => keep(chunk, false));
-    child.stderr?.on('data', (chunk: Buffer) => keep(chunk, this.options.echoHostStderr !== false));
-    child.on('message', (raw) => {
-      const parsed = analysisEventSchema.safeParse(raw);
-      if (!parsed.success || parsed.data.type === 'ready') return;
-      const event = parsed.data;
-      const job = handle.pending.get(event.id);
-      if (!job) return;
-      switch (event.type) {
-        case 'started':
-          this.emit({ channel: 'job', payload: { ...job.info, state: 'running' } });
-          return;
-        case 'progress':
-          this.emit({ channel: 'job', payload: { ...job.info, state: 'progress', message: event.message } });
-          return;
-        case 'token':
-          if (job.info.runId !== undefined)
-            this.emit({ channel: 'sample:token', payload: { runId: job.info.runId, streamId: job.streamId, index: event.index, token: event.token } });
-          return;
-        case 'result':
-          handle.pending.delete(event.id);
-          this.emit({ channel: 'job', payload: { ...job.info, state: 'done' } });
-          job.resolve(event.value);
-          return;
-        case 'error':
-          handle.pending.delete(event.id);
-          this.emit({ channel: 'job', payload: { ...job.info, state: 'failed', message: event.message } });
-          job.reject(new LabError('conflict', event.message));
-      }
-    });
-    child.on('error', (error) => process.stderr.write(`gpt-lab: the analysis host failed: ${error.message}\n`));
-    child.on('close', (code, signal) => {
-      if (this.analysis === handle) this.analysis = null;
-      const tail = handle.output.length ? `: ${handle.output.slice(-3).join(' | ')}` : '';
-      const message = `the analysis host ${signal ? `was killed (${signal})` : `exited with code ${code}`}${tail}`;
-      for (const job of handle.pending.values()) {
-        this.emit({ channel: 'job', payload: { ...job.info, state: 'failed', message } });
-        job.reject(new LabError('host-failed', message));
-      }
-      handle.pending.clear();
-    });
-    return handle;
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      this.emit({ channel: 'job', payload: { ...info, state: 'failed', message } });
+      throw new LabError(error instanceof JobError && error.hostGone ? 'host-failed' : 'conflict', message);
+    }
+    this.emit({ channel: 'job', payload: { ...info, state: 'done' } });
+    const parsed = CALLS[job.kind].response.safeParse(value);
+    if (!parsed.success) throw new LabError('internal', `the analysis host sent a malformed ${job.kind} result`);
+    return parsed.data as T;
   }
 
   // ------------------------------------------------------------ the queue and the host
@@ -619,64 +535,17 @@ export class LabService implements LabApi {
     const next = this.queue.shift();
     if (!next) return;
     this.running = next.runId;
-    this.ensureHost();
-    this.sendToHost(next.command);
+    // A host that cannot start fails the run through onHostExit, which names why.
+    this.host.start().catch(() => undefined);
+    this.host.send(next.command);
     this.emitQueue();
   }
 
-  private ensureHost(): HostHandle {
-    if (this.host) return this.host;
-    const child = fork(this.launch.modulePath, [this.options.dbPath, this.options.backend ?? ''], {
-      execArgv: this.launch.execArgv,
-      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-      env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
-    });
-    const output: string[] = [];
-    const keep = (chunk: Buffer, echo: boolean): void => {
-      if (echo) process.stderr.write(chunk);
-      output.push(...chunk.toString('utf8').split('\n').filter((line) => line.trim() !== ''));
-      output.splice(0, Math.max(0, output.length - OUTPUT_TAIL_LINES));
-    };
-    child.stdout?.on('data', (chunk: Buffer) => keep(chunk, false));
-    child.stderr?.on('data', (chunk: Buffer) => keep(chunk, this.options.echoHostStderr !== false));
-
-    let settle: { resolve: (b: BackendInfo) => void; reject: (e: Error) => void } | undefined;
-    const ready = new Promise<BackendInfo>((resolve, reject) => (settle = { resolve, reject }));
-    ready.catch(() => undefined);
-    const handle: HostHandle = { child, ready, output };
-    this.host = handle;
-    let isReady = false;
-
-    child.on('message', (raw) => {
-      const parsed = hostEventSchema.safeParse(raw);
-      if (!parsed.success) {
-        process.stderr.write(`gpt-lab: ignored a malformed message from the training host\n`);
-        return;
-      }
-      const event = parsed.data;
-      if (event.type === 'ready') {
-        isReady = true;
-        this.backend = event.backend;
-        settle?.resolve(event.backend);
-      } else if (event.type === 'fatal') {
-        settle?.reject(new LabError('host-failed', `the training host could not start: ${event.message}`));
-      }
-      this.onHostEvent(event);
-    });
-    child.on('error', (error) => settle?.reject(new LabError('host-failed', `the training host could not start: ${error.message}`)));
-    child.on('close', (code, signal) => {
-      const why = signal ? `was killed (${signal})` : `exited with code ${code}`;
-      const tail = output.length ? `: ${output.slice(-3).join(' | ')}` : '';
-      const failure = new LabError('host-failed', `the training host ${why} before it was ready${tail}`);
-      settle?.reject(failure);
-      this.onHostExit(handle, `the training host ${why} during the run`, isReady ? undefined : failure.message);
-    });
-    return handle;
-  }
-
   private onHostEvent(event: HostEvent): void {
-    for (const waiter of [...this.hostWaiters]) waiter(event);
     switch (event.type) {
+      case 'ready':
+        this.backend = event.backend;
+        return;
       case 'metrics':
         this.emit({ channel: 'run:metrics', payload: { runId: event.runId, rows: event.rows } });
         return;
@@ -708,43 +577,21 @@ export class LabService implements LabApi {
   }
 
   /**
-   * The host is gone. A run it was training without saying 'done' was interrupted (it can continue from its last
-   * checkpoint); when the host never got ready (no backend, bad install) the queued runs cannot train either.
+   * The host is gone (the supervisor restarts it after a crash). A run it was training without saying 'done' was
+   * interrupted (it can continue from its last checkpoint); when the host never got ready (no backend, bad install)
+   * the queued runs cannot train either.
    */
-  private onHostExit(handle: HostHandle, interruptedWhy: string, startupFailure?: string): void {
-    if (this.host !== handle) return;
-    this.host = null;
+  private onHostExit(exit: ChildExit): void {
     const runId = this.running;
     this.running = null;
     if (runId !== null) {
       const run = this.store.getRun(runId);
       if (run && (LIVE.includes(run.status) || run.status === 'queued'))
-        this.setStatus(runId, startupFailure ? 'failed' : 'interrupted', startupFailure ?? interruptedWhy);
+        this.setStatus(runId, exit.startupFailure ? 'failed' : 'interrupted', exit.startupFailure ?? `the training host ${exit.why} during the run`);
     }
-    if (startupFailure) for (const item of this.queue.splice(0)) this.setStatus(item.runId, 'failed', startupFailure);
+    if (exit.startupFailure) for (const item of this.queue.splice(0)) this.setStatus(item.runId, 'failed', exit.startupFailure);
     this.emitQueue();
     this.pump();
-  }
-
-  private sendToHost(command: HostCommand): void {
-    const child = this.host?.child;
-    if (child?.connected) child.send(command);
-  }
-
-  /** Resolves with the first host event that matches, or undefined after timeoutMs. */
-  private waitForHost(match: (event: HostEvent & { runId?: number }) => boolean, timeoutMs: number): Promise<HostEvent | undefined> {
-    return new Promise((resolve) => {
-      const finish = (event: HostEvent | undefined): void => {
-        clearTimeout(timer);
-        this.hostWaiters.delete(waiter);
-        resolve(event);
-      };
-      const waiter = (event: HostEvent): void => {
-        if (match(event as HostEvent & { runId?: number })) finish(event);
-      };
-      const timer = setTimeout(() => finish(undefined), timeoutMs);
-      this.hostWaiters.add(waiter);
-    });
   }
 
   // ------------------------------------------------------------ helpers
@@ -820,7 +667,7 @@ function claimDatabase(dbPath: string): string | null {
   const lockPath = `${dbPath}.lab-pid`;
   try {
     const pid = Number(readFileSync(lockPath, 'utf8'));
-    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && isAlive(pid)) {
+    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && pidExists(pid)) {
       process.stderr.write(`gpt-lab: another GPT Lab (process ${pid}) uses ${dbPath}; its runs are left as they are\n`);
       return null;
     }
@@ -836,15 +683,6 @@ function releaseDatabase(lockPath: string): void {
     if (Number(readFileSync(lockPath, 'utf8')) === process.pid) rmSync(lockPath, { force: true });
   } catch {
     // Already gone.
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

@@ -1,6 +1,6 @@
 /**
  * Electron main: one secure window over the lab. The lab (LabService, the store and the training host) runs in a
- * process of its own (labProcess.ts): in the installed app under Electron's own Node, from `npm start` under the
+ * process of its own (src/hosts/lab): in the installed app under Electron's own Node, from `npm start` under the
  * system's Node (GPT_LAB_NODE), so better-sqlite3 always meets the ABI it was built for (labLaunch.ts); with neither
  * it runs in this process, which needs `npx @electron/rebuild -f -w better-sqlite3`. The contract is bound to IPC (ipc.ts) and every
  * event sent to the window. Window options, security checks, IPC binding and menu are plain functions in their own
@@ -10,13 +10,14 @@ import { app, BrowserWindow, dialog, ipcMain, Menu, nativeTheme, session } from 
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { existsSync } from 'node:fs';
+import { bundledHostLaunch } from '../hosts/launch';
 import { LabService } from '../lab/service';
-import { describeStartupError } from '../lab/startupErrors';
+import { describeStartupError } from '../hosts/startupErrors';
 import { defaultDbPath } from '../store/defaultPath';
 import type { EventPayload, LabApi, LabEventListener } from '../shared/api';
 import { EventChannel } from '../shared/channels';
 import { bindLabIpc, forwardEvents } from './ipc';
-import { startLabProcess } from './labClient';
+import { startLabProcess } from '../hosts/lab/client';
 import { labProcessLaunch } from './labLaunch';
 import { appMenuTemplate } from './menu';
 import { checkPackagedFiles, packagedLayout } from './packagedLayout';
@@ -45,7 +46,7 @@ async function startLab(): Promise<Lab> {
     await remote.ready;
     return remote;
   }
-  const service = new LabService({ dbPath, host: { modulePath: join(here, 'host.js'), execArgv: [] } });
+  const service = new LabService({ dbPath, host: bundledHostLaunch(here) });
   service.warmUp();
   return { api: service, subscribe: (listener) => service.subscribe(listener), close: () => service.close() };
 }

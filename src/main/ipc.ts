@@ -3,7 +3,7 @@
  * payload (in dispatch) before the service sees it; every service event sent to every app window.
  * Takes ipcMain and the windows as parameters, so tests run it without Electron.
  */
-import { dispatch } from '../lab/dispatch';
+import { dispatch } from '../hosts/dispatch';
 import { CALL_NAMES, Channel, type CallResult, type LabApi, type LabEvent, type LabEventListener } from '../shared/api';
 import type { IpcSenderInfo } from './security';
 

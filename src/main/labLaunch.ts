@@ -7,7 +7,8 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { LabProcessLaunch } from './labClient';
+import type { LabProcessLaunch } from '../hosts/lab/client';
+import { BUNDLED_ENTRIES } from '../hosts/launch';
 
 export interface LabLaunchContext {
   isPackaged: boolean;
@@ -21,7 +22,7 @@ export interface LabLaunchContext {
 }
 
 export function labProcessLaunch({ isPackaged, execPath, mainDir, dbPath, env, exists = existsSync }: LabLaunchContext): LabProcessLaunch | null {
-  const modulePath = join(mainDir, 'labProcess.js');
+  const modulePath = join(mainDir, BUNDLED_ENTRIES.lab);
   if (isPackaged) return { modulePath, dbPath, nodePath: execPath, env: { ...env, ELECTRON_RUN_AS_NODE: '1' } };
   const systemNode = env.GPT_LAB_NODE;
   if (systemNode && exists(systemNode)) return { modulePath, dbPath, nodePath: systemNode, env };

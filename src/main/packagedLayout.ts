@@ -4,6 +4,7 @@
  * path under <resources>/app.asar.unpacked. Pure functions of the paths, so tests check them without a package.
  */
 import { join } from 'node:path';
+import { BUNDLED_ENTRIES } from '../hosts/launch';
 
 export interface PackagedLayout {
   /** <resources>/app.asar: package.json, out/, node_modules/ */
@@ -55,7 +56,7 @@ export function checkPackagedFiles(layout: PackagedLayout, exists: (path: string
   const absent = (entries: [string, string][]) => entries.filter(([, path]) => !exists(path)).map(([what, path]) => `${what} (${path})`);
   return {
     missing: absent([
-      ['the lab process', join(layout.mainDir, 'labProcess.js')],
+      ['the lab process', join(layout.mainDir, BUNDLED_ENTRIES.lab)],
       ["better-sqlite3's native module", layout.sqliteBinary],
       ["tfjs' WebAssembly backend", join(layout.wasmDir, 'tfjs-backend-wasm.wasm')],
     ]),

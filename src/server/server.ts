@@ -14,7 +14,7 @@ import type { AddressInfo } from 'node:net';
 import { extname, join, normalize, resolve, sep } from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { apiPath, EVENTS_PATH, isCallName, MAX_UPLOAD_BASE64_CHARS, type CallResult, type LabApi, type LabEvent, type LabEventListener } from '../shared/api';
-import { dispatch } from '../lab/dispatch';
+import { dispatch } from '../hosts/dispatch';
 import { sendNoTokenPage } from './noTokenPage';
 
 export const LOOPBACK_HOSTS = ['127.0.0.1', '::1', 'localhost'] as const;

@@ -70,6 +70,8 @@ export const runConfigSchema = z.looseObject({
   dropoutResid: finite,
   pos: z.string().max(64),
   posOptions: z.record(z.string().max(64), finite),
+  /** A fine-tuned run's context extension, fixed at `scale` (RunConfig.posExtension); absent for every other run. */
+  posExtension: z.object({ method: z.string().max(16), scale: finite }).optional(),
   norm: z.enum(NORM_PLACEMENT_VALUES),
   normType: z.enum(NORM_TYPE_VALUES),
   causal: z.boolean(),
@@ -217,6 +219,8 @@ export const runRecordSchema = z.object({
   /** Short labels the user gives a run ("baseline", "lr-sweep"), and free-text notes. */
   tags: z.array(z.string()),
   notes: z.string(),
+  /** The run this one was fine-tuned from (finetuneRun); null otherwise, or once that run is deleted. */
+  parentId: runId.nullable(),
   /** What is wrong with a stored row that cannot be read back (its config is then {}); absent or null otherwise. */
   damaged: z.string().nullable().optional(),
 });
@@ -429,6 +433,21 @@ export const CALLS = {
   validateConfig: call(z.strictObject({ config: configOverridesSchema }), z.object({ problems: z.array(configProblemSchema), config: runConfigSchema.nullable() })),
   /** Validates, then queues; the run trains when the host is free. */
   startRun: call(z.strictObject({ config: configOverridesSchema, name: runName.optional() }), runStatusResponse),
+  /**
+   * Context-extension fine-tuning (src/lab/finetune.ts): a finished run's weights continue at a longer block as a new
+   * run linked to it, queued like any other; `ropeScaling` (rope runs) trains with that extension fixed at the new length.
+   */
+  finetuneRun: call(
+    z.strictObject({
+      runId,
+      blockSize: z.number().int().positive().max(4096),
+      steps: z.number().int().positive().max(10_000_000),
+      lr: z.number().positive().max(10).optional(),
+      ropeScaling: z.enum(ROPE_SCALING_VALUES).optional(),
+      name: runName.optional(),
+    }),
+    runStatusResponse,
+  ),
   /** Stops a running or paused run (checkpoint kept) or takes a queued run off the queue. */
   stopRun: call(runIdRequest, runStatusResponse),
   pauseRun: call(runIdRequest, runStatusResponse),

@@ -13,6 +13,7 @@ export const Channel = {
   addText: 'lab:addText',
   validateConfig: 'lab:validateConfig',
   startRun: 'lab:startRun',
+  finetuneRun: 'lab:finetuneRun',
   stopRun: 'lab:stopRun',
   pauseRun: 'lab:pauseRun',
   resumeRun: 'lab:resumeRun',

@@ -27,7 +27,7 @@ export function currentOwner(): RunOwner {
 }
 
 /** Signal 0 checks that a process exists without touching it; EPERM means it exists but is not ours. */
-function pidExists(pid: number): boolean {
+export function pidExists(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

@@ -44,6 +44,8 @@ export interface RunRecord {
   tags: string[];
   notes: string;
   ownerTag: string | null;
+  /** The run this one was fine-tuned from (`gpt-lab finetune`); null for every other run or once the parent is deleted. */
+  parentId: number | null;
   /** Set when the stored row cannot be read back (e.g. invalid config_json): what is wrong; the row is listed anyway. */
   damaged: string | null;
 }
@@ -60,6 +62,7 @@ export interface NewRun {
   status?: RunStatus;
   /** The process that will train it, set with the row (a 'running' run is never without an owner). */
   owner?: RunOwner;
+  parentId?: number;
 }
 
 export type RunPatch = Partial<{
@@ -126,6 +129,7 @@ interface RunRow {
   tags_json: string | null;
   notes: string | null;
   owner_tag: string | null;
+  parent_run_id: number | null;
 }
 
 const asIs = (value: unknown): unknown => value;
@@ -178,8 +182,8 @@ export class RunStore {
   createRun(input: NewRun): number {
     const { lastInsertRowid } = this.sql(
       `INSERT INTO runs (name, status, config_json, backend_json, data_source, data_hash, vocab_json,
-                         params, sweep_key, created_at, owner_pid, owner_tag)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+                         params, sweep_key, created_at, owner_pid, owner_tag, parent_run_id)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ).run(
       input.name,
       checkStatus(input.status ?? 'queued'),
@@ -193,6 +197,7 @@ export class RunStore {
       Date.now(),
       input.owner?.pid ?? null,
       input.owner?.tag ?? null,
+      input.parentId ?? null,
     );
     return Number(lastInsertRowid);
   }
@@ -466,6 +471,7 @@ function toRunRecord(row: RunRow): RunRecord {
     tags: (fromJson(row.tags_json) as string[] | null) ?? [],
     notes: row.notes ?? '',
     ownerTag: row.owner_tag ?? null,
+    parentId: row.parent_run_id ?? null,
     damaged: damage.length ? damage.join('; ') : null,
   };
 }

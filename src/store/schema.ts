@@ -97,6 +97,10 @@ const MIGRATIONS: readonly string[] = [
   ALTER TABLE runs ADD COLUMN tags_json TEXT;
   ALTER TABLE runs ADD COLUMN notes TEXT;
   `,
+  // v6: the run a fine-tune continued (gpt-lab finetune); deleting the parent keeps the child, unlinked.
+  `
+  ALTER TABLE runs ADD COLUMN parent_run_id INTEGER REFERENCES runs(id) ON DELETE SET NULL;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

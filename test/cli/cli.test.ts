@@ -251,3 +251,34 @@ describe('train --seeds', () => {
     expect(bad.stderr).toMatch(/--seeds: expected an integer from 1 to 16, got "0"/);
   });
 });
+
+describe('finetune', () => {
+  it('trains a child at 2× the block from the stored run, linked to it and keeping its rope scaling; bad input exits 2', async () => {
+    const db = freshPath('finetune.db');
+    const tiny = ['--pos', 'rope', '--layers', '1', '--heads', '2', '--embd', '16', '--block', '8', '--batch', '4', '--steps', '6', '--sample-every', '0', '--threads', '1'];
+    expect((await run(['train', ...tiny, '--db', db])).status).toBe(0);
+    const tuned = await run(['finetune', '1', '--block', '2x', '--steps', '3', '--lr', '5e-4', '--rope-scaling', 'yarn', '--db', db, '--json']);
+    expect(tuned.status, tuned.stderr).toBe(0);
+    const out = JSON.parse(tuned.stdout) as { runId: number; status: string; steps: number; parentId: number; blockSize: number; posExtension: unknown };
+    expect(out).toMatchObject({ runId: 2, status: 'completed', steps: 3, parentId: 1, blockSize: 16, posExtension: { method: 'yarn', scale: 2 } });
+    const store = RunStore.open(db);
+    const [parent, child] = [store.getRun(1)!, store.getRun(2)!];
+    expect(child.parentId).toBe(1);
+    expect(child.config).toEqual({ ...(parent.config as object), blockSize: 16, steps: 3, lr: 5e-4, minLr: 1e-4, posExtension: { method: 'yarn', scale: 2 } });
+    expect(store.metrics(2).map((m) => [m.step, m.tokens])).toEqual([[0, 64], [1, 128], [2, 192]]);
+    store.close();
+
+    const bytes = readFileSync(db);
+    for (const [args, message] of [
+      [['finetune', '9', '--block', '2x', '--steps', '3'], /run 9 does not exist in this database/],
+      [['finetune', '1', '--block', '8', '--steps', '3'], /the new block must be longer than run 1's block 8/],
+      [['finetune', '1', '--block', '16'], /required option '--steps <n>' not specified/],
+    ] as [string[], RegExp][]) {
+      const bad = await run([...args, '--db', db]);
+      expect(bad.status, args.join(' ')).toBe(2);
+      expect(bad.stderr).toMatch(message);
+      expect(bad.stdout).toBe('');
+    }
+    expect(readFileSync(db).equals(bytes)).toBe(true);
+  });
+});

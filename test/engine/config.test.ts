@@ -202,6 +202,17 @@ describe('resolveConfig', () => {
     expect(resolveConfig({ pos: 'rope', posOptions: { base: 500 } }).posOptions).toEqual({ base: 500, fraction: 1 });
   });
 
+  it('posExtension (a fine-tuned run\'s fixed scaling): absent by default, so older configs keep their exact keys; checked when given', () => {
+    expect('posExtension' in resolveConfig({ pos: 'rope' })).toBe(false);
+    expect(resolveConfig({ pos: 'rope', posExtension: { method: 'yarn', scale: 2 } }).posExtension).toEqual({ method: 'yarn', scale: 2 });
+    const problems = (posExtension: unknown, pos = 'rope') => validateConfig(withDefaults({ pos, posExtension } as never)).map((p) => `${p.field}: ${p.message}`);
+    expect(problems({ method: 'pi', scale: 2 }, 'alibi')).toEqual(['posExtension: alibi offers no context-extension method to keep']);
+    expect(problems({ method: 'none', scale: 2 })).toEqual(['posExtension.method: must be one of pi, ntk, yarn, got "none"']);
+    expect(problems({ method: 'pi', scale: 0.5 })).toEqual(['posExtension.scale: must be in [1, 4096], got 0.5']);
+    expect(problems({ method: 'pi', scale: 2, factor: 3 })).toEqual(['posExtension.factor: is not a known setting']);
+    expect(problems('pi')).toEqual(['posExtension: must be { method, scale }, got "pi"']);
+  });
+
   it('leaves DEFAULT_CONFIG untouched', () => {
     const snapshot = structuredClone(DEFAULT_CONFIG);
     resolveConfig({ pos: 't5', nLayer: 2 });

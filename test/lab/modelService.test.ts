@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { dispatch } from '../../src/lab/dispatch';
+import { dispatch } from '../../src/hosts/dispatch';
 import { LabService } from '../../src/lab/service';
 import type { EventPayload, LabEvent } from '../../src/shared/api';
 

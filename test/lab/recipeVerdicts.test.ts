@@ -8,14 +8,16 @@ import type { EquivarianceRow } from '../../src/engine/eval/probes';
 import {
   judgeAttentionCost,
   judgeDogEquivariance,
+  judgeFinetuneRepair,
+  judgeRopeScaling,
   judgeExtrapolation,
   judgeLearnedVsSinusoidal,
   judgeNoAttentionScale,
   judgeNoLayerNorm,
   judgePostNormWarmup,
+  type RunOutcome,
   judgeNopeVsAbsolute,
   judgeRandomPositions,
-  type RunOutcome,
 } from '../../src/lab/recipeVerdicts';
 
 /** Three seeds around `mean`: mean − d, mean, mean + d (std d). */
@@ -185,6 +187,59 @@ describe('attention-cost', () => {
 
   it('is inconclusive when the seeds disagree across the bound', () => {
     expect(judgeAttentionCost([1.5, 1.7, 1.9], [1, 1, 1]).verdict).toBe('inconclusive');
+  });
+});
+
+describe('rope-scaling-4x', () => {
+  const ntk = seeds(1.2);
+  it('holds when PI and YaRN stay below 1.10 × the block loss and plain RoPE is clearly above', () => {
+    const j = judgeRopeScaling({ plain: seeds(1.3), pi: seeds(1.05), yarn: seeds(1.02), ntk });
+    expect(j.verdict).toBe('held');
+    expect(j.figures['PI within 10 %']).toBe('held');
+    expect(j.figures['plain beyond 10 %']).toBe('held');
+    expect(j.figures['NTK loss4x/loss1x mean']).toBeCloseTo(1.2, 6);
+    expect(j.summary).toContain('PI 1.050 ± 0.010');
+  });
+
+  it('does not hold when interpolation is worse than plain RoPE (no fine-tuning), as at our scale', () => {
+    const j = judgeRopeScaling({ plain: seeds(1.28), pi: seeds(1.78), yarn: seeds(1.92), ntk });
+    expect(j.figures['PI within 10 %']).toBe('did not hold');
+    expect(j.figures['plain beyond 10 %']).toBe('held');
+    expect(j.verdict).toBe('did not hold');
+  });
+
+  it('does not hold when plain RoPE itself keeps its loss, even if PI and YaRN do', () => {
+    expect(judgeRopeScaling({ plain: seeds(1.02), pi: seeds(1.03), yarn: seeds(1.03), ntk }).verdict).toBe('did not hold');
+  });
+
+  it('is inconclusive when a ratio straddles the limit within the seed noise', () => {
+    const j = judgeRopeScaling({ plain: seeds(1.3), pi: seeds(1.1), yarn: seeds(1.02), ntk });
+    expect(j.figures['PI within 10 %']).toBe('inconclusive');
+    expect(j.verdict).toBe('inconclusive');
+  });
+});
+
+describe('finetune-2x', () => {
+  const plainAfter = seeds(1.04);
+  it('holds when the parent is broken at 2× and the PI fine-tune brings it within 5 %', () => {
+    const j = judgeFinetuneRepair({ before: seeds(1.3), after: seeds(1.0), plainAfter });
+    expect(j.verdict).toBe('held');
+    expect(j.figures['PI fine-tune loss2x/loss1x mean']).toBeCloseTo(1.0, 6);
+    expect(j.summary).toContain('after the PI fine-tune 1.000 ± 0.010');
+  });
+
+  it('does not hold when nothing was broken at 2× to begin with, or when the fine-tune stays far above', () => {
+    expect(judgeFinetuneRepair({ before: seeds(1.02), after: seeds(0.98), plainAfter }).figures['broken before']).toBe('did not hold');
+    expect(judgeFinetuneRepair({ before: seeds(1.02), after: seeds(0.98), plainAfter }).verdict).toBe('did not hold');
+    expect(judgeFinetuneRepair({ before: seeds(1.3), after: seeds(1.2), plainAfter }).verdict).toBe('did not hold');
+    expect(judgeFinetuneRepair({ before: seeds(1.3), after: [null, null, null], plainAfter }).verdict).toBe('did not hold');
+  });
+
+  it('is inconclusive inside the seed noise or when some fine-tunes diverged', () => {
+    expect(judgeFinetuneRepair({ before: seeds(1.3), after: seeds(1.05), plainAfter }).verdict).toBe('inconclusive');
+    const mixed = judgeFinetuneRepair({ before: seeds(1.3), after: [1.0, null, 1.01], plainAfter: [1.0, null, 1.02] });
+    expect(mixed.verdict).toBe('inconclusive');
+    expect(mixed.summary).toContain('(1 diverged)');
   });
 });
 

@@ -79,4 +79,33 @@ describe('recipes', () => {
     expect(TIED_WITHOUT_MASK).toEqual(['none', 'alibi', 'integer', 'integer-norm']);
     store.close();
   });
+
+  it('finetune-2x and rope-scaling-4x run in quick mode: 3 shared rope parents, a PI and a plain child of each, a verdict from each', async () => {
+    const store = RunStore.open(join(dir, 'context.db'));
+    const log: string[] = [];
+    const tuned = await runRecipe(getRecipe('finetune-2x')!, { store, quick: true, log: (m) => log.push(m) });
+    expect(tuned.runs).toHaveLength(9);
+    const parents = tuned.runs.slice(0, 3).map((r) => store.getRun(r.runId)!);
+    const children = tuned.runs.slice(3).map((r) => store.getRun(r.runId)!);
+    expect(parents.map((p) => [(p.config as RunConfig).seed, (p.config as RunConfig).blockSize])).toEqual(RECIPE_SEEDS.map((seed) => [seed, 16]));
+    // Each parent's PI child, then each one's plain child, in seed order, at twice its block.
+    expect(children.map((c) => [c.parentId, (c.config as RunConfig).blockSize, (c.config as RunConfig).posExtension?.method ?? 'plain'])).toEqual(
+      ['pi', 'plain'].flatMap((method) => parents.map((p) => [p.id, 32, method])),
+    );
+    expect(['held', 'did not hold', 'inconclusive']).toContain(tuned.verdict);
+    expect(tuned.figures['before loss2x/loss1x mean']).toBeGreaterThan(0.5);
+    expect(tuned.chart.series.map((s) => s.x)).toEqual([[16, 32], [16, 32], [16, 32]]);
+
+    const runsBefore = store.listRuns().length;
+    const scaled = await runRecipe(getRecipe('rope-scaling-4x')!, { store, quick: true, log: (m) => log.push(m) });
+    const again = await runRecipe(getRecipe('finetune-2x')!, { store, quick: true, log: (m) => log.push(m) });
+    expect(store.listRuns().length).toBe(runsBefore);
+    expect(again.figures).toEqual(tuned.figures);
+    expect(scaled.runs.map((r) => r.runId)).toEqual(parents.map((p) => p.id));
+    expect(scaled.chart.series.map((s) => s.label)).toEqual(['plain', 'PI', 'YaRN', 'NTK'].map((m) => `${m} (mean of 3 seeds)`));
+    expect(['held', 'did not hold', 'inconclusive']).toContain(scaled.verdict);
+    // Plain RoPE and every method agree at the block (s = 1), so the curves start at one point.
+    expect(new Set(scaled.chart.series.map((s) => s.y[0]!.toFixed(6))).size).toBe(1);
+    store.close();
+  });
 });

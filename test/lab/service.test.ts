@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { dispatch } from '../../src/lab/dispatch';
+import { dispatch } from '../../src/hosts/dispatch';
 import { LabService } from '../../src/lab/service';
 import { CALLS, type ConfigOverrides, type LabEvent } from '../../src/shared/api';
 import { nextEvent } from '../helpers/events';
@@ -145,6 +145,24 @@ describe('training through the host', () => {
     expect(await service.metrics({ runId: first.runId, sinceStep: 14 })).toHaveLength(5);
     expect((await service.samples({ runId: first.runId })).length).toBeGreaterThan(0);
     expect((await service.getRun({ runId: second.runId })).config.pos).toBe('rope');
+  });
+
+  it('fine-tunes a finished run at a longer block through the queue, as a child linked to it; bad requests queue nothing', async () => {
+    const parent = await service.startRun({ config: tiny(6, { pos: 'rope' }) });
+    await nextEvent(service, statusIs(parent.runId, 'completed'));
+    const child = await dispatch(service, 'finetuneRun', { runId: parent.runId, blockSize: 32, steps: 4, ropeScaling: 'pi' });
+    expect(child).toMatchObject({ ok: true, value: { status: 'queued' } });
+    const childId = (child as { value: { runId: number } }).value.runId;
+    await nextEvent(service, statusIs(childId, 'completed'));
+    const run = CALLS.getRun.response.parse(await service.getRun({ runId: childId }));
+    expect(run).toMatchObject({ parentId: parent.runId, status: 'completed', lastStep: 3, config: { blockSize: 32, steps: 4, posExtension: { method: 'pi', scale: 2 } } });
+    expect((await service.metrics({ runId: childId }))[0]!.tokens).toBe(8 * 32);
+
+    const count = (await service.listRuns()).length;
+    expect(await dispatch(service, 'finetuneRun', { runId: 999, blockSize: 32, steps: 4 })).toMatchObject({ ok: false, error: { code: 'not-found', message: 'run 999 does not exist' } });
+    expect(await dispatch(service, 'finetuneRun', { runId: parent.runId, blockSize: 16, steps: 4 })).toMatchObject({ ok: false, error: { code: 'invalid-request', message: expect.stringMatching(/the new block must be longer than run \d+'s block 16/) } });
+    expect(await dispatch(service, 'finetuneRun', { runId: parent.runId, blockSize: 0, steps: 4 })).toMatchObject({ ok: false, error: { code: 'invalid-request' } });
+    expect((await service.listRuns()).length).toBe(count);
   });
 
   it('pauses, resumes and stops a live run', async () => {

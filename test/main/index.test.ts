@@ -7,7 +7,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { LabProcessLaunch } from '../../src/main/labClient';
+import type { LabProcessLaunch } from '../../src/hosts/lab/client';
 import { packagedLayout } from '../../src/main/packagedLayout';
 import { CALL_NAMES, Channel } from '../../src/shared/api';
 import { EventChannel } from '../../src/shared/channels';
@@ -98,7 +98,7 @@ const savedEnv = { ...process.env };
 async function startMain(fake: Fake): Promise<void> {
   vi.resetModules();
   vi.doMock('electron', () => fake);
-  vi.doMock('../../src/main/labClient', () => ({
+  vi.doMock('../../src/hosts/lab/client', () => ({
     startLabProcess: (launch: LabProcessLaunch) => {
       launches.push(launch);
       return { api: {}, subscribe: () => () => undefined, ready: Promise.resolve(), close: labClose };
@@ -131,7 +131,7 @@ afterEach(() => {
   Reflect.deleteProperty(process, 'resourcesPath');
   for (const dir of temps.splice(0)) rmSync(dir, { recursive: true, force: true });
   vi.doUnmock('electron');
-  vi.doUnmock('../../src/main/labClient');
+  vi.doUnmock('../../src/hosts/lab/client');
 });
 
 describe('the desktop shell', () => {

@@ -9,7 +9,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startLabProcess, type RemoteLab } from '../../src/main/labClient';
+import { startLabProcess, type RemoteLab } from '../../src/hosts/lab/client';
 import { labProcessLaunch } from '../../src/main/labLaunch';
 import { checkPackagedFiles, dawnTarget, packagedLayout } from '../../src/main/packagedLayout';
 import type { LabEvent } from '../../src/shared/api';

@@ -16,7 +16,7 @@ import WebSocket from 'ws';
 import { decodeCheckpoint } from '../../src/engine/train/checkpoint';
 import { LabService } from '../../src/lab/service';
 import { METRIC_FLUSH_ROWS } from '../../src/lab/runner';
-import { PARENT_GONE } from '../../src/lab/trainingHost';
+import { PARENT_GONE } from '../../src/hosts/training/trainingHost';
 import { RunStore } from '../../src/store';
 import type { LabEvent, LiveMetricRow, RunInfo } from '../../src/shared/api';
 import { Outcomes, syncDocTable } from './docTable';

@@ -145,7 +145,7 @@ function cases(): CliCase[] {
     { area: 'sweep', input: '--norm pre,,post', args: ['sweep', '--norm', 'pre,,post', '--db', absent], message: /--norm: empty entry/ },
     { area: 'sweep', input: '--dropout 0,x', args: ['sweep', '--dropout', '0,x', '--db', absent], message: /--dropout: expected a decimal number, got "x"/ },
   );
-  for (const [command, extra] of [['resume', []], ['export', []], ['eval-length', []], ['task-length', []]] as [string, string[]][])
+  for (const [command, extra] of [['resume', []], ['export', []], ['eval-length', []], ['task-length', []], ['finetune', ['--block', '2x', '--steps', '5']]] as [string, string[]][])
     for (const id of ['0x1', '1.5', '1e2', '0', 'abc', '99999999999999999999'])
       list.push({ area: 'run id', input: `${command} ${id}`, args: [command, id, ...extra, '--db', dbPath], message: /RUN_ID must be a positive decimal integer/ });
   list.push(
@@ -204,6 +204,23 @@ function cases(): CliCase[] {
     { area: 'resume', input: 'a run whose data file changed (no --block advice: resume takes none)', args: ['resume', String(RUN.changedData), '--db', dbPath], message: /^(?![\s\S]*--block)[\s\S]*the data of run 6 .* changed since it was trained.*resume needs the same data/ },
     { area: 'resume', input: 'a run whose stored row is damaged', args: ['resume', String(RUN.damagedRow), '--db', dbPath], message: /run 7 cannot be resumed: its stored record is damaged \(config_json is not valid JSON/ },
     { area: 'resume', input: 'a run that does not exist', args: ['resume', '999', '--db', dbPath], message: /run 999 does not exist in this database/ },
+  );
+  const finetune = (id: number | string, ...extra: string[]) => ['finetune', String(id), '--block', '32', '--steps', '5', ...extra, '--db', dbPath];
+  list.push(
+    { area: 'finetune', input: 'a run that does not exist', args: finetune(999), message: /run 999 does not exist in this database/ },
+    { area: 'finetune', input: 'a run without a checkpoint', args: finetune(RUN.noCheckpoint), message: /run 5 has no checkpoint \(status stopped\), so it has no weights to fine-tune/ },
+    { area: 'finetune', input: 'a run whose checkpoint holds NaN weights', args: finetune(RUN.nan), message: /run 2 cannot be fine-tuned: its checkpoint at step 4 is unusable \(weight wte holds NaN at index 2\)/ },
+    { area: 'finetune', input: 'a checkpoint with a flipped byte', args: finetune(RUN.damagedCheckpoint), message: /run 3 cannot be fine-tuned: its checkpoint at step 4 is unusable \(checkpoint is damaged/ },
+    { area: 'finetune', input: 'a run still training', args: finetune(RUN.owned), message: /run 4 is running; fine-tune it once it has finished or been stopped/ },
+    { area: 'finetune', input: 'a run whose stored row is damaged', args: finetune(RUN.damagedRow), message: /run 7 cannot be fine-tuned: its stored record is damaged/ },
+    { area: 'finetune', input: '--block no longer than the parent\'s', args: ['finetune', String(RUN.changedData), '--block', '16', '--steps', '5', '--db', dbPath], message: /the new block must be longer than run 6's block 16 \(fine-tuning extends the context\), got 16/ },
+    { area: 'finetune', input: '--block 0.5x', args: ['finetune', String(RUN.changedData), '--block', '0.5x', '--steps', '5', '--db', dbPath], message: /--block: expected a length or a multiple of the parent's block \(e\.g\. 2x\), got "0\.5x"/ },
+    { area: 'finetune', input: 'a learned table (new rows would start untrained)', args: finetune(RUN.changedData), message: /run 6 uses learned positions, whose pos\.\w+ is \[16,16\] at block 16 and would be \[32,16\] at block 32/ },
+    { area: 'finetune', input: '--rope-scaling on a learned run', args: finetune(RUN.changedData, '--rope-scaling', 'pi'), message: /--rope-scaling applies to rope runs only; run 6 uses the learned scheme/ },
+    { area: 'finetune', input: '--rope-scaling linear', args: finetune(RUN.changedData, '--rope-scaling', 'linear'), message: /--rope-scaling.*linear.*none, pi, ntk, yarn/ },
+    { area: 'finetune', input: '--steps 0', args: ['finetune', '6', '--block', '32', '--steps', '0', '--db', dbPath], message: /--steps: expected a positive decimal integer, got "0"/ },
+    { area: 'finetune', input: '--lr=0', args: finetune(RUN.changedData, '--lr=0'), message: /--lr: expected a positive decimal number, got "0"/ },
+    { area: 'finetune', input: 'no --block', args: ['finetune', '6', '--steps', '5', '--db', dbPath], message: /required option '--block <n\|kx>' not specified/ },
   );
   for (const command of [['runs'], ['export', '1'], ['resume', '1'], ['eval-length', '1'], ['train'], ['sweep', '--pos', 'rope']])
     list.push({ area: 'foreign database', input: `${command[0]} on another application's SQLite file`, args: [...command, '--db', foreignDb], message: /is another application's SQLite database \(tables contacts\), not GPT Lab's; it was left unchanged/ });

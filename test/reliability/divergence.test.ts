@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dispatch } from '../../src/lab/dispatch';
+import { dispatch } from '../../src/hosts/dispatch';
 import { LabService } from '../../src/lab/service';
 import type { LabEvent } from '../../src/shared/api';
 import { Outcomes, syncDocTable } from './docTable';

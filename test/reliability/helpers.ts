@@ -62,14 +62,7 @@ export function readDb<T>(path: string, query: (db: Database.Database) => T): T 
   }
 }
 
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
+export { pidExists as isAlive } from '../../src/store/owner';
 
 export interface MetricStep {
   step: number;

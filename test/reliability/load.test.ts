@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { dispatch } from '../../src/lab/dispatch';
+import { dispatch } from '../../src/hosts/dispatch';
 import { LabService } from '../../src/lab/service';
 import { startServer } from '../../src/server/server';
 import type { LabEvent, QueueState } from '../../src/shared/api';

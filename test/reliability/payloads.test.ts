@@ -11,9 +11,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { hostEventSchema, type HostEvent } from '../../src/lab/hostProtocol';
+import { sourceHostLaunch } from '../../src/hosts/launch';
+import { hostEventSchema, type HostEvent } from '../../src/hosts/training/protocol';
 import { LabService } from '../../src/lab/service';
-import { TrainingHost } from '../../src/lab/trainingHost';
+import { TrainingHost } from '../../src/hosts/training/trainingHost';
 import { bindLabIpc, type IpcMainLike } from '../../src/main/ipc';
 import type { IpcSenderInfo } from '../../src/main/security';
 import { startServer, type RunningServer } from '../../src/server/server';
@@ -263,7 +264,7 @@ describe('malformed payloads', () => {
       process.env.GPT_LAB_GARBAGE = JSON.stringify(HOST_EVENTS.map(([, message]) => message));
       const fake = new LabService({
         dbPath: join(dir, 'fake-host.db'),
-        host: { modulePath: fileURLToPath(new URL('./fixtures/garbageHost.mjs', import.meta.url)), execArgv: [] },
+        host: { ...sourceHostLaunch(), modulePath: fileURLToPath(new URL('./fixtures/garbageHost.mjs', import.meta.url)), execArgv: [] },
         echoHostStderr: false,
       });
       try {

@@ -39,7 +39,7 @@ describe('schema', () => {
     const path = join(tempDir(), 'runs.db');
     writeFileSync(path, '');
     RunStore.open(path).close();
-    expect(SCHEMA_VERSION).toBe(5);
+    expect(SCHEMA_VERSION).toBe(6);
     inspect(path, (db) => {
       expect(userVersion(db)).toBe(SCHEMA_VERSION);
       expect(tableNames(db)).toEqual(TABLES);
@@ -62,13 +62,26 @@ describe('schema', () => {
     const path = join(tempDir(), 'v1.db');
     v1Database(path);
     const store = RunStore.open(path);
-    expect(store.listRuns().map((r) => [r.name, r.ownerPid, r.ownerTag, r.tags, r.notes])).toEqual([['old run', null, null, [], '']]);
+    expect(store.listRuns().map((r) => [r.name, r.ownerPid, r.ownerTag, r.tags, r.notes, r.parentId])).toEqual([['old run', null, null, [], '', null]]);
     store.close();
     inspect(path, (db) => {
       expect(userVersion(db)).toBe(SCHEMA_VERSION);
       expect(db.pragma('application_id', { simple: true })).toBe(APPLICATION_ID);
       expect(tableNames(db)).toEqual(['runs', 'texts']);
     });
+  });
+
+  it('v6 links a fine-tuned run to its parent, and deleting the parent keeps the child, unlinked', () => {
+    const path = join(tempDir(), 'v1.db');
+    v1Database(path);
+    const store = RunStore.open(path);
+    const [old] = store.listRuns();
+    const child = store.createRun({ name: 'child', config: {}, dataSource: 'd', parentId: old!.id });
+    expect(store.getRun(child)!.parentId).toBe(old!.id);
+    expect(() => store.createRun({ name: 'orphan', config: {}, dataSource: 'd', parentId: 999 })).toThrow(/FOREIGN KEY/);
+    store.deleteRun(old!.id);
+    expect(store.listRuns().map((r) => [r.name, r.parentId])).toEqual([['child', null]]);
+    store.close();
   });
 
   it('creates missing parent directories', () => {

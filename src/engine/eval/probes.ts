@@ -41,32 +41,6 @@ export async function biasMatrices(model: GPT, T: number): Promise<number[][][] 
   return Array.from({ length: model.cfg.nHead }, (_, h) => Array.from({ length: T }, (_, i) => Array.from(data.subarray((h * T + i) * T, (h * T + i + 1) * T))));
 }
 
-/**
- * RoPE's long-term decay (Su et al. 2021, §3.4.3): the bound (1/(d/2)) Σ_j |S_j| with S_j = Σ_{k<j} e^{i·r·θ_k}
- * on |<R_m q, R_n k>| as the distance r = |m − n| grows, and the score of all-ones q and k normalised to 1 at r = 0.
- */
-export function ropeDecay(headDim: number, base: number, maxDistance: number): { distance: number[]; bound: number[]; onesScore: number[] } {
-  const half = headDim / 2;
-  const theta = Array.from({ length: half }, (_, i) => base ** ((-2 * i) / headDim));
-  const distance: number[] = [];
-  const bound: number[] = [];
-  const onesScore: number[] = [];
-  for (let r = 0; r <= maxDistance; r++) {
-    let re = 0;
-    let im = 0;
-    let sumAbs = 0;
-    for (let j = 0; j < half; j++) {
-      re += Math.cos(r * theta[j]);
-      im += Math.sin(r * theta[j]);
-      sumAbs += Math.hypot(re, im);
-    }
-    distance.push(r);
-    bound.push(sumAbs / half);
-    onesScore.push(re / half);
-  }
-  return { distance, bound, onesScore };
-}
-
 export interface EquivarianceRow {
   scheme: string;
   causal: boolean;

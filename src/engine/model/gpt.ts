@@ -39,8 +39,10 @@ export interface ModelConfig {
   attnScale?: boolean;
   /** Ablation: false leaves only the positional signal, no token embedding (default true). */
   tokenEmbedding?: boolean;
-  /** Evaluation only: the scheme's context-extension method (see PositionalScheme.extensions). */
+  /** The scheme's context-extension method (see PositionalScheme.extensions): evaluation only unless fixed below. */
   posExtension?: string;
+  /** A fine-tuned run's fixed scale factor for `posExtension` (SchemeContext.extensionScale). */
+  posExtensionScale?: number;
   /** Randomized positions (see randomPositions.ts): each sequence reads sorted positions drawn from [0, L); absent = off. */
   randomPositions?: number;
 }
@@ -48,7 +50,8 @@ export interface ModelConfig {
 export function modelConfigOf(config: RunConfig, vocabSize: number): ModelConfig {
   const { nLayer, nHead, nEmbd, blockSize, pos, posOptions, norm, normType, causal, dropoutEmbd, dropoutAttn, dropoutResid, attnScale, tokenEmbedding, randomPositions } = config;
   const model: ModelConfig = { vocabSize, nLayer, nHead, nEmbd, blockSize, pos, posOptions, norm, normType, causal, dropoutEmbd, dropoutAttn, dropoutResid, attnScale, tokenEmbedding };
-  return randomPositions ? { ...model, randomPositions } : model;
+  const extended = config.posExtension ? { ...model, posExtension: config.posExtension.method, posExtensionScale: config.posExtension.scale } : model;
+  return randomPositions ? { ...extended, randomPositions } : extended;
 }
 
 export interface ParamInfo {
@@ -109,11 +112,9 @@ export function parameterLayout(cfg: ModelConfig): ParamInfo[] {
 
 function schemeContext(cfg: ModelConfig): SchemeContext {
   const ctx: SchemeContext = { nEmbd: cfg.nEmbd, nHead: cfg.nHead, nLayer: cfg.nLayer, blockSize: cfg.blockSize, headDim: cfg.nEmbd / cfg.nHead, options: cfg.posOptions };
-  return {
-    ...ctx,
-    ...(cfg.posExtension === undefined ? {} : { extension: cfg.posExtension }),
-    ...(cfg.randomPositions ? { randomPositions: cfg.randomPositions } : {}),
-  };
+  const withRandom = cfg.randomPositions ? { ...ctx, randomPositions: cfg.randomPositions } : ctx;
+  if (cfg.posExtension === undefined) return withRandom;
+  return cfg.posExtensionScale === undefined ? { ...withRandom, extension: cfg.posExtension } : { ...withRandom, extension: cfg.posExtension, extensionScale: cfg.posExtensionScale };
 }
 
 /** A causal mask (T, T): 0 on and below the diagonal, −1e9 above it (finite, so fully masked rows never make NaN). */

@@ -74,7 +74,7 @@ export interface HelperStart {
 }
 
 /**
- * The worker's module. Bundled (out/main), labProcess sets GPT_LAB_GRADIENT_WORKER to gradientWorker.js beside it;
+ * The worker's module. Bundled (out/main), the lab process (src/hosts/lab/entry.ts) sets GPT_LAB_GRADIENT_WORKER to gradientWorker.js beside it;
  * from source the worker runs the .ts file through tsx, whose loader worker threads do not inherit.
  */
 function startWorker(workerData: HelperStart): Worker {

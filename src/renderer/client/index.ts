@@ -2,7 +2,8 @@
  * The renderer's one typed client: the LabApi over a Transport, throwing LabClientError for failed calls, plus
  * events. `connectLab()` picks the transport: the preload's `window.gptLab` when present, HTTP + WebSocket otherwise.
  */
-import { BRIDGE_KEY, CALL_NAMES, type CallName, type ConfigProblemData, type LabApi, type LabBridge, type LabErrorCode, type LabErrorInfo, type LabEventListener } from '../../shared/api';
+import { BRIDGE_KEY, type ConfigProblemData, type LabApi, type LabBridge, type LabErrorCode, type LabErrorInfo, type LabEventListener } from '../../shared/api';
+import { callProxy } from '../../shared/callProxy';
 import { bridgeTransport, httpTransport, type ConnectionState, type Transport } from './transport';
 
 export { bridgeTransport, httpTransport } from './transport';
@@ -28,16 +29,7 @@ export type LabClient = LabApi & {
 };
 
 export function createLabClient(transport: Transport): LabClient {
-  const calls = Object.fromEntries(
-    CALL_NAMES.map((name: CallName) => [
-      name,
-      async (request?: unknown) => {
-        const result = await transport.call(name, request);
-        if (!result.ok) throw new LabClientError(result.error);
-        return result.value;
-      },
-    ]),
-  ) as unknown as LabApi;
+  const calls = callProxy((name, request) => transport.call(name, request), (info) => new LabClientError(info));
   return {
     ...calls,
     transport: transport.kind,

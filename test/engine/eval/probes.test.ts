@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { CharTokenizer } from '../../../src/engine/data/tokenizer';
-import { TIE_TOLERANCE, attentionMaps, biasMatrices, equivarianceProbe, positionTable, ropeDecay } from '../../../src/engine/eval/probes';
+import { TIE_TOLERANCE, attentionMaps, biasMatrices, equivarianceProbe, positionTable } from '../../../src/engine/eval/probes';
 import { GPT, type ModelConfig } from '../../../src/engine/model/gpt';
 import { alibiSlopes } from '../../../src/engine/model/positional/alibi';
 import { sinusoidalTable } from '../../../src/engine/model/positional/sinusoidal';
@@ -48,15 +48,6 @@ describe('probes', () => {
     expect(heads[0][2][2]).toBe(-0);
     expect(await biasMatrices(model('learned'), 6)).toBeNull();
     m.dispose();
-  });
-
-  it('RoPE decay: 1 at distance 0, the bound decays at long range', () => {
-    const { bound, onesScore } = ropeDecay(32, 10000, 256);
-    expect(onesScore[0]).toBeCloseTo(1, 12);
-    expect(bound[0]).toBeCloseTo((16 + 1) / 2, 12); // |S_j| = j at r = 0, averaged over j = 1…16
-    const early = bound.slice(1, 9).reduce((a, b) => a + b, 0) / 8;
-    const late = bound.slice(200, 256).reduce((a, b) => a + b, 0) / 56;
-    expect(late).toBeLessThan(early / 2);
   });
 
   it('equivariance on fresh weights: ties for no-PE, ALiBi and the constant-per-position schemes without a mask, nowhere else', async () => {

@@ -172,3 +172,32 @@ describe('GPT with posExtension', () => {
     expect(() => new GPT({ ...config, posExtension: 'linear' }, 1)).toThrow(/offers none, pi, ntk, yarn/);
   });
 });
+
+describe('GPT with a fixed posExtensionScale (a fine-tuned run)', () => {
+  const logits = (model: GPT, T: number): Float32Array =>
+    tf.tidy(() => model.forward(tf.tensor2d(Array.from({ length: T }, (_, i) => (3 * i) % 11), [1, T], 'int32')).dataSync() as Float32Array);
+
+  it('at its own block equals the parent under eval-time scaling at that length, for every method (YaRN measures L from the parent)', () => {
+    const parentCfg = tinyConfig({ pos: 'rope', posOptions: { base: 100, fraction: 1 }, blockSize: 4 });
+    for (const method of ['pi', 'ntk', 'yarn']) {
+      const parent = buildModel({ ...parentCfg, posExtension: method }, 5);
+      const child = buildModel({ ...parentCfg, blockSize: 8, posExtension: method, posExtensionScale: 2 }, 5);
+      expect(maxAbsDiff(logits(child, 8), logits(parent, 8)), method).toBeLessThan(1e-6);
+      parent.dispose();
+      child.dispose();
+    }
+  });
+
+  it('keeps s at every length: below its block it still differs from plain RoPE, where eval-time scaling does not', () => {
+    const cfg = tinyConfig({ pos: 'rope', posOptions: { base: 100, fraction: 1 }, blockSize: 8 });
+    const plain = buildModel(cfg, 5);
+    const fixed = buildModel({ ...cfg, posExtension: 'pi', posExtensionScale: 2 }, 5);
+    const halved = buildModel({ ...cfg, blockSize: 4, posExtension: 'pi' }, 5);
+    const trainedAt2 = buildModel({ ...cfg, blockSize: 2, posExtension: 'pi' }, 5);
+    expect(maxAbsDiff(logits(fixed, 4), logits(plain, 4))).toBeGreaterThan(1e-3);
+    // PI ×2 at length 4 is the eval-time PI of a block-2-trained model at 4: angles m·θ/2 either way.
+    expect(maxAbsDiff(logits(fixed, 4), logits(trainedAt2, 4))).toBeLessThan(1e-6);
+    expect(maxAbsDiff(logits(halved, 4), logits(plain, 4))).toBe(0);
+    for (const m of [plain, fixed, halved, trainedAt2]) m.dispose();
+  });
+});

@@ -41,4 +41,5 @@ export const alibi: PositionalScheme = {
   readsPositions: true,
   maxLength: () => Infinity,
   logitBias: (T, ctx, _params, positions) => pairTermAt(T, ctx.nHead, positions, alibiTerm(ctx.nHead)),
+  preview: ({ length, nHead }) => ({ bias: alibiBias(length, nHead) }),
 };

@@ -25,4 +25,5 @@ export const binary: PositionalScheme = {
   readsPositions: true,
   maxLength: () => Infinity,
   inputTable: (T, ctx, _params, positions) => inputTableAt(T, ctx.nEmbd, positions, (at) => binaryRows(at, ctx.nEmbd, ctx.options.scale)),
+  preview: ({ length, nEmbd }, { scale }) => ({ table: binaryTable(length, nEmbd, scale) }),
 };

@@ -42,4 +42,5 @@ export const deberta: PositionalScheme = {
     const p2c = tf.transpose(select(tf.matMul(k, Qr, false, true)), [0, 1, 3, 2]); // [i, j] = k_j · Qr_δ(j,i)
     return tf.add(c2p, p2c) as tf.Tensor4D;
   },
+  preview: ({ length }, { maxDistance }) => ({ buckets: debertaIndex(length, maxDistance) }),
 };

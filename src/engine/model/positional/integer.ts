@@ -26,4 +26,5 @@ export const integer: PositionalScheme = {
   readsPositions: true,
   maxLength: () => Infinity,
   inputTable: (T, ctx, _params, positions) => inputTableAt(T, ctx.nEmbd, positions, (at) => integerRows(at, ctx.nEmbd, ctx.options.scale)),
+  preview: ({ length, nEmbd }, { scale }) => ({ table: integerTable(length, nEmbd, scale) }),
 };

@@ -20,4 +20,5 @@ export const integerNorm: PositionalScheme = {
   knobs: [scaleKnob('multiplier on the position index')],
   maxLength: () => Infinity,
   inputTable: (T, ctx) => tf.tensor2d(integerNormTable(T, ctx.nEmbd, ctx.options.scale), [T, ctx.nEmbd]),
+  preview: ({ length, nEmbd }, { scale }) => ({ table: integerNormTable(length, nEmbd, scale) }),
 };

@@ -98,6 +98,32 @@ export function applyRotation(x: tf.Tensor4D, cos: tf.Tensor2D | tf.Tensor4D, si
   return tf.add(tf.mul(x, cos), tf.mul(rotateHalf(x), sin)) as tf.Tensor4D;
 }
 
+/**
+ * RoPE's long-term decay (Su et al. 2021, §3.4.3): the bound (1/(d/2)) Σ_j |S_j| with S_j = Σ_{k<j} e^{i·r·θ_k}
+ * on |<R_m q, R_n k>| as the distance r = |m − n| grows, and the score of all-ones q and k normalised to 1 at r = 0.
+ */
+export function ropeDecay(headDim: number, base: number, maxDistance: number): { distance: number[]; bound: number[]; onesScore: number[] } {
+  const half = headDim / 2;
+  const theta = Array.from({ length: half }, (_, i) => base ** ((-2 * i) / headDim));
+  const distance: number[] = [];
+  const bound: number[] = [];
+  const onesScore: number[] = [];
+  for (let r = 0; r <= maxDistance; r++) {
+    let re = 0;
+    let im = 0;
+    let sumAbs = 0;
+    for (let j = 0; j < half; j++) {
+      re += Math.cos(r * theta[j]);
+      im += Math.sin(r * theta[j]);
+      sumAbs += Math.hypot(re, im);
+    }
+    distance.push(r);
+    bound.push(sumAbs / half);
+    onesScore.push(re / half);
+  }
+  return { distance, bound, onesScore };
+}
+
 export const rope: PositionalScheme = {
   name: 'rope',
   label: 'RoPE (rotary)',
@@ -123,12 +149,14 @@ export const rope: PositionalScheme = {
     (nEmbd / nHead) % 2 === 0 ? [] : [{ field: 'nEmbd', message: `rope needs an even head size; nEmbd/nHead = ${nEmbd / nHead}` }],
   rotate: (q, k, ctx, positions) => {
     const T = q.shape[2];
+    // A fine-tuned extension keeps its s at every length, measured from the length it extended (its block / s).
+    const fixed = ctx.extensionScale;
     const { inverseFrequencies, qkScale } = ropeFrequencies(ctx.headDim, {
       base: ctx.options.base,
       fraction: ctx.options.fraction,
       scaling: ctx.extension as RopeScaling | undefined,
-      scale: T / ctx.blockSize,
-      trainLength: ctx.blockSize,
+      scale: fixed ?? T / ctx.blockSize,
+      trainLength: fixed === undefined ? ctx.blockSize : ctx.blockSize / fixed,
     });
     const { cos, sin } = ropeAnglesAt(positions ?? consecutive(T), inverseFrequencies);
     // (T, hs), or (B, 1, T, hs) for a position grid: each row rotated by its own positions, the same for every head.
@@ -140,5 +168,10 @@ export const rope: PositionalScheme = {
       return qkScale === 1 ? rotated : tf.mul(rotated, qkScale);
     };
     return [apply(q), apply(k)];
+  },
+  preview: ({ length, nEmbd, nHead }, { base }) => {
+    // New run previews while the user types: an odd or zero head size still gets a picture, of the nearest even one.
+    const headDim = Math.max(2, Math.floor(nEmbd / nHead / 2) * 2);
+    return { decay: ropeDecay(headDim, base, Math.min(4096, 8 * length)) };
   },
 };

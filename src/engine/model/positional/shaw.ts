@@ -46,4 +46,5 @@ export const shaw: PositionalScheme = {
     const values = matMul2d(tf.reshape(perSlot, [B * nh * T, slots]) as tf.Tensor2D, relV as tf.Tensor2D); // (B·nh·T, hs)
     return tf.reshape(values, [B, nh, T, ctx.headDim]) as tf.Tensor4D;
   },
+  preview: ({ length }, { maxDistance }) => ({ buckets: shawIndex(length, maxDistance) }),
 };

@@ -27,4 +27,5 @@ export const sine: PositionalScheme = {
   readsPositions: true,
   maxLength: () => Infinity,
   inputTable: (T, ctx, _params, positions) => inputTableAt(T, ctx.nEmbd, positions, (at) => sineRows(at, ctx.nEmbd, ctx.options.scale)),
+  preview: ({ length, nEmbd }, { scale }) => ({ table: sineTable(length, nEmbd, scale) }),
 };

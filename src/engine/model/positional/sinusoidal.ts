@@ -35,4 +35,5 @@ export const sinusoidal: PositionalScheme = {
   readsPositions: true,
   maxLength: () => Infinity,
   inputTable: (T, ctx, _params, positions) => inputTableAt(T, ctx.nEmbd, positions, (at) => sinusoidalRows(at, ctx.nEmbd, ctx.options.scale)),
+  preview: ({ length, nEmbd }, { scale }) => ({ table: sinusoidalTable(length, nEmbd, scale) }),
 };

@@ -56,4 +56,6 @@ export const t5: PositionalScheme = {
     if (!positions) return tf.transpose(tf.reshape(perHead, [T, T, ctx.nHead]), [2, 0, 1]) as tf.Tensor3D; // (nh, T, T)
     return tf.transpose(tf.reshape(perHead, [positions.length / T, T, T, ctx.nHead]), [0, 3, 1, 2]) as tf.Tensor4D; // (B, nh, T, T)
   },
+  // The learned scalar per (bucket, head) needs a run; the bucket ids are the scheme's own.
+  preview: ({ length }, { buckets, maxDistance }) => ({ buckets: t5BucketGrid(length, buckets, maxDistance) }),
 };

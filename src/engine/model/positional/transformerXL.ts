@@ -56,4 +56,5 @@ export const transformerXL: PositionalScheme = {
     const contentBias = tf.expandDims(tf.sum(tf.mul(k, u), 3), 2); // (B, nh, 1, T): u·k_j, the same for every query
     return tf.add(bd, contentBias) as tf.Tensor4D;
   },
+  preview: ({ length }) => ({ buckets: distanceIndex(length) }),
 };

@@ -5,7 +5,7 @@
  *   bias   — an (nh, T, T) term added to the attention logits after the 1/sqrt(d) scaling,
  *   score  — relative terms computed from q and k inside the score, before scaling (Shaw, Transformer-XL,
  *            DeBERTa), optionally with a value-side term and its own scaling.
- * The model, trainer, CLI and UI ask the scheme (knobs, params, maxLength) instead of special-casing it.
+ * The model, trainer, CLI and UI ask the scheme (knobs, params, maxLength, preview) instead of special-casing it.
  */
 import type * as tf from '@tensorflow/tfjs';
 
@@ -34,8 +34,13 @@ export interface SchemeContext extends SchemeShape {
   nLayer: number;
   headDim: number;
   options: Record<string, number>;
-  /** Evaluation only: a context-extension method from the scheme's `extensions` (rope: pi, ntk, yarn); never trained with. */
+  /**
+   * A context-extension method from the scheme's `extensions` (rope: pi, ntk, yarn). Alone it is evaluation only, with
+   * s = T / blockSize at each length T; with `extensionScale` (a fine-tuned run's, see RunConfig.posExtension) s is
+   * that number at every length, trained and evaluated alike.
+   */
   extension?: string;
+  extensionScale?: number;
   /** Randomized positions: every sequence reads sorted positions drawn from [0, randomPositions); absent = 0…T−1. */
   randomPositions?: number;
 }
@@ -50,6 +55,29 @@ export interface ParamSpec {
 }
 
 export type Params = Record<string, tf.Tensor>;
+
+/** The dimensions a preview is drawn for: the sequence length and the model's width and head count. */
+export interface PreviewShape {
+  length: number;
+  nEmbd: number;
+  nHead: number;
+}
+
+/**
+ * What a scheme draws from its definition alone, with no weights and no tfjs: the picture beside the scheme picker in
+ * New run and in Probes when no run is chosen. Every part is optional (leave out what the scheme does not draw) and
+ * flat, row-major, with exactly the size named here; src/lab/schemePreview.ts checks the sizes and turns them into rows.
+ */
+export interface SchemePreviewParts {
+  /** (length, nEmbd): the table added to the input. */
+  table?: Float32Array;
+  /** (nHead, length, length): the bias added to the logits, row i = query, column j = key. */
+  bias?: Float32Array;
+  /** (length, length): the bucket or slot each (query, key) pair reads, for schemes whose terms are learned per slot. */
+  buckets?: Int32Array;
+  /** A rotation's long-term decay over distance 0…D (three arrays of D + 1 values, D at most 8·length). */
+  decay?: { distance: number[]; bound: number[]; onesScore: number[] };
+}
 
 export interface PositionalScheme {
   name: string;
@@ -84,6 +112,8 @@ export interface PositionalScheme {
   valueTerms?(weights: tf.Tensor4D, layer: number, ctx: SchemeContext, params: Params): tf.Tensor4D;
   /** Replaces the usual 1/sqrt(hs) score scaling (DeBERTa scales by 1/sqrt(3·hs)). */
   scoreScale?(headDim: number): number;
+  /** The preview drawn in New run; `options` has every knob, defaults filled in. Absent: only the hook is explained. */
+  preview?(shape: PreviewShape, options: Record<string, number>): SchemePreviewParts;
 }
 
 /** Thrown when a sequence is longer than a scheme can encode; evaluation reports "not applicable" instead. */

@@ -1,13 +1,13 @@
 /**
- * The training host: a process of its own (child_process.fork from LabService) so training never blocks a window
+ * The training host: a process of its own (forked by LabService through client.ts and the supervisor) so training never blocks a window
  * or a server, and a crash here cannot take them down. It opens its own RunStore on the same database file
  * (WAL lets both sides read and write), loads the best backend of the ladder once, then trains what it is sent.
  *
- * argv: <database path> [backend name]. Messages: see hostProtocol.ts.
+ * argv: <database path> [backend name]. Messages: see protocol.ts; the work itself: trainingHost.ts.
  */
-import { initBackend, BACKEND_NAMES, type BackendName } from '../engine/backend';
-import { RunStore } from '../store';
-import type { HostEvent } from './hostProtocol';
+import { initBackend, BACKEND_NAMES, type BackendName } from '../../engine/backend';
+import { RunStore } from '../../store';
+import type { HostEvent } from './protocol';
 import { TrainingHost } from './trainingHost';
 
 function send(event: HostEvent): void {

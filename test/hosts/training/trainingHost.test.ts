@@ -4,10 +4,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hostEventSchema, type HostEvent } from '../../src/lab/hostProtocol';
-import { sourceHostLaunch } from '../../src/lab/service';
-import { TrainingHost } from '../../src/lab/trainingHost';
-import { RunStore } from '../../src/store';
+import { hostEventSchema, type HostEvent } from '../../../src/hosts/training/protocol';
+import { sourceHostLaunch } from '../../../src/hosts/launch';
+import { TrainingHost } from '../../../src/hosts/training/trainingHost';
+import { RunStore } from '../../../src/store';
 
 let dir: string;
 let host: ChildProcess;

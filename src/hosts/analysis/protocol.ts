@@ -1,10 +1,10 @@
 /**
- * Messages between LabService and its analysis host process: evaluations, probes and recipes, which load a model
+ * Messages between LabService and its analysis host process (entry.ts): evaluations, probes and recipes, which load a model
  * and run tfjs for seconds to minutes. They run there, one at a time, so the service (and the Electron main process
  * or web server it lives in) never blocks, and training in the training host goes on meanwhile.
  */
 import { z } from 'zod';
-import { PROBE_KIND_VALUES, ROPE_SCALING_VALUES, sampledTokenSchema } from '../shared/api';
+import { PROBE_KIND_VALUES, ROPE_SCALING_VALUES, sampledTokenSchema } from '../../shared/api';
 
 const runId = z.number().int().positive();
 
@@ -31,6 +31,8 @@ export type AnalysisCommand = z.infer<typeof analysisCommandSchema>;
 
 export const analysisEventSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('ready') }),
+  /** The store could not open or no backend loaded: the host exits after this. */
+  z.object({ type: z.literal('fatal'), message: z.string() }),
   z.object({ type: z.literal('started'), id: z.string() }),
   /** A line of progress ("extrapolation: training 150 steps…"); a recipe also creates runs as it goes. */
   z.object({ type: z.literal('progress'), id: z.string(), message: z.string() }),

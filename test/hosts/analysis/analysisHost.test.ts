@@ -6,8 +6,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { LabService } from '../../src/lab/service';
-import type { JobEvent, LabEvent } from '../../src/shared/api';
+import { LabService } from '../../../src/lab/service';
+import type { JobEvent, LabEvent } from '../../../src/shared/api';
 
 const dir = mkdtempSync(join(tmpdir(), 'gpt-lab-analysis-'));
 const service = new LabService({ dbPath: join(dir, 'runs.db'), backend: 'wasm', echoHostStderr: false });

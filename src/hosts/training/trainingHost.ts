@@ -1,14 +1,14 @@
 /**
- * What the training host process does with each message, separate from the process wiring in host.ts so tests
+ * What the training host process does with each message, separate from the process wiring in entry.ts so tests
  * can drive it directly. One run at a time: LabService keeps the queue and sends the next run when this one is done.
  */
-import type { BackendInfo } from '../engine/backend';
-import type { RunConfig } from '../engine/config';
-import type { StepMetrics, Trainer } from '../engine/train/trainer';
-import type { RunStore } from '../store';
-import type { LiveMetricRow } from '../shared/api';
-import { hostCommandSchema, METRICS_EVENT_INTERVAL_MS, type HostCommand, type HostEvent } from './hostProtocol';
-import { prepareRun, resumeRun, trainQueuedRun, type RunEvents, type RunResult } from './runner';
+import type { BackendInfo } from '../../engine/backend';
+import type { RunConfig } from '../../engine/config';
+import type { StepMetrics, Trainer } from '../../engine/train/trainer';
+import type { RunStore } from '../../store';
+import type { LiveMetricRow } from '../../shared/api';
+import { hostCommandSchema, METRICS_EVENT_INTERVAL_MS, type HostCommand, type HostEvent } from './protocol';
+import { prepareRun, resumeRun, trainQueuedRun, type RunEvents, type RunResult } from '../../lab/runner';
 
 /** Why a run whose app went away mid-step is interrupted; it kept a checkpoint of that step. */
 export const PARENT_GONE = 'GPT Lab closed unexpectedly while this run was training; it kept a checkpoint and can continue';

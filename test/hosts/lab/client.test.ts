@@ -1,5 +1,5 @@
 /**
- * The desktop app's lab runs in its own Node process (src/lab/labProcess.ts) behind startLabProcess: calls
+ * The desktop app's lab runs in its own Node process (src/hosts/lab/entry.ts) behind startLabProcess: calls
  * round-trip with the contract's validation, errors come back as LabErrors, events stream, and close() ends it.
  */
 import { createRequire } from 'node:module';
@@ -8,8 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { startLabProcess } from '../../src/main/labClient';
-import type { LabEvent } from '../../src/shared/api';
+import { startLabProcess, type RemoteLab } from '../../../src/hosts/lab/client';
+import type { LabEvent } from '../../../src/shared/api';
 
 const dir = mkdtempSync(join(tmpdir(), 'gpt-lab-labprocess-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -19,7 +19,7 @@ const tsx = createRequire(import.meta.url).resolve('tsx');
 describe('the lab process', () => {
   it('answers calls, reports errors as LabErrors, streams events and closes', async () => {
     const lab = startLabProcess({
-      modulePath: fileURLToPath(new URL('../../src/lab/labProcess.ts', import.meta.url)),
+      modulePath: fileURLToPath(new URL('../../../src/hosts/lab/entry.ts', import.meta.url)),
       dbPath: join(dir, 'runs.db'),
       nodePath: process.execPath,
       execArgv: ['--import', tsx],
@@ -44,4 +44,32 @@ describe('the lab process', () => {
     await lab.close();
     await expect(lab.api.listRuns({})).rejects.toMatchObject({ message: expect.stringMatching(/not running/) });
   }, 120_000);
+});
+
+describe('the lab process under the supervisor', () => {
+  const fakeLab = (): RemoteLab =>
+    startLabProcess({ modulePath: fileURLToPath(new URL('../fixtures/fakeLab.mjs', import.meta.url)), dbPath: join(dir, 'unused.db'), nodePath: process.execPath });
+
+  it('rejects the call in flight when the lab process dies, restarts it, and answers the next call', async () => {
+    const lab = fakeLab();
+    try {
+      const events: LabEvent[] = [];
+      lab.subscribe((event) => events.push(event));
+      await lab.ready;
+      const firstPid = lab.pid;
+      await expect(lab.api.backendInfo()).rejects.toMatchObject({ name: 'LabError', code: 'not-found', message: 'backendInfo: nothing here' });
+
+      await expect(lab.api.getRun({ runId: 1 })).rejects.toMatchObject({
+        name: 'LabError',
+        code: 'host-failed',
+        message: 'getRun was not answered: the lab process exited with code 7; it is being restarted, try again',
+      });
+      expect(await lab.api.listRuns()).toEqual([]);
+      expect(lab.pid).not.toBe(firstPid);
+      // Each lab process said its queue once: the subscription outlived the crash.
+      expect(events.filter((e) => e.channel === 'queue')).toHaveLength(2);
+    } finally {
+      await lab.close();
+    }
+  });
 });

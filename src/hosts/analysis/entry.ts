@@ -1,17 +1,22 @@
 /**
- * The analysis host: a process of its own (forked by LabService beside the training host) that evaluates and
- * probes stored runs and runs recipes, one job at a time in the order they arrive. It opens its own RunStore on the
- * same database (WAL) and loads the backend once.
+ * The analysis host: a process of its own (forked by LabService beside the training host, through client.ts and the
+ * supervisor) that evaluates and probes stored runs and runs recipes, one job at a time in the order they arrive. It
+ * opens its own RunStore on the same database (WAL) and loads the backend once.
  *
- * argv: <database path> [backend name]. Messages: see analysisProtocol.ts.
+ * argv: <database path> [backend name]. Messages: see protocol.ts; the work itself: src/lab/analysisJobs.ts.
  */
-import { BACKEND_NAMES, initBackend, type BackendName } from '../engine/backend';
-import { RunStore } from '../store';
-import { analysisCommandSchema, type AnalysisEvent } from './analysisProtocol';
-import { runAnalysisJob } from './analysisJobs';
+import { BACKEND_NAMES, initBackend, type BackendName } from '../../engine/backend';
+import { runAnalysisJob } from '../../lab/analysisJobs';
+import { RunStore } from '../../store';
+import { analysisCommandSchema, type AnalysisEvent } from './protocol';
 
 function send(event: AnalysisEvent): void {
   if (process.connected) process.send!(event);
+}
+
+function fail(message: string): never {
+  send({ type: 'fatal', message });
+  process.exit(1);
 }
 
 if (!process.send) {
@@ -20,7 +25,13 @@ if (!process.send) {
 }
 
 const [dbPath, backendArg] = process.argv.slice(2);
-const store = RunStore.open(dbPath);
+if (!dbPath) fail('analysis host started without a database path');
+let store: RunStore;
+try {
+  store = RunStore.open(dbPath);
+} catch (error) {
+  fail(`cannot open the run database ${dbPath}: ${error instanceof Error ? error.message : String(error)}`);
+}
 const backend = initBackend(BACKEND_NAMES.includes(backendArg as BackendName) ? (backendArg as BackendName) : undefined);
 let queue: Promise<void> = Promise.resolve();
 
@@ -45,6 +56,7 @@ process.on('message', (message) => {
     }
   });
 });
+// The parent stops this host by closing the channel (or went away): nothing here needs finishing.
 process.on('disconnect', () => {
   store.close();
   process.exit(0);
@@ -53,8 +65,5 @@ process.on('SIGINT', () => undefined);
 
 await backend.then(
   () => send({ type: 'ready' }),
-  (error: unknown) => {
-    process.stderr.write(`gpt-lab analysis host: no backend: ${error instanceof Error ? error.message : String(error)}\n`);
-    process.exit(1);
-  },
+  (error: unknown) => fail(`no backend: ${error instanceof Error ? error.message : String(error)}`),
 );

@@ -1,36 +1,28 @@
 /**
- * The lab in a process of its own, under plain Node. Electron's main process talks to it over a fork channel, so
+ * The lab in a process of its own, under plain Node. Electron's main process talks to it through client.ts, so
  * better-sqlite3 and the training host always run on the Node ABI they were built for: the desktop app needs no
- * native rebuild for Electron. Messages: {type:'call', id, name, payload} in; {type:'result', id, result},
- * {type:'event', event} and one {type:'ready'} or {type:'fatal', message} out.
+ * native rebuild for Electron. Messages: see protocol.ts.
  */
 import { dirname, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { z } from 'zod';
-import { dispatch } from './dispatch';
-import { LabService, sourceHostLaunch } from './service';
-import { describeStartupError } from './startupErrors';
+import { LabService } from '../../lab/service';
+import { dispatch } from '../dispatch';
+import { BUNDLED_ENTRIES, bundledHostLaunch, sourceHostLaunch, type HostLaunch } from '../launch';
+import { describeStartupError } from '../startupErrors';
+import { labCallSchema, type LabProcessEvent } from './protocol';
 
-export const labCallMessage = z.object({ type: z.literal('call'), id: z.number().int(), name: z.string(), payload: z.unknown() });
-
-export type LabProcessMessage =
-  | { type: 'ready' }
-  | { type: 'fatal'; message: string }
-  | { type: 'result'; id: number; result: unknown }
-  | { type: 'event'; event: unknown };
-
-function send(message: LabProcessMessage): void {
+function send(message: LabProcessEvent): void {
   // After the parent disconnects, close() still emits status events: there is no one left to tell.
   if (process.connected) process.send?.(message);
 }
 
-function hostLaunch() {
+function hostLaunch(): HostLaunch {
   const here = fileURLToPath(import.meta.url);
   // Bundled (out/main/labProcess.js) the hosts and the gradient worker sit beside us as .js; from source they run
   // through tsx. The hosts inherit our environment, which is how a host finds the worker.
   if (extname(here) !== '.js') return sourceHostLaunch();
-  process.env.GPT_LAB_GRADIENT_WORKER = join(dirname(here), 'gradientWorker.js');
-  return { modulePath: join(dirname(here), 'host.js'), execArgv: [] };
+  process.env.GPT_LAB_GRADIENT_WORKER = join(dirname(here), BUNDLED_ENTRIES.gradientWorker);
+  return bundledHostLaunch(dirname(here));
 }
 
 function main(): void {
@@ -48,8 +40,11 @@ function main(): void {
   }
   service.subscribe((event) => send({ type: 'event', event }));
   process.on('message', (raw) => {
-    const parsed = labCallMessage.safeParse(raw);
-    if (!parsed.success) return; // only our parent can write here; anything else is ignored
+    const parsed = labCallSchema.safeParse(raw);
+    if (!parsed.success) {
+      process.stderr.write('gpt-lab lab process: ignored a malformed message\n');
+      return;
+    }
     const { id, name, payload } = parsed.data;
     void dispatch(service, name, payload).then((result) => send({ type: 'result', id, result }));
   });
