@@ -548,20 +548,23 @@ const randomPositions: Recipe = {
 
 const NOPE_ABSOLUTE = ['learned', 'sinusoidal'] as const;
 
+/** Count only: copy is not learnt at this scale by any scheme (docs/EXPERIMENTS.md), so it could not tell them apart. */
+const NOPE_TASKS: readonly TaskName[] = ['count'];
+
 const nopeVsAbsolute: Recipe = {
   name: 'nope-vs-absolute',
   version: 1,
-  title: 'NoPE vs absolute positions on count and copy (Kazemnejad et al. 2023)',
+  title: 'NoPE vs absolute positions on count (Kazemnejad et al. 2023)',
   claim:
-    `A decoder without positional encoding (NoPE) answers more count and copy prompts past the trained sizes than learned absolute positions and than ` +
+    `A decoder without positional encoding (NoPE) answers more count prompts past the trained sizes than learned absolute positions and than ` +
     `sinusoids (at matched scale, amplitude ${MATCHED_SINUSOID_SCALE.toFixed(4)}): mean exact-match accuracy at 1.5× and 2× the largest trained size higher by more than ` +
-    `${ACCURACY_MARGIN} against each, on both tasks, beyond seed noise. Learned positions past the block count as 0.`,
+    `${ACCURACY_MARGIN} against each, beyond seed noise. Learned positions past the block count as 0.`,
   async run(ctx) {
     const configs: Record<string, Partial<RunConfig>> = { none: { pos: 'none' }, learned: { pos: 'learned' }, sinusoidal: { pos: 'sinusoidal', posOptions: { scale: MATCHED_SINUSOID_SCALE } } };
     const cells = await trainCells(
       ctx,
       this.name,
-      GENERALISATION_TASKS.flatMap((task) => Object.entries(configs).map(([label, config]) => ({ label: `${task}, ${label}`, config: { ...taskConfig(ctx.quick, task), ...config } }))),
+      NOPE_TASKS.flatMap((task) => Object.entries(configs).map(([label, config]) => ({ label: `${task}, ${label}`, config: { ...taskConfig(ctx.quick, task), ...config } }))),
     );
     const { accuracies, series } = await taskAccuracies(ctx, cells);
     return {
