@@ -36,6 +36,7 @@ export const FLAG_OF_FIELD: Record<string, string> = {
   pos: 'pos',
   norm: 'norm',
   normType: 'norm-type',
+  attnLogScaling: 'attn-log-scaling',
   seed: 'seed',
   threads: 'threads',
   evalEvery: 'eval-every',
@@ -86,7 +87,7 @@ export function trainOverrides(opts: TrainOptionValues): RunConfigInput {
     if ((PRESET_NAMES as string[]).includes(preset)) overrides.preset = preset as PresetName;
     else problems.push(`--preset: must be one of ${PRESET_NAMES.join(', ')}, got ${JSON.stringify(preset)}`);
   }
-  for (const field of ['tokenizer', 'pos', 'norm', 'normType'] as const) {
+  for (const field of ['tokenizer', 'pos', 'norm', 'normType', 'attnLogScaling'] as const) {
     const value = str(FLAG_OF_FIELD[field]);
     if (value !== undefined) (overrides as Record<string, unknown>)[field] = value;
   }

@@ -4,7 +4,7 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import { BACKEND_NAMES } from '../engine/backendNames';
-import { ConfigError, NORM_PLACEMENTS, NORM_TYPES, PRESET_NAMES, TOKENIZER_KINDS } from '../engine/config';
+import { ATTN_LOG_SCALINGS, ConfigError, NORM_PLACEMENTS, NORM_TYPES, PRESET_NAMES, TOKENIZER_KINDS } from '../engine/config';
 import { DataError } from '../engine/data/errors';
 import { SCHEME_NAMES, allKnobs } from '../engine/model/positional/registry';
 import { ROPE_SCALINGS } from '../engine/model/positional/rope';
@@ -61,6 +61,7 @@ function trainOptions(command: Command): Command {
     .option('--sample-every <n>', 'sample interval in steps (0 = off)')
     .option('--checkpoint-every <n>', 'checkpoint interval in steps (0 = only at the end)')
     .option('--no-attn-scale', 'ablation: drop the 1/sqrt(d_k) attention scaling')
+    .option('--attn-log-scaling <kind>', `log-n attention scaling past the block: ${ATTN_LOG_SCALINGS.join(', ')} (fixed: logits × log(n)/log(block))`)
     .option('--no-token-embedding', 'ablation: positions only, no token embedding')
     .option('--random-positions <L>', 'randomized positions (Ruoss et al. 2023): each sequence reads sorted positions drawn from [0, L), L ≥ block (0 = off)');
   for (const knob of allKnobs()) command.option(`--${knob.flag} <x>`, `${knob.help} (--pos ${knob.schemes.join('/')})`);

@@ -24,6 +24,9 @@ export const NORM_PLACEMENTS = ['pre', 'post', 'none'] as const;
 export type NormPlacement = (typeof NORM_PLACEMENTS)[number];
 export const NORM_TYPES = ['layer', 'rms'] as const;
 export type NormType = (typeof NORM_TYPES)[number];
+/** Log-n attention scaling (see model/logScaling.ts): none, or the fixed log(n)/log(L_train) past the training length. */
+export const ATTN_LOG_SCALINGS = ['none', 'fixed'] as const;
+export type AttnLogScaling = (typeof ATTN_LOG_SCALINGS)[number];
 /** char: one token per code point seen in the data; byte: the 256 byte values of UTF-8; bpe: GPT-2's 50,257 tokens. */
 export const TOKENIZER_KINDS = ['char', 'byte', 'bpe'] as const;
 export type TokenizerKind = (typeof TOKENIZER_KINDS)[number];
@@ -63,6 +66,8 @@ export interface RunConfig {
   causal: boolean;
   /** Ablation: false removes the 1/sqrt(d_k) score scaling. */
   attnScale: boolean;
+  /** Training-time option for length generalisation: 'fixed' multiplies a query's logits by log(n)/log(blockSize) past the block. */
+  attnLogScaling: AttnLogScaling;
   /** Ablation: false trains on positions alone, without a token embedding. */
   tokenEmbedding: boolean;
   /**
@@ -125,6 +130,7 @@ export const DEFAULT_CONFIG: Omit<RunConfig, 'threads'> & { threads: ThreadsChoi
   normType: 'layer',
   causal: true,
   attnScale: true,
+  attnLogScaling: 'none',
   tokenEmbedding: true,
   seed: 1337,
   threads: 'auto',
@@ -222,6 +228,7 @@ export function validateConfig(config: RunConfigInput & Record<string, unknown>)
   report('normType', oneOf(config.normType, NORM_TYPES));
   report('tokenizer', oneOf(config.tokenizer, TOKENIZER_KINDS));
   report('backend', oneOf(config.backend, BACKEND_CHOICES));
+  report('attnLogScaling', oneOf(config.attnLogScaling, ATTN_LOG_SCALINGS));
   for (const flag of ['causal', 'attnScale', 'tokenEmbedding'] as const)
     if (typeof config[flag] !== 'boolean') report(flag, `must be true or false, got ${JSON.stringify(config[flag])}`);
   if (typeof config.data !== 'string' || config.data.trim() === '') report('data', 'must name a file or builtin:NAME');
@@ -232,6 +239,8 @@ export function validateConfig(config: RunConfigInput & Record<string, unknown>)
   const { nEmbd, nHead, lr, minLr, steps, warmupSteps, threads, batchSize } = config;
   if (Number.isInteger(nEmbd) && Number.isInteger(nHead) && nHead! > 0 && nEmbd! % nHead! !== 0)
     report('nHead', `must divide nEmbd (${nEmbd}); ${nHead} heads do not`);
+  if (config.attnLogScaling === 'fixed' && config.blockSize === 1)
+    report('attnLogScaling', 'fixed needs a block of at least 2 tokens: the factor log(n)/log(blockSize) divides by log(1) = 0');
   if (typeof lr === 'number' && typeof minLr === 'number' && minLr > lr) report('minLr', `must not exceed lr (${lr}), got ${minLr}`);
   if (typeof warmupSteps === 'number' && typeof steps === 'number' && warmupSteps > steps)
     report('warmupSteps', `must not exceed steps (${steps}), got ${warmupSteps}`);

@@ -13,6 +13,8 @@ export function stableJson(value: unknown): string {
 export function sweepKeyOf(config: RunConfig, namespace = 'sweep'): string {
   // Where a cell trains is not what it is: the same cell run on another backend or thread count (threads 'auto'
   // follows the machine's cores) is the same result, to float error.
-  const { backend: _where, threads: _threads, ...cell } = config;
+  const { backend: _where, threads: _threads, attnLogScaling, ...rest } = config;
+  // Cells from before log-n scaling existed had none: leaving 'none' out keeps their keys, so they are found again.
+  const cell = (attnLogScaling ?? 'none') === 'none' ? rest : { ...rest, attnLogScaling };
   return `${namespace}:${hashText(stableJson(cell))}`;
 }

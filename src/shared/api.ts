@@ -26,6 +26,7 @@ export type RunStatus = z.infer<typeof runStatusSchema>;
 export const NORM_PLACEMENT_VALUES = ['pre', 'post', 'none'] as const;
 export const NORM_TYPE_VALUES = ['layer', 'rms'] as const;
 export const PRESET_VALUES = ['nano', 'micro', 'mini', 'shakespeare-char'] as const;
+export const ATTN_LOG_SCALING_VALUES = ['none', 'fixed'] as const;
 export const TOKENIZER_VALUES = ['char', 'byte', 'bpe'] as const;
 export const BACKEND_VALUES = ['tfjs-node-gpu', 'webgpu', 'tfjs-node', 'wasm', 'cpu'] as const;
 export const BACKEND_CHOICE_VALUES = ['auto', ...BACKEND_VALUES] as const;
@@ -76,6 +77,8 @@ export const runConfigSchema = z.looseObject({
   normType: z.enum(NORM_TYPE_VALUES),
   causal: z.boolean(),
   attnScale: z.boolean(),
+  /** Absent in runs stored before log-n attention scaling existed: they trained without it. */
+  attnLogScaling: z.enum(ATTN_LOG_SCALING_VALUES).optional(),
   tokenEmbedding: z.boolean(),
   /** Randomized positions' range L; absent = off (every run stored before it existed). */
   randomPositions: finite.optional(),

@@ -1,7 +1,7 @@
 /** CLI options → config overrides: where `--data` points. */
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { trainOverrides } from '../../src/cli/args';
+import { FLAG_OF_FIELD, trainOverrides } from '../../src/cli/args';
 
 describe('--data', () => {
   it("resolves a relative path against the user's current directory, so the run resumes from anywhere", () => {
@@ -16,5 +16,13 @@ describe('--data', () => {
     expect(trainOverrides({ data: `text:${id}` }).data).toBe(`text:${id}`);
     expect(trainOverrides({ data: ' ' }).data).toBe(' ');
     expect(trainOverrides({})).not.toHaveProperty('data');
+  });
+});
+
+describe('--attn-log-scaling', () => {
+  it('sets attnLogScaling, and validation problems name the flag', () => {
+    expect(trainOverrides({ attnLogScaling: 'fixed' }).attnLogScaling).toBe('fixed');
+    expect(trainOverrides({})).not.toHaveProperty('attnLogScaling');
+    expect(FLAG_OF_FIELD.attnLogScaling).toBe('attn-log-scaling');
   });
 });

@@ -6,7 +6,7 @@ import { takeValues } from '../../src/engine/read';
 import type { ParityCase } from './fixtures';
 
 /** Ablation flags the fixture records on every case (true unless the case is an ablation). */
-export type Case = ParityCase & { attnScale?: boolean; tokenEmbedding?: boolean };
+export type Case = ParityCase & { attnScale?: boolean; tokenEmbedding?: boolean; attnLogScaling?: 'none' | 'fixed' };
 
 function modelFor(c: Case): GPT {
   const cfg: ModelConfig = {
@@ -25,6 +25,7 @@ function modelFor(c: Case): GPT {
     dropoutResid: 0,
     attnScale: c.attnScale ?? true,
     tokenEmbedding: c.tokenEmbedding ?? true,
+    attnLogScaling: c.attnLogScaling ?? 'none',
   };
   const model = new GPT(cfg, 1);
   model.setWeights(Object.fromEntries(Object.entries(c.weights).map(([name, w]) => [name, w.data])));

@@ -34,6 +34,13 @@ describe('schemePreview', () => {
     expect(schemePreview({ pos: 't5', length: 7, nEmbd: 8, nHead: 2, posOptions: { buckets: 4, maxDistance: 8 } }).buckets![5]).toEqual([3, 3, 2, 2, 1, 0, 0]);
   });
 
+  it('draws Sandwich per head from its sinusoid dimension: (cos(i − j) − 1)/(8h/H) at d̄ = 2', () => {
+    const { bias } = schemePreview({ pos: 'sandwich', length: 3, nEmbd: 8, nHead: 2, posOptions: { dim: 2 } });
+    expect(bias![0]![2]![0]).toBeCloseTo((Math.cos(2) - 1) / 4, 6);
+    expect(bias![1]![2]![1]).toBeCloseTo((Math.cos(1) - 1) / 8, 6);
+    expect(schemePreview({ pos: 'sandwich', length: 3, nEmbd: 8, nHead: 2 }).bias![0]![1]![0]).not.toBeCloseTo((Math.cos(1) - 1) / 4, 3); // default d̄ = 128
+  });
+
   it('a scheme without a preview hook gets its hook explained and nothing drawn', () => {
     const learned = schemePreview({ pos: 'learned', length: 4, nEmbd: 8, nHead: 2 });
     expect(learned).toEqual({ scheme: 'learned', hook: 'input', explanation: expect.stringContaining('table is added'), table: null, bias: null, buckets: null, decay: null });

@@ -21,5 +21,11 @@ describe('sweepKeyOf', () => {
   it('changes with any field of the model or the run', () => {
     expect(sweepKeyOf({ ...base, steps: 11 })).not.toBe(sweepKeyOf(base));
     expect(sweepKeyOf({ ...base, pos: 'alibi' })).not.toBe(sweepKeyOf(base));
+    expect(sweepKeyOf({ ...base, attnLogScaling: 'fixed' })).not.toBe(sweepKeyOf(base));
+  });
+
+  it('keeps the keys of cells stored before log-n scaling existed (no field means none)', () => {
+    const { attnLogScaling: _none, ...before } = base;
+    expect(sweepKeyOf(before as typeof base)).toBe(sweepKeyOf(base));
   });
 });

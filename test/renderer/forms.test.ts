@@ -28,6 +28,7 @@ function form(patch: Partial<RunForm> = {}): RunForm {
     posOptions: { base: 500, scale: 3 },
     norm: 'post',
     normType: 'rms',
+    attnLogScaling: 'fixed',
     dropout: 0.1,
     separateDropout: false,
     warmupAuto: true,
@@ -55,6 +56,7 @@ describe('the New run form', () => {
       pos: 'rope',
       norm: 'post',
       normType: 'rms',
+      attnLogScaling: 'fixed',
       warmupSteps: null,
       backend: 'auto',
       threads: 'auto',
@@ -132,6 +134,9 @@ describe('comparing runs', () => {
     expect(groupableFields(runs.map((r) => r.config as Record<string, unknown>))).toContain('pos');
     // A run stored before the threads setting existed ran on one thread: the same as threads 1, different from 2.
     expect(configDiff([{ pos: 'rope' }, { pos: 'rope', threads: 1 }])).toEqual([]);
+    // Runs stored before log-n scaling trained without it: the same as 'none', different from 'fixed'.
+    expect(configDiff([{ pos: 'rope' }, { pos: 'rope', attnLogScaling: 'none' }])).toEqual([]);
+    expect(configDiff([{ pos: 'rope' }, { pos: 'rope', attnLogScaling: 'fixed' }]).map((d) => d.values)).toEqual([['none', 'fixed']]);
     expect(configDiff([{ pos: 'rope' }, { pos: 'rope', threads: 2 }])).toEqual([{ field: 'threads', label: 'threads', values: ['1', '2'] }]);
   });
 

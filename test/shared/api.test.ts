@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { BACKEND_NAMES } from '../../src/engine/backend';
-import { DEFAULT_CONFIG, NORM_PLACEMENTS, NORM_TYPES, PRESET_NAMES, TOKENIZER_KINDS } from '../../src/engine/config';
+import { ATTN_LOG_SCALINGS, DEFAULT_CONFIG, NORM_PLACEMENTS, NORM_TYPES, PRESET_NAMES, TOKENIZER_KINDS } from '../../src/engine/config';
 import { PROBE_KINDS } from '../../src/engine/eval/probes';
 import { RUN_STATUSES } from '../../src/store';
 import {
+  ATTN_LOG_SCALING_VALUES,
   BACKEND_VALUES,
   CALL_NAMES,
   CALLS,
@@ -47,6 +48,7 @@ describe('the contract', () => {
     expect([...BACKEND_VALUES]).toEqual([...BACKEND_NAMES]);
     expect([...PROBE_KIND_VALUES]).toEqual([...PROBE_KINDS]);
     expect([...TOKENIZER_VALUES]).toEqual([...TOKENIZER_KINDS]);
+    expect([...ATTN_LOG_SCALING_VALUES]).toEqual([...ATTN_LOG_SCALINGS]);
   });
 
   it('types every RunConfig field, and the default config passes', () => {

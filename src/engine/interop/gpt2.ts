@@ -60,6 +60,7 @@ export function gpt2Blockers(config: RunConfig): string[] {
   if (config.norm !== 'pre') reasons.push(`norm placement is ${config.norm}, GPT-2's is pre`);
   if (config.normType !== 'layer') reasons.push(`norm type is ${config.normType}, GPT-2's is LayerNorm`);
   if (!config.attnScale) reasons.push('the 1/sqrt(d) attention scaling is ablated');
+  if (config.attnLogScaling === 'fixed') reasons.push('log-n attention scaling has no GPT-2 equivalent');
   if (!config.tokenEmbedding) reasons.push('the token embedding is ablated');
   if (!config.causal) reasons.push('attention is not causal');
   return reasons;

@@ -11,10 +11,11 @@
  * Weights are stored (in, out), so every projection is y = x @ W + b.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { NormPlacement, NormType, RunConfig } from '../config';
+import type { AttnLogScaling, NormPlacement, NormType, RunConfig } from '../config';
 import { createRng } from '../rng';
 import { DROPOUT_SITE, rowDropout, type DropoutKey } from './dropout';
 import { EVALUATION_POSITIONS_KEY, drawPositions, randomPositionsRefusal } from './randomPositions';
+import { logScaleFactors } from './logScaling';
 import { requireScheme } from './positional/registry';
 import type { Params, PositionalScheme, SchemeContext } from './positional/types';
 import { PositionRangeError } from './positional/types';
@@ -37,6 +38,8 @@ export interface ModelConfig {
   dropoutResid: number;
   /** Ablation: false drops the 1/sqrt(d) score scaling (default true). */
   attnScale?: boolean;
+  /** Log-n scaling of each query's logits past blockSize (default none; see logScaling.ts). */
+  attnLogScaling?: AttnLogScaling;
   /** Ablation: false leaves only the positional signal, no token embedding (default true). */
   tokenEmbedding?: boolean;
   /** The scheme's context-extension method (see PositionalScheme.extensions): evaluation only unless fixed below. */
@@ -48,8 +51,8 @@ export interface ModelConfig {
 }
 
 export function modelConfigOf(config: RunConfig, vocabSize: number): ModelConfig {
-  const { nLayer, nHead, nEmbd, blockSize, pos, posOptions, norm, normType, causal, dropoutEmbd, dropoutAttn, dropoutResid, attnScale, tokenEmbedding, randomPositions } = config;
-  const model: ModelConfig = { vocabSize, nLayer, nHead, nEmbd, blockSize, pos, posOptions, norm, normType, causal, dropoutEmbd, dropoutAttn, dropoutResid, attnScale, tokenEmbedding };
+  const { nLayer, nHead, nEmbd, blockSize, pos, posOptions, norm, normType, causal, dropoutEmbd, dropoutAttn, dropoutResid, attnScale, attnLogScaling, tokenEmbedding, randomPositions } = config;
+  const model: ModelConfig = { vocabSize, nLayer, nHead, nEmbd, blockSize, pos, posOptions, norm, normType, causal, dropoutEmbd, dropoutAttn, dropoutResid, attnScale, attnLogScaling, tokenEmbedding };
   const extended = config.posExtension ? { ...model, posExtension: config.posExtension.method, posExtensionScale: config.posExtension.scale } : model;
   return randomPositions ? { ...extended, randomPositions } : extended;
 }
@@ -190,7 +193,13 @@ export class GPT {
     return key && rate > 0 ? rowDropout(x, rate, key, site) : x;
   }
 
-  private attention(x: tf.Tensor3D, layer: number, T: number, opts: ForwardOptions, mask: tf.Tensor | null, bias: tf.Tensor | null, positions: Int32Array | undefined): tf.Tensor {
+  /** (T, 1) log-n factors for the query rows, or null when they are all 1 (no log scaling, or T within the block). */
+  private queryScale(T: number): tf.Tensor2D | null {
+    const factors = this.cfg.attnLogScaling === 'fixed' ? logScaleFactors(T, this.cfg.blockSize) : null;
+    return factors && tf.tensor2d(factors, [T, 1]);
+  }
+
+  private attention(x: tf.Tensor3D, layer: number, T: number, opts: ForwardOptions, mask: tf.Tensor | null, bias: tf.Tensor | null, queryScale: tf.Tensor | null, positions: Int32Array | undefined): tf.Tensor {
     const [B, , C] = x.shape;
     const nh = this.cfg.nHead;
     const hs = C / nh;
@@ -199,7 +208,7 @@ export class GPT {
     const qkv = linear(x, this.p(`${h}.w_qkv`), this.p(`${h}.b_qkv`)) as tf.Tensor3D; // (B, T, 3C)
     const attnDropout = !!opts.dropout && this.cfg.dropoutAttn > 0;
     let merged: tf.Tensor; // (B, T, C)
-    if (!this.scheme.rotate && !this.scheme.scoreTerms && !this.scheme.valueTerms && !opts.onAttention && !attnDropout && canFuseAttention()) {
+    if (!this.scheme.rotate && !this.scheme.scoreTerms && !this.scheme.valueTerms && !queryScale && !opts.onAttention && !attnDropout && canFuseAttention()) {
       // One op from the projection to the merged heads: the same math as below, with hand-written gradients.
       merged = fusedAttention(qkv, bias, { B, T, nHead: nh, headDim: hs, scale, mask });
     } else {
@@ -211,6 +220,8 @@ export class GPT {
       let scores: tf.Tensor = batchMatMul(q, k, false, true); // (B, nh, T, T)
       if (this.scheme.scoreTerms) scores = tf.add(scores, this.scheme.scoreTerms(q, k, layer, this.schemeContext, this.paramTensors()));
       let att = this.cfg.attnScale !== false ? tf.mul(scores, scale) : scores;
+      // Log-n scales the content (q·k and score terms), as scaling q would; the scheme's bias keeps its own slope.
+      if (queryScale) att = tf.mul(att, queryScale);
       if (bias) att = tf.add(att, bias);
       if (mask) att = tf.add(att, mask);
       const weights = tf.softmax(att) as tf.Tensor4D;
@@ -243,6 +254,7 @@ export class GPT {
     let x = this.dropout(table ? tf.add(tokens, table) : tokens, this.cfg.dropoutEmbd, opts.dropout, DROPOUT_SITE.embedding) as tf.Tensor3D;
     const mask = (opts.causal ?? this.cfg.causal) ? causalMask(T) : null;
     const bias = this.scheme.logitBias?.(T, this.schemeContext, this.paramTensors(), positions) ?? null;
+    const queryScale = this.queryScale(T);
     for (let i = 0; i < this.cfg.nLayer; i++) {
       const h = `h.${i}`;
       const input = x;
@@ -251,13 +263,13 @@ export class GPT {
       x = tf.tidy(() => {
         let y = input;
         if (this.cfg.norm === 'pre') {
-          y = tf.add(y, this.attention(this.norm(y, `${h}.ln1`) as tf.Tensor3D, i, T, opts, mask, bias, positions));
+          y = tf.add(y, this.attention(this.norm(y, `${h}.ln1`) as tf.Tensor3D, i, T, opts, mask, bias, queryScale, positions));
           y = tf.add(y, this.mlp(this.norm(y, `${h}.ln2`), i, opts.dropout));
         } else if (this.cfg.norm === 'post') {
-          y = this.norm(tf.add(y, this.attention(y, i, T, opts, mask, bias, positions)), `${h}.ln1`) as tf.Tensor3D;
+          y = this.norm(tf.add(y, this.attention(y, i, T, opts, mask, bias, queryScale, positions)), `${h}.ln1`) as tf.Tensor3D;
           y = this.norm(tf.add(y, this.mlp(y, i, opts.dropout)), `${h}.ln2`) as tf.Tensor3D;
         } else {
-          y = tf.add(y, this.attention(y, i, T, opts, mask, bias, positions));
+          y = tf.add(y, this.attention(y, i, T, opts, mask, bias, queryScale, positions));
           y = tf.add(y, this.mlp(y, i, opts.dropout));
         }
         return y as tf.Tensor3D;

@@ -41,14 +41,16 @@ export const CONFIG_LABELS: Record<string, string> = {
   valFraction: 'validation fraction',
   causal: 'causal mask',
   attnScale: '1/√d scaling',
+  attnLogScaling: 'log-n attention scaling',
   tokenEmbedding: 'token embedding',
 };
 
 /** A config as flat field → value, scheme knobs as `posOptions.<key>`. */
 export function flattenConfig(config: Record<string, unknown>): Record<string, Scalar> {
   const flat: Record<string, Scalar> = {};
-  // Runs stored before data-parallel training ran on one thread; they should not differ from new 1-thread runs.
-  for (const [key, value] of Object.entries({ threads: 1, ...config })) {
+  // Runs stored before data-parallel training ran on one thread, and those stored before log-n scaling had none;
+  // they should not differ from new runs that say so.
+  for (const [key, value] of Object.entries({ threads: 1, attnLogScaling: 'none', ...config })) {
     if (key === 'posOptions' && value && typeof value === 'object') {
       for (const [knob, v] of Object.entries(value as Record<string, unknown>)) flat[`posOptions.${knob}`] = v as Scalar;
     } else if (value === null || ['string', 'number', 'boolean'].includes(typeof value)) {

@@ -3,7 +3,7 @@
  * data path) and how it turns into the overrides validateConfig and startRun receive. The rules about values are
  * the engine's (validateConfig on the service), so the form and the CLI say the same thing.
  */
-import type { BackendChoiceData, ConfigOverrides, ConfigProblemData, PRESET_VALUES, RunConfigData, SchemeInfo, TextSummary, TOKENIZER_VALUES } from '../../shared/api';
+import type { ATTN_LOG_SCALING_VALUES, BackendChoiceData, ConfigOverrides, ConfigProblemData, PRESET_VALUES, RunConfigData, SchemeInfo, TextSummary, TOKENIZER_VALUES } from '../../shared/api';
 
 export type NumberField =
   | 'nLayer' | 'nHead' | 'nEmbd' | 'blockSize' | 'batchSize' | 'steps' | 'lr' | 'minLr' | 'weightDecay' | 'gradClip'
@@ -30,6 +30,8 @@ export interface RunForm {
   posOptions: Record<string, number | ''>;
   norm: 'pre' | 'post' | 'none';
   normType: 'layer' | 'rms';
+  /** Log-n attention scaling past the block (a training-time option). */
+  attnLogScaling: (typeof ATTN_LOG_SCALING_VALUES)[number];
   /** One dropout for embedding, attention and residual, unless separateDropout. */
   dropout: number | '';
   separateDropout: boolean;
@@ -91,6 +93,7 @@ export function formOverrides(form: RunForm, scheme: SchemeInfo | undefined): Co
     pos: form.pos,
     norm: form.norm,
     normType: form.normType,
+    attnLogScaling: form.attnLogScaling,
     warmupSteps: form.warmupAuto || form.warmupSteps === '' ? null : form.warmupSteps,
     backend: form.backend,
   };
@@ -122,7 +125,7 @@ export function formFromConfig(config: RunConfigData, presets: readonly PresetSi
   for (const field of NUMBER_FIELDS) if (field !== 'threads') numbers[field] = config[field] ?? '';
   // Runs stored before data-parallel training have no threads field: they ran on one thread.
   numbers.threads = typeof config.threads === 'number' ? config.threads : 1;
-  const onForm = new Set<string>([...NUMBER_FIELDS, 'data', 'pos', 'posOptions', 'norm', 'normType', 'warmupSteps', 'backend', 'tokenizer']);
+  const onForm = new Set<string>([...NUMBER_FIELDS, 'data', 'pos', 'posOptions', 'norm', 'normType', 'attnLogScaling', 'warmupSteps', 'backend', 'tokenizer']);
   const kept = Object.fromEntries(Object.entries(config).filter(([field]) => !onForm.has(field))) as ConfigOverrides;
   const sameDropout = config.dropoutEmbd === config.dropoutAttn && config.dropoutAttn === config.dropoutResid;
   const preset = presets.find((p) => p.nLayer === config.nLayer && p.nHead === config.nHead && p.nEmbd === config.nEmbd) ?? presets[0];
@@ -141,6 +144,8 @@ export function formFromConfig(config: RunConfigData, presets: readonly PresetSi
     posOptions: { ...posOptions },
     norm,
     normType,
+    // Runs stored before log-n scaling existed trained without it.
+    attnLogScaling: config.attnLogScaling ?? 'none',
     dropout: config.dropoutEmbd,
     separateDropout: !sameDropout,
     warmupAuto: warmupSteps === null,

@@ -19,6 +19,7 @@ const form = reactive<RunForm>({
   posOptions: {},
   norm: 'pre',
   normType: 'layer',
+  attnLogScaling: 'none',
   dropout: 0,
   separateDropout: false,
   warmupAuto: true,

@@ -16,7 +16,7 @@ describe('parity with the PyTorch reference', () => {
 
   it('covers every scheme × norm placement', () => {
     const combos = new Set(cases.map((c) => `${c.scheme}/${c.norm}`));
-    expect(SCHEME_NAMES.length).toBe(15);
+    expect(SCHEME_NAMES.length).toBe(18);
     for (const scheme of SCHEME_NAMES) for (const norm of ['pre', 'post', 'none']) expect(combos, `${scheme}/${norm}`).toContain(`${scheme}/${norm}`);
     expect(combos.size).toBe(SCHEME_NAMES.length * 3);
   });
@@ -29,6 +29,9 @@ describe('parity with the PyTorch reference', () => {
     expect(notok[0].weights.wte).toBeUndefined();
     for (const scheme of SCHEME_NAMES.filter((s) => s !== 'learned'))
       expect(cases.some((c) => c.scheme === scheme && c.T > c.blockSize), `${scheme} past the block`).toBe(true);
+    const logn = cases.filter((c) => c.attnLogScaling === 'fixed');
+    expect(logn.map((c) => c.id)).toEqual(['alibi-pre-layer-T16-logn', 'rope-pre-layer-T16-logn', 'cope-pre-layer-T16-logn']);
+    expect(logn.every((c) => c.T > c.blockSize)).toBe(true);
     const keysOnly = cases.find((c) => c.id === 'shaw-pre-layer-T8-keysonly')!;
     expect(Object.keys(keysOnly.weights).some((n) => n.endsWith('.rel_v'))).toBe(false);
   });

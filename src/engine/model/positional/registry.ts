@@ -15,9 +15,12 @@ import { transformerXL } from './transformerXL';
 import { deberta } from './deberta';
 import { xpos } from './xpos';
 import { kerple } from './kerple';
+import { fire } from './fire';
+import { sandwich } from './sandwich';
+import { cope } from './cope';
 
 /** The eight core schemes first, then the rest of the family from the source notes, then the 2022– schemes. */
-export const SCHEMES: readonly PositionalScheme[] = [none, integer, binary, sinusoidal, learned, rope, t5, alibi, integerNorm, sine, shaw, transformerXL, deberta, xpos, kerple];
+export const SCHEMES: readonly PositionalScheme[] = [none, integer, binary, sinusoidal, learned, rope, t5, alibi, integerNorm, sine, shaw, transformerXL, deberta, xpos, kerple, fire, sandwich, cope];
 export const SCHEME_NAMES: readonly string[] = SCHEMES.map((s) => s.name);
 
 export function getScheme(name: string): PositionalScheme | undefined {
