@@ -9,8 +9,7 @@ import type { PreparedRun } from './runner';
 import { spread, type Spread } from './stats';
 import { stableJson } from './sweepKey';
 
-/** Most seeds one `--seeds` trains (the CLI refuses more). */
-export const MAX_SEEDS = 16;
+export { MAX_SEEDS } from '../shared/limits';
 
 /** The group key: every setting except the seed. */
 export function seedGroupKey(config: RunConfig): string {
