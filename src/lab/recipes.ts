@@ -31,6 +31,7 @@ import {
   judgePostNormWarmup,
   judgeRopeScaling,
   ACCURACY_MARGIN,
+  LEARNT_ACCURACY,
   judgeNopeVsAbsolute,
   judgeRandomPositions,
   type TaskAccuracies,
@@ -510,7 +511,7 @@ async function taskAccuracies(ctx: RecipeContext, cells: TrainedCell[]): Promise
       perSeed.push(results.map((r) => r.accuracy ?? 0));
     }
     const past = perSeed.map((accuracy) => accuracy.slice(1).reduce((a, b) => a + b, 0) / (accuracy.length - 1));
-    (accuracies[task] ??= {})[configuration] = past;
+    (accuracies[task] ??= {})[configuration] = { atTrained: perSeed.map((accuracy) => accuracy[0]!), past };
     ctx.log(`${cell.label}: accuracy past size ${sizes[0]} per seed ${past.map((a) => a.toFixed(3)).join(', ')}`);
     series.push({ label: `${cell.label} (mean of ${cell.runs.length} seeds)`, x: sizes, y: sizes.map((_, i) => perSeed.reduce((sum, a) => sum + a[i]!, 0) / perSeed.length) });
   }
@@ -527,7 +528,7 @@ const randomPositions: Recipe = {
   claim:
     `RoPE trained with randomized positions (each sequence reads sorted positions drawn from [0, ${RANDOM_POSITION_RANGE}), in training and evaluation) answers more ` +
     `count and copy prompts past the trained sizes than plain RoPE: mean exact-match accuracy at 1.5× and 2× the largest trained size higher by more than ` +
-    `${ACCURACY_MARGIN} on both tasks, beyond seed noise.`,
+    `${ACCURACY_MARGIN} on both tasks, beyond seed noise. A task that neither learnt (mean accuracy at the largest trained size below ${LEARNT_ACCURACY}) is inconclusive.`,
   async run(ctx) {
     const cells = await trainCells(
       ctx,
@@ -558,7 +559,7 @@ const nopeVsAbsolute: Recipe = {
   claim:
     `A decoder without positional encoding (NoPE) answers more count prompts past the trained sizes than learned absolute positions and than ` +
     `sinusoids (at matched scale, amplitude ${MATCHED_SINUSOID_SCALE.toFixed(4)}): mean exact-match accuracy at 1.5× and 2× the largest trained size higher by more than ` +
-    `${ACCURACY_MARGIN} against each, beyond seed noise. Learned positions past the block count as 0.`,
+    `${ACCURACY_MARGIN} against each, beyond seed noise. Learned positions past the block count as 0; if no scheme learnt count (mean accuracy at the largest trained size below ${LEARNT_ACCURACY}) the verdict is inconclusive.`,
   async run(ctx) {
     const configs: Record<string, Partial<RunConfig>> = { none: { pos: 'none' }, learned: { pos: 'learned' }, sinusoidal: { pos: 'sinusoidal', posOptions: { scale: MATCHED_SINUSOID_SCALE } } };
     const cells = await trainCells(
