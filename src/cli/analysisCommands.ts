@@ -7,6 +7,7 @@ import type { RopeScaling } from '../engine/model/positional/rope';
 import { accuracyInterval } from '../engine/eval/taskAccuracy';
 import { evalLengthForRun, probeForRun, taskLengthForRun, type EvalLengthResult } from '../lab/analysis';
 import { prepareRun, trainNewRun, type PreparedRun } from '../lab/runner';
+import { seedRuns } from '../lab/seedGroup';
 import { sweepKeyOf } from '../lab/sweepKey';
 import { SweepCoordinator, storeTagOf, type CellOutcome } from '../lab/queuedSweep';
 import { RECIPES, getRecipe, runRecipe } from '../lab/recipes';
@@ -14,7 +15,7 @@ import { describeQueue, redisOptionsOf } from '../worker/connection';
 import { RunStore } from '../store';
 import { DECIMAL_INTEGER, MAX_SWEEP_RUNS } from '../shared/limits';
 import { UsageError, parseName, trainOverrides, type TrainOptionValues } from './args';
-import { parseRunId, storedTexts } from './commands';
+import { parseRunId, parseSeeds, storedTexts } from './commands';
 import { SignalStop } from './interrupt';
 import { dbPathOf } from './paths';
 
@@ -130,11 +131,12 @@ interface SweepCell {
   pos: string;
   norm: string;
   dropout: string;
+  seed: number;
   prepared: PreparedRun;
   sweepKey: string;
 }
 
-type SweepOptions = TrainOptionValues & { db?: string; evalLengths?: string; json?: boolean; name?: string; queue?: string };
+type SweepOptions = TrainOptionValues & { db?: string; evalLengths?: string; json?: boolean; name?: string; queue?: string; seeds?: string };
 
 /** The grid's cells, each validated (and its data loaded) before anything trains; a local and a queued sweep share them. */
 export function sweepCells(opts: SweepOptions): SweepCell[] {
@@ -142,15 +144,20 @@ export function sweepCells(opts: SweepOptions): SweepCell[] {
   const norms = parseList('norm', opts.norm as string | undefined, ['pre']);
   const dropouts = parseList('dropout', opts.dropout as string | undefined, ['0']);
   const name = parseName('name', opts.name);
-  const count = positions.length * norms.length * dropouts.length;
-  if (count > MAX_SWEEP_RUNS) throw new UsageError(`the grid makes ${count} runs (${positions.length} × ${norms.length} × ${dropouts.length}); at most ${MAX_SWEEP_RUNS} per sweep`);
+  // The seed axis: each cell on seeds seed … seed + k − 1, the runs `train --seeds` makes (Compare bands them).
+  const seeds = opts.seeds === undefined ? 1 : parseSeeds(opts.seeds);
+  const count = positions.length * norms.length * dropouts.length * seeds;
+  if (count > MAX_SWEEP_RUNS)
+    throw new UsageError(`the grid makes ${count} runs (${positions.length} × ${norms.length} × ${dropouts.length}${seeds > 1 ? ` × ${seeds} seeds` : ''}); at most ${MAX_SWEEP_RUNS} per sweep`);
   const cells: SweepCell[] = [];
   for (const pos of positions)
     for (const norm of norms)
       for (const dropout of dropouts) {
-        const prepared = prepareRun({ config: trainOverrides({ ...opts, pos, norm, dropout }) }, storedTexts(opts));
-        if (name) prepared.name = `${name} · ${pos}/${norm}/p${dropout}`;
-        cells.push({ pos, norm, dropout, prepared, sweepKey: sweepKeyOf(prepared.config) });
+        const base = prepareRun({ config: trainOverrides({ ...opts, pos, norm, dropout }) }, storedTexts(opts));
+        for (const prepared of seeds > 1 ? seedRuns(base, seeds) : [base]) {
+          if (name) prepared.name = `${name} · ${pos}/${norm}/p${dropout}${seeds > 1 ? ` · seed ${prepared.config.seed}` : ''}`;
+          cells.push({ pos, norm, dropout, seed: prepared.config.seed, prepared, sweepKey: sweepKeyOf(prepared.config) });
+        }
       }
   return cells;
 }
@@ -187,9 +194,9 @@ export async function sweepCommand(opts: SweepOptions): Promise<void> {
       return run ? [[cell, run.id] as const] : [];
     }));
     const queued = opts.queue === undefined ? null : await trainOnQueue(store, dbPath, opts.queue, cells.filter((cell) => !done.has(cell)));
-    const rows: { pos: string; norm: string; dropout: string; runId: number; sweepKey: string; worker: string | null; status: string; finalValLoss: number | null; skipped: boolean; eval: EvalLengthResult | null }[] = [];
+    const rows: { pos: string; norm: string; dropout: string; seed: number; runId: number; sweepKey: string; worker: string | null; status: string; finalValLoss: number | null; skipped: boolean; eval: EvalLengthResult | null }[] = [];
     for (const [n, cell] of cells.entries()) {
-      const label = `[${n + 1}/${cells.length}] ${cell.pos} / ${cell.norm} / dropout ${cell.dropout}`;
+      const label = `[${n + 1}/${cells.length}] ${cell.pos} / ${cell.norm} / dropout ${cell.dropout} / seed ${cell.seed}`;
       let runId = done.get(cell);
       if (runId !== undefined) process.stderr.write(`${label}: already done as run ${runId}, skipped\n`);
       else if (queued) runId = queued.get(cell)!.runId;
@@ -209,16 +216,17 @@ export async function sweepCommand(opts: SweepOptions): Promise<void> {
         .find((e) => wanted === null || e.results.map((r) => r.length).join() === wanted.join());
       const evaluation = run.status === 'failed' ? null : (previous ?? (await evalLengthForRun(store, runId, lengths)));
       const worker = (run.backend as { worker?: string } | null)?.worker ?? null;
-      rows.push({ pos: cell.pos, norm: cell.norm, dropout: cell.dropout, runId, sweepKey: cell.sweepKey, worker, status: run.status, finalValLoss: run.finalValLoss, skipped: done.has(cell), eval: evaluation });
+      rows.push({ pos: cell.pos, norm: cell.norm, dropout: cell.dropout, seed: cell.seed, runId, sweepKey: cell.sweepKey, worker, status: run.status, finalValLoss: run.finalValLoss, skipped: done.has(cell), eval: evaluation });
     }
     if (opts.json) {
       process.stdout.write(`${JSON.stringify({ cells: rows })}\n`);
       return;
     }
     const evalLengths = rows.find((r) => r.eval)?.eval?.results.map((r) => r.length) ?? [];
-    const header = ['pos', 'norm', 'dropout', 'run', ...(queued ? ['worker'] : []), ...evalLengths.map((l) => `loss@${l}`)];
+    const bySeed = new Set(rows.map((r) => r.seed)).size > 1;
+    const header = ['pos', 'norm', 'dropout', ...(bySeed ? ['seed'] : []), 'run', ...(queued ? ['worker'] : []), ...evalLengths.map((l) => `loss@${l}`)];
     const table = rows.map((r) => [
-      r.pos, r.norm, r.dropout, String(r.runId), ...(queued ? [r.worker ?? 'n/a'] : []),
+      r.pos, r.norm, r.dropout, ...(bySeed ? [String(r.seed)] : []), String(r.runId), ...(queued ? [r.worker ?? 'n/a'] : []),
       ...(r.eval ? r.eval.results.map((x) => (x.applicable ? fmt(x.loss, 3) : 'n/a')) : [`${r.status}: ${store.getRun(r.runId)?.error ?? ''}`]),
     ]);
     const widths = header.map((h, i) => Math.max(h.length, ...table.map((t) => t[i]?.length ?? 0)));

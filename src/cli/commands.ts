@@ -119,7 +119,8 @@ export async function trainCommand(opts: TrainCommandOptions): Promise<void> {
   }
 }
 
-function parseSeeds(raw: string): number {
+/** `--seeds k`: 1 … MAX_SEEDS (train and sweep). */
+export function parseSeeds(raw: string): number {
   const k = Number(raw);
   if (!DECIMAL_INTEGER.test(raw) || k < 1 || k > MAX_SEEDS) throw new UsageError(`--seeds: expected an integer from 1 to ${MAX_SEEDS}, got ${JSON.stringify(raw)}`);
   return k;

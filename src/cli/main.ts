@@ -149,6 +149,7 @@ export function buildProgram(): Command {
 
   dbOption(trainOptions(program.command('sweep').description('train and evaluate a grid; --pos, --norm and --dropout take comma-separated lists; finished cells are skipped on re-run')))
     .option('--eval-lengths <list>', 'comma-separated evaluation lengths (default 1, 2, 4, 8 × block)')
+    .option('--seeds <k>', `each cell on seeds seed, seed+1, … (1–${MAX_SEEDS}): k times the grid, each cell's seeds one group`)
     .option('--name <prefix>', 'run name prefix')
     .option('--queue <url>', 'train the cells on `gpt-lab worker` processes through Redis: redis://[user:password@]host:port (rediss:// for TLS)')
     .option('--json', 'print the summary as JSON')
