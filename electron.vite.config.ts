@@ -18,7 +18,7 @@ export default defineConfig({
           labProcess: resolve('src/hosts/lab/entry.ts'),
           host: resolve('src/hosts/training/entry.ts'),
           analysisHost: resolve('src/hosts/analysis/entry.ts'),
-          gradientWorker: resolve('src/lab/parallel/gradientWorker.ts'),
+          gradientWorker: resolve('src/hosts/gradientThreads/entry.ts'),
         },
       },
     },

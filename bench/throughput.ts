@@ -10,7 +10,8 @@
  *
  *   npm run bench [-- --configs S,M,L] [--backend webgpu,wasm,cpu] [--steps 20] [--warmup 3] [--repeat 1]
  *                 [--torch auto|off] [--torch-threads 2] [--python /usr/bin/python3]
- *                 [--threads 1,2] [--pos learned] [--eval-lengths] [--levers] [--user-steps 200] [--json out.json]
+ *                 [--threads 1,2] [--pos learned] [--eval-lengths] [--levers] [--user-steps 200] [--user-threads auto]
+ *                 [--quick] [--json out.json]
  *
  * --threads: thread counts for data-parallel training on the wasm/cpu backends (src/lab/parallel), each measured
  * on every config (default: 1 and all cores). The native backends use every core themselves and run with 1.
@@ -21,7 +22,13 @@
  * --user-steps: on wasm, after each config's in-process rows, `gpt-lab train` itself trains that config for this
  * many steps in a child process with the user's defaults (threads auto, samples, checkpoints, the store; evaluation
  * only at the end), and its end-to-end tokens/s is printed against the in-process loop on as many threads and
- * against PyTorch, with its --profile phases (bench/userPath.ts). 0 skips it.
+ * against PyTorch, with its steady state (median step of the run's second half, from the wall times it stored) and
+ * its --profile phases (bench/userPath.ts). 0 skips it. --user-threads: the CLI's --threads for those runs, a list
+ * (e.g. auto,1 compares every core with one).
+ *
+ * --quick: fewer steps everywhere (--steps 6 --warmup 2 --user-steps 60) unless given; ~3× shorter.
+ *
+ * Default settings take about 5 minutes on an idle 2-core machine (S, M and L; 1 and 2 threads; PyTorch; the CLI).
  *
  * --levers: per config, starts from every optimisation in src/engine/model/ops.ts switched off (the state
  * before issue 8) and switches them on one at a time in order, printing tokens/s after each.
@@ -36,9 +43,9 @@ import { buildCorpus } from '../src/engine/data/corpus';
 import { evalAtLengths } from '../src/engine/eval/extrapolation';
 import { GPT, modelConfigOf } from '../src/engine/model/gpt';
 import { perfLevers, setFastPaths, type PerfLever } from '../src/engine/model/ops';
-import { splitRows } from '../src/engine/train/shards';
+import { replicaOptimizerOf, splitRows } from '../src/engine/train/shards';
 import { Trainer } from '../src/engine/train/trainer';
-import { ThreadHelpers } from '../src/lab/parallel/threadHelpers';
+import { ThreadHelpers } from '../src/hosts/gradientThreads/client';
 import { CONFIGS, type BenchDims, type ConfigName } from './configs';
 import { runTorch, torchAvailable, torchConfig, type TorchOptions, type TorchResult } from './torch';
 import { phaseLine, runUserPath, type UserPathResult } from './userPath';
@@ -57,17 +64,22 @@ const { values } = parseArgs({
     levers: { type: 'boolean', default: false },
     pos: { type: 'string', default: 'learned' },
     threads: { type: 'string' },
-    'user-steps': { type: 'string', default: '200' },
+    'user-steps': { type: 'string' },
+    'user-threads': { type: 'string', default: 'auto' },
+    quick: { type: 'boolean', default: false },
     json: { type: 'string' },
   },
 });
 
 const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
 const torchThreads = Number(values['torch-threads'] ?? cores);
-const steps = Number(values.steps);
-const warmup = Number(values.warmup);
+const benchStarted = performance.now();
+const quick = values.quick!;
+const steps = Number(process.argv.includes('--steps') || !quick ? values.steps : 6);
+const warmup = Number(process.argv.includes('--warmup') || !quick ? values.warmup : 2);
 const repeat = Math.max(1, Number(values.repeat));
-const userSteps = Number(values['user-steps']);
+const userSteps = Number(values['user-steps'] ?? (quick ? 60 : 200));
+const userThreads = values['user-threads']!.split(',');
 const threadCounts = [...new Set((values.threads ?? `1,${cores}`).split(',').map(Number))];
 for (const t of threadCounts) if (!Number.isInteger(t) || t < 1) throw new Error(`--threads: expected positive integers, got ${values.threads}`);
 
@@ -118,7 +130,7 @@ async function benchConfig(name: ConfigName, measureMemory = true, threads = 1) 
   let last = performance.now();
   let lastCpu = process.cpuUsage();
   const backend = activeBackend()!.name;
-  const helpers = threads > 1 ? await ThreadHelpers.start(threads - 1, model.cfg, model.parameterCount, Math.max(...splitRows(dims.batchSize, threads)), backend) : undefined;
+  const helpers = threads > 1 ? await ThreadHelpers.start({ count: threads - 1, model: model.cfg, params: model.parameterCount, maxRows: Math.max(...splitRows(dims.batchSize, threads)), backend, optimizer: replicaOptimizerOf(config) }) : undefined;
   const trainer = new Trainer({
     model,
     config,
@@ -229,7 +241,8 @@ function userLine(name: ConfigName, user: UserPathResult, loop: number | null, t
   return (
     `${`${name} gpt-lab train`.padEnd(20)}${user.steps} steps ×${user.threads}: end to end ${user.endToEndTokensPerSecond.toFixed(0)} tok/s ` +
     `(${ratio(user.endToEndTokensPerSecond, loop)} of in-process ×${user.threads}, ${ratio(user.endToEndTokensPerSecond, torch)} of PyTorch); ` +
-    `loop ${user.loopTokensPerSecond.toFixed(0)} tok/s (${ratio(user.loopTokensPerSecond, loop)}, ${ratio(user.loopTokensPerSecond, torch)}); load ${os.loadavg()[0]!.toFixed(1)}\n` +
+    `loop ${user.loopTokensPerSecond.toFixed(0)} tok/s (${ratio(user.loopTokensPerSecond, loop)}, ${ratio(user.loopTokensPerSecond, torch)}); ` +
+    `steady ${user.steadyTokensPerSecond.toFixed(0)} tok/s (${ratio(user.steadyTokensPerSecond, loop)}, ${ratio(user.steadyTokensPerSecond, torch)}); load ${os.loadavg()[0]!.toFixed(1)}\n` +
     `${''.padEnd(20)}phases: ${phaseLine(user)}`
   );
 }
@@ -286,8 +299,8 @@ for (const want of values.levers ? [] : candidates) {
         if (!previous || ours.tokensPerSecond > previous.tokensPerSecond) bestOurs.set(threads, ours);
       }
       if (ref && (!bestRef || (ref.tokensPerSecond ?? 0) > (bestRef.tokensPerSecond ?? 0))) bestRef = ref;
-      if (userSteps > 0 && info.name === 'wasm') {
-        const user = runUserPath(CONFIGS[name], userSteps);
+      for (const threads of userSteps > 0 && info.name === 'wasm' ? userThreads : []) {
+        const user = runUserPath(CONFIGS[name], userSteps, threads);
         const loop = runs.find((r) => r.threads === user.threads)?.ours ?? null;
         userRows.push({ config: name, repeat: r, loadAverage: os.loadavg(), ...user, inProcessTokensPerSecond: loop?.tokensPerSecond ?? null, torchTokensPerSecond: ref?.tokensPerSecond ?? null });
         console.log(userLine(name, user, loop?.tokensPerSecond ?? null, ref?.tokensPerSecond ?? null));
@@ -362,3 +375,4 @@ if (values.json) {
   writeFileSync(values.json, JSON.stringify({ date: new Date().toISOString(), machine, torch: torchPeak, steps, warmup, rows, userPath: userRows, levers: leverRows, eval: evalRows }, null, 2));
   console.log(`\nwrote ${values.json}`);
 }
+console.log(`\nbench took ${((performance.now() - benchStarted) / 60_000).toFixed(1)} min; load ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);

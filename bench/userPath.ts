@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Phase } from '../src/engine/train/profile';
+import { RunStore } from '../src/store';
 import type { BenchDims } from './configs';
 
 const cli = join(dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'gpt-lab.mjs');
@@ -21,20 +22,28 @@ export interface UserPathResult {
   endToEndTokensPerSecond: number;
   /** The trainer's own figure: tokens over the training loop (evaluation, samples, store writes included). */
   loopTokensPerSecond: number;
+  /**
+   * Steady state: one step's tokens over the median step of the run's second half, from the wall times it stored
+   * (each step's row includes its store write, progress and yield): what a long run approaches.
+   */
+  steadyTokensPerSecond: number;
   wallMs: number;
   phases: { phase: Phase | 'untimed'; ms: number; share: number }[];
 }
 
-export function runUserPath(dims: BenchDims, steps: number, extraArgs: string[] = []): UserPathResult {
+/** `threads`: the CLI's --threads (default: its own default, auto). */
+export function runUserPath(dims: BenchDims, steps: number, threads?: string): UserPathResult {
   const dir = mkdtempSync(join(tmpdir(), 'gpt-lab-bench-user-'));
   try {
     const args = [cli, 'train', '--db', join(dir, 'runs.db'), '--json', '--profile', '--steps', String(steps), '--eval-every', '1000000'];
-    args.push('--layers', String(dims.nLayer), '--heads', String(dims.nHead), '--embd', String(dims.nEmbd), '--block', String(dims.blockSize), '--batch', String(dims.batchSize), ...extraArgs);
+    args.push('--layers', String(dims.nLayer), '--heads', String(dims.nHead), '--embd', String(dims.nEmbd), '--block', String(dims.blockSize), '--batch', String(dims.batchSize));
+    if (threads) args.push('--threads', threads);
     const started = performance.now();
     const out = execFileSync(process.execPath, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], maxBuffer: 1 << 24 });
     const wallMs = performance.now() - started;
-    const result = JSON.parse(out.trim().split('\n').at(-1)!) as { tokensPerSecond: number; threads: number; profile: { phases: UserPathResult['phases'] } };
+    const result = JSON.parse(out.trim().split('\n').at(-1)!) as { runId: number; tokensPerSecond: number; threads: number; profile: { phases: UserPathResult['phases'] } };
     return {
+      steadyTokensPerSecond: (dims.batchSize * dims.blockSize) / (medianLateStepMs(join(dir, 'runs.db'), result.runId) / 1000),
       steps,
       threads: result.threads,
       endToEndTokensPerSecond: (steps * dims.batchSize * dims.blockSize) / (wallMs / 1000),
@@ -44,6 +53,19 @@ export function runUserPath(dims: BenchDims, steps: number, extraArgs: string[] 
     };
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The median time between consecutive stored steps over the second half of the run (no evaluation in it). */
+function medianLateStepMs(db: string, runId: number): number {
+  const store = RunStore.open(db);
+  try {
+    const walls = store.metrics(runId).map((row) => row.wallMs);
+    const late = walls.slice(Math.floor(walls.length / 2)).map((wall, i, all) => (i === 0 ? NaN : wall - all[i - 1]!)).slice(1, -1);
+    late.sort((a, b) => a - b);
+    return late[Math.floor(late.length / 2)] ?? NaN;
+  } finally {
+    store.close();
   }
 }
 

@@ -32,7 +32,7 @@ try {
   // The bench and the gradient worker (src/lab/parallel) as single ES modules; webgpu stays a package beside them
   // (it loads dawn.node relative to itself), the CUDA/native tfjs packages stay absent (the ladder notes them).
   await build({
-    entryPoints: { bench: join(root, 'bench/throughput.ts'), gradientWorker: join(root, 'src/lab/parallel/gradientWorker.ts') },
+    entryPoints: { bench: join(root, 'bench/throughput.ts'), gradientWorker: join(root, 'src/hosts/gradientThreads/entry.ts') },
     outdir: stage,
     outExtension: { '.js': '.mjs' },
     bundle: true,

@@ -99,10 +99,6 @@ export class Supervisor<C, E extends ChildEvent> {
 
   constructor(private readonly spec: ChildSpec<E>) {}
 
-  get name(): string {
-    return this.spec.name;
-  }
-
   /** The running child's process id; undefined when none runs. */
   get pid(): number | undefined {
     return this.current?.child.pid;

@@ -63,6 +63,31 @@ export async function readDataFileAsync(path: string, { maxBytes = MAX_DATA_BYTE
   }
 }
 
+/** A file as stat sees it: a changed, replaced or touched file gets a new identity. */
+function identity(stats: Stats): string {
+  return `${stats.dev}:${stats.ino}:${stats.size}:${stats.mtimeMs}:${stats.ctimeMs}`;
+}
+
+/**
+ * Reads data files, remembering the last one: while its identity (device, inode, size, mtime, ctime) is unchanged,
+ * its text comes back from a stat alone. New run validates the form, data included, after every change; without
+ * this each keystroke re-read the file. Holds one text (at most MAX_DATA_BYTES) until another file is read.
+ */
+export class DataFileReader {
+  private last: { identity: string; text: string } | undefined;
+
+  constructor(private readonly read: (path: string) => Promise<string> = readDataFileAsync) {}
+
+  async text(path: string): Promise<string> {
+    const stats = attempt(path, () => statSync(path));
+    if (this.last?.identity === identity(stats)) return this.last.text;
+    // Identity taken before the read: a file changed during it is read again next time, never served stale.
+    const text = await this.read(path);
+    this.last = { identity: identity(stats), text };
+    return text;
+  }
+}
+
 function checkRegularFile(stats: Stats, path: string, maxBytes: number): void {
   if (stats.isDirectory()) throw new DataError('directory', `data file ${path} is a directory, not a file`);
   // A FIFO, socket or device would block the read (or, like /dev/zero, never end).

@@ -7,7 +7,6 @@ import { backendForRun, type BackendInfo } from '../engine/backend';
 import { ConfigError, resolveConfig, type RunConfig, type RunConfigInput, type ThreadsChoice } from '../engine/config';
 import type { Corpus } from '../engine/data/corpus';
 import { GPT, modelConfigOf, parameterLayout } from '../engine/model/gpt';
-import { splitRows } from '../engine/train/shards';
 import { decodeCheckpoint, nonFiniteTensor } from '../engine/train/checkpoint';
 import { timePhase, type PhaseProfile } from '../engine/train/profile';
 import { Trainer, type StepMetrics, type TrainOutcome } from '../engine/train/trainer';
@@ -16,7 +15,8 @@ import { WASM_HEAP_BYTES, trainingMemoryProblem, type ModelShape } from '../engi
 import { currentOwner, StoreError, type MetricRow, type RunStore } from '../store';
 import { loadCorpus } from './corpusLoader';
 import { isTextSource, textSourceId, type TextLookup } from './uploadedTexts';
-import { ThreadHelpers } from './parallel/threadHelpers';
+import { PendingHelpers } from './parallel/pendingHelpers';
+import type { ThreadHelpers } from '../hosts/gradientThreads/client';
 import { storedVocab } from '../engine/data/tokenizer';
 
 /** Metrics reach the database at least this often; a crash loses at most one interval. */
@@ -116,30 +116,40 @@ export function runRowOf({ config, corpus, name, sweepKey }: PreparedRun) {
 export async function trainNewRun(store: RunStore, prepared: PreparedRun, events: RunEvents = {}): Promise<RunResult> {
   const { config, corpus } = prepared;
   const { profile } = events;
-  const backend = await timePhase(profile, 'backend', () => backendForRun(config.backend));
-  const model = await timePhase(profile, 'model', () => new GPT(modelConfigOf(config, corpus.tokenizer.size), config.seed));
-  const storeStarted = performance.now();
-  const runId = store.createRun({ ...runRowOf(prepared), params: model.parameterCount, backend, status: 'running', owner: currentOwner() });
-  profile?.add('store', storeStarted);
-  return trainStoredRun(store, runId, config, corpus, model, backend, events);
+  const modelConfig = modelConfigOf(config, corpus.tokenizer.size);
+  const helpers = PendingHelpers.start(config, modelConfig);
+  const { backend, model, runId } = await unlessFailed(helpers, async () => {
+    const backend = await timePhase(profile, 'backend', () => backendForRun(config.backend));
+    const model = await timePhase(profile, 'model', () => new GPT(modelConfig, config.seed));
+    const storeStarted = performance.now();
+    const runId = store.createRun({ ...runRowOf(prepared), params: model.parameterCount, backend, status: 'running', owner: currentOwner() });
+    profile?.add('store', storeStarted);
+    return { backend, model, runId };
+  });
+  return trainStoredRun(store, runId, config, corpus, model, backend, events, helpers);
 }
 
 /** Train a run whose row the lab created earlier (status 'queued', or an interrupted run with no checkpoint). */
 export async function trainQueuedRun(store: RunStore, runId: number, prepared: PreparedRun, events: RunEvents = {}): Promise<RunResult> {
   const { config, corpus } = prepared;
-  const backend = await backendForRun(config.backend);
-  const model = new GPT(modelConfigOf(config, corpus.tokenizer.size), config.seed);
-  claim(store, runId, {
-    error: null,
-    finishedAt: null,
-    dataHash: corpus.hash,
-    vocab: storedVocab(corpus.tokenizer),
-    params: model.parameterCount,
-    backend,
+  const modelConfig = modelConfigOf(config, corpus.tokenizer.size);
+  const helpers = PendingHelpers.start(config, modelConfig);
+  const { backend, model } = await unlessFailed(helpers, async () => {
+    const backend = await backendForRun(config.backend);
+    const model = new GPT(modelConfig, config.seed);
+    claim(store, runId, {
+      error: null,
+      finishedAt: null,
+      dataHash: corpus.hash,
+      vocab: storedVocab(corpus.tokenizer),
+      params: model.parameterCount,
+      backend,
+    });
+    // A retrain from step 0 replaces whatever an earlier attempt stored.
+    store.truncateAfter(runId, -1);
+    return { backend, model };
   });
-  // A retrain from step 0 replaces whatever an earlier attempt stored.
-  store.truncateAfter(runId, -1);
-  return trainStoredRun(store, runId, config, corpus, model, backend, events);
+  return trainStoredRun(store, runId, config, corpus, model, backend, events, helpers);
 }
 
 /**
@@ -167,12 +177,17 @@ export async function resumeRun(store: RunStore, runId: number, events: RunEvent
     throw error;
   }
   if (run.dataHash && corpus.hash !== run.dataHash) throw changed('');
-  const backend = await backendForRun(config.backend);
-  const model = new GPT(modelConfigOf(config, corpus.tokenizer.size), config.seed);
-  claim(store, runId, { error: null });
-  // Rows the killed attempt stored past the checkpoint are redone from it; keeping them would duplicate or outlive them.
-  store.truncateAfter(runId, checkpoint.step);
-  return trainStoredRun(store, runId, config, corpus, model, backend, events, checkpoint.data);
+  const modelConfig = modelConfigOf(config, corpus.tokenizer.size);
+  const helpers = PendingHelpers.start(config, modelConfig);
+  const { backend, model } = await unlessFailed(helpers, async () => {
+    const backend = await backendForRun(config.backend);
+    const model = new GPT(modelConfig, config.seed);
+    claim(store, runId, { error: null });
+    // Rows the killed attempt stored past the checkpoint are redone from it; keeping them would duplicate or outlive them.
+    store.truncateAfter(runId, checkpoint.step);
+    return { backend, model };
+  });
+  return trainStoredRun(store, runId, config, corpus, model, backend, events, helpers, checkpoint.data);
 }
 
 /** A checkpoint must decode, match its checksum and hold only finite numbers before a run continues from it. */
@@ -204,6 +219,7 @@ async function trainStoredRun(
   model: GPT,
   backend: BackendInfo,
   events: RunEvents,
+  pendingHelpers: PendingHelpers,
   resumeFrom?: Uint8Array,
 ): Promise<RunResult> {
   const profile = events.profile;
@@ -218,7 +234,7 @@ async function trainStoredRun(
   let helpers: ThreadHelpers | undefined;
   try {
     const helpersStarted = performance.now();
-    helpers = await startHelpers(config, model, backend);
+    helpers = await pendingHelpers.forBackend(backend);
     profile?.add('helpers', helpersStarted);
   } catch (error) {
     model.dispose();
@@ -305,12 +321,12 @@ function markFailed(store: RunStore, runId: number, cause: unknown, flush: () =>
   }
 }
 
-/**
- * Helper threads for a run with `threads` > 1 on a backend that computes on one thread (wasm, cpu). The native
- * TensorFlow backends already use every core, so there a run trains on one JS thread whatever it asks for.
- */
-export async function startHelpers(config: RunConfig, model: GPT, backend: BackendInfo): Promise<ThreadHelpers | undefined> {
-  if (config.threads <= 1 || (backend.name !== 'wasm' && backend.name !== 'cpu')) return undefined;
-  const rows = splitRows(config.batchSize, config.threads);
-  return ThreadHelpers.start(config.threads - 1, model.cfg, model.parameterCount, Math.max(...rows), backend.name);
+/** `prepare`, the steps before training; when one fails, the helper threads started early for the run stop too. */
+async function unlessFailed<T>(helpers: PendingHelpers, prepare: () => Promise<T>): Promise<T> {
+  try {
+    return await prepare();
+  } catch (error) {
+    helpers.discard();
+    throw error;
+  }
 }

@@ -47,7 +47,7 @@ import type { HostCommand, HostEvent } from '../hosts/training/protocol';
 import { BUILTIN_DATA_SEED, builtinTextPreview, isFileSource } from './corpusLoader';
 import { BUILTIN_TEXTS, BUILTIN_TEXT_NAMES } from '../engine/data/textCorpora';
 import { allowedDataSource, type WebDataRule } from './dataAccess';
-import { readDataFileAsync } from './dataFile';
+import { DataFileReader } from './dataFile';
 import { createFinetuneRun, FinetuneError, type FinetuneRun } from './finetune';
 import { storeText } from './uploadedTexts';
 import { exportRunFile } from './export';
@@ -99,6 +99,7 @@ export class LabService implements LabApi {
   private builtins: BuiltinInfo[] | null = null;
   /** Recipe results of this session, newest per recipe (those without runs are not stored in the database). */
   private readonly recipeResults = new Map<string, RecipeResultData>();
+  private readonly dataFiles = new DataFileReader();
   private readonly lockPath: string | null;
   /** Distributed sweeps: one coordinator per queue URL (src/lab/queuedSweep.ts). */
   private readonly coordinators = new Map<string, Promise<SweepCoordinator>>();
@@ -225,7 +226,7 @@ export class LabService implements LabApi {
     this.assertOpen();
     const { dataSource } = this.requireRun(runId);
     // The parent's data file is read again: in web mode it must still be one clients may name.
-    const fileText = isFileSource(dataSource) ? await readDataFileAsync(allowedDataSource(dataSource, process.cwd(), this.options.webData)) : undefined;
+    const fileText = isFileSource(dataSource) ? await this.dataFiles.text(allowedDataSource(dataSource, process.cwd(), this.options.webData)) : undefined;
     let child: FinetuneRun;
     try {
       child = createFinetuneRun(this.store, { parentId: runId, blockSize, steps, lr, ropeScaling, name }, this.store, fileText);
@@ -511,7 +512,8 @@ export class LabService implements LabApi {
 
   /**
    * Validates overrides and loads the data; throws ConfigError or DataError before anything is written. A data file
-   * is read without blocking the event loop, once per call (`fileTexts` shares it across the cells of a sweep).
+   * is read without blocking the event loop, and again only once it changes (`dataFiles`: New run validates on every
+   * edit); `fileTexts` shares one read across the cells of a sweep.
    */
   private async prepare(overrides: ConfigOverrides, name?: string, sweepKey?: string, fileTexts = new Map<string, string>()): Promise<PreparedRun> {
     const config = { ...overrides } as Partial<RunConfig> & { preset?: 'nano' | 'micro' | 'mini' };
@@ -523,7 +525,7 @@ export class LabService implements LabApi {
     const { data } = resolveConfig(config);
     let fileText: string | undefined;
     if (isFileSource(data)) {
-      fileText = fileTexts.get(data) ?? (await readDataFileAsync(data));
+      fileText = fileTexts.get(data) ?? (await this.dataFiles.text(data));
       fileTexts.set(data, fileText);
     }
     return prepareRun({ config, name, sweepKey }, this.store, fileText);

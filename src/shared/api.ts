@@ -13,6 +13,7 @@
 import { z } from 'zod';
 import { EventChannel, type CallName, type EventName } from './channels';
 import { MAX_NAME_LENGTH, MAX_SEEDS } from './limits';
+import { contractShape, type RunColumn } from './runColumn';
 
 export * from './channels';
 export * from './limits';
@@ -200,30 +201,67 @@ export const configDefaultsSchema = z.object({
 });
 export type ConfigDefaults = z.infer<typeof configDefaultsSchema>;
 
-export const runRecordSchema = z.object({
-  id: runId,
-  name: z.string(),
-  status: runStatusSchema,
-  config: runConfigSchema,
-  backend: backendInfoSchema.nullable(),
-  dataSource: z.string(),
-  dataHash: z.string().nullable(),
-  params: nullableNumber,
-  sweepKey: z.string().nullable(),
-  /** Times are ms since the epoch. */
-  createdAt: z.number(),
-  startedAt: nullableNumber,
-  finishedAt: nullableNumber,
-  lastStep: z.number(),
-  finalTrainLoss: nullableNumber,
-  finalValLoss: nullableNumber,
-  tokensPerSecond: nullableNumber,
-  error: z.string().nullable(),
-  /** Short labels the user gives a run ("baseline", "lr-sweep"), and free-text notes. */
-  tags: z.array(z.string()),
-  notes: z.string(),
+const anyValue = z.unknown();
+const storedNumber = z.number().nullable();
+const storedText = z.string().nullable();
+
+/**
+ * The runs table, declared once: for each field of a run its SQL column, how the store keeps it and how the contract
+ * shows it (RunColumn in ./runColumn.ts says what each key means). The store's RunRecord, NewRun and RunPatch, its
+ * SELECT, INSERT, UPDATE and row mapping, and the contract's RunInfo all derive from this table: adding a column is an
+ * entry here and a migration in src/store/schema.ts.
+ */
+export const RUN_COLUMNS = {
+  id: { column: 'id', sql: 'INTEGER PRIMARY KEY', value: z.number(), contract: runId },
+  name: { column: 'name', sql: 'TEXT NOT NULL', value: z.string(), contract: z.string(), create: 'required' },
+  status: {
+    column: 'status',
+    sql: 'TEXT NOT NULL',
+    value: runStatusSchema.describe('a run status'),
+    contract: runStatusSchema,
+    ifInvalid: 'failed',
+    create: 'optional',
+    update: true,
+    checkWrites: true,
+  },
+  config: {
+    column: 'config_json',
+    sql: 'TEXT NOT NULL',
+    // The store keeps any object; what a config must hold is the engine's validateConfig's business.
+    value: anyValue.refine((v) => v !== null && typeof v === 'object' && !Array.isArray(v)).describe('an object'),
+    contract: runConfigSchema,
+    json: true,
+    ifInvalid: {},
+    create: 'required',
+  },
+  backend: { column: 'backend_json', sql: 'TEXT', value: anyValue, contract: backendInfoSchema.nullable(), json: true, ifInvalid: null, create: 'optional', update: true },
+  dataSource: { column: 'data_source', sql: 'TEXT NOT NULL', value: z.string(), contract: z.string(), create: 'required' },
+  dataHash: { column: 'data_hash', sql: 'TEXT', value: storedText, contract: z.string().nullable(), create: 'optional', update: true },
+  /** The tokenizer's vocabulary: the store's, for loading the model back; not part of what a client sees. */
+  vocab: { column: 'vocab_json', sql: 'TEXT', value: z.array(z.string()).nullable().describe('a list of tokens'), contract: null, json: true, ifInvalid: null, create: 'optional', update: true },
+  params: { column: 'params', sql: 'INTEGER', value: storedNumber, contract: nullableNumber, create: 'optional', update: true },
+  sweepKey: { column: 'sweep_key', sql: 'TEXT', value: storedText, contract: z.string().nullable(), create: 'optional' },
+  /** Times are ms since the epoch. createRun sets createdAt. */
+  createdAt: { column: 'created_at', sql: 'INTEGER NOT NULL', value: z.number(), contract: z.number() },
+  startedAt: { column: 'started_at', sql: 'INTEGER', value: storedNumber, contract: nullableNumber, update: true },
+  finishedAt: { column: 'finished_at', sql: 'INTEGER', value: storedNumber, contract: nullableNumber, update: true },
+  lastStep: { column: 'last_step', sql: 'INTEGER NOT NULL DEFAULT 0', value: z.number(), contract: z.number(), update: true },
+  finalTrainLoss: { column: 'final_train_loss', sql: 'REAL', value: storedNumber, contract: nullableNumber, update: true },
+  finalValLoss: { column: 'final_val_loss', sql: 'REAL', value: storedNumber, contract: nullableNumber, update: true },
+  tokensPerSecond: { column: 'tokens_per_second', sql: 'REAL', value: storedNumber, contract: nullableNumber, update: true },
+  error: { column: 'error', sql: 'TEXT', value: storedText, contract: z.string().nullable(), update: true },
+  /** The process that trains (or last trained) the run, and its tag (src/store/owner.ts), which tells a reused pid apart. createRun sets them from its `owner`. */
+  ownerPid: { column: 'owner_pid', sql: 'INTEGER', value: storedNumber, contract: null, update: true },
+  ownerTag: { column: 'owner_tag', sql: 'TEXT', value: storedText, contract: null, update: true },
+  /** Short labels the user gives a run ("baseline", "lr-sweep"), and free-text notes; set by annotateRun. */
+  tags: { column: 'tags_json', sql: 'TEXT', value: z.array(z.string()).describe('a list of tags'), contract: z.array(z.string()), json: true, whenNull: [], ifInvalid: [] },
+  notes: { column: 'notes', sql: 'TEXT', value: z.string(), contract: z.string(), whenNull: '' },
   /** The run this one was fine-tuned from (finetuneRun); null otherwise, or once that run is deleted. */
-  parentId: runId.nullable(),
+  parentId: { column: 'parent_run_id', sql: 'INTEGER', value: storedNumber, contract: runId.nullable(), create: 'optional' },
+} as const satisfies Record<string, RunColumn>;
+
+export const runRecordSchema = z.object({
+  ...contractShape(RUN_COLUMNS),
   /** What is wrong with a stored row that cannot be read back (its config is then {}); absent or null otherwise. */
   damaged: z.string().nullable().optional(),
 });

@@ -1,4 +1,4 @@
-export { RunStore, RUN_STATUSES } from './runStore';
+export { RunStore } from './runStore';
 export type { RunStatus, RunRecord, NewRun, RunPatch, MetricRow, SampleRow, EvalRow } from './runStore';
 export { StoreError } from './errors';
 export type { StoreErrorCode } from './errors';

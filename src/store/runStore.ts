@@ -3,84 +3,32 @@
  * checkpoints and evals, in one SQLite file that the UI, the CLI and training hosts share.
  */
 import Database from 'better-sqlite3';
+import type { z } from 'zod';
+import { RUN_COLUMNS, type RunStatus } from '../shared/api';
+import type { RunColumn } from '../shared/runColumn';
 import { StoreError } from './errors';
 import { describeOwner, ownerIsAlive, type RunOwner } from './owner';
 import { openDatabase } from './schema';
 
-export const RUN_STATUSES = [
-  'queued',
-  'running',
-  'paused',
-  'completed',
-  'stopped',
-  'interrupted',
-  'diverged',
-  'failed',
-] as const;
-export type RunStatus = (typeof RUN_STATUSES)[number];
+export type { RunStatus };
 
-export interface RunRecord {
-  id: number;
-  name: string;
-  status: RunStatus;
-  config: unknown;
-  backend: unknown | null;
-  dataSource: string;
-  dataHash: string | null;
-  vocab: string[] | null;
-  params: number | null;
-  sweepKey: string | null;
-  /** Times are ms since the epoch. */
-  createdAt: number;
-  startedAt: number | null;
-  finishedAt: number | null;
-  lastStep: number;
-  finalTrainLoss: number | null;
-  finalValLoss: number | null;
-  tokensPerSecond: number | null;
-  error: string | null;
-  /** The process that trains (or last trained) the run, and its tag (owner.ts), which tells a reused pid apart. */
-  ownerPid: number | null;
-  tags: string[];
-  notes: string;
-  ownerTag: string | null;
-  /** The run this one was fine-tuned from (`gpt-lab finetune`); null for every other run or once the parent is deleted. */
-  parentId: number | null;
+type Columns = typeof RUN_COLUMNS;
+type Field = keyof Columns;
+type Value<K extends Field> = z.infer<Columns[K]['value']>;
+type FieldsWhere<Entry> = { [K in Field]: Columns[K] extends Entry ? K : never }[Field];
+
+/** A stored run, one field per RUN_COLUMNS entry. */
+export type RunRecord = { [K in Field]: Value<K> } & {
   /** Set when the stored row cannot be read back (e.g. invalid config_json): what is wrong; the row is listed anyway. */
   damaged: string | null;
-}
+};
 
-export interface NewRun {
-  name: string;
-  config: unknown;
-  dataSource: string;
-  dataHash?: string;
-  vocab?: string[] | null;
-  params?: number;
-  backend?: unknown;
-  sweepKey?: string;
-  status?: RunStatus;
+export type NewRun = { [K in FieldsWhere<{ create: 'required' }>]: Value<K> } & { [K in FieldsWhere<{ create: 'optional' }>]?: Value<K> } & {
   /** The process that will train it, set with the row (a 'running' run is never without an owner). */
   owner?: RunOwner;
-  parentId?: number;
-}
+};
 
-export type RunPatch = Partial<{
-  status: RunStatus;
-  backend: unknown;
-  startedAt: number | null;
-  finishedAt: number | null;
-  lastStep: number;
-  finalTrainLoss: number | null;
-  finalValLoss: number | null;
-  tokensPerSecond: number | null;
-  error: string | null;
-  vocab: string[] | null;
-  dataHash: string | null;
-  params: number | null;
-  ownerPid: number | null;
-  ownerTag: string | null;
-}>;
+export type RunPatch = Partial<{ [K in FieldsWhere<{ update: true }>]: Value<K> }>;
 
 export interface MetricRow {
   step: number;
@@ -106,52 +54,40 @@ export interface EvalRow {
   payload: unknown;
 }
 
-interface RunRow {
-  id: number;
-  name: string;
-  status: RunStatus;
-  config_json: string;
-  backend_json: string | null;
-  data_source: string;
-  data_hash: string | null;
-  vocab_json: string | null;
-  params: number | null;
-  sweep_key: string | null;
-  created_at: number;
-  started_at: number | null;
-  finished_at: number | null;
-  last_step: number;
-  final_train_loss: number | null;
-  final_val_loss: number | null;
-  tokens_per_second: number | null;
-  error: string | null;
-  owner_pid: number | null;
-  tags_json: string | null;
-  notes: string | null;
-  owner_tag: string | null;
-  parent_run_id: number | null;
-}
+const FIELDS = Object.keys(RUN_COLUMNS) as Field[];
+const SELECT_RUNS = `SELECT ${FIELDS.map((f) => RUN_COLUMNS[f].column).join(', ')} FROM runs`;
+/** What createRun fills in itself, besides what NewRun gives. */
+const SET_BY_CREATE: readonly Field[] = ['createdAt', 'ownerPid', 'ownerTag'];
+const CREATE_FIELDS = FIELDS.filter((f) => 'create' in RUN_COLUMNS[f] || SET_BY_CREATE.includes(f));
+const INSERT_RUN = `INSERT INTO runs (${CREATE_FIELDS.map((f) => RUN_COLUMNS[f].column).join(', ')}) VALUES (${CREATE_FIELDS.map(() => '?').join(', ')})`;
 
-const asIs = (value: unknown): unknown => value;
+const column = (field: Field): RunColumn => RUN_COLUMNS[field];
 const toJson = (value: unknown): string | null => (value == null ? null : JSON.stringify(value));
 const fromJson = (text: string | null): unknown => (text === null ? null : JSON.parse(text));
+const UNREADABLE = Symbol('unreadable');
 
-const PATCH_COLUMNS: Record<keyof RunPatch, [column: string, encode: (value: unknown) => unknown]> = {
-  status: ['status', checkStatus],
-  backend: ['backend_json', toJson],
-  startedAt: ['started_at', asIs],
-  finishedAt: ['finished_at', asIs],
-  lastStep: ['last_step', asIs],
-  finalTrainLoss: ['final_train_loss', asIs],
-  finalValLoss: ['final_val_loss', asIs],
-  tokensPerSecond: ['tokens_per_second', asIs],
-  error: ['error', asIs],
-  vocab: ['vocab_json', toJson],
-  dataHash: ['data_hash', asIs],
-  params: ['params', asIs],
-  ownerPid: ['owner_pid', asIs],
-  ownerTag: ['owner_tag', asIs],
-};
+/** A field's value as SQLite stores it; an enum field (checkWrites) refuses what it does not list. */
+function encode(field: Field, value: unknown): unknown {
+  const { json, value: schema, checkWrites } = column(field);
+  if (checkWrites) {
+    const checked = schema.safeParse(value);
+    if (!checked.success) throw new StoreError('INVALID_ARGUMENT', `'${String(value)}' is not ${schema.description} (${checked.error.issues[0]?.message})`);
+  }
+  return json ? toJson(value) : value;
+}
+
+/** A field of a stored row; what is wrong with a checked one goes to `damage` and it reads as its `ifInvalid`. */
+function decode(field: Field, stored: unknown, damage: string[]): unknown {
+  const { column: name, json, whenNull, value: schema, ifInvalid } = column(field);
+  // Copies: the table's defaults are shared, a caller may change the record it gets.
+  if (stored === null && whenNull !== undefined) return structuredClone(whenNull);
+  if (!('ifInvalid' in column(field))) return json ? fromJson(stored as string | null) : stored;
+  const value = json ? readJson(stored as string | null, name, damage, UNREADABLE) : stored;
+  if (value === UNREADABLE) return structuredClone(ifInvalid);
+  if (schema.safeParse(value).success) return value;
+  damage.push(`${name} ${JSON.stringify(value).slice(0, 60)} is not ${schema.description}`);
+  return structuredClone(ifInvalid);
+}
 
 /** A text uploaded to the lab; `id` is the SHA-256 of `bytes` in hex. */
 export interface StoredText {
@@ -179,53 +115,34 @@ export class RunStore {
     this.db.close();
   }
 
-  createRun(input: NewRun): number {
-    const { lastInsertRowid } = this.sql(
-      `INSERT INTO runs (name, status, config_json, backend_json, data_source, data_hash, vocab_json,
-                         params, sweep_key, created_at, owner_pid, owner_tag, parent_run_id)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    ).run(
-      input.name,
-      checkStatus(input.status ?? 'queued'),
-      JSON.stringify(input.config ?? null),
-      toJson(input.backend),
-      input.dataSource,
-      input.dataHash ?? null,
-      toJson(input.vocab),
-      input.params ?? null,
-      input.sweepKey ?? null,
-      Date.now(),
-      input.owner?.pid ?? null,
-      input.owner?.tag ?? null,
-      input.parentId ?? null,
-    );
+  createRun({ owner, ...input }: NewRun): number {
+    const run: Partial<Record<Field, unknown>> = { ...input, status: input.status ?? 'queued', createdAt: Date.now(), ownerPid: owner?.pid, ownerTag: owner?.tag };
+    const { lastInsertRowid } = this.sql(INSERT_RUN).run(...CREATE_FIELDS.map((field) => encode(field, run[field] ?? null)));
     return Number(lastInsertRowid);
   }
 
   getRun(id: number): RunRecord | undefined {
-    const row = this.sql('SELECT * FROM runs WHERE id = ?').get(id) as RunRow | undefined;
+    const row = this.sql(`${SELECT_RUNS} WHERE id = ?`).get(id) as StoredRow | undefined;
     return row && toRunRecord(row);
   }
 
   /** Newest first. */
   listRuns(): RunRecord[] {
-    const rows = this.sql('SELECT * FROM runs ORDER BY created_at DESC, id DESC').all() as RunRow[];
-    return rows.map(toRunRecord);
+    return (this.sql(`${SELECT_RUNS} ORDER BY created_at DESC, id DESC`).all() as StoredRow[]).map(toRunRecord);
   }
 
   /** In creation order. */
   findRunsBySweepKey(key: string): RunRecord[] {
-    const rows = this.sql('SELECT * FROM runs WHERE sweep_key = ? ORDER BY created_at, id').all(key) as RunRow[];
-    return rows.map(toRunRecord);
+    return (this.sql(`${SELECT_RUNS} WHERE sweep_key = ? ORDER BY created_at, id`).all(key) as StoredRow[]).map(toRunRecord);
   }
 
   renameRun(id: number, name: string): void {
-    this.changeRun(id, 'UPDATE runs SET name = ? WHERE id = ?', [name, id]);
+    this.setFields(id, { name });
   }
 
   /** Replaces the run's tags and notes. */
   annotateRun(id: number, tags: readonly string[], notes: string): void {
-    this.changeRun(id, 'UPDATE runs SET tags_json = ?, notes = ? WHERE id = ?', [JSON.stringify(tags), notes, id]);
+    this.setFields(id, { tags, notes });
   }
 
   /** Also deletes the run's metrics, samples, checkpoints and evals. */
@@ -235,22 +152,10 @@ export class RunStore {
 
   /** Sets the given fields; fields left out (or undefined) keep their value, null clears one. */
   updateRun(id: number, patch: RunPatch): void {
-    const columns: string[] = [];
-    const values: unknown[] = [];
-    for (const [key, value] of Object.entries(patch)) {
-      if (value === undefined) continue;
-      if (!Object.hasOwn(PATCH_COLUMNS, key)) {
+    for (const [key, value] of Object.entries(patch))
+      if (value !== undefined && !(Object.hasOwn(RUN_COLUMNS, key) && column(key as Field).update))
         throw new StoreError('INVALID_ARGUMENT', `updateRun: '${key}' is not an updatable run field`);
-      }
-      const [column, encode] = PATCH_COLUMNS[key as keyof RunPatch];
-      columns.push(`${column} = ?`);
-      values.push(encode(value));
-    }
-    if (columns.length === 0) {
-      if (this.getRun(id) === undefined) throw unknownRun(id);
-      return;
-    }
-    this.changeRun(id, `UPDATE runs SET ${columns.join(', ')} WHERE id = ?`, [...values, id]);
+    this.setFields(id, patch);
   }
 
   /**
@@ -414,6 +319,17 @@ export class RunStore {
     return statement;
   }
 
+  /** Writes the defined fields of `values` to run `id` (none: only checks that the run exists). */
+  private setFields(id: number, values: Partial<Record<Field, unknown>>): void {
+    const fields = (Object.keys(values) as Field[]).filter((field) => values[field] !== undefined);
+    if (fields.length === 0) {
+      if (this.getRun(id) === undefined) throw unknownRun(id);
+      return;
+    }
+    const assignments = fields.map((field) => `${column(field).column} = ?`).join(', ');
+    this.changeRun(id, `UPDATE runs SET ${assignments} WHERE id = ?`, [...fields.map((field) => encode(field, values[field])), id]);
+  }
+
   private changeRun(id: number, text: string, values: unknown[]): void {
     if (this.sql(text).run(...values).changes === 0) throw unknownRun(id);
   }
@@ -441,46 +357,13 @@ function readJson(text: string | null, column: string, damage: string[], fallbac
   }
 }
 
-function toRunRecord(row: RunRow): RunRecord {
-  const damage: string[] = [];
-  const parsed = readJson(row.config_json, 'config_json', damage, {});
-  const configOk = parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed);
-  if (!configOk && damage.length === 0) damage.push('config_json is not an object');
-  const status = RUN_STATUSES.includes(row.status) ? row.status : (damage.push(`status ${JSON.stringify(row.status)} is not a run status`), 'failed');
-  const vocab = readJson(row.vocab_json, 'vocab_json', damage, null);
-  return {
-    id: row.id,
-    name: row.name,
-    status,
-    config: configOk ? parsed : {},
-    backend: readJson(row.backend_json, 'backend_json', damage, null),
-    dataSource: row.data_source,
-    dataHash: row.data_hash,
-    vocab: Array.isArray(vocab) ? (vocab as string[]) : null,
-    params: row.params,
-    sweepKey: row.sweep_key,
-    createdAt: row.created_at,
-    startedAt: row.started_at,
-    finishedAt: row.finished_at,
-    lastStep: row.last_step,
-    finalTrainLoss: row.final_train_loss,
-    finalValLoss: row.final_val_loss,
-    tokensPerSecond: row.tokens_per_second,
-    error: row.error,
-    ownerPid: row.owner_pid,
-    tags: (fromJson(row.tags_json) as string[] | null) ?? [],
-    notes: row.notes ?? '',
-    ownerTag: row.owner_tag ?? null,
-    parentId: row.parent_run_id ?? null,
-    damaged: damage.length ? damage.join('; ') : null,
-  };
-}
+/** A row as SQLite returns it: column name → stored value. */
+type StoredRow = Record<string, unknown>;
 
-function checkStatus(status: unknown): RunStatus {
-  if (!RUN_STATUSES.includes(status as RunStatus)) {
-    throw new StoreError('INVALID_ARGUMENT', `'${String(status)}' is not a run status (one of ${RUN_STATUSES.join(', ')})`);
-  }
-  return status as RunStatus;
+function toRunRecord(row: StoredRow): RunRecord {
+  const damage: string[] = [];
+  const run = Object.fromEntries(FIELDS.map((field) => [field, decode(field, row[column(field).column], damage)]));
+  return { ...run, damaged: damage.length ? damage.join('; ') : null } as RunRecord;
 }
 
 function unknownRun(id: number): StoreError {

@@ -9,7 +9,7 @@ import { DataError } from '../engine/data/errors';
 import { GPT, modelConfigOf } from '../engine/model/gpt';
 import { Trainer } from '../engine/train/trainer';
 import { BUILTIN_DATA_SEED } from '../lab/corpusLoader';
-import { startHelpers } from '../lab/runner';
+import { PendingHelpers } from '../lab/parallel/pendingHelpers';
 import { GPT_LAB_VERSION, cellJobSchema, describeIssues, type CellJob, type CellReport, type CellResult } from './protocol';
 
 /** The job can never train, on this worker or another: the queue must not retry it. */
@@ -65,7 +65,7 @@ export function trainCell(raw: unknown, options: TrainCellOptions): CellTraining
   let stopRequested = false;
 
   const done = (async (): Promise<CellResult | 'handed back'> => {
-    const helpers = await startHelpers(config, model, options.backend);
+    const helpers = await PendingHelpers.start(config, model.cfg).forBackend(options.backend);
     const metrics: CellResult['metrics'] = [];
     const samples: CellResult['samples'] = [];
     let unsent: CellResult['metrics'] = [];

@@ -33,6 +33,12 @@ export function gaussian(rng: Rng): number {
   return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
 }
 
+/** n draws of N(0, std²) from a seeded generator. */
+export function randomArray(n: number, seed: number, std = 1): Float32Array {
+  const rng = createRng(seed);
+  return Float32Array.from({ length: n }, () => std * gaussian(rng));
+}
+
 /**
  * Replace every weight by seeded noise much larger than GPT's 0.02 init, so that positional effects are
  * far above float32 noise: matrices N(0, std), biases N(0, std/2), norm gains 1 + N(0, 0.1).

@@ -1,9 +1,9 @@
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, renameSync, rmSync, statSync, symlinkSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DataError } from '../../src/engine/data';
-import { readDataFile, readDataFileAsync } from '../../src/lab/dataFile';
+import { DataFileReader, readDataFile, readDataFileAsync } from '../../src/lab/dataFile';
 
 const dir = mkdtempSync(join(tmpdir(), 'gpt-lab-datafile-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -125,5 +125,59 @@ describe('readDataFileAsync', () => {
       await expect(readDataFileAsync(bad), bad).rejects.toThrow(sync.message);
     }
     await expect(readDataFileAsync('/proc/self/status', { maxBytes: 16 })).rejects.toThrow('is larger than the 0.0 MB limit');
+  });
+});
+
+describe('DataFileReader', () => {
+  /** A reader whose reads are counted, path by path. */
+  function countingReader(): { reader: DataFileReader; reads: string[] } {
+    const reads: string[] = [];
+    return { reads, reader: new DataFileReader((path) => (reads.push(path), readDataFileAsync(path))) };
+  }
+
+  it('reads a file once while it is unchanged: the New run loop validating after every edit stats it, no more', async () => {
+    const path = file('cached.txt', 'first text\n');
+    const { reader, reads } = countingReader();
+    for (let edit = 0; edit < 5; edit++) expect(await reader.text(path)).toBe('first text\n');
+    expect(reads).toEqual([path]);
+  });
+
+  it('reads it again once it changes, even to the same size and the same mtime (ctime moves)', async () => {
+    const path = file('edited.txt', 'version one\n');
+    const wholeSecond = 1_700_000_000;
+    utimesSync(path, wholeSecond, wholeSecond);
+    const { reader, reads } = countingReader();
+    await reader.text(path);
+    writeFileSync(path, 'version two\n');
+    utimesSync(path, wholeSecond, wholeSecond);
+    expect(statSync(path).mtimeMs).toBe(wholeSecond * 1000);
+    expect(await reader.text(path)).toBe('version two\n');
+    expect(reads).toHaveLength(2);
+  });
+
+  it('reads a file replaced by another under the same name, and each path on its own', async () => {
+    const path = file('replaced.txt', 'old\n');
+    const other = file('other.txt', 'other\n');
+    const { reader, reads } = countingReader();
+    await reader.text(path);
+    renameSync(file('replacement.txt', 'new\n'), path);
+    expect(await reader.text(path)).toBe('new\n');
+    expect(await reader.text(other)).toBe('other\n');
+    expect(await reader.text(path)).toBe('new\n');
+    expect(reads).toEqual([path, path, other, path]);
+  });
+
+  it('refuses a remembered file that is gone or no longer a file, with readDataFile’s messages', async () => {
+    const path = file('vanishing.txt', 'here\n');
+    const { reader } = countingReader();
+    await reader.text(path);
+    unlinkSync(path);
+    await expect(reader.text(path)).rejects.toThrow(`data file not found: ${path}`);
+    mkdirSync(path);
+    await expect(reader.text(path)).rejects.toThrow(`data file ${path} is a directory, not a file`);
+    const empty = file('becomes-empty.txt', 'text\n');
+    await reader.text(empty);
+    writeFileSync(empty, '');
+    await expect(reader.text(empty)).rejects.toThrow(`data file ${empty} is empty`);
   });
 });

@@ -2,7 +2,6 @@ import { describe, expect, it } from 'vitest';
 import { BACKEND_NAMES } from '../../src/engine/backend';
 import { ATTN_LOG_SCALINGS, DEFAULT_CONFIG, NORM_PLACEMENTS, NORM_TYPES, PRESET_NAMES, TOKENIZER_KINDS } from '../../src/engine/config';
 import { PROBE_KINDS } from '../../src/engine/eval/probes';
-import { RUN_STATUSES } from '../../src/store';
 import {
   ATTN_LOG_SCALING_VALUES,
   BACKEND_VALUES,
@@ -17,11 +16,11 @@ import {
   NORM_TYPE_VALUES,
   PRESET_VALUES,
   PROBE_KIND_VALUES,
-  RUN_STATUS_VALUES,
   TOKENIZER_VALUES,
   apiPath,
   parseLabEvent,
   runConfigSchema,
+  runRecordSchema,
 } from '../../src/shared/api';
 
 describe('the contract', () => {
@@ -40,8 +39,18 @@ describe('the contract', () => {
     for (const channel of EVENT_CHANNELS) expect(channels).not.toContain(channel);
   });
 
-  it('repeats the engine and store enums exactly (it cannot import them: the renderer bundles it)', () => {
-    expect([...RUN_STATUS_VALUES]).toEqual([...RUN_STATUSES]);
+  it('derives RunInfo from RUN_COLUMNS: every run field in table order except the store-only vocabulary and owner, plus damaged', () => {
+    expect(Object.keys(runRecordSchema.shape)).toEqual([
+      'id', 'name', 'status', 'config', 'backend', 'dataSource', 'dataHash', 'params', 'sweepKey', 'createdAt', 'startedAt',
+      'finishedAt', 'lastStep', 'finalTrainLoss', 'finalValLoss', 'tokensPerSecond', 'error', 'tags', 'notes', 'parentId', 'damaged',
+    ]);
+    expect(runRecordSchema.shape.config.parse(DEFAULT_CONFIG)).toEqual(DEFAULT_CONFIG);
+    expect(runRecordSchema.shape.config.safeParse({ nLayer: 2 }).success).toBe(false);
+    expect(runRecordSchema.shape.status.safeParse('exploded').success).toBe(false);
+    expect(runRecordSchema.shape.id.safeParse(0).success).toBe(false);
+  });
+
+  it('repeats the engine enums exactly (it cannot import them: the renderer bundles it)', () => {
     expect([...NORM_PLACEMENT_VALUES]).toEqual([...NORM_PLACEMENTS]);
     expect([...NORM_TYPE_VALUES]).toEqual([...NORM_TYPES]);
     expect([...PRESET_VALUES]).toEqual([...PRESET_NAMES]);

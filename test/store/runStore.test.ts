@@ -145,6 +145,38 @@ describe('RunStore runs', () => {
     expectStoreError(() => store.addEval(4242, 'loss', {}), 'UNKNOWN_RUN', 'no run with id 4242');
   });
 
+  it('rejects a field that exists but is not updatable, and ignores undefined ones', () => {
+    const id = store.createRun(newRun);
+    expectStoreError(() => store.updateRun(id, { tags: ['x'] } as never), 'INVALID_ARGUMENT', /'tags' is not an updatable run field/);
+    expectStoreError(() => store.updateRun(id, { createdAt: 1 } as never), 'INVALID_ARGUMENT', /'createdAt' is not an updatable run field/);
+    store.updateRun(id, { name: undefined, error: 'kept' } as never);
+    expect(store.getRun(id)).toMatchObject({ name: 'baseline', error: 'kept', tags: [] });
+  });
+
+  it('sets the owner and the creation time on create, and an explicit undefined status still means queued', () => {
+    const id = store.createRun({ ...newRun, status: undefined, owner: { pid: 4321, tag: 'host@1' } });
+    expect(store.getRun(id)).toMatchObject({ status: 'queued', ownerPid: 4321, ownerTag: 'host@1' });
+  });
+
+  it('hands out its defaults as copies: changing one record’s tags leaves the next read alone', () => {
+    const id = store.createRun(newRun);
+    store.getRun(id)!.tags.push('mutated');
+    expect(store.getRun(id)!.tags).toEqual([]);
+  });
+
+  it('lists a row it cannot read back, marked damaged with what is wrong, each field falling back on its own', () => {
+    const good = store.createRun({ ...newRun, name: 'good', vocab: ['a'] });
+    const bad = store.createRun({ ...newRun, name: 'bad', vocab: ['a'] });
+    store.annotateRun(bad, ['t'], '');
+    const raw = (store as unknown as { db: Database.Database }).db;
+    raw.prepare("UPDATE runs SET status = 'exploded', config_json = '[1, 2]', vocab_json = '{\"a\": 1}', tags_json = '[\"t\",' WHERE id = ?").run(bad);
+    const runs = store.listRuns();
+    expect(runs.map((r) => r.name)).toEqual(['bad', 'good']);
+    expect(runs[0]).toMatchObject({ status: 'failed', config: {}, vocab: null, tags: [], backend: null });
+    expect(runs[0]!.damaged).toMatch(/^status "exploded" is not a run status; config_json \[1,2\] is not an object; vocab_json \{"a":1\} is not a list of tokens; tags_json is not valid JSON \(/);
+    expect(runs[1]).toMatchObject({ status: 'queued', config: newRun.config, vocab: ['a'], damaged: null });
+  });
+
   it('marks running and paused runs interrupted, and only those', () => {
     const statuses = ['queued', 'running', 'paused', 'completed', 'failed', 'running'] as const;
     const ids = statuses.map((status) => store.createRun({ ...newRun, status }));

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { RUN_COLUMNS } from '../../src/shared/api';
 import { RunStore, SCHEMA_VERSION, StoreError } from '../../src/store';
 import { APPLICATION_ID, openDatabase } from '../../src/store/schema';
 import { useTempDir } from './helpers';
@@ -69,6 +70,25 @@ describe('schema', () => {
       expect(db.pragma('application_id', { simple: true })).toBe(APPLICATION_ID);
       expect(tableNames(db)).toEqual(['runs', 'texts']);
     });
+  });
+
+  /** Each column of the migrated runs table as `PRAGMA table_info` describes it, in RunColumn.sql's words. */
+  function declaredColumns(db: Database.Database): Record<string, string> {
+    const info = db.prepare('SELECT name, type, "notnull" AS required, dflt_value AS byDefault, pk FROM pragma_table_info(\'runs\')').all() as {
+      name: string; type: string; required: number; byDefault: string | null; pk: number;
+    }[];
+    return Object.fromEntries(info.map((c) => [c.name, [c.type, c.pk ? 'PRIMARY KEY' : '', c.required ? 'NOT NULL' : '', c.byDefault === null ? '' : `DEFAULT ${c.byDefault}`].filter(Boolean).join(' ')]));
+  }
+
+  it('migrates the runs table to exactly the columns RUN_COLUMNS declares, with their declared types, from empty and from v1', () => {
+    const declared = Object.fromEntries(Object.values(RUN_COLUMNS).map(({ column, sql }) => [column, sql]));
+    const fresh = join(tempDir(), 'fresh.db');
+    const old = join(tempDir(), 'old.db');
+    v1Database(old);
+    for (const path of [fresh, old]) {
+      RunStore.open(path).close();
+      expect(inspect(path, declaredColumns), path).toEqual(declared);
+    }
   });
 
   it('v6 links a fine-tuned run to its parent, and deleting the parent keeps the child, unlinked', () => {

@@ -10,12 +10,12 @@ import type { Corpus } from '../data/corpus';
 import type { DropoutKey } from '../model/dropout';
 import type { GPT } from '../model/gpt';
 import { createRng, type Rng } from '../rng';
-import { AdamW, clipByGlobalNorm, globalNorm } from './adamw';
+import { AdamW, globalNorm } from './adamw';
 import { decodeCheckpoint, encodeCheckpoint } from './checkpoint';
 import { takeValues } from '../read';
 import { timePhase, type PhaseProfile } from './profile';
 import { generate } from './sample';
-import { splitRows, type GradientHelpers } from './shards';
+import { applyStep, gradientTensors, reduceShards, replicaOptimizerOf, splitRows, type EvalBatch, type GradientHelpers } from './shards';
 import { evalInterval, isSampleStep, learningRate } from './schedule';
 
 export interface StepMetrics {
@@ -74,6 +74,8 @@ export class Trainer {
   private readonly valWindows: Int32Array[];
   private readonly helpers: GradientHelpers | undefined;
   private readonly profile: PhaseProfile | undefined;
+  /** The reduced gradient of a data-parallel step (reused: a step's buffer is dead once its tensors exist). */
+  private reduced: Float32Array | null = null;
   private step = 0;
   private tokens = 0;
   private wallMsBefore = 0;
@@ -92,8 +94,7 @@ export class Trainer {
     this.helpers = opts.helpers;
     this.profile = opts.profile;
     const decayed = new Set(this.model.layout.filter((p) => p.decay).map((p) => p.name));
-    const { beta1, beta2, weightDecay } = this.config;
-    this.optimizer = new AdamW(this.model.params, decayed, { beta1, beta2, eps: 1e-8, weightDecay });
+    this.optimizer = new AdamW(this.model.params, decayed, replicaOptimizerOf(this.config));
     const resumed = opts.resumeFrom ? decodeCheckpoint(opts.resumeFrom) : undefined;
     this.batchRng = createRng(this.config.seed, resumed?.batchRngState);
     if (resumed) {
@@ -132,69 +133,103 @@ export class Trainer {
     return this.pausedPromise !== null;
   }
 
-  /** Mean loss over the fixed validation windows (deterministic, so runs compare fairly). */
-  evaluate(): Promise<number> {
-    return evaluateLoss(this.model, this.valWindows, this.config.batchSize);
+  /**
+   * Mean loss over the fixed validation windows (deterministic, so runs compare fairly). With helpers, the batches are
+   * dealt round-robin to every thread's replica; each batch's loss is the same whichever replica computes it.
+   */
+  async evaluate(): Promise<number> {
+    const batches = evalBatches(this.valWindows, this.config.batchSize);
+    const helpers = this.helpers;
+    if (!helpers) return meanLoss(batches, await batchLosses(this.model, batches));
+    const threads = helpers.count + 1;
+    const dealt = Array.from({ length: threads }, (_, t) => batches.filter((_, i) => i % threads === t));
+    const [others, own] = await Promise.all([helpers.evaluate(dealt.slice(1)), batchLosses(this.model, dealt[0]!)]);
+    const losses = batches.map((_, i) => (i % threads === 0 ? own : others[(i % threads) - 1]!)[Math.floor(i / threads)]!);
+    return meanLoss(batches, losses);
+  }
+
+  /** One optimisation step; returns the loss and the gradient norm before clipping. */
+  private trainStep(x: Int32Array, y: Int32Array, lr: number): Promise<{ loss: number; gradNorm: number }> {
+    return this.helpers ? this.dataParallelStep(this.helpers, x, y, lr) : this.singleThreadStep(x, y, lr);
+  }
+
+  private async singleThreadStep(x: Int32Array, y: Int32Array, lr: number): Promise<{ loss: number; gradNorm: number }> {
+    const computeStarted = performance.now();
+    const { batchSize: B, blockSize: T } = this.config;
+    const { value, grads } = tf.tidy(() => {
+      const idx = tf.tensor2d(x, [B, T], 'int32');
+      const targets = tf.tensor2d(y, [B, T], 'int32');
+      return tf.variableGrads(() => this.model.loss(idx, targets, { dropout: this.dropoutKey(0) }), [...this.model.params.values()]);
+    });
+    const byName = Object.fromEntries([...this.model.params].map(([name, variable]) => [name, grads[variable.name]!]));
+    try {
+      // The step's one read: the loss and the global gradient norm, together.
+      const both = tf.tidy(() => tf.stack([value, globalNorm(byName)]));
+      const readStarted = this.profile?.add('compute', computeStarted) ?? 0;
+      const [loss, gradNorm] = await takeValues(both);
+      const applyStarted = this.profile?.add('read', readStarted) ?? 0;
+      applyStep(this.optimizer, byName, loss!, gradNorm!, lr, this.config.gradClip);
+      this.profile?.add('compute', applyStarted);
+      return { loss: loss!, gradNorm: gradNorm! };
+    } finally {
+      tf.dispose([value, grads]);
+    }
   }
 
   /**
-   * One optimisation step; returns the loss and the gradient norm before clipping. With helpers, they compute the
-   * later rows of the batch while this thread computes the first ones, and the step uses the row-weighted means.
+   * The helpers compute the later rows of the batch while this thread computes the first ones; then every thread
+   * reduces all the shards and takes the same step on its own replica (shards.ts), this thread on the model.
    */
-  private async trainStep(x: Int32Array, y: Int32Array, lr: number): Promise<{ loss: number; gradNorm: number }> {
+  private async dataParallelStep(helpers: GradientHelpers, x: Int32Array, y: Int32Array, lr: number): Promise<{ loss: number; gradNorm: number }> {
     const computeStarted = performance.now();
     const { batchSize: B, blockSize: T } = this.config;
-    const helpers = this.helpers;
-    const rows = helpers ? splitRows(B, helpers.count + 1) : [B];
+    const rows = splitRows(B, helpers.count + 1);
     const mine = rows[0]!;
-    const variables = [...this.model.params.values()];
-    if (helpers) {
-      let start = mine;
-      const shards = rows.slice(1).map((n) => {
-        const shard = { x: x.subarray(start * T, (start + n) * T), y: y.subarray(start * T, (start + n) * T), rows: n, dropout: this.dropoutKey(start) };
-        start += n;
-        return shard;
-      });
-      helpers.begin(variables, shards);
-    }
-    const own = tf.tidy(() => {
-      const idx = tf.tensor2d(x.subarray(0, mine * T), [mine, T], 'int32');
-      const targets = tf.tensor2d(y.subarray(0, mine * T), [mine, T], 'int32');
-      return tf.variableGrads(() => this.model.loss(idx, targets, { dropout: this.dropoutKey(0) }), variables);
+    let start = mine;
+    const shards = rows.slice(1).map((n) => {
+      const shard = { x: x.subarray(start * T, (start + n) * T), y: y.subarray(start * T, (start + n) * T), rows: n, dropout: this.dropoutKey(start) };
+      start += n;
+      return shard;
     });
+    helpers.begin(shards, lr);
+    const variables = [...this.model.params.values()];
     let byName: Record<string, tf.Tensor> = {};
     try {
-      const others = helpers ? await helpers.end() : [];
-      // The batch's mean = Σ over shards of (rows / B) · the shard's mean, for the loss and every gradient.
-      const weightOf = (k: number): number => rows[k + 1]! / B;
-      const flat = others.length ? new Float32Array(others[0]!.grads.length) : null;
-      others.forEach((shard, k) => {
-        for (let i = 0; i < flat!.length; i++) flat![i] += weightOf(k) * shard.grads[i]!;
+      const own = tf.tidy(() => {
+        const idx = tf.tensor2d(x.subarray(0, mine * T), [mine, T], 'int32');
+        const targets = tf.tensor2d(y.subarray(0, mine * T), [mine, T], 'int32');
+        return tf.variableGrads(() => this.model.loss(idx, targets, { dropout: this.dropoutKey(0) }), variables);
       });
-      byName = tf.tidy(() => {
-        const combined: Record<string, tf.Tensor> = {};
-        let offset = 0;
-        for (const [name, variable] of this.model.params) {
-          const grad = own.grads[variable.name]!;
-          combined[name] = flat ? tf.add(tf.mul(grad, mine / B), tf.tensor(flat.subarray(offset, offset + variable.size), variable.shape)) : grad;
-          offset += variable.size;
-        }
-        return combined;
-      });
-      // The step's one read: this thread's loss and the global gradient norm, together.
-      const both = tf.tidy(() => tf.stack([own.value, globalNorm(byName)]));
+      const ownLoss = await this.publishOwnGradient(helpers, own);
+      const reduced = (this.reduced ??= new Float32Array(helpers.ownGradient().length));
+      const loss = reduceShards(await helpers.exchange({ rows: mine, loss: ownLoss }), B, reduced);
+      byName = gradientTensors(this.model.params, reduced);
       const readStarted = this.profile?.add('compute', computeStarted) ?? 0;
-      const [ownLoss, norm] = await takeValues(both);
+      const [gradNorm] = await takeValues(globalNorm(byName));
       const applyStarted = this.profile?.add('read', readStarted) ?? 0;
-      const gradNorm = norm!;
-      const loss = others.reduce((sum, shard, k) => sum + weightOf(k) * shard.loss, (ownLoss! * mine) / B);
-      if (Number.isFinite(loss) && Number.isFinite(gradNorm)) {
-        tf.tidy(() => this.optimizer.apply(clipByGlobalNorm(byName, gradNorm, this.config.gradClip), lr));
-      }
+      applyStep(this.optimizer, byName, loss, gradNorm!, lr, this.config.gradClip);
       this.profile?.add('compute', applyStarted);
-      return { loss, gradNorm };
+      return { loss, gradNorm: gradNorm! };
+    } catch (error) {
+      helpers.abandon();
+      throw error;
     } finally {
-      tf.dispose([own, byName]);
+      tf.dispose(byName);
+    }
+  }
+
+  /** This thread's shard: its gradient flattened into the helpers' buffer, then disposed; returns its mean loss. */
+  private async publishOwnGradient(helpers: GradientHelpers, own: { value: tf.Scalar; grads: tf.NamedTensorMap }): Promise<number> {
+    try {
+      const target = helpers.ownGradient();
+      let offset = 0;
+      for (const variable of this.model.params.values()) {
+        target.set((await own.grads[variable.name]!.data()) as Float32Array, offset);
+        offset += variable.size;
+      }
+      return (await own.value.data())[0]!;
+    } finally {
+      tf.dispose([own.value, own.grads]);
     }
   }
 
@@ -207,6 +242,9 @@ export class Trainer {
     const { steps, batchSize, blockSize, sampleEvery, checkpointEvery } = this.config;
     const evalEvery = evalInterval(this.config);
     const schedule = { lr: this.config.lr, minLr: this.config.minLr, warmupSteps: effectiveWarmup(this.config), steps };
+    // The replicas start from this model and optimizer, whatever they held before (a new run, a resume).
+    const helpers = this.helpers;
+    if (helpers) await timePhase(this.profile, 'helpers', async () => helpers.sync({ weights: await this.model.getWeights(), optimizer: await this.optimizer.getState() }));
     const started = performance.now();
     this.runStartedAt = started;
     this.pausedMs = 0;
@@ -317,26 +355,41 @@ export class Trainer {
   }
 }
 
-/** Mean next-token loss over windows of length T+1, in batches of at most `batchSize`; one read at the end. */
-export async function evaluateLoss(model: GPT, windows: Int32Array[], batchSize: number): Promise<number> {
-  const batchLosses: tf.Scalar[] = [];
-  const batchSizes: number[] = [];
+/** Windows of length T+1 as batches of at most `batchSize` inputs and next-token targets. */
+export function evalBatches(windows: Int32Array[], batchSize: number): EvalBatch[] {
+  const batches: EvalBatch[] = [];
   for (let start = 0; start < windows.length; start += batchSize) {
     const batch = windows.slice(start, start + batchSize);
-    const T = batch[0].length - 1;
+    const T = batch[0]!.length - 1;
     const x = new Int32Array(batch.length * T);
     const y = new Int32Array(batch.length * T);
     batch.forEach((w, b) => {
       x.set(w.subarray(0, T), b * T);
       y.set(w.subarray(1), b * T);
     });
-    batchLosses.push(tf.tidy(() => model.loss(tf.tensor2d(x, [batch.length, T], 'int32'), tf.tensor2d(y, [batch.length, T], 'int32'))));
-    batchSizes.push(batch.length);
+    batches.push({ x, y, rows: batch.length });
   }
-  const losses = await takeValues(tf.tidy(() => tf.stack(batchLosses)));
-  tf.dispose(batchLosses);
-  // Summed in float64 here, as the per-batch reads used to be.
+  return batches;
+}
+
+/** Each batch's mean loss, read together at the end. */
+async function batchLosses(model: GPT, batches: readonly EvalBatch[]): Promise<number[]> {
+  if (batches.length === 0) return [];
+  const losses = batches.map(({ x, y, rows }) => tf.tidy(() => model.loss(tf.tensor2d(x, [rows, x.length / rows], 'int32'), tf.tensor2d(y, [rows, y.length / rows], 'int32'))));
+  const values = await takeValues(tf.tidy(() => tf.stack(losses)));
+  tf.dispose(losses);
+  return [...values];
+}
+
+/** The mean over every row of the batches' mean losses, summed in float64. */
+function meanLoss(batches: readonly EvalBatch[], losses: readonly number[]): number {
   let total = 0;
-  batchSizes.forEach((n, i) => (total += losses[i]! * n));
-  return total / batchSizes.reduce((a, b) => a + b, 0);
+  batches.forEach((batch, i) => (total += losses[i]! * batch.rows));
+  return total / batches.reduce((sum, batch) => sum + batch.rows, 0);
+}
+
+/** Mean next-token loss over windows of length T+1, in batches of at most `batchSize`; one read at the end. */
+export async function evaluateLoss(model: GPT, windows: Int32Array[], batchSize: number): Promise<number> {
+  const batches = evalBatches(windows, batchSize);
+  return meanLoss(batches, await batchLosses(model, batches));
 }

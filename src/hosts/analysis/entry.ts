@@ -8,29 +8,20 @@
 import { BACKEND_NAMES, initBackend, type BackendName } from '../../engine/backend';
 import { runAnalysisJob } from '../../lab/analysisJobs';
 import { RunStore } from '../../store';
+import { connectToParent, type ParentChannel } from '../parentChannel';
 import { analysisCommandSchema, type AnalysisEvent } from './protocol';
 
-function send(event: AnalysisEvent): void {
-  if (process.connected) process.send!(event);
-}
-
-function fail(message: string): never {
-  send({ type: 'fatal', message });
-  process.exit(1);
-}
-
-if (!process.send) {
-  process.stderr.write('gpt-lab analysis host: start me with child_process.fork (LabService does)\n');
-  process.exit(2);
-}
+// Annotated, so that TypeScript knows parent.fail() never returns.
+const parent: ParentChannel<AnalysisEvent> = connectToParent('analysis host');
+const { send } = parent;
 
 const [dbPath, backendArg] = process.argv.slice(2);
-if (!dbPath) fail('analysis host started without a database path');
+if (!dbPath) parent.fail('analysis host started without a database path');
 let store: RunStore;
 try {
   store = RunStore.open(dbPath);
 } catch (error) {
-  fail(`cannot open the run database ${dbPath}: ${error instanceof Error ? error.message : String(error)}`);
+  parent.fail(`cannot open the run database ${dbPath}: ${error instanceof Error ? error.message : String(error)}`);
 }
 const backend = initBackend(BACKEND_NAMES.includes(backendArg as BackendName) ? (backendArg as BackendName) : undefined);
 let queue: Promise<void> = Promise.resolve();
@@ -65,5 +56,5 @@ process.on('SIGINT', () => undefined);
 
 await backend.then(
   () => send({ type: 'ready' }),
-  (error: unknown) => fail(`no backend: ${error instanceof Error ? error.message : String(error)}`),
+  (error: unknown) => parent.fail(`no backend: ${error instanceof Error ? error.message : String(error)}`),
 );

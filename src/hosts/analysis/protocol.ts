@@ -1,7 +1,7 @@
 /**
- * Messages between LabService and its analysis host process (entry.ts): evaluations, probes and recipes, which load a model
- * and run tfjs for seconds to minutes. They run there, one at a time, so the service (and the Electron main process
- * or web server it lives in) never blocks, and training in the training host goes on meanwhile.
+ * Messages between LabService (through client.ts) and its analysis host process (entry.ts): evaluations, probes and
+ * recipes, which load a model and run tfjs for seconds to minutes. They run there, one at a time, so the service (and
+ * the Electron main process or web server it lives in) never blocks, and training in the training host goes on.
  */
 import { z } from 'zod';
 import { PROBE_KIND_VALUES, ROPE_SCALING_VALUES, sampledTokenSchema } from '../../shared/api';

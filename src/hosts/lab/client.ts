@@ -5,7 +5,7 @@
  */
 import { LabError, type CallName, type CallResult, type LabApi, type LabEvent, type LabEventListener } from '../../shared/api';
 import { callProxy } from '../../shared/callProxy';
-import { Supervisor, type ChildExit, type RestartPolicy } from '../supervisor';
+import { DEFAULT_STOP_GRACE_MS, Supervisor, type ChildExit, type RestartPolicy } from '../supervisor';
 import { labProcessEventSchema, type LabCall, type LabProcessEvent } from './protocol';
 
 export interface LabProcessLaunch {
@@ -44,6 +44,9 @@ export function startLabProcess(launch: LabProcessLaunch): RemoteLab {
     events: labProcessEventSchema,
     readyTimeoutMs: launch.readyTimeoutMs,
     restart: launch.restart,
+    // Closing the lab stops its analysis host, then lets its training host checkpoint the current run, each within
+    // the default grace; killing the lab sooner would leave that run interrupted instead of stopped.
+    stopGraceMs: 3 * DEFAULT_STOP_GRACE_MS,
   });
   const pending = new Map<number, { name: CallName; settle: (result: CallResult) => void }>();
   const listeners = new Set<LabEventListener>();

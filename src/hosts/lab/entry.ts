@@ -8,13 +8,9 @@ import { fileURLToPath } from 'node:url';
 import { LabService } from '../../lab/service';
 import { dispatch } from '../dispatch';
 import { BUNDLED_ENTRIES, bundledHostLaunch, sourceHostLaunch, type HostLaunch } from '../launch';
+import { connectToParent, type ParentChannel } from '../parentChannel';
 import { describeStartupError } from '../startupErrors';
 import { labCallSchema, type LabProcessEvent } from './protocol';
-
-function send(message: LabProcessEvent): void {
-  // After the parent disconnects, close() still emits status events: there is no one left to tell.
-  if (process.connected) process.send?.(message);
-}
 
 function hostLaunch(): HostLaunch {
   const here = fileURLToPath(import.meta.url);
@@ -26,17 +22,17 @@ function hostLaunch(): HostLaunch {
 }
 
 function main(): void {
+  // After the parent disconnects, close() still emits status events: send() drops them, there is no one to tell.
+  // Annotated, so that TypeScript knows parent.fail() never returns.
+  const parent: ParentChannel<LabProcessEvent> = connectToParent('lab process');
+  const { send } = parent;
   const dbPath = process.argv[2];
-  if (!dbPath || !process.send) {
-    process.stderr.write('usage: forked by GPT Lab with the database path as its argument\n');
-    process.exit(2);
-  }
+  if (!dbPath) parent.fail('lab process started without a database path');
   let service: LabService;
   try {
     service = new LabService({ dbPath, host: hostLaunch() });
   } catch (error) {
-    send({ type: 'fatal', message: describeStartupError(error) });
-    process.exit(1);
+    parent.fail(describeStartupError(error));
   }
   service.subscribe((event) => send({ type: 'event', event }));
   process.on('message', (raw) => {

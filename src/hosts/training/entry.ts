@@ -7,35 +7,23 @@
  */
 import { initBackend, BACKEND_NAMES, type BackendName } from '../../engine/backend';
 import { RunStore } from '../../store';
+import { connectToParent, type ParentChannel } from '../parentChannel';
 import type { HostEvent } from './protocol';
 import { TrainingHost } from './trainingHost';
 
-function send(event: HostEvent): void {
-  // The parent can die between the `connected` check and the write. The write then fails (EPIPE); without a callback
-  // Node raises that as an uncaught 'error' and the host died mid-step, leaving its run 'running' with the last
-  // steps unsaved. With one the error is dropped here, and 'disconnect' (below) stops the run cleanly.
-  if (process.connected) process.send!(event, (error: Error | null) => void error);
-}
-
-function fail(message: string): never {
-  send({ type: 'fatal', message });
-  process.exit(1);
-}
-
-if (!process.send) {
-  process.stderr.write('gpt-lab training host: start me with child_process.fork (LabService does)\n');
-  process.exit(2);
-}
+// Annotated, so that TypeScript knows parent.fail() never returns.
+const parent: ParentChannel<HostEvent> = connectToParent('training host');
+const { send } = parent;
 
 const [dbPath, backendArg] = process.argv.slice(2);
-if (!dbPath) fail('training host started without a database path');
+if (!dbPath) parent.fail('training host started without a database path');
 const preferred = BACKEND_NAMES.includes(backendArg as BackendName) ? (backendArg as BackendName) : undefined;
 
 let store: RunStore;
 try {
   store = RunStore.open(dbPath);
 } catch (error) {
-  fail(`cannot open the run database ${dbPath}: ${error instanceof Error ? error.message : String(error)}`);
+  parent.fail(`cannot open the run database ${dbPath}: ${error instanceof Error ? error.message : String(error)}`);
 }
 
 const backend = initBackend(preferred);
@@ -58,5 +46,5 @@ process.on('SIGTERM', () => host.handle({ type: 'shutdown' }));
 try {
   send({ type: 'ready', backend: await backend });
 } catch (error) {
-  fail(error instanceof Error ? error.message : String(error));
+  parent.fail(error instanceof Error ? error.message : String(error));
 }

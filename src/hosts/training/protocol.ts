@@ -1,6 +1,7 @@
 /**
- * Messages between LabService (through client.ts) and its training host process (entry.ts, over child_process IPC). Both directions are validated
- * with these schemas: the host trusts nothing it is sent, and the service nothing the host reports.
+ * Messages between LabService (through client.ts) and its training host process (entry.ts), over child_process
+ * IPC. Both directions are validated with these schemas: the host trusts nothing it is sent, and the service nothing
+ * the host reports.
  */
 import { z } from 'zod';
 import { backendInfoSchema, configOverridesSchema, liveMetricRowSchema, runStatusSchema } from '../../shared/api';

@@ -23,7 +23,7 @@ function dot(a: number[], b: number[]): number {
 }
 
 describe('which schemes preview what', () => {
-  it('input schemes draw a table, ALiBi a bias, the relative schemes an index grid, RoPE a decay; learned, KERPLE, xPos and none draw nothing from their definition', () => {
+  it('input schemes draw a table, ALiBi and Sandwich a bias, the relative schemes an index grid, RoPE a decay; learned, KERPLE, xPos, FIRE, CoPE and none draw nothing from their definition', () => {
     const drawn = Object.fromEntries(SCHEMES.map((s) => [s.name, s.preview ? Object.keys(s.preview({ length: 4, nEmbd: 8, nHead: 2 }, resolveSchemeOptions(s.name))).join() : '—']));
     expect(drawn).toMatchObject({
       none: '—',
@@ -41,6 +41,9 @@ describe('which schemes preview what', () => {
       deberta: 'buckets',
       xpos: '—',
       kerple: '—',
+      fire: '—',
+      sandwich: 'bias',
+      cope: '—',
     });
   });
 });

@@ -1,23 +1,21 @@
 /**
  * The relative-position family (Shaw, Transformer-XL, DeBERTa) and the two new input tables (integer ÷ length,
  * sine), by their defining properties rather than by value: score terms that depend only on the offset j − i
- * (and stop depending on it past the clip), the Shaw value side, the gather/scatter adjoint pair they are built
- * on, finite-difference gradients of the scheme parameters, and the attnScale / tokenEmbedding ablations.
+ * (and stop depending on it past the clip), the Shaw value side, finite-difference gradients of the scheme parameters, and the attnScale / tokenEmbedding ablations.
  * Values against PyTorch are in parity.test.ts.
  */
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import type { GPT } from '../../../src/engine/model/gpt';
-import { gatherRelative, layerNorm, linear, scatterRelative } from '../../../src/engine/model/ops';
+import { layerNorm, linear } from '../../../src/engine/model/ops';
 import { binaryTable } from '../../../src/engine/model/positional/binary';
 import { debertaIndex } from '../../../src/engine/model/positional/deberta';
 import { integerNorm, integerNormTable } from '../../../src/engine/model/positional/integerNorm';
 import { requireScheme } from '../../../src/engine/model/positional/registry';
 import { shawIndex } from '../../../src/engine/model/positional/shaw';
 import { sineTable } from '../../../src/engine/model/positional/sine';
-import { createRng } from '../../../src/engine/rng';
 import { useWasmBackend } from '../../helpers/backend';
-import { buildModel, gaussian, logitsOf, maxAbsDiff } from '../../helpers/model';
+import { buildModel, logitsOf, maxAbsDiff, randomArray } from '../../helpers/model';
 
 useWasmBackend();
 
@@ -27,11 +25,6 @@ const OPTIONS: Record<string, Record<string, number>> = {
   'transformer-xl': {},
   deberta: { maxDistance: K },
 };
-
-function randomArray(n: number, seed: number, std = 1): Float32Array {
-  const rng = createRng(seed);
-  return Float32Array.from({ length: n }, () => std * gaussian(rng));
-}
 
 function dot(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let s = 0;
@@ -199,50 +192,6 @@ describe('Shaw value side', () => {
     expect([...withValues.params.keys()].filter((n) => n.endsWith('.rel_v')).sort()).toEqual(['pos.h.0.rel_v', 'pos.h.1.rel_v']);
     model.dispose();
     withValues.dispose();
-  });
-});
-
-// ---------------------------------------------------------------------------------------------------------------
-describe('gatherRelative / scatterRelative', () => {
-  const N = 3;
-  const T = 7;
-  const R = 5;
-
-  function randomIndex(seed: number): Int32Array {
-    const rng = createRng(seed);
-    return Int32Array.from({ length: T * T }, () => Math.floor(rng.next() * R));
-  }
-
-  for (const seed of [1, 2, 3]) {
-    it(`are adjoint: <gather(x), y> = <x, scatter(y)> (seed ${seed})`, () => {
-      const index = randomIndex(seed);
-      const xs = randomArray(N * T * R, seed + 10);
-      const ys = randomArray(N * T * T, seed + 20);
-      const [lhs, rhs, gathered] = tf.tidy(() => {
-        const x = tf.tensor3d(xs, [N, T, R]);
-        const y = tf.tensor3d(ys, [N, T, T]);
-        const g = gatherRelative(x, index);
-        const s = scatterRelative(y, index, R);
-        expect(g.shape).toEqual([N, T, T]);
-        expect(s.shape).toEqual([N, T, R]);
-        return [tf.sum(tf.mul(g, y)).dataSync()[0], tf.sum(tf.mul(x, s)).dataSync()[0], g.dataSync()];
-      });
-      expect(Math.abs(lhs - rhs)).toBeLessThan(1e-4 * Math.max(1, Math.abs(lhs)));
-      // And gather really reads x[n, i, index(i, j)].
-      for (const [n, i, j] of [[0, 0, 0], [1, 3, 6], [2, 6, 2]]) expect(gathered[(n * T + i) * T + j]).toBe(xs[(n * T + i) * R + index[i * T + j]]);
-    });
-  }
-
-  it('the gradient of sum(gather(x) · w) with respect to x is scatter(w)', () => {
-    const index = randomIndex(7);
-    const xs = randomArray(N * T * R, 8);
-    const ws = randomArray(N * T * T, 9);
-    const [grad, scattered] = tf.tidy(() => {
-      const w = tf.tensor3d(ws, [N, T, T]);
-      const g = tf.grad((x: tf.Tensor) => tf.sum(tf.mul(gatherRelative(x as tf.Tensor3D, index), w)))(tf.tensor3d(xs, [N, T, R]));
-      return [g.dataSync(), scatterRelative(w, index, R).dataSync()];
-    });
-    expect(maxAbsDiff(grad, scattered)).toBeLessThan(1e-5);
   });
 });
 

@@ -8,10 +8,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunConfig } from '../../../src/engine/config';
-import { GPT } from '../../../src/engine/model/gpt';
-import type { Trainer } from '../../../src/engine/train/trainer';
-import { ThreadHelpers } from '../../../src/lab/parallel/threadHelpers';
+import { resolveConfig, type RunConfig } from '../../../src/engine/config';
+import { GPT, modelConfigOf } from '../../../src/engine/model/gpt';
+import { sequentialWindows } from '../../../src/engine/data/batches';
+import { replicaOptimizerOf, splitRows } from '../../../src/engine/train/shards';
+import { evaluateLoss, Trainer, type TrainerCallbacks } from '../../../src/engine/train/trainer';
+import { ThreadHelpers } from '../../../src/hosts/gradientThreads/client';
 import { prepareRun, resumeRun, trainNewRun } from '../../../src/lab/runner';
 import { RunStore, type MetricRow } from '../../../src/store';
 import { useWasmBackend } from '../../helpers/backend';
@@ -114,20 +116,93 @@ describe('data-parallel training on helper threads', () => {
     expectSameSteps(await stopAndResume({ ...config, threads: 1 }, 4), straight);
   });
 
+  it('after k steps every replica holds bit-identical weights to the trainer, and evaluates the same loss', async () => {
+    const { model, helpers, trainer, close } = await replicaTrainer({ threads: 3, steps: 5, dropoutResid: 0.1, evalBatches: 3 });
+    try {
+      const initial = flatten(await model.getWeights(), model);
+      await trainer.run();
+      const weights = flatten(await model.getWeights(), model);
+      const replicas = await helpers.replicaWeights();
+      expect(replicas).toHaveLength(2);
+      for (const replica of replicas) expect(replica).toEqual(weights);
+      // The weights moved: the replicas followed the steps, not just their starting copy.
+      expect(weights).not.toEqual(initial);
+      // Evaluation dealt over the three replicas (one batch each) gives the trainer's own number to the bit.
+      const windows = sequentialWindows(corpus.val, SMALL.blockSize!, 3 * SMALL.batchSize!);
+      expect(await trainer.evaluate()).toBe(await evaluateLoss(model, windows, SMALL.batchSize!));
+    } finally {
+      await close();
+    }
+  });
+
+  it('a resumed trainer syncs fresh replicas to its checkpoint: bit-identical weights and the losses of a straight run', async () => {
+    const config = { threads: 2, steps: 6, dropoutAttn: 0.1 };
+    const lossesOf = async (run: Awaited<ReturnType<typeof replicaTrainer>>, losses: number[]): Promise<void> => {
+      try {
+        await run.trainer.run();
+        expect((await run.helpers.replicaWeights())[0]).toEqual(flatten(await run.model.getWeights(), run.model));
+      } finally {
+        await run.close();
+      }
+    };
+    const straight: number[] = [];
+    await lossesOf(await replicaTrainer(config, { onStep: (m) => void straight.push(m.trainLoss) }), straight);
+    let checkpoint: Uint8Array | undefined;
+    let stop = (): void => {};
+    const first = await replicaTrainer(config, { onStep: (m) => (m.step === 2 ? stop() : undefined), onCheckpoint: (_step, data) => void (checkpoint = data) });
+    stop = () => first.trainer.stop();
+    await lossesOf(first, []);
+    const resumed: number[] = [];
+    const again = await replicaTrainer(config, { onStep: (m) => void resumed.push(m.trainLoss) }, checkpoint);
+    expect(again.trainer.startStep).toBe(3);
+    await lossesOf(again, resumed);
+    expect(resumed).toEqual(straight.slice(3));
+  });
+
   it('a helper thread that dies fails the step with its name instead of hanging it', async () => {
     const model = new GPT({ vocabSize: 8, nLayer: 1, nHead: 1, nEmbd: 4, blockSize: 4, pos: 'none', posOptions: {}, norm: 'pre', normType: 'layer', causal: true, dropoutEmbd: 0, dropoutAttn: 0, dropoutResid: 0 }, 0);
-    const helpers = await ThreadHelpers.start(1, model.cfg, model.parameterCount, 1, 'wasm');
+    const optimizer = { beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: 0.1, gradClip: 1 };
+    const helpers = await ThreadHelpers.start({ count: 1, model: model.cfg, params: model.parameterCount, maxRows: 1, backend: 'wasm', optimizer });
     try {
       const shard = { x: new Int32Array(4), y: new Int32Array(4), rows: 1, dropout: { seed: 1, step: 0, firstRow: 0 } };
-      helpers.begin([...model.params.values()], [shard]);
-      const [result] = await helpers.end();
-      expect(Number.isFinite(result!.loss)).toBe(true);
-      expect(() => helpers.begin([...model.params.values()], [])).toThrow(/expected 1 shards, got 0/);
+      helpers.begin([shard], 1e-3);
+      const [mine, theirs] = await helpers.exchange({ rows: 1, loss: 0 });
+      expect(mine!.rows).toBe(1);
+      expect(theirs).toMatchObject({ rows: 1 });
+      expect(Number.isFinite(theirs!.loss)).toBe(true);
+      expect(() => helpers.begin([], 1e-3)).toThrow(/expected 1 shards, got 0/);
       await (helpers as unknown as { workers: { terminate(): Promise<number> }[] }).workers[0]!.terminate();
-      expect(() => helpers.begin([...model.params.values()], [shard])).toThrow(/gradient helper thread 1 exited/);
+      expect(() => helpers.begin([shard], 1e-3)).toThrow(/gradient helper thread 1 exited/);
     } finally {
       await helpers.dispose();
       model.dispose();
     }
   });
 });
+
+const { corpus } = prepareRun({ config: SMALL });
+
+/** A Trainer on helper threads over SMALL's corpus, outside the runner, so a test can look at the replicas. */
+async function replicaTrainer(overrides: Partial<RunConfig>, callbacks: TrainerCallbacks = {}, resumeFrom?: Uint8Array) {
+  const config = resolveConfig({ ...SMALL, ...overrides });
+  const model = new GPT(modelConfigOf(config, corpus.tokenizer.size), config.seed);
+  const rows = splitRows(config.batchSize, config.threads);
+  const helpers = await ThreadHelpers.start({ count: config.threads - 1, model: model.cfg, params: model.parameterCount, maxRows: Math.max(...rows), backend: 'wasm', optimizer: replicaOptimizerOf(config) });
+  const trainer = new Trainer({ model, config, corpus, helpers, callbacks, resumeFrom });
+  const close = async (): Promise<void> => {
+    trainer.dispose();
+    await helpers.dispose();
+    model.dispose();
+  };
+  return { model, helpers, trainer, close };
+}
+
+function flatten(weights: Record<string, Float32Array>, model: GPT): Float32Array {
+  const flat = new Float32Array(model.parameterCount);
+  let offset = 0;
+  for (const [name, v] of model.params) {
+    flat.set(weights[name]!, offset);
+    offset += v.size;
+  }
+  return flat;
+}

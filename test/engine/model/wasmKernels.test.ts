@@ -1,0 +1,78 @@
+/**
+ * The custom wasm kernels (src/engine/model/wasmKernels.ts) on their own: products and block copies against hand
+ * values, plans that would read or write past a tensor refused by name, and the feature check that sends every
+ * other backend down the plain-tfjs path.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { describe, expect, it } from 'vitest';
+import { copyBlocks, fastWasm, multiMatMul } from '../../../src/engine/model/wasmKernels';
+import { useWasmBackend } from '../../helpers/backend';
+
+useWasmBackend();
+
+const values = (t: tf.Tensor): number[] => Array.from(t.dataSync());
+
+describe('GptLabMultiMatMul', () => {
+  it('computes each planned product from slices of its inputs, in place in the output', () => {
+    tf.tidy(() => {
+      // a holds two 1×2 rows, b two 2×1 columns; out[0] = a[0:2]·b[0:2], out[1] = a[2:4]·b[2:4], out[2] = a[0:2]·b[2:4].
+      const a = tf.tensor1d([1, 2, 3, 4]);
+      const b = tf.tensor1d([5, 6, 7, 8]);
+      const plan = Int32Array.from([0, 0, 1, 0, 0, 1, 2, 1, 0, 2, 1, 2, 1, 1, 2, 1, 0, 0, 1, 2, 2, 1, 2, 1]);
+      expect(values(multiMatMul([a, b], plan, [3]))).toEqual([1 * 5 + 2 * 6, 3 * 7 + 4 * 8, 1 * 7 + 2 * 8]);
+    });
+  });
+
+  it('a 2×2 · 2×3 product matches tf.matMul, and an inner size of 0 gives zeros', () => {
+    tf.tidy(() => {
+      const a = tf.tensor2d([[1, 2], [3, 4]]);
+      const b = tf.tensor2d([[1, 0, -1], [2, 1, 0]]);
+      expect(values(multiMatMul([a, b], Int32Array.from([0, 0, 1, 0, 0, 2, 2, 3]), [2, 3]))).toEqual(values(tf.matMul(a, b)));
+      expect(values(multiMatMul([a, b], Int32Array.from([0, 0, 1, 0, 0, 2, 0, 3]), [2, 3]))).toEqual([0, 0, 0, 0, 0, 0]);
+    });
+  });
+
+  it('refuses a plan that reads or writes out of bounds, naming the product', () => {
+    tf.tidy(() => {
+      const a = tf.tensor1d([1, 2, 3, 4]);
+      const ok = [0, 0, 1, 0, 0, 1, 2, 1];
+      expect(() => multiMatMul([a, a], Int32Array.from([...ok, 0, 3, 1, 0, 1, 1, 2, 1]), [2])).toThrow('GptLabMultiMatMul: product 1 reads or writes out of bounds');
+      expect(() => multiMatMul([a, a], Int32Array.from([0, 0, 1, 0, 1, 1, 2, 1]), [1])).toThrow(/product 0/);
+      expect(() => multiMatMul([a, a], Int32Array.from([2, 0, 1, 0, 0, 1, 2, 1]), [1])).toThrow(/product 0/);
+    });
+  });
+});
+
+describe('GptLabCopyBlocks', () => {
+  it('copies strided blocks, zeroing the rest of the output when asked', () => {
+    tf.tidy(() => {
+      const x = tf.tensor1d([0, 1, 2, 3, 4, 5, 6, 7]);
+      // The second half of each row of 4: blocks 2, length 2, stride 4, offset 2.
+      const taken = copyBlocks(x, { outShape: [2, 2], blocks: 2, length: 2, srcStride: 4, srcOffset: 2, dstStride: 2, dstOffset: 0, zero: false });
+      expect(values(taken)).toEqual([2, 3, 6, 7]);
+      const putBack = copyBlocks(taken, { outShape: [8], blocks: 2, length: 2, srcStride: 2, srcOffset: 0, dstStride: 4, dstOffset: 2, zero: true });
+      expect(values(putBack)).toEqual([0, 0, 2, 3, 0, 0, 6, 7]);
+    });
+  });
+
+  it('refuses a block past either end, naming it', () => {
+    tf.tidy(() => {
+      const x = tf.tensor1d([0, 1, 2, 3]);
+      expect(() => copyBlocks(x, { outShape: [4], blocks: 2, length: 2, srcStride: 3, srcOffset: 0, dstStride: 2, dstOffset: 0, zero: false })).toThrow('GptLabCopyBlocks: block 1 out of bounds');
+      expect(() => copyBlocks(x, { outShape: [2], blocks: 2, length: 1, srcStride: 1, srcOffset: 0, dstStride: 2, dstOffset: 0, zero: false })).toThrow('GptLabCopyBlocks: block 1 out of bounds');
+    });
+  });
+});
+
+describe('the feature check', () => {
+  it('finds the kernels on wasm and nowhere else; there the kernels refuse to run', async () => {
+    expect(fastWasm()).not.toBeNull();
+    await tf.setBackend('cpu');
+    try {
+      expect(fastWasm()).toBeNull();
+      expect(() => tf.tidy(() => multiMatMul([tf.zeros([1])], new Int32Array(0), [1]))).toThrow('this op needs the wasm backend (tfjs-backend-wasm 4.x)');
+    } finally {
+      await tf.setBackend('wasm');
+    }
+  });
+});
