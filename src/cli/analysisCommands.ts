@@ -1,21 +1,23 @@
 /** `gpt-lab eval-length`, `task-length`, `probe` and `sweep`: evaluation of stored runs. */
 import { initBackend } from '../engine/backend';
-import { resolveConfig, type RunConfig } from '../engine/config';
+import { ConfigError, DEFAULT_CONFIG, resolveConfig, type NormPlacement, type RunConfig } from '../engine/config';
+import { DataError } from '../engine/data/errors';
 import { PROBE_KINDS, type ProbeKind } from '../engine/eval/probes';
 import { getScheme } from '../engine/model/positional/registry';
 import type { RopeScaling } from '../engine/model/positional/rope';
 import { accuracyInterval } from '../engine/eval/taskAccuracy';
 import { evalLengthForRun, probeForRun, taskLengthForRun, type EvalLengthResult } from '../lab/analysis';
-import { prepareRun, trainNewRun, type PreparedRun } from '../lab/runner';
-import { seedRuns } from '../lab/seedGroup';
-import { sweepKeyOf } from '../lab/sweepKey';
+import { trainNewRun } from '../lab/runner';
+import { prepareRun } from '../lab/prepare';
+import { GRID_AXES, SEED_AXES, SweepCellsError, SweepGridError, expandGrid, finishedCell, prepareSweep, type GridCell, type SweepCell, type SweepGrid } from '../lab/sweeps';
 import { SweepCoordinator, storeTagOf, type CellOutcome } from '../lab/queuedSweep';
 import { RECIPES, getRecipe, runRecipe } from '../lab/recipes';
 import { describeQueue, redisOptionsOf } from '../worker/connection';
 import { RunStore } from '../store';
 import { DECIMAL_INTEGER, MAX_SWEEP_RUNS } from '../shared/limits';
-import { UsageError, parseName, trainOverrides, type TrainOptionValues } from './args';
+import { FLAG_OF_FIELD, UsageError, parseName, trainOverrides, type TrainOptionValues } from './args';
 import { parseRunId, parseSeeds, storedTexts } from './commands';
+import { overSeeds } from '../lab/seedGroup';
 import { SignalStop } from './interrupt';
 import { dbPathOf } from './paths';
 
@@ -127,39 +129,46 @@ function parseList(flag: string, raw: string | undefined, fallback: string[]): s
   return items;
 }
 
-interface SweepCell {
-  pos: string;
-  norm: string;
-  dropout: string;
-  seed: number;
-  prepared: PreparedRun;
-  sweepKey: string;
-}
-
 type SweepOptions = TrainOptionValues & { db?: string; evalLengths?: string; json?: boolean; name?: string; queue?: string; seeds?: string };
 
-/** The grid's cells, each validated (and its data loaded) before anything trains; a local and a queued sweep share them. */
-export function sweepCells(opts: SweepOptions): SweepCell[] {
-  const positions = parseList('pos', opts.pos as string | undefined, ['none', 'sinusoidal', 'learned', 'rope', 't5', 'alibi']);
-  const norms = parseList('norm', opts.norm as string | undefined, ['pre']);
-  const dropouts = parseList('dropout', opts.dropout as string | undefined, ['0']);
-  const name = parseName('name', opts.name);
+const DEFAULT_SWEEP_SCHEMES = ['none', 'sinusoidal', 'learned', 'rope', 't5', 'alibi'];
+const SINGLE_DROPOUTS = ['dropoutEmbd', 'dropoutAttn', 'dropoutResid'] as const;
+
+/**
+ * The grid's cells, as the Sweeps view expands them (src/lab/sweeps.ts), each validated (and its data loaded) before
+ * anything trains; a local and a queued sweep share them.
+ */
+export async function sweepCells(opts: SweepOptions): Promise<SweepCell[]> {
+  const given = SINGLE_DROPOUTS.find((field) => opts[field] !== undefined);
+  if (given) throw new UsageError(`--${FLAG_OF_FIELD[given]}: a sweep sets the three dropouts together; give them as --dropout p1,p2,…`);
+  const pos = parseList('pos', opts.pos as string | undefined, DEFAULT_SWEEP_SCHEMES);
+  const grid: SweepGrid = {
+    pos,
+    norm: parseList('norm', opts.norm as string | undefined, ['pre']) as NormPlacement[],
+    dropout: parseList('dropout', opts.dropout as string | undefined, ['0']).map((p) => trainOverrides({ dropout: p }).dropoutEmbd!),
+  };
+  const base = trainOverrides({ ...opts, pos: undefined, norm: undefined, dropout: undefined }, pos);
+  let cells: GridCell[];
+  try {
+    cells = expandGrid(base, grid, parseName('name', opts.name));
+  } catch (error) {
+    throw error instanceof SweepGridError ? new UsageError(error.message) : error;
+  }
   // The seed axis: each cell on seeds seed … seed + k − 1, the runs `train --seeds` makes (Compare bands them).
-  const seeds = opts.seeds === undefined ? 1 : parseSeeds(opts.seeds);
-  const count = positions.length * norms.length * dropouts.length * seeds;
-  if (count > MAX_SWEEP_RUNS)
-    throw new UsageError(`the grid makes ${count} runs (${positions.length} × ${norms.length} × ${dropouts.length}${seeds > 1 ? ` × ${seeds} seeds` : ''}); at most ${MAX_SWEEP_RUNS} per sweep`);
-  const cells: SweepCell[] = [];
-  for (const pos of positions)
-    for (const norm of norms)
-      for (const dropout of dropouts) {
-        const base = prepareRun({ config: trainOverrides({ ...opts, pos, norm, dropout }) }, storedTexts(opts));
-        for (const prepared of seeds > 1 ? seedRuns(base, seeds) : [base]) {
-          if (name) prepared.name = `${name} · ${pos}/${norm}/p${dropout}${seeds > 1 ? ` · seed ${prepared.config.seed}` : ''}`;
-          cells.push({ pos, norm, dropout, seed: prepared.config.seed, prepared, sweepKey: sweepKeyOf(prepared.config) });
-        }
-      }
-  return cells;
+  const axes = opts.seeds === undefined ? GRID_AXES : [...GRID_AXES, ...SEED_AXES];
+  if (opts.seeds !== undefined) {
+    const seeds = parseSeeds(opts.seeds);
+    if (cells.length * seeds > MAX_SWEEP_RUNS)
+      throw new UsageError(`the grid makes ${cells.length * seeds} runs (${grid.pos.length} × ${grid.norm.length} × ${grid.dropout.length} × ${seeds} seeds); at most ${MAX_SWEEP_RUNS} per sweep`);
+    cells = overSeeds(cells, base.seed ?? DEFAULT_CONFIG.seed, seeds);
+  }
+  const texts = storedTexts(opts);
+  try {
+    return await prepareSweep(cells, (cell) => prepareRun({ config: cell.overrides, name: cell.name }, texts), (error) => error instanceof ConfigError || error instanceof DataError, axes);
+  } catch (error) {
+    // The CLI names the flag of the first bad setting, as `train` does.
+    throw error instanceof SweepCellsError ? error.failures[0]!.error : error;
+  }
 }
 
 /** Trains the cells on `gpt-lab worker` processes through the queue at `url`; this process writes the store. */
@@ -183,27 +192,27 @@ async function trainOnQueue(store: RunStore, dbPath: string, url: string, cells:
 
 export async function sweepCommand(opts: SweepOptions): Promise<void> {
   const lengths = opts.evalLengths === undefined ? undefined : parseIntList('eval-lengths', opts.evalLengths);
-  const cells = sweepCells(opts);
+  const cells = await sweepCells(opts);
   if (opts.queue !== undefined) redisOptionsOf(opts.queue);
   await initBackend();
   const interrupt = new SignalStop();
   const dbPath = dbPathOf(opts);
   await withStore(dbPath, async (store) => {
     const done = new Map(cells.flatMap((cell) => {
-      const run = store.findRunsBySweepKey(cell.sweepKey).find((r) => r.status === 'completed');
-      return run ? [[cell, run.id] as const] : [];
+      const runId = finishedCell(store.findRunsBySweepKey(cell.sweepKey), cell.prepared.config);
+      return runId === undefined ? [] : [[cell, runId] as const];
     }));
     const queued = opts.queue === undefined ? null : await trainOnQueue(store, dbPath, opts.queue, cells.filter((cell) => !done.has(cell)));
     const rows: { pos: string; norm: string; dropout: string; seed: number; runId: number; sweepKey: string; worker: string | null; status: string; finalValLoss: number | null; skipped: boolean; eval: EvalLengthResult | null }[] = [];
     for (const [n, cell] of cells.entries()) {
-      const label = `[${n + 1}/${cells.length}] ${cell.pos} / ${cell.norm} / dropout ${cell.dropout} / seed ${cell.seed}`;
+      const label = `[${n + 1}/${cells.length}] ${cell.pos} / ${cell.norm} / dropout ${cell.dropout} / seed ${cell.prepared.config.seed}`;
       let runId = done.get(cell);
       if (runId !== undefined) process.stderr.write(`${label}: already done as run ${runId}, skipped\n`);
       else if (queued) runId = queued.get(cell)!.runId;
       else {
         interrupt.check(`sweep stopped before ${label}`);
         process.stderr.write(`${label}: training…\n`);
-        const result = await trainNewRun(store, { ...cell.prepared, sweepKey: cell.sweepKey }, interrupt.wrap());
+        const result = await trainNewRun(store, cell.prepared, interrupt.wrap());
         runId = result.runId;
         process.stderr.write(`${label}: run ${runId} ${result.status}, val loss ${fmt(result.finalValLoss)}\n`);
         interrupt.check(`sweep stopped during ${label}: run ${runId} ${result.status}`);
@@ -216,7 +225,7 @@ export async function sweepCommand(opts: SweepOptions): Promise<void> {
         .find((e) => wanted === null || e.results.map((r) => r.length).join() === wanted.join());
       const evaluation = run.status === 'failed' ? null : (previous ?? (await evalLengthForRun(store, runId, lengths)));
       const worker = (run.backend as { worker?: string } | null)?.worker ?? null;
-      rows.push({ pos: cell.pos, norm: cell.norm, dropout: cell.dropout, seed: cell.seed, runId, sweepKey: cell.sweepKey, worker, status: run.status, finalValLoss: run.finalValLoss, skipped: done.has(cell), eval: evaluation });
+      rows.push({ pos: cell.pos, norm: cell.norm, dropout: String(cell.dropout), seed: cell.prepared.config.seed, runId, sweepKey: cell.sweepKey, worker, status: run.status, finalValLoss: run.finalValLoss, skipped: done.has(cell), eval: evaluation });
     }
     if (opts.json) {
       process.stdout.write(`${JSON.stringify({ cells: rows })}\n`);

@@ -77,7 +77,8 @@ export function parseName(flag: string, raw: string | undefined): string | undef
   return checked.name;
 }
 
-export function trainOverrides(opts: TrainOptionValues): RunConfigInput {
+/** `schemes`: the --pos values a scheme knob may belong to (a sweep's list; default: --pos, or the default scheme). */
+export function trainOverrides(opts: TrainOptionValues, schemes?: readonly string[]): RunConfigInput {
   const problems: string[] = [];
   const overrides: RunConfigInput = {};
   const str = (flag: string): string | undefined => opts[camel(flag)] as string | undefined;
@@ -124,9 +125,9 @@ export function trainOverrides(opts: TrainOptionValues): RunConfigInput {
   for (const knob of allKnobs()) {
     const raw = str(knob.flag);
     if (raw === undefined) continue;
-    const pos = overrides.pos ?? DEFAULT_CONFIG.pos;
-    if (!knob.schemes.includes(pos)) {
-      problems.push(`--${knob.flag}: applies to --pos ${knob.schemes.join(' or ')}, not ${pos}`);
+    const given = schemes ?? [overrides.pos ?? DEFAULT_CONFIG.pos];
+    if (!given.some((pos) => knob.schemes.includes(pos))) {
+      problems.push(`--${knob.flag}: applies to --pos ${knob.schemes.join(' or ')}, not ${given.join(', ')}`);
       continue;
     }
     const value = parseNumber(knob.flag, raw, problems, knob.integer);

@@ -4,11 +4,13 @@ import cliProgress from 'cli-progress';
 import { backendLabel, type BackendName } from '../engine/backend';
 import { PhaseProfile, timePhase } from '../engine/train/profile';
 import type { StepMetrics } from '../engine/train/trainer';
-import { prepareRun, resumeRun, trainNewRun, type PreparedRun, type RunEvents, type RunResult } from '../lab/runner';
+import { resumeRun, trainNewRun, type RunEvents, type RunResult } from '../lab/runner';
+import { prepareRun, type PreparedRun } from '../lab/prepare';
 import { MAX_SEEDS, seedRuns, summariseSeeds, type SeedOutcome } from '../lab/seedGroup';
 import { formatSpread } from '../lab/stats';
 import type { TextLookup } from '../lab/uploadedTexts';
-import { RunStore, type MetricRow, type RunRecord } from '../store';
+import { RunStore, type RunRecord } from '../store';
+import { metricsCsv } from '../lab/export';
 import { DECIMAL_INTEGER } from '../shared/limits';
 import { UsageError, parseName, trainOverrides, type TrainOptionValues } from './args';
 import { SignalStop } from './interrupt';
@@ -203,13 +205,6 @@ export function runsCommand(opts: { db?: string; json?: boolean }): void {
   }
 }
 
-export function metricsToCsv(rows: MetricRow[]): string {
-  const cell = (v: number | null): string => (v === null ? '' : String(v));
-  const lines = ['step,tokens,wall_ms,train_loss,val_loss,lr,grad_norm'];
-  for (const r of rows) lines.push([r.step, r.tokens, r.wallMs, r.trainLoss, r.valLoss, r.lr, r.gradNorm].map(cell).join(','));
-  return `${lines.join('\n')}\n`;
-}
-
 export function exportCommand(rawId: string, opts: { db?: string; format: 'csv' | 'json'; out?: string }): void {
   const id = parseRunId(rawId);
   if (opts.out) checkOutputPath(opts.out, dbPathOf(opts));
@@ -217,7 +212,7 @@ export function exportCommand(rawId: string, opts: { db?: string; format: 'csv' 
   try {
     const run = requireRun(store, id);
     const metrics = store.metrics(run.id);
-    const text = opts.format === 'csv' ? metricsToCsv(metrics) : `${JSON.stringify({ runId: run.id, name: run.name, config: run.config, metrics }, null, 2)}\n`;
+    const text = opts.format === 'csv' ? metricsCsv(metrics) : `${JSON.stringify({ runId: run.id, name: run.name, config: run.config, metrics }, null, 2)}\n`;
     if (opts.out) writeFileSync(opts.out, text);
     else process.stdout.write(text);
   } finally {

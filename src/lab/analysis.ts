@@ -13,7 +13,7 @@ import type { GPT } from '../engine/model/gpt';
 import { ropeDecay, type RopeScaling } from '../engine/model/positional/rope';
 import type { RunStore } from '../store';
 import { loadCorpus } from './corpusLoader';
-import { memoryLimitBytes } from './runner';
+import { memoryLimitBytes } from './prepare';
 import { loadRunModel } from './runModel';
 
 export interface EvalLengthResult {

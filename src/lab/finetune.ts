@@ -18,7 +18,7 @@ import { decodeCheckpoint, encodeCheckpoint, nonFiniteTensor } from '../engine/t
 import { createTokenizer, storedVocab } from '../engine/data/tokenizer';
 import type { RunRecord, RunStore } from '../store';
 import { loadCorpus } from './corpusLoader';
-import { checkMemory } from './runner';
+import { checkMemory } from './prepare';
 import type { TextLookup } from './uploadedTexts';
 
 export interface FinetuneRequest {

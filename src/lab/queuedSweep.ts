@@ -25,8 +25,8 @@ import {
   type CellResult,
   type Heartbeat,
 } from '../worker/protocol';
-import { runRowOf, type PreparedRun } from './runner';
-import { stableJson } from './sweepKey';
+import { runRowOf, type PreparedRun } from './prepare';
+import { sameCell } from './sweeps';
 import { storedVocab } from '../engine/data/tokenizer';
 
 export interface QueuedCell {
@@ -155,8 +155,7 @@ export class SweepCoordinator {
   /** An unfinished run of this sweep key (an earlier coordinator stopped mid-sweep) or a new queued row. */
   private runFor(cell: QueuedCell): number {
     const { config } = cell.prepared;
-    const sameCell = (runConfig: unknown): boolean => stableJson(runConfig) === stableJson(config);
-    const unfinished = this.store.findRunsBySweepKey(cell.sweepKey).find((run) => !FINISHED.has(run.status) && run.status !== 'stopped' && sameCell(run.config));
+    const unfinished = this.store.findRunsBySweepKey(cell.sweepKey).find((run) => !FINISHED.has(run.status) && run.status !== 'stopped' && sameCell(run.config, config));
     if (unfinished && ![...this.pending.values()].some((p) => p.runId === unfinished.id)) return unfinished.id;
     const runId = this.store.createRun({ ...runRowOf(cell.prepared), sweepKey: cell.sweepKey, status: 'queued' });
     this.options.onStatus?.(runId, 'queued', null);

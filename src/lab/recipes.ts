@@ -38,9 +38,10 @@ import {
 } from './recipeVerdicts';
 import { createFinetuneRun, finetuneConfig } from './finetune';
 import type { RopeScaling } from '../engine/model/positional/rope';
-import { prepareRun, resumeRun, trainNewRun, type RunEvents } from './runner';
+import { resumeRun, trainNewRun, type RunEvents } from './runner';
+import { prepareRun } from './prepare';
 import type { Verdict } from './stats';
-import { sweepKeyOf } from './sweepKey';
+import { sweepKeyOf } from './sweeps';
 
 export type { Verdict } from './stats';
 
@@ -120,7 +121,7 @@ export async function trainCells(ctx: RecipeContext, recipe: string, cells: { la
     for (const seed of RECIPE_SEEDS) {
       const label = `${cell.label}, seed ${seed}`;
       const prepared = prepareRun({ config: { ...cell.config, seed }, name: `recipe ${recipe}: ${label}${ctx.quick ? ' (quick)' : ''}` });
-      const sweepKey = sweepKeyOf(prepared.config, `recipe:${recipe}`);
+      const sweepKey = sweepKeyOf(prepared.config, `recipe:${recipe}`, []);
       // A finished run is reused only with its final checkpoint, which evaluation needs.
       const done = ctx.store.findRunsBySweepKey(sweepKey).find((r) => (r.status === 'completed' || r.status === 'diverged') && ctx.store.latestCheckpoint(r.id));
       let runId: number;

@@ -2,21 +2,19 @@
  * Trains one run into the store: everything is validated and the data loaded before a row is written, then
  * metrics are flushed in batches, samples and checkpoints saved as they come, and the final status recorded.
  */
-import { totalmem } from 'node:os';
 import { backendForRun, type BackendInfo } from '../engine/backend';
-import { ConfigError, resolveConfig, type RunConfig, type RunConfigInput, type ThreadsChoice } from '../engine/config';
+import { resolveConfig, type RunConfig, type ThreadsChoice } from '../engine/config';
 import type { Corpus } from '../engine/data/corpus';
-import { GPT, modelConfigOf, parameterLayout } from '../engine/model/gpt';
+import { GPT, modelConfigOf } from '../engine/model/gpt';
 import { decodeCheckpoint, nonFiniteTensor } from '../engine/train/checkpoint';
 import { timePhase, type PhaseProfile } from '../engine/train/profile';
 import { Trainer, type StepMetrics, type TrainOutcome } from '../engine/train/trainer';
 import { DataError } from '../engine/data/errors';
-import { WASM_HEAP_BYTES, trainingMemoryProblem, type ModelShape } from '../engine/memory';
 import { currentOwner, StoreError, type MetricRow, type RunStore } from '../store';
 import { loadCorpus } from './corpusLoader';
-import { isTextSource, textSourceId, type TextLookup } from './uploadedTexts';
 import { PendingHelpers } from './parallel/pendingHelpers';
 import type { ThreadHelpers } from '../hosts/gradientThreads/client';
+import { runRowOf, type PreparedRun } from './prepare';
 import { storedVocab } from '../engine/data/tokenizer';
 
 /** Metrics reach the database at least this often; a crash loses at most one interval. */
@@ -38,47 +36,9 @@ export interface RunResult extends TrainOutcome {
   params: number;
 }
 
-export interface StartRunInput {
-  config: RunConfigInput;
-  name?: string;
-  sweepKey?: string;
-}
-
-/** A run whose settings and data are known good: nothing can fail on user input past this point. */
-export interface PreparedRun {
-  config: RunConfig;
-  corpus: Corpus;
-  name: string;
-  sweepKey?: string;
-}
-
 /** The store's row of a step's metrics (without the live-only tokens/s). */
 function metricRow(m: StepMetrics): MetricRow {
   return { step: m.step, tokens: m.tokens, wallMs: m.wallMs, trainLoss: m.trainLoss, valLoss: m.valLoss, lr: m.lr, gradNorm: m.gradNorm };
-}
-
-/**
- * What one process may use: a wasm heap holds 4 GiB at most, and a run should leave a quarter of the machine's
- * memory to everything else. (The native backends have no 4 GiB cap; the machine's memory still bounds them.)
- */
-export function memoryLimitBytes(): number {
-  return Math.min(WASM_HEAP_BYTES, Math.floor(totalmem() * 0.75));
-}
-
-/**
- * Throws a ConfigError with the figures when one training step of `config` does not fit memoryLimitBytes(). Counted
- * for the whole batch on one thread, whatever `threads` is: with threads 'auto' the count follows the machine, and a
- * run valid on 8 cores must stay valid on 1 (and halving the rows per thread was seen to pass runs that then ran a
- * helper's wasm heap out of memory).
- */
-export function checkMemory(config: RunConfig, vocabSize: number): void {
-  const problem = trainingMemoryProblem(modelShape(config, vocabSize), config.batchSize, config.blockSize, memoryLimitBytes());
-  if (problem) throw new ConfigError([problem]);
-}
-
-export function modelShape(config: RunConfig, vocabSize: number): ModelShape {
-  const params = parameterLayout(modelConfigOf(config, vocabSize)).reduce((sum, p) => sum + p.shape.reduce((a, b) => a * b, 1), 0);
-  return { params, nLayer: config.nLayer, nHead: config.nHead, nEmbd: config.nEmbd, vocabSize };
 }
 
 /** A stored run that cannot be continued as asked (finished, no checkpoint, a damaged one, trained elsewhere). */
@@ -89,67 +49,23 @@ export class RunConflictError extends Error {
   }
 }
 
-/** `dataName`: what to call the data when its source says little (an uploaded text's file name). */
-export function defaultRunName(config: RunConfig, dataName = config.data.replace(/^.*[\\/]/, '')): string {
-  return `${config.pos} · ${config.norm}-norm · ${config.nLayer}L${config.nHead}H${config.nEmbd}d · ${dataName}`;
-}
-
-/**
- * Validates config and data (`texts`: where `text:` sources live; `fileText`: a data file read already); throws
- * ConfigError or DataError before anything is written.
- */
-export function prepareRun(input: StartRunInput, texts?: TextLookup, fileText?: string): PreparedRun {
-  const config = resolveConfig(input.config);
-  // Once with the smallest vocabulary, so a model too big for any data is refused before its data is read.
-  checkMemory(config, 1);
-  const corpus = loadCorpus(config, undefined, texts, fileText);
-  checkMemory(config, corpus.tokenizer.size);
-  const uploadedName = isTextSource(config.data) ? texts?.getText(textSourceId(config.data))?.name : undefined;
-  return { config, corpus, name: input.name ?? defaultRunName(config, uploadedName), sweepKey: input.sweepKey };
-}
-
-/** The row fields every way of storing a prepared run shares: trained here, queued here, queued for workers. */
-export function runRowOf({ config, corpus, name, sweepKey }: PreparedRun) {
-  return { name, config, dataSource: corpus.source, dataHash: corpus.hash, vocab: storedVocab(corpus.tokenizer), sweepKey };
-}
-
 export async function trainNewRun(store: RunStore, prepared: PreparedRun, events: RunEvents = {}): Promise<RunResult> {
-  const { config, corpus } = prepared;
-  const { profile } = events;
-  const modelConfig = modelConfigOf(config, corpus.tokenizer.size);
-  const helpers = PendingHelpers.start(config, modelConfig);
-  const { backend, model, runId } = await unlessFailed(helpers, async () => {
-    const backend = await timePhase(profile, 'backend', () => backendForRun(config.backend));
-    const model = await timePhase(profile, 'model', () => new GPT(modelConfig, config.seed));
+  return setUpAndTrain(store, prepared.config, prepared.corpus, events, ({ backend, model }) => {
     const storeStarted = performance.now();
     const runId = store.createRun({ ...runRowOf(prepared), params: model.parameterCount, backend, status: 'running', owner: currentOwner() });
-    profile?.add('store', storeStarted);
-    return { backend, model, runId };
+    events.profile?.add('store', storeStarted);
+    return runId;
   });
-  return trainStoredRun(store, runId, config, corpus, model, backend, events, helpers);
 }
 
 /** Train a run whose row the lab created earlier (status 'queued', or an interrupted run with no checkpoint). */
 export async function trainQueuedRun(store: RunStore, runId: number, prepared: PreparedRun, events: RunEvents = {}): Promise<RunResult> {
   const { config, corpus } = prepared;
-  const modelConfig = modelConfigOf(config, corpus.tokenizer.size);
-  const helpers = PendingHelpers.start(config, modelConfig);
-  const { backend, model } = await unlessFailed(helpers, async () => {
-    const backend = await backendForRun(config.backend);
-    const model = new GPT(modelConfig, config.seed);
-    claim(store, runId, {
-      error: null,
-      finishedAt: null,
-      dataHash: corpus.hash,
-      vocab: storedVocab(corpus.tokenizer),
-      params: model.parameterCount,
-      backend,
-    });
-    // A retrain from step 0 replaces whatever an earlier attempt stored.
-    store.truncateAfter(runId, -1);
-    return { backend, model };
+  // A retrain from step 0 replaces whatever an earlier attempt stored.
+  return setUpAndTrain(store, config, corpus, events, ({ backend, model }) => {
+    takeOver(store, runId, { error: null, finishedAt: null, dataHash: corpus.hash, vocab: storedVocab(corpus.tokenizer), params: model.parameterCount, backend }, -1);
+    return runId;
   });
-  return trainStoredRun(store, runId, config, corpus, model, backend, events, helpers);
 }
 
 /**
@@ -177,17 +93,40 @@ export async function resumeRun(store: RunStore, runId: number, events: RunEvent
     throw error;
   }
   if (run.dataHash && corpus.hash !== run.dataHash) throw changed('');
+  // Rows the killed attempt stored past the checkpoint are redone from it; keeping them would duplicate or outlive them.
+  return setUpAndTrain(store, config, corpus, events, () => {
+    takeOver(store, runId, { error: null }, checkpoint.step);
+    return runId;
+  }, checkpoint.data);
+}
+
+/**
+ * The setup every way of starting a run shares: helper threads start while the backend loads and the model is
+ * built (a failure on the way stops them), then `settle` creates or claims the run's row, then it trains.
+ */
+async function setUpAndTrain(
+  store: RunStore,
+  config: RunConfig,
+  corpus: Corpus,
+  events: RunEvents,
+  settle: (loaded: { backend: BackendInfo; model: GPT }) => number,
+  resumeFrom?: Uint8Array,
+): Promise<RunResult> {
+  const { profile } = events;
   const modelConfig = modelConfigOf(config, corpus.tokenizer.size);
   const helpers = PendingHelpers.start(config, modelConfig);
-  const { backend, model } = await unlessFailed(helpers, async () => {
-    const backend = await backendForRun(config.backend);
-    const model = new GPT(modelConfig, config.seed);
-    claim(store, runId, { error: null });
-    // Rows the killed attempt stored past the checkpoint are redone from it; keeping them would duplicate or outlive them.
-    store.truncateAfter(runId, checkpoint.step);
-    return { backend, model };
+  const { backend, model, runId } = await unlessFailed(helpers, async () => {
+    const backend = await timePhase(profile, 'backend', () => backendForRun(config.backend));
+    const model = await timePhase(profile, 'model', () => new GPT(modelConfig, config.seed));
+    return { backend, model, runId: settle({ backend, model }) };
   });
-  return trainStoredRun(store, runId, config, corpus, model, backend, events, helpers, checkpoint.data);
+  return trainStoredRun(store, runId, config, corpus, model, backend, events, helpers, resumeFrom);
+}
+
+/** Makes this process the trainer of a stored run and drops the rows stored after step `keepThrough` (−1: all). */
+function takeOver(store: RunStore, runId: number, patch: Parameters<RunStore['claimRun']>[2], keepThrough: number): void {
+  claim(store, runId, patch);
+  store.truncateAfter(runId, keepThrough);
 }
 
 /** A checkpoint must decode, match its checksum and hold only finite numbers before a run continues from it. */

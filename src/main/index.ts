@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { existsSync } from 'node:fs';
 import { bundledHostLaunch } from '../hosts/launch';
-import { LabService } from '../lab/service';
+import { LabService } from '../service/labService';
 import { describeStartupError } from '../hosts/startupErrors';
 import { defaultDbPath } from '../store/defaultPath';
 import type { EventPayload, LabApi, LabEventListener } from '../shared/api';

@@ -4,7 +4,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { DATA_DIR_ENV } from '../lab/dataAccess';
-import { LabService } from '../lab/service';
+import { LabService } from '../service/labService';
 import { describeStartupError } from '../hosts/startupErrors';
 import { defaultDbPath } from '../store/defaultPath';
 import { startServer, type RunningServer } from './server';

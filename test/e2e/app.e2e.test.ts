@@ -134,7 +134,7 @@ describe.skipIf(!hasChromium)(title, () => {
       // Four nano runs of 200 steps: a minute or two on two free cores, much longer on a shared, loaded machine.
       await expect.poll(() => page.textContent('[data-sweep] h3'), { timeout: 420_000 }).toContain('4 / 4 done');
       await shoot(page, 'sweeps');
-      const sweepRuns = (await web.service.listRuns()).filter((r) => r.sweepKey?.startsWith('sweep-'));
+      const sweepRuns = (await web.service.listRuns()).filter((r) => r.sweepKey?.startsWith('sweep:'));
       expect(sweepRuns).toHaveLength(4);
       expect(sweepRuns.every((r) => r.status === 'completed')).toBe(true);
       expect(sweepRuns.every((r) => r.backend?.threads === 2)).toBe(true);

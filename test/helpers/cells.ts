@@ -1,7 +1,7 @@
 /** A tiny sweep cell as the coordinator would queue it, for the worker and coordinator tests. */
 import type { RunConfig } from '../../src/engine/config';
-import { prepareRun, type PreparedRun } from '../../src/lab/runner';
-import { sweepKeyOf } from '../../src/lab/sweepKey';
+import { prepareRun, type PreparedRun } from '../../src/lab/prepare';
+import { sweepKeyOf } from '../../src/lab/sweeps';
 import { cellJobOf } from '../../src/lab/queuedSweep';
 import type { CellJob } from '../../src/worker/protocol';
 

@@ -1,4 +1,4 @@
-import type { LabService } from '../../src/lab/service';
+import type { LabService } from '../../src/service/labService';
 import type { LabEvent } from '../../src/shared/api';
 
 /** Resolves with the first event that matches; rejects after timeoutMs. */

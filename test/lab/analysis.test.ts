@@ -2,7 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import { evalAtLengths } from '../../src/engine/eval/extrapolation';
 import { evalLengthForRun, loadTrainedRun } from '../../src/lab/analysis';
-import { prepareRun, trainNewRun } from '../../src/lab/runner';
+import { trainNewRun } from '../../src/lab/runner';
+import { prepareRun } from '../../src/lab/prepare';
 import { RunStore } from '../../src/store';
 import { useWasmBackend } from '../helpers/backend';
 

@@ -10,7 +10,8 @@ import { ConfigError, type RunConfig } from '../../src/engine/config';
 import { DataError } from '../../src/engine/data/errors';
 import { decodeCheckpoint } from '../../src/engine/train/checkpoint';
 import type { Trainer } from '../../src/engine/train/trainer';
-import { prepareRun, resumeRun, trainNewRun } from '../../src/lab/runner';
+import { resumeRun, trainNewRun } from '../../src/lab/runner';
+import { prepareRun } from '../../src/lab/prepare';
 import { RunStore, type MetricRow } from '../../src/store';
 import { useWasmBackend } from '../helpers/backend';
 

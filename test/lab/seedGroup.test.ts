@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/engine/config';
-import { prepareRun } from '../../src/lab/runner';
+import { prepareRun } from '../../src/lab/prepare';
 import { seedGroupKey, seedRuns, summariseSeeds } from '../../src/lab/seedGroup';
 
 const prepared = prepareRun({ config: { data: 'builtin:copy', nLayer: 1, nHead: 2, nEmbd: 16, blockSize: 8, steps: 3, seed: 41 }, name: 'tiny' });

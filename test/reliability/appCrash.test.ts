@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { decodeCheckpoint } from '../../src/engine/train/checkpoint';
-import { LabService } from '../../src/lab/service';
+import { LabService } from '../../src/service/labService';
 import { METRIC_FLUSH_ROWS } from '../../src/lab/runner';
 import { PARENT_GONE } from '../../src/hosts/training/trainingHost';
 import { RunStore } from '../../src/store';

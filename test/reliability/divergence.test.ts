@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dispatch } from '../../src/hosts/dispatch';
-import { LabService } from '../../src/lab/service';
+import { LabService } from '../../src/service/labService';
 import type { LabEvent } from '../../src/shared/api';
 import { Outcomes, syncDocTable } from './docTable';
 import { DIVERGING, nextEvent, statusIs, tiny } from './helpers';

@@ -3,7 +3,7 @@ import Database from 'better-sqlite3';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
-import type { LabService } from '../../src/lab/service';
+import type { LabService } from '../../src/service/labService';
 import type { CallResult, ConfigOverrides, LabEvent } from '../../src/shared/api';
 export { nextEvent } from '../helpers/events';
 

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { dispatch } from '../../src/hosts/dispatch';
-import { LabService } from '../../src/lab/service';
+import { LabService } from '../../src/service/labService';
 import { startServer } from '../../src/server/server';
 import type { LabEvent, QueueState } from '../../src/shared/api';
 import { RunStore, type MetricRow } from '../../src/store';
@@ -198,7 +198,7 @@ describe('load', () => {
     const plain = new Database(path, { readonly: true });
     const plan = (sql: string, ...params: unknown[]): string =>
       (plain.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...params) as { detail: string }[]).map((row) => row.detail).join('; ');
-    const listPlan = plan(sqlOf(/^SELECT \* FROM runs ORDER BY/));
+    const listPlan = plan(sqlOf(/^SELECT .* FROM runs ORDER BY/));
     const metricsPlan = plan(sqlOf(/FROM metrics WHERE run_id = \? AND step > \?/), target, -1);
     const sweepPlan = plan(sqlOf(/FROM runs WHERE sweep_key = \?/), 'compare-me');
     // Deleting a run cascades to its rows through the foreign keys; each child table is searched by run_id.

@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { sourceHostLaunch } from '../../src/hosts/launch';
 import { hostEventSchema, type HostEvent } from '../../src/hosts/training/protocol';
-import { LabService } from '../../src/lab/service';
+import { LabService } from '../../src/service/labService';
 import { TrainingHost } from '../../src/hosts/training/trainingHost';
 import { bindLabIpc, type IpcMainLike } from '../../src/main/ipc';
 import type { IpcSenderInfo } from '../../src/main/security';
@@ -120,7 +120,7 @@ const HTTP_CASES: HttpCase[] = [
   { input: 'probe kind "bogus"', attempt: () => post('probe', { runId: null, kind: 'bogus' }), status: 400, code: 'invalid-request', message: /kind:/ },
   { input: 'evalLength lengths []', attempt: () => post('evalLength', { runId: 1, lengths: [] }), status: 400, code: 'invalid-request', message: /lengths: Too small/ },
   { input: 'evalLength length 100 000', attempt: () => post('evalLength', { runId: 1, lengths: [100_000] }), status: 400, code: 'invalid-request', message: /lengths\.0: Too big/ },
-  { input: 'sweep grid of 75 runs (limit 64)', attempt: () => post('startSweep', { grid: { pos: ['none', 'rope', 'alibi', 't5', 'learned'], norm: ['pre', 'post', 'none'], dropout: [0, 0.1, 0.2, 0.3, 0.4] }, config: {} }), status: 400, code: 'invalid-request', message: /the grid makes 75 runs; at most 64/ },
+  { input: 'sweep grid of 75 runs (limit 64)', attempt: () => post('startSweep', { grid: { pos: ['none', 'rope', 'alibi', 't5', 'learned'], norm: ['pre', 'post', 'none'], dropout: [0, 0.1, 0.2, 0.3, 0.4] }, config: {} }), status: 400, code: 'invalid-request', message: /the grid makes 75 runs \(5 × 3 × 5\); at most 64/ },
   { input: 'sweep grid with 33 schemes', attempt: () => post('startSweep', { grid: { pos: Array.from({ length: 33 }, () => 'rope'), norm: ['pre'], dropout: [0] }, config: {} }), status: 400, code: 'invalid-request', message: /grid\.pos: Too big/ },
   { input: 'exportRun format "xml"', attempt: () => post('exportRun', { runId: 1, format: 'xml' }), status: 400, code: 'invalid-request', message: /format:/ },
 ];

@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, 
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LabService } from '../../src/lab/service';
+import { LabService } from '../../src/service/labService';
 import { startServer, type RunningServer } from '../../src/server/server';
 import type { CallResult } from '../../src/shared/api';
 import { RunStore } from '../../src/store';
@@ -199,7 +199,7 @@ function cases(): WebCase[] {
     { area: 'names', input: 'startRun name of 201 characters', call: 'startRun', body: start({}, { name: name201 }), message: /name: must be at most 200 characters/ },
     { area: 'names', input: 'startRun name ""', call: 'startRun', body: start({}, { name: '' }), message: /name: must not be empty/ },
     { area: 'names', input: 'startSweep name of 201 characters', call: 'startSweep', body: { grid, config: TINY, name: name201 }, message: /name: must be at most 200 characters/ },
-    { area: 'sweep', input: 'a 75-run grid', call: 'startSweep', body: { grid: { pos: ['rope', 'alibi', 't5', 'learned', 'none'], norm: ['pre', 'post', 'none'], dropout: [0, 0.1, 0.2, 0.3, 0.4] }, config: TINY }, message: /the grid makes 75 runs; at most 64 per sweep/ },
+    { area: 'sweep', input: 'a 75-run grid', call: 'startSweep', body: { grid: { pos: ['rope', 'alibi', 't5', 'learned', 'none'], norm: ['pre', 'post', 'none'], dropout: [0, 0.1, 0.2, 0.3, 0.4] }, config: TINY }, message: /the grid makes 75 runs \(5 × 3 × 5\); at most 64 per sweep/ },
     { area: 'sweep', input: 'a 65-run grid', call: 'startSweep', body: { grid: { pos: Array(13).fill('rope'), norm: ['pre'], dropout: [0, 0.1, 0.2, 0.3, 0.4] }, config: TINY }, message: /the grid makes 65 runs/ },
     { area: 'sweep', input: 'no schemes', call: 'startSweep', body: { grid: { ...grid, pos: [] }, config: TINY }, message: /grid\.pos: Too small/ },
     { area: 'sweep', input: 'dropout 0.96', call: 'startSweep', body: { grid: { ...grid, dropout: [0.96] }, config: TINY }, message: /grid\.dropout\.0: Too big/ },

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isCommandLineSweep, sweepGroupKey } from '../../src/renderer/composables/sweepGroups';
+import { sweepGroupKey } from '../../src/renderer/composables/sweepGroups';
 import type { RunInfo } from '../../src/shared/api';
 
 const config = (patch: Record<string, unknown>) => ({ data: 'builtin:copy', nLayer: 1, steps: 40, pos: 'none', norm: 'pre', dropoutEmbd: 0, dropoutAttn: 0, dropoutResid: 0, posOptions: {}, ...patch }) as unknown as RunInfo['config'];
@@ -11,11 +11,10 @@ describe('sweepGroupKey', () => {
     expect(sweepGroupKey({ sweepKey: 'recipe:x:1', config: config({}) })).toBeNull();
   });
 
-  it('puts gpt-lab sweep cells that differ only along the grid together, and apart from another grid', () => {
+  it('puts the cells of a grid together (wherever they trained), and apart from another grid', () => {
     const cell = (patch: Record<string, unknown>) => sweepGroupKey({ sweepKey: 'sweep:1234', config: config(patch) })!;
     const key = cell({});
-    expect(isCommandLineSweep(key)).toBe(true);
-    expect([cell({ pos: 'rope', posOptions: { base: 100 } }), cell({ norm: 'post' }), cell({ dropoutEmbd: 0.1, dropoutAttn: 0.1, dropoutResid: 0.1 })]).toEqual([key, key, key]);
+    expect([cell({ pos: 'rope', posOptions: { base: 100 } }), cell({ norm: 'post' }), cell({ dropoutEmbd: 0.1, dropoutAttn: 0.1, dropoutResid: 0.1 }), cell({ threads: 2, backend: 'webgpu' })]).toEqual([key, key, key, key]);
     expect(cell({ steps: 41 })).not.toBe(key);
     expect(cell({ nLayer: 2 })).not.toBe(key);
   });

@@ -5,7 +5,7 @@
  */
 import { dirname, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { LabService } from '../../lab/service';
+import { LabService } from '../../service/labService';
 import { dispatch } from '../dispatch';
 import { BUNDLED_ENTRIES, bundledHostLaunch, sourceHostLaunch, type HostLaunch } from '../launch';
 import { connectToParent, type ParentChannel } from '../parentChannel';

@@ -8,7 +8,8 @@ import type { StepMetrics, Trainer } from '../../engine/train/trainer';
 import type { RunStore } from '../../store';
 import type { LiveMetricRow } from '../../shared/api';
 import { hostCommandSchema, METRICS_EVENT_INTERVAL_MS, type HostCommand, type HostEvent } from './protocol';
-import { prepareRun, resumeRun, trainQueuedRun, type RunEvents, type RunResult } from '../../lab/runner';
+import { resumeRun, trainQueuedRun, type RunEvents, type RunResult } from '../../lab/runner';
+import { prepareRun } from '../../lab/prepare';
 
 /** Why a run whose app went away mid-step is interrupted; it kept a checkpoint of that step. */
 export const PARENT_GONE = 'GPT Lab closed unexpectedly while this run was training; it kept a checkpoint and can continue';

@@ -22,7 +22,10 @@ export function sweepSize(schemes: number, norms: number, dropouts: number): { r
   return { runs, problem: null };
 }
 
-/** How many cells a sweep was queued with (its key ends in -of<N>); null for keys from before it was recorded. */
+/**
+ * How many cells a sweep was queued with, for sweeps this view queued before sweep keys named a grid's settings (their
+ * key ends in -of<N>); null for other keys.
+ */
 export function plannedCells(sweepKey: string): number | null {
   const match = /-of(\d+)$/.exec(sweepKey);
   return match ? Number(match[1]) : null;

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { LabService } from '../../../src/lab/service';
+import { LabService } from '../../../src/service/labService';
 import type { JobEvent, LabEvent } from '../../../src/shared/api';
 
 const dir = mkdtempSync(join(tmpdir(), 'gpt-lab-analysis-'));

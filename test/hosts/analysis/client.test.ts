@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { AnalysisHostClient, JobError, type JobListener } from '../../../src/hosts/analysis/client';
 import { sourceHostLaunch } from '../../../src/hosts/launch';
-import { LabService } from '../../../src/lab/service';
+import { LabService } from '../../../src/service/labService';
 import { RunStore } from '../../../src/store';
 import type { JobEvent } from '../../../src/shared/api';
 

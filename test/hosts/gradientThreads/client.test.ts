@@ -14,7 +14,8 @@ import { sequentialWindows } from '../../../src/engine/data/batches';
 import { replicaOptimizerOf, splitRows } from '../../../src/engine/train/shards';
 import { evaluateLoss, Trainer, type TrainerCallbacks } from '../../../src/engine/train/trainer';
 import { ThreadHelpers } from '../../../src/hosts/gradientThreads/client';
-import { prepareRun, resumeRun, trainNewRun } from '../../../src/lab/runner';
+import { resumeRun, trainNewRun } from '../../../src/lab/runner';
+import { prepareRun } from '../../../src/lab/prepare';
 import { RunStore, type MetricRow } from '../../../src/store';
 import { useWasmBackend } from '../../helpers/backend';
 

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { sourceHostLaunch } from '../../../src/hosts/launch';
-import { LabService } from '../../../src/lab/service';
+import { LabService } from '../../../src/service/labService';
 import type { LabEvent } from '../../../src/shared/api';
 
 const dir = mkdtempSync(join(tmpdir(), 'gpt-lab-training-client-'));

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { dispatch } from '../../src/hosts/dispatch';
-import { LabService } from '../../src/lab/service';
+import { LabService } from '../../src/service/labService';
 import type { EventPayload, LabEvent } from '../../src/shared/api';
 
 const dir = mkdtempSync(join(tmpdir(), 'gpt-lab-models-'));

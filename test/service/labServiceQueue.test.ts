@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LabService } from '../../src/lab/service';
+import { LabService } from '../../src/service/labService';
 import type { LabEvent } from '../../src/shared/api';
 import { redisOptionsOf } from '../../src/worker/connection';
 import { startCellWorker, type CellWorker } from '../../src/worker/worker';

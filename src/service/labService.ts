@@ -1,7 +1,8 @@
 /**
- * LabService: the contract of src/shared/api.ts over the engine and the store. Training happens in a training host
- * process (src/hosts/training) that this service starts through its client, feeds one run at a time from its queue,
- * and that the supervisor replaces if it dies; everything the host reports is re-emitted as contract events to every
+ * LabService, the facade: the contract of src/shared/api.ts over the lab's use-cases (src/lab) and the store. It
+ * validates and queues runs but never trains: training happens in a training host process (src/hosts/training) that
+ * this service starts through its client and feeds one run at a time from its queue (runQueue.ts), and that the
+ * supervisor replaces if it dies; everything the host reports is re-emitted as contract events to every
  * subscriber (windows, WebSocket clients). Evaluations, probes and recipes run in the analysis host (src/hosts/analysis).
  */
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -11,14 +12,13 @@ import type { BackendInfo, BackendName } from '../engine/backend';
 import { ConfigError, DEFAULT_CONFIG, NORM_PLACEMENTS, NORM_TYPES, PRESETS, PRESET_NAMES, resolveConfig, type RunConfig } from '../engine/config';
 import { BUILTIN_CORPORA, builtinPreview, describeBuiltin } from '../engine/data/builtin';
 import { DataError } from '../engine/data/errors';
-import { SCHEMES, getScheme } from '../engine/model/positional/registry';
+import { SCHEMES } from '../engine/model/positional/registry';
 import type { PositionalScheme } from '../engine/model/positional/types';
 import { RunStore, describeOwner, ownerIsAlive, type RunRecord, type RunStatus } from '../store';
 import { pidExists } from '../store/owner';
 import {
   CALLS,
   LabError,
-  MAX_SWEEP_RUNS,
   recipeResultSchema,
   taskLengthResultSchema,
   type BuiltinInfo,
@@ -44,22 +44,23 @@ import { sourceHostLaunch, type HostLaunch } from '../hosts/launch';
 import type { ChildExit } from '../hosts/supervisor';
 import { TrainingHostClient } from '../hosts/training/client';
 import type { HostCommand, HostEvent } from '../hosts/training/protocol';
-import { BUILTIN_DATA_SEED, builtinTextPreview, isFileSource } from './corpusLoader';
+import { BUILTIN_DATA_SEED, builtinTextPreview, isFileSource } from '../lab/corpusLoader';
 import { BUILTIN_TEXTS, BUILTIN_TEXT_NAMES } from '../engine/data/textCorpora';
-import { allowedDataSource, type WebDataRule } from './dataAccess';
-import { DataFileReader } from './dataFile';
-import { createFinetuneRun, FinetuneError, type FinetuneRun } from './finetune';
-import { storeText } from './uploadedTexts';
-import { exportRunFile } from './export';
-import { newestLengthEvals } from './lengthEvals';
+import { allowedDataSource, type WebDataRule } from '../lab/dataAccess';
+import { DataFileReader } from '../lab/dataFile';
+import { createFinetuneRun, FinetuneError, type FinetuneRun } from '../lab/finetune';
+import { storeText } from '../lab/uploadedTexts';
+import { exportRunFile } from '../lab/export';
+import { newestLengthEvals } from '../lab/lengthEvals';
 import { ModelFormatError } from '../engine/interop/gpt2';
-import { exportRunModel, importRunModel, ModelTransferError } from './modelTransfer';
-import { RECIPES } from './recipes';
-import { SweepCoordinator, storeTagOf } from './queuedSweep';
-import { prepareRun, runRowOf, type PreparedRun } from './runner';
-import { schemePreview } from './schemePreview';
-import { seedRuns } from './seedGroup';
+import { exportRunModel, importRunModel, ModelTransferError } from '../lab/modelTransfer';
+import { SweepCoordinator, storeTagOf } from '../lab/queuedSweep';
+import { prepareRun, runRowOf, type PreparedRun } from '../lab/prepare';
+import { SweepCellsError, SweepGridError, expandGrid, finishedCell, prepareSweep, type SweepCell } from '../lab/sweeps';
+import { schemePreview } from '../lab/schemePreview';
+import { seedRuns } from '../lab/seedGroup';
 import { redisOptionsOf } from '../worker/connection';
+import { RunQueue } from './runQueue';
 
 export interface LabServiceOptions {
   dbPath: string;
@@ -76,24 +77,30 @@ export interface LabServiceOptions {
   webData?: WebDataRule;
 }
 
-interface QueuedRun {
-  runId: number;
-  command: Extract<HostCommand, { type: 'train' | 'continue' }>;
-}
+/** What the queue hands the training host for a run: train it from the start, or continue it. */
+type RunCommand = Extract<HostCommand, { type: 'train' | 'continue' }>;
 
 /** What a `job` event says of its job besides its state. */
 type JobInfo = Omit<JobEvent, 'state' | 'message'>;
 
+/**
+ * The recipe catalogue, loaded on first use: recipes.ts also holds the recipes' training code, which runs in the
+ * analysis host, so this module (and Electron main, which may load it) stays free of the trainer.
+ */
+const recipeCatalogue = async () => (await import('../lab/recipes')).RECIPES;
 const CONTINUABLE: readonly RunStatus[] = ['interrupted', 'stopped', 'failed'];
 const LIVE: readonly RunStatus[] = ['running', 'paused'];
 
 export class LabService implements LabApi {
   private readonly store: RunStore;
   private readonly listeners = new Set<LabEventListener>();
-  private readonly queue: QueuedRun[] = [];
+  private readonly queue = new RunQueue<RunCommand>((_runId, command) => {
+    // A host that cannot start fails the run through onHostExit, which names why.
+    this.host.start().catch(() => undefined);
+    this.host.send(command);
+  });
   private readonly host: TrainingHostClient;
   private readonly analysis: AnalysisHostClient;
-  private running: number | null = null;
   private backend: BackendInfo | null = null;
   private closing = false;
   private builtins: BuiltinInfo[] | null = null;
@@ -135,7 +142,7 @@ export class LabService implements LabApi {
   async close(): Promise<void> {
     if (this.closing) return;
     this.closing = true;
-    for (const item of this.queue.splice(0)) this.setStatus(item.runId, 'interrupted', 'GPT Lab closed before this run started');
+    for (const runId of this.queue.close()) this.setStatus(runId, 'interrupted', 'GPT Lab closed before this run started');
     await this.analysis.stop();
     await this.host.stop();
     for (const coordinator of this.coordinators.values()) await coordinator.then((c) => c.close(), () => undefined);
@@ -235,7 +242,7 @@ export class LabService implements LabApi {
       throw new LabError(error.reason === 'unknown-run' ? 'not-found' : error.reason === 'invalid' ? 'invalid-request' : 'conflict', error.message);
     }
     // The child trains as a stopped run continues: from its checkpoint, which holds the parent's weights.
-    this.queue.push({ runId: child.runId, command: { type: 'continue', runId: child.runId } });
+    this.queue.add(child.runId, { type: 'continue', runId: child.runId });
     this.emit({ channel: 'runs:changed', payload: { runId: child.runId, change: 'created' } });
     this.emit({ channel: 'run:status', payload: { runId: child.runId, status: 'queued', lastStep: 0, error: null } });
     this.emitQueue();
@@ -245,44 +252,38 @@ export class LabService implements LabApi {
 
   async startSweep({ grid, config, name, queue }: CallRequest<'startSweep'>): Promise<CallResponse<'startSweep'>> {
     this.assertOpen();
-    const combos = grid.pos.flatMap((pos) => grid.norm.flatMap((norm) => grid.dropout.map((dropout) => ({ pos, norm, dropout }))));
-    if (combos.length > MAX_SWEEP_RUNS) throw new LabError('invalid-request', `the grid makes ${combos.length} runs; at most ${MAX_SWEEP_RUNS} per sweep`);
-    const problems: ConfigProblemData[] = [];
-    const prepared: PreparedRun[] = [];
-    // The cell count rides in the key, so a view can tell "3 of 4 done" from "3 of 3" after a cell is deleted.
-    const sweepKey = `sweep-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}-of${combos.length}`;
-    const fileTexts = new Map<string, string>();
-    for (const { pos, norm, dropout } of combos) {
-      const label = `${pos} · ${norm}-norm · dropout ${dropout}`;
-      const overrides: ConfigOverrides = { ...config, pos, norm, dropoutEmbd: dropout, dropoutAttn: dropout, dropoutResid: dropout, posOptions: knobsOf(pos, config.posOptions) };
-      try {
-        prepared.push(await this.prepare(overrides, `${name ?? 'sweep'} · ${label}`, sweepKey, fileTexts));
-      } catch (error) {
-        const found = configProblems(error);
-        if (!found) throw error;
-        problems.push(...found.map((p) => ({ field: p.field, message: `${label}: ${p.message}` })));
-      }
+    let cells: SweepCell[];
+    try {
+      const fileTexts = new Map<string, string>();
+      cells = await prepareSweep(expandGrid(config, grid, name), (cell) => this.prepare(cell.overrides, cell.name, fileTexts), (error) => configProblems(error) !== undefined);
+    } catch (error) {
+      if (error instanceof SweepGridError) throw new LabError('invalid-request', error.message);
+      if (!(error instanceof SweepCellsError)) throw error;
+      const problems = error.failures.flatMap(({ cell, error: why }) => configProblems(why)!.map((p) => ({ field: p.field, message: `${cell.pos} · ${cell.norm}-norm · dropout ${cell.dropout}: ${p.message}` })));
+      throw new LabError('invalid-config', `the sweep has invalid runs; none were queued\n${problems.map((p) => `${p.field}: ${p.message}`).join('\n')}`, problems);
     }
-    if (problems.length) throw new LabError('invalid-config', `the sweep has invalid runs; none were queued\n${problems.map((p) => `${p.field}: ${p.message}`).join('\n')}`, problems);
-    if (queue !== undefined) {
-      // The workers train; this service stays the one writer of the store (src/lab/queuedSweep.ts).
-      const runIds = await (await this.coordinatorFor(queue)).submit(prepared.map((run) => ({ sweepKey, prepared: run })));
-      return { sweepKey, runIds };
+    // One key for the whole grid (src/lab/sweeps.ts); a cell this key already finished is not trained again.
+    const sweepKey = cells[0]!.sweepKey;
+    const stored = this.store.findRunsBySweepKey(sweepKey);
+    const finished = cells.map((cell) => finishedCell(stored, cell.prepared.config));
+    const toTrain = cells.filter((_, i) => finished[i] === undefined);
+    // The workers train; this service stays the one writer of the store (src/lab/queuedSweep.ts).
+    const trained = queue !== undefined ? await (await this.coordinatorFor(queue)).submit(toTrain) : toTrain.map((cell) => this.enqueueNew(cell.prepared));
+    if (queue === undefined) {
+      this.emitQueue();
+      this.pump();
     }
-    const runIds = prepared.map((run) => this.enqueueNew(run));
-    this.emitQueue();
-    this.pump();
-    return { sweepKey, runIds };
+    return { sweepKey, runIds: finished.map((runId) => runId ?? trained.shift()!) };
   }
 
   async stopRun({ runId }: CallRequest<'stopRun'>): Promise<CallResponse<'stopRun'>> {
     const run = this.requireRun(runId);
-    if (this.dequeue(runId)) {
+    if (this.queue.remove(runId)) {
       this.setStatus(runId, 'stopped', null);
       this.emitQueue();
       return { runId, status: 'stopped' };
     }
-    if (this.running !== runId) throw new LabError('conflict', `run ${runId} is not running (it is ${run.status})`);
+    if (this.queue.running !== runId) throw new LabError('conflict', `run ${runId} is not running (it is ${run.status})`);
     const done = this.host.waitFor((e) => e.type === 'done' && e.runId === runId, 30_000);
     this.host.send({ type: 'stop', runId });
     await done;
@@ -291,7 +292,7 @@ export class LabService implements LabApi {
 
   async pauseRun({ runId }: CallRequest<'pauseRun'>): Promise<CallResponse<'pauseRun'>> {
     const run = this.requireRun(runId);
-    if (this.running !== runId) throw new LabError('conflict', `run ${runId} is not running (it is ${run.status}); only a running run can be paused`);
+    if (this.queue.running !== runId) throw new LabError('conflict', `run ${runId} is not running (it is ${run.status}); only a running run can be paused`);
     if (run.status === 'paused') return { runId, status: 'paused' };
     const paused = this.host.waitFor((e) => e.runId === runId && ((e.type === 'status' && e.status === 'paused') || e.type === 'done'), 5_000);
     this.host.send({ type: 'pause', runId });
@@ -301,20 +302,20 @@ export class LabService implements LabApi {
 
   async resumeRun({ runId }: CallRequest<'resumeRun'>): Promise<CallResponse<'resumeRun'>> {
     const run = this.requireRun(runId);
-    if (this.running === runId) {
+    if (this.queue.running === runId) {
       if (run.status !== 'paused') return { runId, status: run.status };
       const resumed = this.host.waitFor((e) => e.runId === runId && ((e.type === 'status' && e.status === 'running') || e.type === 'done'), 5_000);
       this.host.send({ type: 'resume', runId });
       await resumed;
       return { runId, status: this.requireRun(runId).status };
     }
-    if (this.queue.some((item) => item.runId === runId)) return { runId, status: 'queued' };
+    if (this.queue.isWaiting(runId)) return { runId, status: 'queued' };
     if (!CONTINUABLE.includes(run.status)) {
       const why = run.status === 'completed' ? 'it already completed' : run.status === 'diverged' ? 'it diverged; start a new run with a lower learning rate' : `it is ${run.status}`;
       throw new LabError('conflict', `run ${runId} cannot be continued: ${why}`);
     }
     this.assertOpen();
-    this.queue.push({ runId, command: { type: 'continue', runId } });
+    this.queue.add(runId, { type: 'continue', runId });
     this.setStatus(runId, 'queued', null);
     this.emitQueue();
     this.pump();
@@ -326,7 +327,7 @@ export class LabService implements LabApi {
   }
 
   async queueState(): Promise<QueueState> {
-    return { running: this.running, queued: this.queue.map((item) => item.runId) };
+    return this.queue.state;
   }
 
   // ------------------------------------------------------------ contract: runs
@@ -355,10 +356,10 @@ export class LabService implements LabApi {
 
   async deleteRun({ runId }: CallRequest<'deleteRun'>): Promise<{ runId: number }> {
     const run = this.requireRun(runId);
-    if (this.running === runId) throw new LabError('conflict', `run ${runId} is training; stop it before deleting it`);
+    if (this.queue.running === runId) throw new LabError('conflict', `run ${runId} is training; stop it before deleting it`);
     if (LIVE.includes(run.status) && ownerIsAlive(run.ownerPid, run.ownerTag))
       throw new LabError('conflict', `run ${runId} is ${run.status} in ${describeOwner(run.ownerPid!, run.ownerTag)} (a CLI or another GPT Lab); stop it there before deleting it`);
-    const wasQueued = this.dequeue(runId);
+    const wasQueued = this.queue.remove(runId);
     this.store.deleteRun(runId);
     this.emit({ channel: 'runs:changed', payload: { runId, change: 'deleted' } });
     if (wasQueued) this.emitQueue();
@@ -416,6 +417,7 @@ export class LabService implements LabApi {
   }
 
   async listRecipes(): Promise<RecipeInfo[]> {
+    const recipes = await recipeCatalogue();
     const stored = new Map<string, { at: number; result: RecipeResultData }>();
     for (const run of this.store.listRuns()) {
       for (const row of this.store.evals(run.id, 'recipe')) {
@@ -425,14 +427,14 @@ export class LabService implements LabApi {
         if (!before || before.at < row.createdAt) stored.set(parsed.data.recipe, { at: row.createdAt, result: parsed.data });
       }
     }
-    return RECIPES.map(({ name, version, title, claim }) => {
+    return recipes.map(({ name, version, title, claim }) => {
       const found = this.recipeResults.get(name) ?? stored.get(name)?.result;
       return { name, version, title, claim, lastResult: found && found.version === version ? found : null };
     });
   }
 
   async runRecipe({ name, quick }: CallRequest<'runRecipe'>): Promise<CallResponse<'runRecipe'>> {
-    if (!RECIPES.some((r) => r.name === name)) throw new LabError('not-found', `no recipe named ${JSON.stringify(name)}; see listRecipes`);
+    if (!(await recipeCatalogue()).some((r) => r.name === name)) throw new LabError('not-found', `no recipe named ${JSON.stringify(name)}; see listRecipes`);
     const result = await this.runJob<RecipeResultData>({ kind: 'runRecipe', name, quick }, `recipe ${name}${quick ? ' (quick)' : ''}`);
     this.recipeResults.set(name, result);
     return result;
@@ -515,7 +517,7 @@ export class LabService implements LabApi {
    * is read without blocking the event loop, and again only once it changes (`dataFiles`: New run validates on every
    * edit); `fileTexts` shares one read across the cells of a sweep.
    */
-  private async prepare(overrides: ConfigOverrides, name?: string, sweepKey?: string, fileTexts = new Map<string, string>()): Promise<PreparedRun> {
+  private async prepare(overrides: ConfigOverrides, name?: string, fileTexts = new Map<string, string>()): Promise<PreparedRun> {
     const config = { ...overrides } as Partial<RunConfig> & { preset?: 'nano' | 'micro' | 'mini' };
     // The lab's folder is not the user's: a path typed in the UI must be absolute (or picked, or uploaded).
     if (typeof config.data === 'string' && config.data.trim() !== '' && isFileSource(config.data) && !isAbsolute(config.data))
@@ -528,35 +530,21 @@ export class LabService implements LabApi {
       fileText = fileTexts.get(data) ?? (await this.dataFiles.text(data));
       fileTexts.set(data, fileText);
     }
-    return prepareRun({ config, name, sweepKey }, this.store, fileText);
+    return prepareRun({ config, name }, this.store, fileText);
   }
 
   private enqueueNew(prepared: PreparedRun): number {
     const { config, name, sweepKey } = prepared;
     const runId = this.store.createRun({ ...runRowOf(prepared), status: 'queued' });
-    this.queue.push({ runId, command: { type: 'train', runId, input: { config: config as ConfigOverrides, name, sweepKey } } });
+    this.queue.add(runId, { type: 'train', runId, input: { config: config as ConfigOverrides, name, sweepKey } });
     this.emit({ channel: 'runs:changed', payload: { runId, change: 'created' } });
     this.emit({ channel: 'run:status', payload: { runId, status: 'queued', lastStep: 0, error: null } });
     return runId;
   }
 
-  private dequeue(runId: number): boolean {
-    const index = this.queue.findIndex((item) => item.runId === runId);
-    if (index < 0) return false;
-    this.queue.splice(index, 1);
-    return true;
-  }
-
   /** Hands the next queued run to the host when it is free. */
   private pump(): void {
-    if (this.closing || this.running !== null) return;
-    const next = this.queue.shift();
-    if (!next) return;
-    this.running = next.runId;
-    // A host that cannot start fails the run through onHostExit, which names why.
-    this.host.start().catch(() => undefined);
-    this.host.send(next.command);
-    this.emitQueue();
+    if (this.queue.pump() !== null) this.emitQueue();
   }
 
   private onHostEvent(event: HostEvent): void {
@@ -574,15 +562,15 @@ export class LabService implements LabApi {
         this.emit({ channel: 'run:status', payload: { runId: event.runId, status: event.status } });
         return;
       case 'done':
-        if (this.running === event.runId) this.running = null;
+        this.queue.finished(event.runId);
         this.emit({ channel: 'run:status', payload: { runId: event.runId, status: event.status, lastStep: event.lastStep, error: event.error } });
         this.emitQueue();
         this.pump();
         return;
       case 'rejected':
         // A run handed over to train but refused would otherwise wait forever.
-        if (event.runId !== undefined && event.runId === this.running && this.store.getRun(event.runId)?.status === 'queued') {
-          this.running = null;
+        if (event.runId !== undefined && event.runId === this.queue.running && this.store.getRun(event.runId)?.status === 'queued') {
+          this.queue.finished(event.runId);
           this.setStatus(event.runId, 'failed', `the training host refused the run: ${event.reason}`);
           this.emitQueue();
           this.pump();
@@ -600,14 +588,13 @@ export class LabService implements LabApi {
    * the queued runs cannot train either.
    */
   private onHostExit(exit: ChildExit): void {
-    const runId = this.running;
-    this.running = null;
+    const runId = this.queue.abandon();
     if (runId !== null) {
       const run = this.store.getRun(runId);
       if (run && (LIVE.includes(run.status) || run.status === 'queued'))
         this.setStatus(runId, exit.startupFailure ? 'failed' : 'interrupted', exit.startupFailure ?? `the training host ${exit.why} during the run`);
     }
-    if (exit.startupFailure) for (const item of this.queue.splice(0)) this.setStatus(item.runId, 'failed', exit.startupFailure);
+    if (exit.startupFailure) for (const queued of this.queue.drain()) this.setStatus(queued, 'failed', exit.startupFailure);
     this.emitQueue();
     this.pump();
   }
@@ -661,7 +648,7 @@ export class LabService implements LabApi {
   }
 
   private emitQueue(): void {
-    this.emit({ channel: 'queue', payload: { running: this.running, queued: this.queue.map((item) => item.runId) } });
+    this.emit({ channel: 'queue', payload: this.queue.state });
   }
 
   private emit(event: LabEvent): void {
@@ -715,14 +702,6 @@ function schemeInfo(scheme: PositionalScheme): SchemeInfo {
         ? 'only up to the training block size; longer is not applicable'
         : `up to ${factor}× the training block size`;
   return { name: scheme.name, label: scheme.label, summary: scheme.summary, hook: scheme.hook, knobs: scheme.knobs.map((k) => ({ ...k })), maxLengthFactor: factor, maxLengthNote };
-}
-
-/** A sweep's common posOptions, kept only where the scheme has that knob. */
-function knobsOf(pos: string, posOptions: Record<string, number> | undefined): Record<string, number> | undefined {
-  if (!posOptions) return undefined;
-  const scheme = getScheme(pos);
-  if (!scheme) return posOptions;
-  return Object.fromEntries(Object.entries(posOptions).filter(([key]) => scheme.knobs.some((k) => k.key === key)));
 }
 
 /** The problems a config or data error names; undefined for other errors. */

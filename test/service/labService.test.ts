@@ -8,7 +8,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { dispatch } from '../../src/hosts/dispatch';
-import { LabService } from '../../src/lab/service';
+import { LabService } from '../../src/service/labService';
 import { CALLS, type ConfigOverrides, type LabEvent } from '../../src/shared/api';
 import { nextEvent } from '../helpers/events';
 
@@ -222,7 +222,7 @@ describe('training through the host', () => {
     expect((await service.listRuns()).length).toBe(before);
 
     const { sweepKey, runIds } = await service.startSweep({ grid: { pos: ['none', 'alibi'], norm: ['pre', 'post'], dropout: [0] }, config: tiny(3), name: 'grid' });
-    expect(sweepKey).toMatch(/-of4$/);
+    expect(sweepKey).toMatch(/^sweep:[0-9a-f]+$/);
     expect(runIds).toHaveLength(4);
     await nextEvent(service, statusIs(runIds[3], 'completed'));
     const runs = await Promise.all(runIds.map((runId) => service.getRun({ runId })));
