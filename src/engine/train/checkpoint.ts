@@ -6,6 +6,7 @@
  */
 import type { AdamWState } from './adamw';
 import { crc32 } from './crc32';
+import { createRng } from '../rng';
 
 export interface TrainingState {
   step: number;
