@@ -40,11 +40,6 @@ export function drawPositions(rows: number, T: number, range: number, key: Dropo
   return positions;
 }
 
-/** Row b of a (B, T) position grid. */
-export function positionRow(positions: Int32Array, T: number, b: number): Int32Array {
-  return positions.subarray(b * T, (b + 1) * T);
-}
-
 /** The schemes whose hooks honour drawn positions (PositionalScheme.readsPositions). */
 export function schemesReadingPositions(): string[] {
   return SCHEMES.filter((s) => s.readsPositions).map((s) => s.name);

@@ -8,7 +8,7 @@ import { ConfigError, resolveConfig, validateConfig } from '../../../src/engine/
 import { GPT } from '../../../src/engine/model/gpt';
 import { SCHEMES, requireScheme, resolveSchemeOptions } from '../../../src/engine/model/positional/registry';
 import type { Params, SchemeContext } from '../../../src/engine/model/positional/types';
-import { EVALUATION_POSITIONS_KEY, drawPositions, positionRow, schemesReadingPositions } from '../../../src/engine/model/randomPositions';
+import { EVALUATION_POSITIONS_KEY, drawPositions, schemesReadingPositions } from '../../../src/engine/model/randomPositions';
 import { createRng } from '../../../src/engine/rng';
 import { useWasmBackend } from '../../helpers/backend';
 import { buildModel, gaussian, logitsOf, maxAbsDiff } from '../../helpers/model';
@@ -16,6 +16,8 @@ import { buildModel, gaussian, logitsOf, maxAbsDiff } from '../../helpers/model'
 useWasmBackend();
 
 const key = { seed: 7, step: 3, firstRow: 0 };
+/** Row b of a (B, T) position grid. */
+const positionRow = (positions: Int32Array, T: number, b: number): Int32Array => positions.subarray(b * T, (b + 1) * T);
 
 describe('drawPositions', () => {
   it('draws sorted, distinct positions inside [0, L), row after row', () => {
