@@ -1,6 +1,6 @@
 /** `gpt-lab eval-length`, `task-length`, `probe` and `sweep`: evaluation of stored runs. */
 import { initBackend } from '../engine/backend';
-import { ConfigError, resolveConfig, type NormPlacement, type RunConfig } from '../engine/config';
+import { ConfigError, DEFAULT_CONFIG, resolveConfig, type NormPlacement, type RunConfig } from '../engine/config';
 import { DataError } from '../engine/data/errors';
 import { PROBE_KINDS, type ProbeKind } from '../engine/eval/probes';
 import { getScheme } from '../engine/model/positional/registry';
@@ -9,14 +9,15 @@ import { accuracyInterval } from '../engine/eval/taskAccuracy';
 import { evalLengthForRun, probeForRun, taskLengthForRun, type EvalLengthResult } from '../lab/analysis';
 import { trainNewRun } from '../lab/runner';
 import { prepareRun } from '../lab/prepare';
-import { SweepCellsError, SweepGridError, expandGrid, finishedCell, prepareSweep, type GridCell, type SweepCell, type SweepGrid } from '../lab/sweeps';
+import { GRID_AXES, SEED_AXES, SweepCellsError, SweepGridError, expandGrid, finishedCell, prepareSweep, type GridCell, type SweepCell, type SweepGrid } from '../lab/sweeps';
 import { SweepCoordinator, storeTagOf, type CellOutcome } from '../lab/queuedSweep';
 import { RECIPES, getRecipe, runRecipe } from '../lab/recipes';
 import { describeQueue, redisOptionsOf } from '../worker/connection';
 import { RunStore } from '../store';
-import { DECIMAL_INTEGER } from '../shared/limits';
+import { DECIMAL_INTEGER, MAX_SWEEP_RUNS } from '../shared/limits';
 import { FLAG_OF_FIELD, UsageError, parseName, trainOverrides, type TrainOptionValues } from './args';
-import { parseRunId, storedTexts } from './commands';
+import { parseRunId, parseSeeds, storedTexts } from './commands';
+import { overSeeds } from '../lab/seedGroup';
 import { SignalStop } from './interrupt';
 import { dbPathOf } from './paths';
 
@@ -128,7 +129,7 @@ function parseList(flag: string, raw: string | undefined, fallback: string[]): s
   return items;
 }
 
-type SweepOptions = TrainOptionValues & { db?: string; evalLengths?: string; json?: boolean; name?: string; queue?: string };
+type SweepOptions = TrainOptionValues & { db?: string; evalLengths?: string; json?: boolean; name?: string; queue?: string; seeds?: string };
 
 const DEFAULT_SWEEP_SCHEMES = ['none', 'sinusoidal', 'learned', 'rope', 't5', 'alibi'];
 const SINGLE_DROPOUTS = ['dropoutEmbd', 'dropoutAttn', 'dropoutResid'] as const;
@@ -153,9 +154,17 @@ export async function sweepCells(opts: SweepOptions): Promise<SweepCell[]> {
   } catch (error) {
     throw error instanceof SweepGridError ? new UsageError(error.message) : error;
   }
+  // The seed axis: each cell on seeds seed … seed + k − 1, the runs `train --seeds` makes (Compare bands them).
+  const axes = opts.seeds === undefined ? GRID_AXES : [...GRID_AXES, ...SEED_AXES];
+  if (opts.seeds !== undefined) {
+    const seeds = parseSeeds(opts.seeds);
+    if (cells.length * seeds > MAX_SWEEP_RUNS)
+      throw new UsageError(`the grid makes ${cells.length * seeds} runs (${grid.pos.length} × ${grid.norm.length} × ${grid.dropout.length} × ${seeds} seeds); at most ${MAX_SWEEP_RUNS} per sweep`);
+    cells = overSeeds(cells, base.seed ?? DEFAULT_CONFIG.seed, seeds);
+  }
   const texts = storedTexts(opts);
   try {
-    return await prepareSweep(cells, (cell) => prepareRun({ config: cell.overrides, name: cell.name }, texts), (error) => error instanceof ConfigError || error instanceof DataError);
+    return await prepareSweep(cells, (cell) => prepareRun({ config: cell.overrides, name: cell.name }, texts), (error) => error instanceof ConfigError || error instanceof DataError, axes);
   } catch (error) {
     // The CLI names the flag of the first bad setting, as `train` does.
     throw error instanceof SweepCellsError ? error.failures[0]!.error : error;
@@ -194,9 +203,9 @@ export async function sweepCommand(opts: SweepOptions): Promise<void> {
       return runId === undefined ? [] : [[cell, runId] as const];
     }));
     const queued = opts.queue === undefined ? null : await trainOnQueue(store, dbPath, opts.queue, cells.filter((cell) => !done.has(cell)));
-    const rows: { pos: string; norm: string; dropout: string; runId: number; sweepKey: string; worker: string | null; status: string; finalValLoss: number | null; skipped: boolean; eval: EvalLengthResult | null }[] = [];
+    const rows: { pos: string; norm: string; dropout: string; seed: number; runId: number; sweepKey: string; worker: string | null; status: string; finalValLoss: number | null; skipped: boolean; eval: EvalLengthResult | null }[] = [];
     for (const [n, cell] of cells.entries()) {
-      const label = `[${n + 1}/${cells.length}] ${cell.pos} / ${cell.norm} / dropout ${cell.dropout}`;
+      const label = `[${n + 1}/${cells.length}] ${cell.pos} / ${cell.norm} / dropout ${cell.dropout} / seed ${cell.prepared.config.seed}`;
       let runId = done.get(cell);
       if (runId !== undefined) process.stderr.write(`${label}: already done as run ${runId}, skipped\n`);
       else if (queued) runId = queued.get(cell)!.runId;
@@ -216,16 +225,17 @@ export async function sweepCommand(opts: SweepOptions): Promise<void> {
         .find((e) => wanted === null || e.results.map((r) => r.length).join() === wanted.join());
       const evaluation = run.status === 'failed' ? null : (previous ?? (await evalLengthForRun(store, runId, lengths)));
       const worker = (run.backend as { worker?: string } | null)?.worker ?? null;
-      rows.push({ pos: cell.pos, norm: cell.norm, dropout: String(cell.dropout), runId, sweepKey: cell.sweepKey, worker, status: run.status, finalValLoss: run.finalValLoss, skipped: done.has(cell), eval: evaluation });
+      rows.push({ pos: cell.pos, norm: cell.norm, dropout: String(cell.dropout), seed: cell.prepared.config.seed, runId, sweepKey: cell.sweepKey, worker, status: run.status, finalValLoss: run.finalValLoss, skipped: done.has(cell), eval: evaluation });
     }
     if (opts.json) {
       process.stdout.write(`${JSON.stringify({ cells: rows })}\n`);
       return;
     }
     const evalLengths = rows.find((r) => r.eval)?.eval?.results.map((r) => r.length) ?? [];
-    const header = ['pos', 'norm', 'dropout', 'run', ...(queued ? ['worker'] : []), ...evalLengths.map((l) => `loss@${l}`)];
+    const bySeed = new Set(rows.map((r) => r.seed)).size > 1;
+    const header = ['pos', 'norm', 'dropout', ...(bySeed ? ['seed'] : []), 'run', ...(queued ? ['worker'] : []), ...evalLengths.map((l) => `loss@${l}`)];
     const table = rows.map((r) => [
-      r.pos, r.norm, r.dropout, String(r.runId), ...(queued ? [r.worker ?? 'n/a'] : []),
+      r.pos, r.norm, r.dropout, ...(bySeed ? [String(r.seed)] : []), String(r.runId), ...(queued ? [r.worker ?? 'n/a'] : []),
       ...(r.eval ? r.eval.results.map((x) => (x.applicable ? fmt(x.loss, 3) : 'n/a')) : [`${r.status}: ${store.getRun(r.runId)?.error ?? ''}`]),
     ]);
     const widths = header.map((h, i) => Math.max(h.length, ...table.map((t) => t[i]?.length ?? 0)));

@@ -42,6 +42,7 @@ export const FLAG_OF_FIELD: Record<string, string> = {
   evalEvery: 'eval-every',
   sampleEvery: 'sample-every',
   checkpointEvery: 'checkpoint-every',
+  randomPositions: 'random-positions',
 };
 
 /** Train options shared by `train` and `sweep`, as commander gives them (strings, camelCased). */
@@ -52,7 +53,7 @@ function camel(flag: string): string {
 }
 
 /** Settings that count something: written as plain decimal integers. */
-const INTEGER_FIELDS = new Set<keyof RunConfig>(['nLayer', 'nHead', 'nEmbd', 'blockSize', 'batchSize', 'steps', 'warmupSteps', 'seed', 'evalEvery', 'sampleEvery', 'checkpointEvery']);
+const INTEGER_FIELDS = new Set<keyof RunConfig>(['nLayer', 'nHead', 'nEmbd', 'blockSize', 'batchSize', 'steps', 'warmupSteps', 'seed', 'evalEvery', 'sampleEvery', 'checkpointEvery', 'randomPositions']);
 
 /**
  * Parse a number option; problems collected rather than thrown one by one. Only decimal is accepted: Number()
@@ -94,7 +95,7 @@ export function trainOverrides(opts: TrainOptionValues, schemes?: readonly strin
   // A file path is stored absolute, so the run resumes and evaluates from any directory.
   const data = str('data');
   if (data !== undefined) overrides.data = data.trim() !== '' && isFileSource(data) ? resolve(data) : data;
-  const numeric: (keyof RunConfig)[] = ['nLayer', 'nHead', 'nEmbd', 'blockSize', 'batchSize', 'steps', 'lr', 'minLr', 'warmupSteps', 'weightDecay', 'gradClip', 'dropoutEmbd', 'dropoutAttn', 'dropoutResid', 'seed', 'evalEvery', 'sampleEvery', 'checkpointEvery'];
+  const numeric: (keyof RunConfig)[] = ['nLayer', 'nHead', 'nEmbd', 'blockSize', 'batchSize', 'steps', 'lr', 'minLr', 'warmupSteps', 'weightDecay', 'gradClip', 'dropoutEmbd', 'dropoutAttn', 'dropoutResid', 'seed', 'evalEvery', 'sampleEvery', 'checkpointEvery', 'randomPositions'];
   const dropout = str('dropout');
   if (dropout !== undefined) {
     const p = parseNumber('dropout', dropout, problems);

@@ -54,7 +54,8 @@ export async function trainSeedsCommand(opts: TrainCommandOptions & { seeds: str
   return trainSeeds(seedRuns(prepared, seeds), opts);
 }
 
-function parseSeeds(raw: string): number {
+/** `--seeds k`: 1 … MAX_SEEDS (train and sweep). */
+export function parseSeeds(raw: string): number {
   const k = Number(raw);
   if (!DECIMAL_INTEGER.test(raw) || k < 1 || k > MAX_SEEDS) throw new UsageError(`--seeds: expected an integer from 1 to ${MAX_SEEDS}, got ${JSON.stringify(raw)}`);
   return k;

@@ -63,7 +63,8 @@ function trainOptions(command: Command): Command {
     .option('--checkpoint-every <n>', 'checkpoint interval in steps (0 = only at the end)')
     .option('--no-attn-scale', 'ablation: drop the 1/sqrt(d_k) attention scaling')
     .option('--attn-log-scaling <kind>', `log-n attention scaling past the block: ${ATTN_LOG_SCALINGS.join(', ')} (fixed: logits × log(n)/log(block))`)
-    .option('--no-token-embedding', 'ablation: positions only, no token embedding');
+    .option('--no-token-embedding', 'ablation: positions only, no token embedding')
+    .option('--random-positions <L>', 'randomized positions (Ruoss et al. 2023): each sequence reads sorted positions drawn from [0, L), L ≥ block (0 = off)');
   for (const knob of allKnobs()) command.option(`--${knob.flag} <x>`, `${knob.help} (--pos ${knob.schemes.join('/')})`);
   return command;
 }
@@ -149,6 +150,7 @@ export function buildProgram(): Command {
 
   dbOption(trainOptions(program.command('sweep').description('train and evaluate a grid; --pos, --norm and --dropout take comma-separated lists; finished cells are skipped on re-run')))
     .option('--eval-lengths <list>', 'comma-separated evaluation lengths (default 1, 2, 4, 8 × block)')
+    .option('--seeds <k>', `each cell on seeds seed, seed+1, … (1–${MAX_SEEDS}): k times the grid, each cell's seeds one group`)
     .option('--name <prefix>', 'run name prefix')
     .option('--queue <url>', 'train the cells on `gpt-lab worker` processes through Redis: redis://[user:password@]host:port (rediss:// for TLS)')
     .option('--json', 'print the summary as JSON')

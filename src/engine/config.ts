@@ -5,6 +5,7 @@
 import { availableParallelism } from 'node:os';
 import { BACKEND_CHOICES, type BackendChoice } from './backendNames';
 import { getScheme, SCHEME_NAMES, resolveSchemeOptions } from './model/positional/registry';
+import { randomPositionsRefusal } from './model/randomPositions';
 
 export const PRESETS = {
   nano: { nLayer: 3, nHead: 3, nEmbd: 48 },
@@ -69,6 +70,11 @@ export interface RunConfig {
   attnLogScaling: AttnLogScaling;
   /** Ablation: false trains on positions alone, without a token embedding. */
   tokenEmbedding: boolean;
+  /**
+   * Randomized positions (Ruoss et al. 2023): each sequence reads sorted positions drawn from [0, L) instead of
+   * 0…T−1, in training and evaluation. Absent (or 0, which resolveConfig drops) = off, so older configs are unchanged.
+   */
+  randomPositions?: number;
   seed: number;
   /**
    * Threads that share every batch (data parallel, wasm/cpu backends): 1 trains on this thread alone. Always a count
@@ -213,7 +219,7 @@ export function validateConfig(config: RunConfigInput & Record<string, unknown>)
   const report = (field: string, message: string | undefined): void => {
     if (message) problems.push({ field, message });
   };
-  const known = new Set([...Object.keys(DEFAULT_CONFIG), 'posExtension']);
+  const known = new Set([...Object.keys(DEFAULT_CONFIG), 'posExtension', 'randomPositions']);
   for (const key of Object.keys(config)) if (!known.has(key)) report(key, 'is not a known setting');
 
   for (const [field, rule] of Object.entries(NUMBER_RULES)) report(field, checkNumber(config[field], rule as NumberRule));
@@ -265,6 +271,7 @@ export function validateConfig(config: RunConfigInput & Record<string, unknown>)
         problems.push(problem);
     }
   }
+  if (config.randomPositions !== undefined) problems.push(...randomPositionProblems(config.randomPositions, config.blockSize, scheme));
   return problems;
 }
 
@@ -284,6 +291,20 @@ function posExtensionProblems(value: unknown, scheme: string, offered: readonly 
   return problems;
 }
 
+/** L must be a count ≥ the block (each sequence draws T distinct positions) and the scheme must read positions. */
+function randomPositionProblems(range: unknown, blockSize: unknown, scheme: ReturnType<typeof getScheme>): ConfigProblem[] {
+  const field = 'randomPositions';
+  const message = checkNumber(range, RANDOM_POSITIONS_RULE);
+  if (message) return [{ field, message }];
+  if (range === 0) return [];
+  if (typeof blockSize === 'number' && (range as number) < blockSize)
+    return [{ field, message: `must be at least blockSize (${blockSize}): each sequence draws blockSize distinct positions below it, got ${range}` }];
+  if (scheme && !scheme.readsPositions) return [{ field, message: randomPositionsRefusal(scheme.name) }];
+  return [];
+}
+
+const RANDOM_POSITIONS_RULE: NumberRule = { min: 0, max: 65_536, integer: true };
+
 /**
  * Defaults, then the preset, then the overrides; knobs of the scheme filled in and threads resolved on this machine
  * (`cores`: its core count, for tests); throws ConfigError if invalid.
@@ -293,10 +314,11 @@ export function resolveConfig(overrides: RunConfigInput = {}, cores?: number): R
   if (preset !== undefined && !(preset in PRESETS))
     throw new ConfigError([{ field: 'preset', message: oneOf(preset, PRESET_NAMES)! }]);
   const base = { ...DEFAULT_CONFIG, ...(preset ? PRESETS[preset] : {}) };
-  const merged = { ...base, ...lrFloor(rest, base.minLr), ...rest };
-  const problems = validateConfig(merged as RunConfigInput & Record<string, unknown>);
+  const { randomPositions, ...merged } = { ...base, ...lrFloor(rest, base.minLr), ...rest };
+  const problems = validateConfig({ ...merged, ...(randomPositions === undefined ? {} : { randomPositions }) } as RunConfigInput & Record<string, unknown>);
   if (problems.length) throw new ConfigError(problems);
-  return { ...merged, threads: resolveThreads(merged.threads, merged.batchSize, cores), posOptions: resolveSchemeOptions(merged.pos, merged.posOptions) };
+  const resolved = { ...merged, threads: resolveThreads(merged.threads, merged.batchSize, cores), posOptions: resolveSchemeOptions(merged.pos, merged.posOptions) };
+  return randomPositions ? { ...resolved, randomPositions } : resolved;
 }
 
 /**

@@ -10,11 +10,10 @@
  * same path a stopped run takes, so the CLI, the service's queue and recipes train a child like any other run.
  */
 import { resolveConfig, type RunConfig } from '../engine/config';
-import { createRng } from '../engine/rng';
 import { modelConfigOf, parameterLayout } from '../engine/model/gpt';
 import { requireScheme } from '../engine/model/positional/registry';
 import type { RopeScaling } from '../engine/model/positional/rope';
-import { decodeCheckpoint, encodeCheckpoint, nonFiniteTensor } from '../engine/train/checkpoint';
+import { decodeCheckpoint, encodeCheckpoint, nonFiniteTensor, startingState } from '../engine/train/checkpoint';
 import { createTokenizer, storedVocab } from '../engine/data/tokenizer';
 import type { RunRecord, RunStore } from '../store';
 import { loadCorpus } from './corpusLoader';
@@ -124,15 +123,7 @@ export function createFinetuneRun(store: RunStore, request: FinetuneRequest, tex
   const corpus = loadCorpus(config, vocab, texts, fileText);
   if (parent.run.dataHash && corpus.hash !== parent.run.dataHash)
     throw new FinetuneError('conflict', `the data of run ${parent.run.id} (${config.data}) changed since it was trained; fine-tuning needs the same data`);
-  const zeros = (): Record<string, Float32Array> => Object.fromEntries(Object.entries(parent.weights).map(([name, w]) => [name, new Float32Array(w.length)]));
-  const checkpoint = encodeCheckpoint({
-    step: 0,
-    tokens: 0,
-    wallMs: 0,
-    batchRngState: createRng(config.seed).state(),
-    weights: parent.weights,
-    optimizer: { t: 0, m: zeros(), v: zeros() },
-  });
+  const checkpoint = encodeCheckpoint(startingState(parent.weights, config.seed));
   const scaled = config.posExtension ? ` · ${config.posExtension.method} ×${config.posExtension.scale}` : '';
   const runId = store.createRun({
     name: request.name ?? `${parent.run.name} → block ${config.blockSize}${scaled}`,

@@ -7,8 +7,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { resolveConfig, type RunConfig } from '../engine/config';
 import { createTokenizer, storedVocab } from '../engine/data/tokenizer';
 import { exportModelFiles, importModelFiles, type ModelLayout } from '../engine/interop/gpt2';
-import { encodeCheckpoint } from '../engine/train/checkpoint';
-import { createRng } from '../engine/rng';
+import { encodeCheckpoint, startingState } from '../engine/train/checkpoint';
 import type { RunStore } from '../store';
 import { loadRunWeights } from './runModel';
 
@@ -86,15 +85,7 @@ export function importRunModel(store: RunStore, dir: string, options: ImportMode
   const imported = importModelFiles(readModelFile(dir, 'config.json').toString('utf8'), new Uint8Array(readModelFile(dir, 'model.safetensors')));
   const config = resolveConfig({ ...imported.config, ...(options.data ? { data: options.data } : {}), ...(options.steps ? { steps: options.steps } : {}) });
   const tokenizer = createTokenizer(imported.tokenizer, { vocab: imported.vocab });
-  const zeros = (): Record<string, Float32Array> => Object.fromEntries(Object.entries(imported.weights).map(([name, w]) => [name, new Float32Array(w.length)]));
-  const checkpoint = encodeCheckpoint({
-    step: 0,
-    tokens: 0,
-    wallMs: 0,
-    batchRngState: createRng(config.seed).state(),
-    weights: imported.weights,
-    optimizer: { t: 0, m: zeros(), v: zeros() },
-  });
+  const checkpoint = encodeCheckpoint(startingState(imported.weights, config.seed));
   const params = Object.values(imported.weights).reduce((sum, w) => sum + w.length, 0);
   const trainedSteps = imported.step ? `, trained ${imported.step} steps` : '';
   const runId = store.createRun({

@@ -324,3 +324,64 @@ export function judgeFinetuneRepair(m: FinetuneRepairMetrics): Judgement {
     },
   };
 }
+
+/** Exact-match accuracy (0–1) by which one configuration must beat another to count as better on a task. */
+export const ACCURACY_MARGIN = 0.05;
+
+/**
+ * Accuracy at the largest trained size that some configuration must reach (mean over seeds) before a task can say
+ * anything about generalising past it: models that never learnt the task are all at 0 past it, which is no evidence.
+ */
+export const LEARNT_ACCURACY = 0.5;
+
+/** Per seed: exact-match accuracy at the largest trained size, and the mean at the sizes past it. */
+export interface TaskAccuracy {
+  atTrained: readonly number[];
+  past: readonly number[];
+}
+
+/** Task → configuration label → its accuracies. */
+export type TaskAccuracies = Record<string, Record<string, TaskAccuracy>>;
+
+/**
+ * "`winner` beats every one of `losers` on every task by more than ACCURACY_MARGIN, beyond seed noise": one Welch
+ * interval per (task, loser) of the accuracy past the trained sizes, all of which must clear the margin. A task that
+ * no configuration learnt (best mean accuracy at the trained size below LEARNT_ACCURACY) is inconclusive.
+ */
+function beatsOnEveryTask(accuracies: TaskAccuracies, winner: string, losers: readonly string[]): Judgement {
+  const figures: Judgement['figures'] = {};
+  const verdicts: Verdict[] = [];
+  const sentences: string[] = [];
+  for (const [task, byLabel] of Object.entries(accuracies)) {
+    const labels = [winner, ...losers];
+    const past = (label: string): readonly number[] => byLabel[label]!.past;
+    for (const label of labels) Object.assign(figures, spreadFigures(`${task} ${label}`, spread(past(label))), spreadFigures(`${task} ${label} at trained size`, spread(byLabel[label]!.atTrained)));
+    const best = Math.max(...labels.map((label) => spread(byLabel[label]!.atTrained).mean));
+    if (!(best >= LEARNT_ACCURACY)) {
+      figures[`${task} learnt`] = 'no';
+      verdicts.push('inconclusive');
+      sentences.push(`${task}: not learnt (best accuracy at the trained size ${best.toFixed(2)} < ${LEARNT_ACCURACY}), inconclusive; past it ${listSpreads(labels.map((label) => [label, spread(past(label))]))}`);
+      continue;
+    }
+    const comparisons = losers.map((loser) => {
+      const difference = welchDifference(past(winner), past(loser));
+      const verdict = judgeAbove(difference, ACCURACY_MARGIN);
+      Object.assign(figures, differenceFigures(`${task} ${winner} − ${loser}`, difference));
+      figures[`${task} ${winner} beats ${loser}`] = verdict;
+      verdicts.push(verdict);
+      return `${winner} − ${loser} ${formatDifference(difference, 2)} (${verdict})`;
+    });
+    sentences.push(`${task}: ${listSpreads(labels.map((label) => [label, spread(past(label))]))}; ${comparisons.join(', ')}`);
+  }
+  return { verdict: allOf(verdicts), summary: `accuracy past the trained sizes, mean ± std over seeds — ${sentences.join('; ')}`, figures };
+}
+
+/** Ruoss et al. 2023: the same scheme with randomized positions ('randomized') against plain positions ('plain'). */
+export function judgeRandomPositions(accuracies: TaskAccuracies): Judgement {
+  return beatsOnEveryTask(accuracies, 'randomized', ['plain']);
+}
+
+/** Kazemnejad et al. 2023: NoPE ('none') against each absolute scheme given. */
+export function judgeNopeVsAbsolute(accuracies: TaskAccuracies, absolute: readonly string[]): Judgement {
+  return beatsOnEveryTask(accuracies, 'none', absolute);
+}

@@ -11,7 +11,8 @@ import { equivarianceProbe } from '../engine/eval/probes';
 import { GPT } from '../engine/model/gpt';
 import { resolveSchemeOptions } from '../engine/model/positional/registry';
 import type { MetricRow, RunStore } from '../store';
-import { evalLengthForRun, loadTrainedRun } from './analysis';
+import { evalLengthForRun, loadTrainedRun, taskLengthForRun } from './analysis';
+import { taskLengthRange, type TaskName } from '../engine/data/tasks';
 import {
   EXTRAPOLATION_RATIO,
   LOSS_MARGIN,
@@ -29,6 +30,11 @@ import {
   judgeNoLayerNorm,
   judgePostNormWarmup,
   judgeRopeScaling,
+  ACCURACY_MARGIN,
+  LEARNT_ACCURACY,
+  judgeNopeVsAbsolute,
+  judgeRandomPositions,
+  type TaskAccuracies,
 } from './recipeVerdicts';
 import { createFinetuneRun, finetuneConfig } from './finetune';
 import type { RopeScaling } from '../engine/model/positional/rope';
@@ -472,7 +478,106 @@ const finetune2x: Recipe = {
   },
 };
 
-export const RECIPES: readonly Recipe[] = [learnedVsSinusoidal, noLayerNorm, postNormWarmup, dogEquivariance, extrapolation, noAttentionScale, attentionCost, ropeScaling4x, finetune2x];
+/** The tasks the length-generalisation recipes train on: count is learnt by a nano model, copy is the harder one. */
+const GENERALISATION_TASKS: readonly TaskName[] = ['count', 'copy'];
+
+/** A synthetic-task run: block 32 holds the trained sizes (count ≤ 25, copy ≤ 18 characters), lr as docs/EXPERIMENTS.md's count table. */
+function taskConfig(quick: boolean, task: TaskName): Partial<RunConfig> {
+  const shared = { data: `builtin:${task}`, blockSize: 32, lr: 3e-3, minLr: 3e-4, sampleEvery: 0, checkpointEvery: 0 };
+  return quick
+    ? { ...shared, nLayer: 1, nHead: 2, nEmbd: 16, batchSize: 8, steps: 20, evalEvery: 10 }
+    : { ...shared, nLayer: 3, nHead: 3, nEmbd: 48, batchSize: 16, steps: 500, evalEvery: 250 };
+}
+
+/** The trained task's largest size, then 1.5× and 2× it (quick: 1.5× only); the sizes past the first are judged. */
+function taskSizes(quick: boolean, task: TaskName): number[] {
+  const { max } = taskLengthRange(task);
+  return quick ? [max, Math.round(1.5 * max)] : [max, Math.round(1.5 * max), 2 * max];
+}
+
+/**
+ * Each run's exact-match accuracy per size, then per cell ("task, configuration") and seed the mean over the sizes
+ * past the trained ones (a size the scheme cannot encode counts as 0: the model gives no answer there), and the
+ * chart of the seed means.
+ */
+async function taskAccuracies(ctx: RecipeContext, cells: TrainedCell[]): Promise<{ accuracies: TaskAccuracies; series: RecipeSeries[] }> {
+  const accuracies: TaskAccuracies = {};
+  const series: RecipeSeries[] = [];
+  for (const cell of cells) {
+    const [task, configuration] = cell.label.split(', ') as [TaskName, string];
+    const sizes = taskSizes(ctx.quick, task);
+    const perSeed: number[][] = [];
+    for (const run of cell.runs) {
+      const { results } = await taskLengthForRun(ctx.store, run.runId, sizes, ctx.quick ? 6 : 32);
+      perSeed.push(results.map((r) => r.accuracy ?? 0));
+    }
+    const past = perSeed.map((accuracy) => accuracy.slice(1).reduce((a, b) => a + b, 0) / (accuracy.length - 1));
+    (accuracies[task] ??= {})[configuration] = { atTrained: perSeed.map((accuracy) => accuracy[0]!), past };
+    ctx.log(`${cell.label}: accuracy past size ${sizes[0]} per seed ${past.map((a) => a.toFixed(3)).join(', ')}`);
+    series.push({ label: `${cell.label} (mean of ${cell.runs.length} seeds)`, x: sizes, y: sizes.map((_, i) => perSeed.reduce((sum, a) => sum + a[i]!, 0) / perSeed.length) });
+  }
+  return { accuracies, series };
+}
+
+/** Randomized positions' range L: eight times the block, beyond the longest evaluated example (copy at 2×: 34). */
+export const RANDOM_POSITION_RANGE = 256;
+
+const randomPositions: Recipe = {
+  name: 'random-positions',
+  version: 1,
+  title: 'Randomized positions (Ruoss et al. 2023) on count and copy',
+  claim:
+    `RoPE trained with randomized positions (each sequence reads sorted positions drawn from [0, ${RANDOM_POSITION_RANGE}), in training and evaluation) answers more ` +
+    `count and copy prompts past the trained sizes than plain RoPE: mean exact-match accuracy at 1.5× and 2× the largest trained size higher by more than ` +
+    `${ACCURACY_MARGIN} on both tasks, beyond seed noise. A task that neither learnt (mean accuracy at the largest trained size below ${LEARNT_ACCURACY}) is inconclusive.`,
+  async run(ctx) {
+    const cells = await trainCells(
+      ctx,
+      this.name,
+      GENERALISATION_TASKS.flatMap((task) => [
+        { label: `${task}, plain`, config: { ...taskConfig(ctx.quick, task), pos: 'rope' } },
+        { label: `${task}, randomized`, config: { ...taskConfig(ctx.quick, task), pos: 'rope', randomPositions: RANDOM_POSITION_RANGE } },
+      ]),
+    );
+    const { accuracies, series } = await taskAccuracies(ctx, cells);
+    return {
+      ...judgeRandomPositions(accuracies),
+      runs: runsOf(cells),
+      chart: { title: 'Exact-match accuracy vs example size (rope, trained at block 32)', xLabel: 'example size', yLabel: 'accuracy', series },
+    };
+  },
+};
+
+const NOPE_ABSOLUTE = ['learned', 'sinusoidal'] as const;
+
+/** Count only: copy is not learnt at this scale by any scheme (docs/EXPERIMENTS.md), so it could not tell them apart. */
+const NOPE_TASKS: readonly TaskName[] = ['count'];
+
+const nopeVsAbsolute: Recipe = {
+  name: 'nope-vs-absolute',
+  version: 1,
+  title: 'NoPE vs absolute positions on count (Kazemnejad et al. 2023)',
+  claim:
+    `A decoder without positional encoding (NoPE) answers more count prompts past the trained sizes than learned absolute positions and than ` +
+    `sinusoids (at matched scale, amplitude ${MATCHED_SINUSOID_SCALE.toFixed(4)}): mean exact-match accuracy at 1.5× and 2× the largest trained size higher by more than ` +
+    `${ACCURACY_MARGIN} against each, beyond seed noise. Learned positions past the block count as 0; if no scheme learnt count (mean accuracy at the largest trained size below ${LEARNT_ACCURACY}) the verdict is inconclusive.`,
+  async run(ctx) {
+    const configs: Record<string, Partial<RunConfig>> = { none: { pos: 'none' }, learned: { pos: 'learned' }, sinusoidal: { pos: 'sinusoidal', posOptions: { scale: MATCHED_SINUSOID_SCALE } } };
+    const cells = await trainCells(
+      ctx,
+      this.name,
+      NOPE_TASKS.flatMap((task) => Object.entries(configs).map(([label, config]) => ({ label: `${task}, ${label}`, config: { ...taskConfig(ctx.quick, task), ...config } }))),
+    );
+    const { accuracies, series } = await taskAccuracies(ctx, cells);
+    return {
+      ...judgeNopeVsAbsolute(accuracies, NOPE_ABSOLUTE),
+      runs: runsOf(cells),
+      chart: { title: 'Exact-match accuracy vs example size (trained at block 32)', xLabel: 'example size', yLabel: 'accuracy', series },
+    };
+  },
+};
+
+export const RECIPES: readonly Recipe[] = [learnedVsSinusoidal, noLayerNorm, postNormWarmup, dogEquivariance, extrapolation, noAttentionScale, attentionCost, ropeScaling4x, finetune2x, randomPositions, nopeVsAbsolute];
 
 export function getRecipe(name: string): Recipe | undefined {
   return RECIPES.find((r) => r.name === name);

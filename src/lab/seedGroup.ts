@@ -3,13 +3,12 @@
  * (`seeds:<hash of the config without its seed>`, src/lab/sweeps.ts), so the store lists them together and a re-run of the same
  * settings lands in the same group; their final validation losses are summarised with the recipes' statistics.
  */
-import { resolveConfig, type RunConfig } from '../engine/config';
+import { resolveConfig, type RunConfig, type RunConfigInput } from '../engine/config';
 import type { PreparedRun } from './prepare';
 import { spread, type Spread } from './stats';
 import { SEED_AXES, sweepKeyOf } from './sweeps';
 
-/** Most seeds one `--seeds` trains (the CLI refuses more). */
-export const MAX_SEEDS = 16;
+export { MAX_SEEDS } from '../shared/limits';
 
 /** The group key: a sweep key over the seed axis (every setting except the seed, and where it trains). */
 export function seedGroupKey(config: RunConfig): string {
@@ -26,6 +25,13 @@ export function seedRuns(prepared: PreparedRun, k: number): PreparedRun[] {
     const config = resolveConfig({ ...prepared.config, seed: prepared.config.seed + i });
     return { ...prepared, config, name: `${prepared.name} · seed ${config.seed}`, sweepKey };
   });
+}
+
+/** A sweep's seed axis: every cell on seeds s … s+k−1, named "· seed N" as `train --seeds` names its runs. */
+export function overSeeds<C extends { name: string; overrides: RunConfigInput }>(cells: readonly C[], firstSeed: number, k: number): C[] {
+  return cells.flatMap((cell) =>
+    Array.from({ length: k }, (_, i) => ({ ...cell, name: `${cell.name} · seed ${firstSeed + i}`, overrides: { ...cell.overrides, seed: firstSeed + i } })),
+  );
 }
 
 export interface SeedOutcome {

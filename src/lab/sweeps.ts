@@ -118,19 +118,21 @@ export class SweepCellsError extends Error {
  * Validates every cell with the caller's `prepare` (given the cell's overrides and name; the CLI's and the service's
  * differ only in where a data file may be and how it is read) before anything trains; throws SweepCellsError naming
  * every failing cell.
- * `isCellProblem` tells a cell's bad settings (collected) from anything else (thrown at once).
+ * `isCellProblem` tells a cell's bad settings (collected) from anything else (thrown at once). `axes`: what the grid
+ * varies (a sweep over seeds adds SEED_AXES), left out of the group's key.
  */
 export async function prepareSweep(
   cells: readonly GridCell[],
   prepare: (cell: GridCell) => PreparedRun | Promise<PreparedRun>,
   isCellProblem: (error: unknown) => boolean,
+  axes: readonly (keyof RunConfig)[] = GRID_AXES,
 ): Promise<SweepCell[]> {
   const prepared: SweepCell[] = [];
   const failures: { cell: GridCell; error: unknown }[] = [];
   for (const cell of cells) {
     try {
       const run = await prepare(cell);
-      const sweepKey = sweepKeyOf(run.config);
+      const sweepKey = sweepKeyOf(run.config, 'sweep', axes);
       prepared.push({ ...cell, prepared: { ...run, sweepKey }, sweepKey });
     } catch (error) {
       if (!isCellProblem(error)) throw error;

@@ -58,6 +58,7 @@ import type { SweepCoordinator } from '../lab/queuedSweep';
 import { prepareRun, runRowOf, type PreparedRun } from '../lab/prepare';
 import { SweepCellsError, SweepGridError, expandGrid, finishedCell, prepareSweep, type SweepCell } from '../lab/sweeps';
 import { schemePreview } from '../lab/schemePreview';
+import { seedRuns } from '../lab/seedGroup';
 import { RunQueue } from './runQueue';
 
 export interface LabServiceOptions {
@@ -220,12 +221,27 @@ export class LabService implements LabApi {
 
   // ------------------------------------------------------------ contract: training
 
-  async startRun({ config, name }: CallRequest<'startRun'>): Promise<CallResponse<'startRun'>> {
+  async startRun({ config, name, seeds }: CallRequest<'startRun'>): Promise<CallResponse<'startRun'>> {
     this.assertOpen();
-    const runId = this.enqueueNew(await this.prepare(config, name));
+    const prepared = await this.prepare(config, name);
+    if (seeds === undefined || seeds === 1) {
+      const runId = this.enqueueNew(prepared);
+      this.emitQueue();
+      this.pump();
+      return { runId, status: 'queued' };
+    }
+    let group: PreparedRun[];
+    try {
+      group = seedRuns(prepared, seeds);
+    } catch (error) {
+      const problems = configProblems(error);
+      if (!problems) throw error;
+      throw new LabError('invalid-config', `seeds ${prepared.config.seed}…${prepared.config.seed + seeds - 1}: ${problems.map((p) => `${p.field}: ${p.message}`).join('; ')}`, problems);
+    }
+    const runIds = group.map((run) => this.enqueueNew(run));
     this.emitQueue();
     this.pump();
-    return { runId, status: 'queued' };
+    return { runId: runIds[0]!, status: 'queued', runIds };
   }
 
   async finetuneRun({ runId, blockSize, steps, lr, ropeScaling, name }: CallRequest<'finetuneRun'>): Promise<CallResponse<'finetuneRun'>> {

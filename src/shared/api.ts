@@ -12,7 +12,7 @@
  */
 import { z } from 'zod';
 import { EventChannel, type CallName, type EventName } from './channels';
-import { MAX_NAME_LENGTH } from './limits';
+import { MAX_NAME_LENGTH, MAX_SEEDS } from './limits';
 import { contractShape, type RunColumn } from './runColumn';
 
 export * from './channels';
@@ -81,6 +81,8 @@ export const runConfigSchema = z.looseObject({
   /** Absent in runs stored before log-n attention scaling existed: they trained without it. */
   attnLogScaling: z.enum(ATTN_LOG_SCALING_VALUES).optional(),
   tokenEmbedding: z.boolean(),
+  /** Randomized positions' range L; absent = off (every run stored before it existed). */
+  randomPositions: finite.optional(),
   seed: finite,
   /** Absent in runs stored before data-parallel training existed: they ran on one thread. 'auto' only in requests and defaults. */
   threads: z.union([finite, z.literal('auto')]).optional(),
@@ -471,7 +473,11 @@ export const CALLS = {
   /** Same rules as the CLI: every problem with the config and its data, and the resolved config when valid. */
   validateConfig: call(z.strictObject({ config: configOverridesSchema }), z.object({ problems: z.array(configProblemSchema), config: runConfigSchema.nullable() })),
   /** Validates, then queues; the run trains when the host is free. */
-  startRun: call(z.strictObject({ config: configOverridesSchema, name: runName.optional() }), runStatusResponse),
+  /** `seeds` k > 1 trains k runs on seeds seed … seed + k − 1 as one group (what `train --seeds` does); runIds lists them. */
+  startRun: call(
+    z.strictObject({ config: configOverridesSchema, name: runName.optional(), seeds: z.number().int().min(1).max(MAX_SEEDS).optional() }),
+    runStatusResponse.extend({ runIds: z.array(runId).optional() }),
+  ),
   /**
    * Context-extension fine-tuning (src/lab/finetune.ts): a finished run's weights continue at a longer block as a new
    * run linked to it, queued like any other; `ropeScaling` (rope runs) trains with that extension fixed at the new length.

@@ -7,6 +7,8 @@
 export const MAX_NAME_LENGTH = 200;
 /** More runs than this in one sweep is almost certainly a mistake in the grid. */
 export const MAX_SWEEP_RUNS = 64;
+/** Most seeds one experiment trains (`train --seeds`, New run's Seeds, `sweep --seeds`). */
+export const MAX_SEEDS = 16;
 
 /** A trimmed run name, or why it is not one. */
 export function checkName(raw: string): { name: string } | { problem: string } {

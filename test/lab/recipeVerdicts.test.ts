@@ -16,6 +16,8 @@ import {
   judgeNoLayerNorm,
   judgePostNormWarmup,
   type RunOutcome,
+  judgeNopeVsAbsolute,
+  judgeRandomPositions,
 } from '../../src/lab/recipeVerdicts';
 
 /** Three seeds around `mean`: mean − d, mean, mean + d (std d). */
@@ -238,5 +240,63 @@ describe('finetune-2x', () => {
     const mixed = judgeFinetuneRepair({ before: seeds(1.3), after: [1.0, null, 1.01], plainAfter: [1.0, null, 1.02] });
     expect(mixed.verdict).toBe('inconclusive');
     expect(mixed.summary).toContain('(1 diverged)');
+  });
+});
+
+/** A configuration that learnt the task (0.9 at the trained size on every seed), with these accuracies past it. */
+const learnt = (past: number[]) => ({ atTrained: [0.9, 0.9, 0.9], past });
+
+describe('random-positions', () => {
+  it('holds when randomized positions beat plain ones on both tasks by more than 0.05', () => {
+    const j = judgeRandomPositions({ count: { randomized: learnt(seeds(0.4)), plain: learnt(seeds(0.1)) }, copy: { randomized: learnt(seeds(0.3)), plain: learnt(seeds(0.05)) } });
+    expect(j.verdict).toBe('held');
+    expect(j.figures['count randomized − plain difference']).toBeCloseTo(0.3, 6);
+    expect(j.figures['copy randomized beats plain']).toBe('held');
+    expect(j.summary).toContain('count: randomized 0.400 ± 0.010, plain 0.100 ± 0.010; randomized − plain 0.30 [');
+  });
+
+  it('does not hold when one task shows no lift (all zero is no lift), even if the other does', () => {
+    const j = judgeRandomPositions({ count: { randomized: learnt(seeds(0.4)), plain: learnt(seeds(0.1)) }, copy: { randomized: learnt([0, 0, 0]), plain: learnt([0, 0, 0]) } });
+    expect(j.figures['count randomized beats plain']).toBe('held');
+    expect(j.figures['copy randomized beats plain']).toBe('did not hold');
+    expect(j.verdict).toBe('did not hold');
+  });
+
+  it('is inconclusive when no configuration learnt a task at its trained size, whatever the accuracy past it', () => {
+    const unlearnt = (past: number[]) => ({ atTrained: [0.4, 0.5, 0.3], past });
+    const j = judgeRandomPositions({ count: { randomized: unlearnt(seeds(0.4)), plain: unlearnt([0, 0, 0]) } });
+    expect(j.verdict).toBe('inconclusive');
+    expect(j.figures['count learnt']).toBe('no');
+    expect(j.summary).toContain('count: not learnt (best accuracy at the trained size 0.40 < 0.5), inconclusive');
+    // One configuration that learnt it (0.5 on average) makes the comparison count.
+    expect(judgeRandomPositions({ count: { randomized: { atTrained: [0.5, 0.5, 0.5], past: seeds(0.4) }, plain: unlearnt([0, 0, 0]) } }).verdict).toBe('held');
+  });
+
+  it('is inconclusive when a lift of 0.06 sits inside the seed noise', () => {
+    // 0.16 vs 0.10 with ±0.05 seeds: the Welch interval of the difference is about ±0.16 around 0.06, spanning 0.05.
+    const j = judgeRandomPositions({ count: { randomized: learnt(seeds(0.16, 0.05)), plain: learnt(seeds(0.1, 0.05)) } });
+    expect(j.verdict).toBe('inconclusive');
+  });
+});
+
+describe('nope-vs-absolute', () => {
+  it('holds when NoPE beats learned and sinusoidal on every task', () => {
+    const task = { none: learnt(seeds(0.5)), learned: learnt(seeds(0)), sinusoidal: learnt(seeds(0.2)) };
+    const j = judgeNopeVsAbsolute({ count: task, copy: task }, ['learned', 'sinusoidal']);
+    expect(j.verdict).toBe('held');
+    expect(j.figures['count none − sinusoidal difference']).toBeCloseTo(0.3, 6);
+  });
+
+  it('does not hold when one absolute scheme beats NoPE', () => {
+    const j = judgeNopeVsAbsolute({ count: { none: learnt(seeds(0.2)), learned: learnt([0, 0, 0]), sinusoidal: learnt(seeds(0.5)) } }, ['learned', 'sinusoidal']);
+    expect(j.figures['count none beats learned']).toBe('held');
+    expect(j.figures['count none beats sinusoidal']).toBe('did not hold');
+    expect(j.verdict).toBe('did not hold');
+  });
+
+  it('is inconclusive when NoPE is ahead by about the margin within the noise', () => {
+    const j = judgeNopeVsAbsolute({ count: { none: learnt(seeds(0.3, 0.05)), learned: learnt(seeds(0.24, 0.05)), sinusoidal: learnt(seeds(0.1)) } }, ['learned', 'sinusoidal']);
+    expect(j.figures['count none beats sinusoidal']).toBe('held');
+    expect(j.verdict).toBe('inconclusive');
   });
 });

@@ -108,4 +108,22 @@ describe('recipes', () => {
     expect(new Set(scaled.chart.series.map((s) => s.y[0]!.toFixed(6))).size).toBe(1);
     store.close();
   });
+
+  it('random-positions and nope-vs-absolute run in quick mode: 3 seeds per configuration, the randomized runs store their range, a verdict each', async () => {
+    const store = RunStore.open(join(dir, 'tasks.db'));
+    const randomized = await runRecipe(getRecipe('random-positions')!, { store, quick: true, log: () => {} });
+    const labels = randomized.runs.map((r) => r.label);
+    expect(labels).toEqual(['count', 'copy'].flatMap((task) => ['plain', 'randomized'].flatMap((c) => RECIPE_SEEDS.map((s) => `${task}, ${c}, seed ${s}`))));
+    const ranges = randomized.runs.map((r) => (store.getRun(r.runId)!.config as RunConfig).randomPositions ?? 0);
+    expect(ranges).toEqual(labels.map((l) => (l.includes('randomized') ? 256 : 0)));
+    expect(['held', 'did not hold', 'inconclusive']).toContain(randomized.verdict);
+    expect(randomized.chart.series).toHaveLength(4);
+    for (const series of randomized.chart.series) for (const y of series.y) expect(y).toBeGreaterThanOrEqual(0);
+
+    const nope = await runRecipe(getRecipe('nope-vs-absolute')!, { store, quick: true, log: () => {} });
+    expect(nope.runs.map((r) => (store.getRun(r.runId)!.config as RunConfig).pos)).toEqual(['none', 'learned', 'sinusoidal'].flatMap((pos) => RECIPE_SEEDS.map(() => pos)));
+    expect(['held', 'did not hold', 'inconclusive']).toContain(nope.verdict);
+    expect(store.evals(nope.runs[0]!.runId, 'recipe')).toHaveLength(1);
+    store.close();
+  });
 });

@@ -1,7 +1,7 @@
 /** The extrapolation view's chart specs: per-position loss binned to a readable number of points. */
 import { describe, expect, it } from 'vitest';
 import type { EvalLengthResultData } from '../../src/shared/api';
-import { binPositions, lengthChart, perPositionChart } from '../../src/renderer/composables/extrapolation';
+import { binPositions, lengthChart, perPositionChart, taskChart } from '../../src/renderer/composables/extrapolation';
 
 /** A run as the charts need it: id, name, and a config (labels come from what differs). */
 const named = (id: number, name: string, pos: string) => ({ id, name, config: { pos } as never });
@@ -57,5 +57,47 @@ describe('rope scaling curves', () => {
       [`${spec.series[0]!.label} · yarn`, '#2 b · yarn (rope)', true, spec.series[0]!.color],
     ]);
     expect(perPositionChart([named(2, 'b', 'rope')], [plain, yarn]).series.map((s) => s.fullName)).toEqual(['#2 b at length 32', '#2 b · yarn at length 32']);
+  });
+});
+
+describe('seed bands', () => {
+  const seeded = (id: number, pos: string, seed: number) => ({ id, name: `${pos} · seed ${seed}`, config: { pos, seed } as never });
+  const evalOf = (runId: number, losses: (number | null)[], ropeScaling?: 'yarn'): EvalLengthResultData => ({
+    runId, block: 16, scheme: 'rope', ...(ropeScaling ? { ropeScaling } : {}),
+    results: losses.map((loss, i) => ({ ...lengthResult(16 * 2 ** i, []), loss, applicable: loss !== null })),
+  });
+
+  it('draws runs differing only in seed as mean ± std with n seeds, each seed thin; other runs stay single', () => {
+    const runs = [seeded(1, 'rope', 1), seeded(2, 'rope', 2), seeded(3, 'rope', 3), seeded(4, 'alibi', 1)];
+    // Losses at 16 / 32: seeds 1.0, 2.0, 3.0 → mean 2, sample std 1; at 32: 2, 4, 6 → mean 4, std 2.
+    const evals = [evalOf(1, [1, 2]), evalOf(2, [2, 4]), evalOf(3, [3, 6]), evalOf(4, [5, 5])];
+    const spec = lengthChart(runs, evals, 'loss', true);
+    const [mean, ...rest] = spec.series;
+    expect(mean!.label).toBe('#1 rope: mean ± std, 3 seeds');
+    expect(mean!.fullName).toBe('#1 #2 #3 rope: mean ± std over 3 seeds');
+    expect(mean!.x).toEqual([16, 32]);
+    expect(mean!.y).toEqual([2, 4]);
+    expect(mean!.band).toEqual({ low: [1, 2], high: [3, 6] });
+    expect(rest.map((s) => [s.fullName, s.width])).toEqual([['#1 rope · seed 1 (rope)', 1], ['#2 rope · seed 2 (rope)', 1], ['#3 rope · seed 3 (rope)', 1], ['#4 alibi · seed 1 (rope)', undefined]]);
+    expect(lengthChart(runs, evals, 'loss', false).series.some((s) => s.band)).toBe(false);
+  });
+
+  it('keeps a scaled evaluation its own group, and leaves a length out of the mean where a seed has no value', () => {
+    const runs = [seeded(1, 'rope', 1), seeded(2, 'rope', 2)];
+    const spec = lengthChart(runs, [evalOf(1, [1, 2]), evalOf(2, [3, null]), evalOf(1, [5, 6], 'yarn'), evalOf(2, [7, 8], 'yarn')], 'loss', true);
+    const means = spec.series.filter((s) => s.band);
+    expect(means.map((s) => [s.label, s.x, s.y])).toEqual([
+      ['#1 rope: mean ± std, 2 seeds', [16], [2]],
+      ['#1 rope · yarn: mean ± std, 2 seeds', [16, 32], [6, 7]],
+    ]);
+  });
+
+  it('bands task accuracy the same way', () => {
+    const runs = [seeded(1, 'rope', 1), seeded(2, 'rope', 2)];
+    const task = (runId: number, accuracy: number) => ({ runId, task: 'count' as const, trainingMaxSize: 6, results: [{ size: 9, sequenceLength: 34, applicable: true, accuracy, examples: 24 }] });
+    const spec = taskChart(runs, [task(1, 0.25), task(2, 0.75)], true);
+    expect(spec.series[0]!.label).toBe('#1 rope: mean ± std, 2 seeds');
+    expect(spec.series[0]!.y).toEqual([0.5]);
+    expect(spec.series[0]!.band!.high[0]).toBeCloseTo(0.5 + Math.SQRT1_2 * 0.5, 12);
   });
 });

@@ -29,6 +29,7 @@ function form(patch: Partial<RunForm> = {}): RunForm {
     norm: 'post',
     normType: 'rms',
     attnLogScaling: 'fixed',
+    randomPositions: 0,
     dropout: 0.1,
     separateDropout: false,
     warmupAuto: true,
@@ -72,6 +73,12 @@ describe('the New run form', () => {
     const separate = formOverrides(form({ separateDropout: true, warmupAuto: false, warmupSteps: 20, dataKind: 'file', filePath: '  /tmp/a.txt ', numbers: { dropoutEmbd: 0.2, dropoutAttn: 0, dropoutResid: 0.3 } }), undefined);
     expect(separate).toMatchObject({ data: '/tmp/a.txt', warmupSteps: 20, dropoutEmbd: 0.2, dropoutAttn: 0, dropoutResid: 0.3, posOptions: {} });
     expect(formOverrides(form({ backend: 'webgpu' }), rope).backend).toBe('webgpu');
+  });
+
+  it('sends randomized positions only when a range is given, and an empty box is a problem naming the field', () => {
+    expect(formOverrides(form(), rope)).not.toHaveProperty('randomPositions');
+    expect(formOverrides(form({ randomPositions: 256 }), rope).randomPositions).toBe(256);
+    expect(formProblems(form({ randomPositions: '' }), rope)).toEqual([{ field: 'randomPositions', message: 'enter a number (0 = off)' }]);
   });
 
   it('reports empty boxes and a missing file path itself, naming the field', () => {

@@ -69,8 +69,9 @@ describe('runLabels', () => {
 
 describe('formFromConfig (Clone)', () => {
   it('fills every box from the run, and the form then asks for exactly that config again', () => {
-    const config: RunConfigData = { ...BASE, pos: 'rope', posOptions: { base: 500 }, norm: 'post', normType: 'rms', warmupSteps: 20, lr: 0.003, steps: 1234, seed: 9, beta2: 0.99, evalBatches: 2, attnScale: false, attnLogScaling: 'fixed' };
+    const config: RunConfigData = { ...BASE, pos: 'rope', posOptions: { base: 500 }, norm: 'post', normType: 'rms', warmupSteps: 20, lr: 0.003, steps: 1234, seed: 9, beta2: 0.99, evalBatches: 2, attnScale: false, attnLogScaling: 'fixed', randomPositions: 128 };
     const form = formFromConfig(config, PRESETS);
+    expect(form.randomPositions).toBe(128);
     expect(form).toMatchObject({ preset: 'nano', dataKind: 'builtin', builtin: 'toy-english', pos: 'rope', norm: 'post', normType: 'rms', attnLogScaling: 'fixed', warmupAuto: false, warmupSteps: 20, separateDropout: false });
     const { preset, ...asked } = formOverrides(form, undefined);
     expect(preset).toBe('nano');
@@ -82,6 +83,7 @@ describe('formFromConfig (Clone)', () => {
     const form = formFromConfig({ ...BASE, data: '/data/corpus.txt', dropoutEmbd: 0.1, dropoutAttn: 0.2, dropoutResid: 0, nLayer: 5, threads: undefined }, PRESETS);
     expect(form).toMatchObject({ dataKind: 'file', filePath: '/data/corpus.txt', separateDropout: true, preset: 'nano' });
     expect(form.attnLogScaling).toBe('none'); // stored before log-n scaling existed
+    expect(form.randomPositions).toBe(0);
     expect(form.numbers).toMatchObject({ nLayer: 5, dropoutAttn: 0.2, threads: 1 });
     expect(formOverrides(form, undefined)).toMatchObject({ data: '/data/corpus.txt', nLayer: 5, dropoutEmbd: 0.1, dropoutAttn: 0.2, dropoutResid: 0 });
   });

@@ -96,6 +96,19 @@ describe('uploaded texts', () => {
 });
 
 describe('training through the host', () => {
+  it('trains seeds: k as one group, as train --seeds does: seeds s … s+k−1, one key, named by seed', async () => {
+    const { runId, runIds } = await service.startRun({ config: tiny(2, { seed: 5 }), name: 'grouped', seeds: 3 });
+    expect(runIds).toHaveLength(3);
+    expect(runId).toBe(runIds![0]);
+    await nextEvent(service, statusIs(runIds![2]!, 'completed'));
+    const runs = await Promise.all(runIds!.map((id) => service.getRun({ runId: id })));
+    expect(runs.map((r) => [r.config.seed, r.name, r.status])).toEqual([[5, 'grouped · seed 5', 'completed'], [6, 'grouped · seed 6', 'completed'], [7, 'grouped · seed 7', 'completed']]);
+    expect(new Set(runs.map((r) => r.sweepKey)).size).toBe(1);
+    expect(runs[0]!.sweepKey).toMatch(/^seeds:/);
+    const tooMany = await dispatch(service, 'startRun', { config: tiny(2), seeds: 17 });
+    expect(tooMany).toMatchObject({ ok: false, error: { code: 'invalid-request' } });
+  });
+
   it('refuses a bad config before queueing: a clear error, nothing written', async () => {
     const before = (await service.listRuns()).length;
     const result = await dispatch(service, 'startRun', { config: { nEmbd: 16, nHead: 5 } });

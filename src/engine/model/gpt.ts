@@ -14,6 +14,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { AttnLogScaling, NormPlacement, NormType, RunConfig } from '../config';
 import { createRng } from '../rng';
 import { DROPOUT_SITE, rowDropout, type DropoutKey } from './dropout';
+import { EVALUATION_POSITIONS_KEY, drawPositions, randomPositionsRefusal } from './randomPositions';
 import { logScaleFactors } from './logScaling';
 import { requireScheme } from './positional/registry';
 import type { Params, PositionalScheme, SchemeContext } from './positional/types';
@@ -45,12 +46,15 @@ export interface ModelConfig {
   posExtension?: string;
   /** A fine-tuned run's fixed scale factor for `posExtension` (SchemeContext.extensionScale). */
   posExtensionScale?: number;
+  /** Randomized positions (see randomPositions.ts): each sequence reads sorted positions drawn from [0, L); absent = off. */
+  randomPositions?: number;
 }
 
 export function modelConfigOf(config: RunConfig, vocabSize: number): ModelConfig {
-  const { nLayer, nHead, nEmbd, blockSize, pos, posOptions, norm, normType, causal, dropoutEmbd, dropoutAttn, dropoutResid, attnScale, attnLogScaling, tokenEmbedding } = config;
+  const { nLayer, nHead, nEmbd, blockSize, pos, posOptions, norm, normType, causal, dropoutEmbd, dropoutAttn, dropoutResid, attnScale, attnLogScaling, tokenEmbedding, randomPositions } = config;
   const model: ModelConfig = { vocabSize, nLayer, nHead, nEmbd, blockSize, pos, posOptions, norm, normType, causal, dropoutEmbd, dropoutAttn, dropoutResid, attnScale, attnLogScaling, tokenEmbedding };
-  return config.posExtension ? { ...model, posExtension: config.posExtension.method, posExtensionScale: config.posExtension.scale } : model;
+  const extended = config.posExtension ? { ...model, posExtension: config.posExtension.method, posExtensionScale: config.posExtension.scale } : model;
+  return randomPositions ? { ...extended, randomPositions } : extended;
 }
 
 export interface ParamInfo {
@@ -64,6 +68,7 @@ export interface ParamInfo {
 
 /** Dropout is active only when `dropout` is given (training); evaluation passes none. */
 export interface ForwardOptions {
+  /** The training pass's key: its dropout masks and, in a randomized-positions run, its rows' positions. */
   dropout?: DropoutKey;
   /** Overrides the config's causal flag (the equivariance probe compares both). */
   causal?: boolean;
@@ -110,8 +115,9 @@ export function parameterLayout(cfg: ModelConfig): ParamInfo[] {
 
 function schemeContext(cfg: ModelConfig): SchemeContext {
   const ctx: SchemeContext = { nEmbd: cfg.nEmbd, nHead: cfg.nHead, nLayer: cfg.nLayer, blockSize: cfg.blockSize, headDim: cfg.nEmbd / cfg.nHead, options: cfg.posOptions };
-  if (cfg.posExtension === undefined) return ctx;
-  return cfg.posExtensionScale === undefined ? { ...ctx, extension: cfg.posExtension } : { ...ctx, extension: cfg.posExtension, extensionScale: cfg.posExtensionScale };
+  const withRandom = cfg.randomPositions ? { ...ctx, randomPositions: cfg.randomPositions } : ctx;
+  if (cfg.posExtension === undefined) return withRandom;
+  return cfg.posExtensionScale === undefined ? { ...withRandom, extension: cfg.posExtension } : { ...withRandom, extension: cfg.posExtension, extensionScale: cfg.posExtensionScale };
 }
 
 /** A causal mask (T, T): 0 on and below the diagonal, −1e9 above it (finite, so fully masked rows never make NaN). */
@@ -132,6 +138,7 @@ export class GPT {
     this.scheme = requireScheme(cfg.pos);
     if (cfg.posExtension !== undefined && !this.scheme.extensions?.includes(cfg.posExtension))
       throw new Error(`${cfg.pos} has no context-extension method ${JSON.stringify(cfg.posExtension)} (it offers ${this.scheme.extensions?.join(', ') ?? 'none'})`);
+    if (cfg.randomPositions && !this.scheme.readsPositions) throw new Error(randomPositionsRefusal(cfg.pos));
     this.schemeContext = schemeContext(cfg);
     this.layout = parameterLayout(cfg);
     this.params = new Map();
@@ -151,9 +158,9 @@ export class GPT {
     return this.layout.reduce((sum, p) => sum + p.shape.reduce((a, b) => a * b, 1), 0);
   }
 
-  /** Longest input the positional scheme can encode. */
+  /** Longest input the positional scheme can encode; with randomized positions, as many as there are to draw from. */
   get maxLength(): number {
-    return this.scheme.maxLength(this.cfg.blockSize);
+    return this.cfg.randomPositions ?? this.scheme.maxLength(this.cfg.blockSize);
   }
 
   /** Replace weights by name (checkpoints, parity fixtures); every shape must match. */
@@ -192,7 +199,7 @@ export class GPT {
     return factors && tf.tensor2d(factors, [T, 1]);
   }
 
-  private attention(x: tf.Tensor3D, layer: number, T: number, opts: ForwardOptions, mask: tf.Tensor | null, bias: tf.Tensor | null, queryScale: tf.Tensor | null): tf.Tensor {
+  private attention(x: tf.Tensor3D, layer: number, T: number, opts: ForwardOptions, mask: tf.Tensor | null, bias: tf.Tensor | null, queryScale: tf.Tensor | null, positions: Int32Array | undefined): tf.Tensor {
     const [B, , C] = x.shape;
     const nh = this.cfg.nHead;
     const hs = C / nh;
@@ -209,7 +216,7 @@ export class GPT {
       const parts = splitAxis1(heads, 3) as tf.Tensor4D[]; // each (B, nh, T, hs)
       let [q, k] = parts;
       const v = parts[2];
-      if (this.scheme.rotate) [q, k] = this.scheme.rotate(q, k, this.schemeContext);
+      if (this.scheme.rotate) [q, k] = this.scheme.rotate(q, k, this.schemeContext, positions);
       let scores: tf.Tensor = batchMatMul(q, k, false, true); // (B, nh, T, T)
       if (this.scheme.scoreTerms) scores = tf.add(scores, this.scheme.scoreTerms(q, k, layer, this.schemeContext, this.paramTensors()));
       let att = this.cfg.attnScale !== false ? tf.mul(scores, scale) : scores;
@@ -241,10 +248,12 @@ export class GPT {
     const tokens = this.cfg.tokenEmbedding !== false
       ? tf.reshape(matMul2d(oneHotFloat(tf.reshape(idx, [-1]) as tf.Tensor1D, V), this.p('wte') as tf.Tensor2D), [B, T, C])
       : tf.zeros([B, T, C]);
-    const table = this.scheme.inputTable?.(T, this.schemeContext, this.paramTensors());
+    // Randomized positions: drawn per row from the training key, or from the fixed evaluation key (the paper's protocol).
+    const positions = this.cfg.randomPositions ? drawPositions(B, T, this.cfg.randomPositions, opts.dropout ?? EVALUATION_POSITIONS_KEY) : undefined;
+    const table = this.scheme.inputTable?.(T, this.schemeContext, this.paramTensors(), positions);
     let x = this.dropout(table ? tf.add(tokens, table) : tokens, this.cfg.dropoutEmbd, opts.dropout, DROPOUT_SITE.embedding) as tf.Tensor3D;
     const mask = (opts.causal ?? this.cfg.causal) ? causalMask(T) : null;
-    const bias = this.scheme.logitBias?.(T, this.schemeContext, this.paramTensors()) ?? null;
+    const bias = this.scheme.logitBias?.(T, this.schemeContext, this.paramTensors(), positions) ?? null;
     const queryScale = this.queryScale(T);
     for (let i = 0; i < this.cfg.nLayer; i++) {
       const h = `h.${i}`;
@@ -254,13 +263,13 @@ export class GPT {
       x = tf.tidy(() => {
         let y = input;
         if (this.cfg.norm === 'pre') {
-          y = tf.add(y, this.attention(this.norm(y, `${h}.ln1`) as tf.Tensor3D, i, T, opts, mask, bias, queryScale));
+          y = tf.add(y, this.attention(this.norm(y, `${h}.ln1`) as tf.Tensor3D, i, T, opts, mask, bias, queryScale, positions));
           y = tf.add(y, this.mlp(this.norm(y, `${h}.ln2`), i, opts.dropout));
         } else if (this.cfg.norm === 'post') {
-          y = this.norm(tf.add(y, this.attention(y, i, T, opts, mask, bias, queryScale)), `${h}.ln1`) as tf.Tensor3D;
+          y = this.norm(tf.add(y, this.attention(y, i, T, opts, mask, bias, queryScale, positions)), `${h}.ln1`) as tf.Tensor3D;
           y = this.norm(tf.add(y, this.mlp(y, i, opts.dropout)), `${h}.ln2`) as tf.Tensor3D;
         } else {
-          y = tf.add(y, this.attention(y, i, T, opts, mask, bias, queryScale));
+          y = tf.add(y, this.attention(y, i, T, opts, mask, bias, queryScale, positions));
           y = tf.add(y, this.mlp(y, i, opts.dropout));
         }
         return y as tf.Tensor3D;

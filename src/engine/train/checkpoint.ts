@@ -6,6 +6,7 @@
  */
 import type { AdamWState } from './adamw';
 import { crc32 } from './crc32';
+import { createRng } from '../rng';
 
 export interface TrainingState {
   step: number;
@@ -28,6 +29,15 @@ interface Header {
 }
 
 const CHECKSUM_BYTES = 4;
+
+/**
+ * Step 0 of a run that starts from given weights (a fine-tune's parent, an imported model): fresh AdamW moments and
+ * the batch stream of `seed`, so training it is resuming it.
+ */
+export function startingState(weights: Record<string, Float32Array>, seed: number): TrainingState {
+  const zeros = (): Record<string, Float32Array> => Object.fromEntries(Object.entries(weights).map(([name, w]) => [name, new Float32Array(w.length)]));
+  return { step: 0, tokens: 0, wallMs: 0, batchRngState: createRng(seed).state(), weights, optimizer: { t: 0, m: zeros(), v: zeros() } };
+}
 
 export function encodeCheckpoint(state: TrainingState): Uint8Array {
   const groups = { weights: state.weights, m: state.optimizer.m, v: state.optimizer.v };

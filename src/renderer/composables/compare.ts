@@ -42,6 +42,7 @@ export const CONFIG_LABELS: Record<string, string> = {
   causal: 'causal mask',
   attnScale: '1/√d scaling',
   attnLogScaling: 'log-n attention scaling',
+  randomPositions: 'randomized positions L',
   tokenEmbedding: 'token embedding',
 };
 

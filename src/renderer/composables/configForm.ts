@@ -32,6 +32,8 @@ export interface RunForm {
   normType: 'layer' | 'rms';
   /** Log-n attention scaling past the block (a training-time option). */
   attnLogScaling: (typeof ATTN_LOG_SCALING_VALUES)[number];
+  /** Randomized positions' range L (Ruoss et al. 2023): 0 trains on positions 0…block−1 as usual. */
+  randomPositions: number | '';
   /** One dropout for embedding, attention and residual, unless separateDropout. */
   dropout: number | '';
   separateDropout: boolean;
@@ -56,6 +58,7 @@ export function formProblems(form: RunForm, scheme: SchemeInfo | undefined): Con
   }
   if (!form.separateDropout && form.dropout === '') found.push({ field: 'dropoutEmbd', message: 'enter a number' });
   if (!form.warmupAuto && form.warmupSteps === '') found.push({ field: 'warmupSteps', message: 'enter a number' });
+  if (form.randomPositions === '') found.push({ field: 'randomPositions', message: 'enter a number (0 = off)' });
   for (const knob of scheme?.knobs ?? []) if (form.posOptions[knob.key] === '') found.push({ field: `posOptions.${knob.key}`, message: 'enter a number' });
   const dataProblem = dataFormProblem(form);
   if (dataProblem) found.push({ field: 'data', message: dataProblem });
@@ -103,6 +106,8 @@ export function formOverrides(form: RunForm, scheme: SchemeInfo | undefined): Co
     if (typeof value === 'number' && !Number.isNaN(value)) (config as Record<string, unknown>)[field] = value;
   }
   if (form.threadsAuto) config.threads = 'auto';
+  // Off is the absence of the field, as in every run stored before randomized positions existed.
+  if (typeof form.randomPositions === 'number' && form.randomPositions !== 0) config.randomPositions = form.randomPositions;
   if (!form.separateDropout && form.dropout !== '') Object.assign(config, { dropoutEmbd: form.dropout, dropoutAttn: form.dropout, dropoutResid: form.dropout });
   const posOptions: Record<string, number> = {};
   for (const knob of scheme?.knobs ?? []) {
@@ -125,7 +130,7 @@ export function formFromConfig(config: RunConfigData, presets: readonly PresetSi
   for (const field of NUMBER_FIELDS) if (field !== 'threads') numbers[field] = config[field] ?? '';
   // Runs stored before data-parallel training have no threads field: they ran on one thread.
   numbers.threads = typeof config.threads === 'number' ? config.threads : 1;
-  const onForm = new Set<string>([...NUMBER_FIELDS, 'data', 'pos', 'posOptions', 'norm', 'normType', 'attnLogScaling', 'warmupSteps', 'backend', 'tokenizer']);
+  const onForm = new Set<string>([...NUMBER_FIELDS, 'data', 'pos', 'posOptions', 'norm', 'normType', 'attnLogScaling', 'randomPositions', 'warmupSteps', 'backend', 'tokenizer']);
   const kept = Object.fromEntries(Object.entries(config).filter(([field]) => !onForm.has(field))) as ConfigOverrides;
   const sameDropout = config.dropoutEmbd === config.dropoutAttn && config.dropoutAttn === config.dropoutResid;
   const preset = presets.find((p) => p.nLayer === config.nLayer && p.nHead === config.nHead && p.nEmbd === config.nEmbd) ?? presets[0];
@@ -146,6 +151,7 @@ export function formFromConfig(config: RunConfigData, presets: readonly PresetSi
     normType,
     // Runs stored before log-n scaling existed trained without it.
     attnLogScaling: config.attnLogScaling ?? 'none',
+    randomPositions: config.randomPositions ?? 0,
     dropout: config.dropoutEmbd,
     separateDropout: !sameDropout,
     warmupAuto: warmupSteps === null,

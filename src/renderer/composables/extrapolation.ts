@@ -1,7 +1,9 @@
 /** Charts of length evaluations (loss or ppl vs length, loss per position, cost) and task accuracy, as pure specs. */
 import type { EvalLengthResultData, RunInfo, TaskLengthResultData } from '../../shared/api';
-import { runColor, type ChartSpec } from '../charts/spec';
+import { runColor, type ChartSpec, type SeriesSpec } from '../charts/spec';
+import { seedGroups } from './compare';
 import { runLabels } from './runLabels';
+import { seedBand } from './seedBands';
 
 type Named = Pick<RunInfo, 'id' | 'name' | 'config'>;
 /** The run's short label among the charted runs (what differs between them); its full name on hover. */
@@ -25,7 +27,53 @@ function blockMarkers(evals: readonly EvalLengthResultData[]): { x: number; labe
   return [...new Set(evals.map((e) => e.block))].map((block) => ({ x: block, label: `trained at ${block}` }));
 }
 
-export function lengthChart(runs: readonly Named[], evals: readonly EvalLengthResultData[], measure: 'loss' | 'ppl'): ChartSpec {
+/** A seed group's name: `train --seeds` names each run "… · seed N". */
+const withoutSeed = (name: string): string => name.replace(/ · seed \d+$/, '');
+
+/**
+ * Runs that differ only in their seed (Compare's seed groups) and were evaluated alike (`variant`: the rope scaling)
+ * become one mean line with a ± 1 std band over their curves, "n seeds" in the legend, each seed kept as a thin curve
+ * under its own label; exports write both, labelled. A point enters the mean only where every seed has a value.
+ */
+function withSeedBands<E extends { runId: number }>(runs: readonly Named[], items: readonly E[], variant: (item: E) => string, seriesOf: (item: E, label?: string) => SeriesSpec): SeriesSpec[] {
+  const charted = runs.filter((run) => items.some((item) => item.runId === run.id));
+  const groups = seedGroups(charted);
+  // A group is labelled by what differs between the groups: with one seed for all, the seed never does.
+  const groupLabels = runLabels(groups.map((g) => ({ ...g[0]!, name: withoutSeed(g[0]!.name), config: { ...g[0]!.config, seed: 0 } })));
+  const groupOf = (runId: number): Named[] => groups.find((g) => g.some((run) => run.id === runId)) ?? [];
+  const done = new Set<E>();
+  return items.flatMap((item) => {
+    if (done.has(item)) return [];
+    const group = groupOf(item.runId);
+    const members = items.filter((other) => group.some((run) => run.id === other.runId) && variant(other) === variant(item));
+    if (members.length < 2) return [seriesOf(item)];
+    members.forEach((member) => done.add(member));
+    const seeds = members.map((member) => seriesOf(member));
+    const band = seedBand(seeds.map((s) => ({ step: s.x, x: s.x, y: s.y })));
+    const label = `${groupLabels.get(group[0]!.id)}${variant(item)}`;
+    const mean: SeriesSpec = {
+      ...seriesOf(item, label),
+      label: `${label}: mean ± std, ${band.n} seeds`,
+      fullName: `${members.map((m) => `#${m.runId}`).join(' ')} ${withoutSeed(group[0]!.name)}${variant(item)}: mean ± std over ${band.n} seeds`,
+      x: band.x,
+      y: band.mean,
+      width: 2.5,
+      band: { low: band.mean.map((m, i) => m - band.std[i]!), high: band.mean.map((m, i) => m + band.std[i]!) },
+    };
+    return [mean, ...seeds.map((s) => ({ ...s, width: 1 }))];
+  });
+}
+
+export function lengthChart(runs: readonly Named[], evals: readonly EvalLengthResultData[], measure: 'loss' | 'ppl', seedBands = false): ChartSpec {
+  const seriesOf = (e: EvalLengthResultData, label = nameOf(runs, e.runId)): SeriesSpec => ({
+    label: `${label}${scaling(e)}`,
+    fullName: `${fullNameOf(runs, e.runId)}${scaling(e)} (${e.scheme})`,
+    dashed: e.ropeScaling !== undefined,
+    color: runColor(e.runId),
+    x: e.results.map((r) => r.length),
+    y: e.results.map((r) => (r.applicable ? r[measure] : null)),
+    points: true,
+  });
   return {
     title: `${measure === 'loss' ? 'Loss' : 'Perplexity'} vs evaluation length`,
     xLabel: 'evaluation length (tokens)',
@@ -33,15 +81,7 @@ export function lengthChart(runs: readonly Named[], evals: readonly EvalLengthRe
     xLog: true,
     yLog: measure === 'ppl',
     markers: [...blockMarkers(evals), ...notApplicableMarkers(runs, evals)],
-    series: evals.map((e) => ({
-      label: `${nameOf(runs, e.runId)}${scaling(e)}`,
-      fullName: `${fullNameOf(runs, e.runId)}${scaling(e)} (${e.scheme})`,
-      dashed: e.ropeScaling !== undefined,
-      color: runColor(e.runId),
-      x: e.results.map((r) => r.length),
-      y: e.results.map((r) => (r.applicable ? r[measure] : null)),
-      points: true,
-    })),
+    series: seedBands ? withSeedBands(runs, evals, scaling, (e, label) => seriesOf(e, label)) : evals.map((e) => seriesOf(e)),
   };
 }
 
@@ -103,20 +143,21 @@ export function costChart(runs: readonly Named[], evals: readonly EvalLengthResu
   };
 }
 
-export function taskChart(runs: readonly Named[], results: readonly TaskLengthResultData[]): ChartSpec {
+export function taskChart(runs: readonly Named[], results: readonly TaskLengthResultData[], seedBands = false): ChartSpec {
+  const seriesOf = (r: TaskLengthResultData, label = nameOf(runs, r.runId)): SeriesSpec => ({
+    label,
+    fullName: `${fullNameOf(runs, r.runId)} (${r.task})`,
+    color: runColor(r.runId),
+    x: r.results.map((s) => s.size),
+    y: r.results.map((s) => (s.applicable ? s.accuracy : null)),
+    points: true,
+  });
   return {
     title: 'Task accuracy vs example size',
     xLabel: 'example size',
     yLabel: 'exact-match accuracy',
     markers: [...new Set(results.map((r) => r.trainingMaxSize))].map((x) => ({ x, label: `largest in training (${x})` })),
-    series: results.map((r) => ({
-      label: nameOf(runs, r.runId),
-      fullName: `${fullNameOf(runs, r.runId)} (${r.task})`,
-      color: runColor(r.runId),
-      x: r.results.map((s) => s.size),
-      y: r.results.map((s) => (s.applicable ? s.accuracy : null)),
-      points: true,
-    })),
+    series: seedBands ? withSeedBands(runs, results, () => '', (r, label) => seriesOf(r, label)) : results.map((r) => seriesOf(r)),
   };
 }
 

@@ -20,6 +20,7 @@ const form = reactive<RunForm>({
   norm: 'pre',
   normType: 'layer',
   attnLogScaling: 'none',
+  randomPositions: 0,
   dropout: 0,
   separateDropout: false,
   warmupAuto: true,

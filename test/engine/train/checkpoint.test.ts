@@ -1,6 +1,7 @@
 /** Checkpoint bytes: everything a resumed run needs comes back bit for bit; damaged bytes give a clear error. */
 import { describe, expect, it } from 'vitest';
-import { decodeCheckpoint, encodeCheckpoint, nonFiniteTensor, type TrainingState } from '../../../src/engine/train/checkpoint';
+import { decodeCheckpoint, encodeCheckpoint, nonFiniteTensor, startingState, type TrainingState } from '../../../src/engine/train/checkpoint';
+import { createRng } from '../../../src/engine/rng';
 
 function state(): TrainingState {
   return {
@@ -128,5 +129,22 @@ describe('checkpoint integrity (version 2)', () => {
     expect(nonFiniteTensor(finite)).toBeNull();
     finite.optimizer.v.wte[3] = Infinity;
     expect(nonFiniteTensor(finite)).toBe('AdamW moment v of wte holds Infinity at index 3');
+  });
+});
+
+describe('startingState', () => {
+  it('is step 0 of the given weights: zero moments of the same sizes, the seed\'s batch stream, nothing counted', () => {
+    const weights = { 'wte.weight': new Float32Array([0.5, -1, 2]), 'ln_f.bias': new Float32Array([3]) };
+    const state = startingState(weights, 7);
+    expect(state).toMatchObject({ step: 0, tokens: 0, wallMs: 0, batchRngState: createRng(7).state() });
+    expect(state.batchRngState).not.toBe(createRng(8).state());
+    expect(state.weights).toBe(weights);
+    expect(state.optimizer.t).toBe(0);
+    for (const moments of [state.optimizer.m, state.optimizer.v]) {
+      expect(Object.keys(moments)).toEqual(['wte.weight', 'ln_f.bias']);
+      expect([...moments['wte.weight']]).toEqual([0, 0, 0]);
+      expect([...moments['ln_f.bias']]).toEqual([0]);
+    }
+    expect(decodeCheckpoint(encodeCheckpoint(state)).weights['wte.weight']).toEqual(weights['wte.weight']);
   });
 });

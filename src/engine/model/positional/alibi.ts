@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import { pairTermAt } from './positions';
 import type { PositionalScheme } from './types';
 
 /** The ALiBi paper's head slopes: geometric from 2^(-8/n); for n not a power of 2, interleave from 2n (official rule). */
@@ -14,14 +14,21 @@ export function alibiSlopes(nHead: number): number[] {
 }
 
 /**
- * (nh·T·T) bias −m_h·(i − j), not −m_h·|i − j|: without the causal mask the −m_h·i part is constant along each
- * softmax row and cancels, so two identical tokens get identical outputs wherever they stand.
+ * The bias −m_h·(i − j) for query position i and key position j, not −m_h·|i − j|: without the causal mask the
+ * −m_h·i part is constant along each softmax row and cancels, so two identical tokens get identical outputs wherever
+ * they stand.
  */
-export function alibiBias(T: number, nHead: number): Float32Array {
+function alibiTerm(nHead: number): (head: number, query: number, key: number) => number {
   const slopes = alibiSlopes(nHead);
+  return (h, i, j) => -slopes[h]! * (i - j);
+}
+
+/** (nh·T·T) bias at positions 0…T−1, row i = query, column j = key. */
+export function alibiBias(T: number, nHead: number): Float32Array {
+  const term = alibiTerm(nHead);
   const bias = new Float32Array(nHead * T * T);
   for (let h = 0; h < nHead; h++)
-    for (let i = 0; i < T; i++) for (let j = 0; j < T; j++) bias[(h * T + i) * T + j] = -slopes[h] * (i - j);
+    for (let i = 0; i < T; i++) for (let j = 0; j < T; j++) bias[(h * T + i) * T + j] = term(h, i, j);
   return bias;
 }
 
@@ -31,7 +38,8 @@ export const alibi: PositionalScheme = {
   summary: 'A fixed linear penalty −m·distance per head on the logits (Press et al. 2022): extrapolates well.',
   hook: 'bias',
   knobs: [],
+  readsPositions: true,
   maxLength: () => Infinity,
-  logitBias: (T, ctx) => tf.tensor3d(alibiBias(T, ctx.nHead), [ctx.nHead, T, T]),
+  logitBias: (T, ctx, _params, positions) => pairTermAt(T, ctx.nHead, positions, alibiTerm(ctx.nHead)),
   preview: ({ length, nHead }) => ({ bias: alibiBias(length, nHead) }),
 };

@@ -1,5 +1,5 @@
-import * as tf from '@tensorflow/tfjs';
 import { scaleKnob } from './knobs';
+import { consecutive, inputTableAt } from './positions';
 import type { PositionalScheme } from './types';
 
 /**
@@ -7,8 +7,13 @@ import type { PositionalScheme } from './types';
  * subtraction removes, so under LayerNorm this carries no position at all (RMSNorm or no norm keep it).
  */
 export function integerTable(T: number, C: number, scale: number): Float32Array {
-  const table = new Float32Array(T * C);
-  for (let t = 0; t < T; t++) table.fill(t * scale, t * C, (t + 1) * C);
+  return integerRows(consecutive(T), C, scale);
+}
+
+/** The rows of the integer table at the given positions. */
+export function integerRows(positions: ArrayLike<number>, C: number, scale: number): Float32Array {
+  const table = new Float32Array(positions.length * C);
+  for (let row = 0; row < positions.length; row++) table.fill(positions[row]! * scale, row * C, (row + 1) * C);
   return table;
 }
 
@@ -18,7 +23,8 @@ export const integer: PositionalScheme = {
   summary: 'Adds t·scale to every dimension: raw integers swamp the embeddings, except that LayerNorm subtracts the mean and erases them.',
   hook: 'input',
   knobs: [scaleKnob('multiplier on the position index')],
+  readsPositions: true,
   maxLength: () => Infinity,
-  inputTable: (T, ctx) => tf.tensor2d(integerTable(T, ctx.nEmbd, ctx.options.scale), [T, ctx.nEmbd]),
+  inputTable: (T, ctx, _params, positions) => inputTableAt(T, ctx.nEmbd, positions, (at) => integerRows(at, ctx.nEmbd, ctx.options.scale)),
   preview: ({ length, nEmbd }, { scale }) => ({ table: integerTable(length, nEmbd, scale) }),
 };

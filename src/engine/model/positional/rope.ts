@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { consecutive } from './positions';
 import type { PositionalScheme } from './types';
 
 /**
@@ -63,16 +64,22 @@ export function ropeFrequencies(headDim: number, opts: RopeFrequencyOptions): Ro
  * pairing: dimension i pairs with dimension i + hs/2.
  */
 export function ropeAngles(T: number, inverseFrequencies: ArrayLike<number>): { cos: Float32Array; sin: Float32Array } {
+  return ropeAnglesAt(consecutive(T), inverseFrequencies);
+}
+
+/** ropeAngles at the given positions: one (hs) row of cos and of sin per position. */
+export function ropeAnglesAt(positions: ArrayLike<number>, inverseFrequencies: ArrayLike<number>): { cos: Float32Array; sin: Float32Array } {
   const half = inverseFrequencies.length;
   const headDim = 2 * half;
-  const cos = new Float32Array(T * headDim);
-  const sin = new Float32Array(T * headDim);
-  for (let t = 0; t < T; t++) {
+  const cos = new Float32Array(positions.length * headDim);
+  const sin = new Float32Array(positions.length * headDim);
+  for (let row = 0; row < positions.length; row++) {
+    const t = positions[row]!;
     for (let i = 0; i < half; i++) {
       const angle = t * inverseFrequencies[i];
       for (const d of [i, i + half]) {
-        cos[t * headDim + d] = Math.cos(angle);
-        sin[t * headDim + d] = Math.sin(angle);
+        cos[row * headDim + d] = Math.cos(angle);
+        sin[row * headDim + d] = Math.sin(angle);
       }
     }
   }
@@ -86,8 +93,8 @@ function rotateHalf(x: tf.Tensor4D): tf.Tensor4D {
   return tf.concat([tf.neg(x2), x1], 3) as tf.Tensor4D;
 }
 
-/** x (B, nh, T, hs) rotated by the (T, hs) cos and sin tables (rotate-half pairing). */
-export function applyRotation(x: tf.Tensor4D, cos: tf.Tensor2D, sin: tf.Tensor2D): tf.Tensor4D {
+/** x (B, nh, T, hs) rotated by the (T, hs) cos and sin tables, or per row by (B, 1, T, hs) ones (rotate-half pairing). */
+export function applyRotation(x: tf.Tensor4D, cos: tf.Tensor2D | tf.Tensor4D, sin: tf.Tensor2D | tf.Tensor4D): tf.Tensor4D {
   return tf.add(tf.mul(x, cos), tf.mul(rotateHalf(x), sin)) as tf.Tensor4D;
 }
 
@@ -136,10 +143,11 @@ export const rope: PositionalScheme = {
     },
   ],
   extensions: ROPE_SCALINGS,
+  readsPositions: true,
   maxLength: () => Infinity,
   checkModel: ({ nEmbd, nHead }) =>
     (nEmbd / nHead) % 2 === 0 ? [] : [{ field: 'nEmbd', message: `rope needs an even head size; nEmbd/nHead = ${nEmbd / nHead}` }],
-  rotate: (q, k, ctx) => {
+  rotate: (q, k, ctx, positions) => {
     const T = q.shape[2];
     // A fine-tuned extension keeps its s at every length, measured from the length it extended (its block / s).
     const fixed = ctx.extensionScale;
@@ -150,9 +158,11 @@ export const rope: PositionalScheme = {
       scale: fixed ?? T / ctx.blockSize,
       trainLength: fixed === undefined ? ctx.blockSize : ctx.blockSize / fixed,
     });
-    const { cos, sin } = ropeAngles(T, inverseFrequencies);
-    const cosT = tf.tensor2d(cos, [T, ctx.headDim]);
-    const sinT = tf.tensor2d(sin, [T, ctx.headDim]);
+    const { cos, sin } = ropeAnglesAt(positions ?? consecutive(T), inverseFrequencies);
+    // (T, hs), or (B, 1, T, hs) for a position grid: each row rotated by its own positions, the same for every head.
+    const table = (values: Float32Array): tf.Tensor2D | tf.Tensor4D =>
+      positions ? tf.tensor4d(values, [positions.length / T, 1, T, ctx.headDim]) : tf.tensor2d(values, [T, ctx.headDim]);
+    const [cosT, sinT] = [table(cos), table(sin)];
     const apply = (x: tf.Tensor4D): tf.Tensor4D => {
       const rotated = applyRotation(x, cosT, sinT);
       return qkScale === 1 ? rotated : tf.mul(rotated, qkScale);

@@ -1,5 +1,5 @@
-import * as tf from '@tensorflow/tfjs';
 import { scaleKnob } from './knobs';
+import { consecutive, inputTableAt } from './positions';
 import type { PositionalScheme } from './types';
 
 /**
@@ -7,8 +7,14 @@ import type { PositionalScheme } from './types';
  * and the same sign as the binary scheme's ±1. Sines only, no cosines, so the whole vector repeats after 2^C.
  */
 export function sineTable(T: number, C: number, scale: number): Float32Array {
-  const table = new Float32Array(T * C);
-  for (let t = 0; t < T; t++) for (let c = 0; c < C; c++) table[t * C + c] = -scale * Math.sin((Math.PI * (t + 0.5)) / 2 ** c);
+  return sineRows(consecutive(T), C, scale);
+}
+
+/** The rows of the sine table at the given positions. */
+export function sineRows(positions: ArrayLike<number>, C: number, scale: number): Float32Array {
+  const table = new Float32Array(positions.length * C);
+  for (let row = 0; row < positions.length; row++)
+    for (let c = 0; c < C; c++) table[row * C + c] = -scale * Math.sin((Math.PI * (positions[row]! + 0.5)) / 2 ** c);
   return table;
 }
 
@@ -18,7 +24,8 @@ export const sine: PositionalScheme = {
   summary: 'Sines with the periods of binary digits (2, 4, 8, …), no cosines: smooth, but positions repeat after the longest period.',
   hook: 'input',
   knobs: [scaleKnob('amplitude of each sine')],
+  readsPositions: true,
   maxLength: () => Infinity,
-  inputTable: (T, ctx) => tf.tensor2d(sineTable(T, ctx.nEmbd, ctx.options.scale), [T, ctx.nEmbd]),
+  inputTable: (T, ctx, _params, positions) => inputTableAt(T, ctx.nEmbd, positions, (at) => sineRows(at, ctx.nEmbd, ctx.options.scale)),
   preview: ({ length, nEmbd }, { scale }) => ({ table: sineTable(length, nEmbd, scale) }),
 };

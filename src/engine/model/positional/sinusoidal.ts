@@ -1,5 +1,5 @@
-import * as tf from '@tensorflow/tfjs';
 import { scaleKnob } from './knobs';
+import { consecutive, inputTableAt } from './positions';
 import type { PositionalScheme } from './types';
 
 /**
@@ -9,12 +9,18 @@ import type { PositionalScheme } from './types';
  * matches the two (the learned-vs-sinusoidal recipe compares both).
  */
 export function sinusoidalTable(T: number, C: number, scale = 1): Float32Array {
-  const table = new Float32Array(T * C);
-  for (let t = 0; t < T; t++) {
+  return sinusoidalRows(consecutive(T), C, scale);
+}
+
+/** The rows of the sinusoidal table at the given positions, one after another. */
+export function sinusoidalRows(positions: ArrayLike<number>, C: number, scale = 1): Float32Array {
+  const table = new Float32Array(positions.length * C);
+  for (let row = 0; row < positions.length; row++) {
+    const t = positions[row]!;
     for (let c = 0; c < C; c++) {
       const pairStart = c - (c % 2);
       const angle = t / 10000 ** (pairStart / C);
-      table[t * C + c] = scale * (c % 2 === 0 ? Math.sin(angle) : Math.cos(angle));
+      table[row * C + c] = scale * (c % 2 === 0 ? Math.sin(angle) : Math.cos(angle));
     }
   }
   return table;
@@ -26,7 +32,8 @@ export const sinusoidal: PositionalScheme = {
   summary: 'Fixed sines and cosines of geometric wavelengths added to the input; defined at any length, but extrapolates poorly.',
   hook: 'input',
   knobs: [scaleKnob('amplitude of every sine and cosine (1 as in the paper; 0.0283 matches token embeddings of std 0.02)')],
+  readsPositions: true,
   maxLength: () => Infinity,
-  inputTable: (T, ctx) => tf.tensor2d(sinusoidalTable(T, ctx.nEmbd, ctx.options.scale), [T, ctx.nEmbd]),
+  inputTable: (T, ctx, _params, positions) => inputTableAt(T, ctx.nEmbd, positions, (at) => sinusoidalRows(at, ctx.nEmbd, ctx.options.scale)),
   preview: ({ length, nEmbd }, { scale }) => ({ table: sinusoidalTable(length, nEmbd, scale) }),
 };

@@ -41,6 +41,8 @@ export interface SchemeContext extends SchemeShape {
    */
   extension?: string;
   extensionScale?: number;
+  /** Randomized positions: every sequence reads sorted positions drawn from [0, randomPositions); absent = 0…T−1. */
+  randomPositions?: number;
 }
 
 export interface ParamSpec {
@@ -84,6 +86,12 @@ export interface PositionalScheme {
   summary: string;
   hook: 'none' | 'input' | 'rotate' | 'bias' | 'score';
   knobs: SchemeKnob[];
+  /**
+   * True when every hook below honours `positions`: a (B, T) row-major grid of each row's positions, given only for
+   * randomized-position runs (absent = 0…T−1). Such schemes may then return per-row results: an input table
+   * (B, T, C), rotate tables per row, a bias (B, nh, T, T). Runs with random positions refuse other schemes.
+   */
+  readsPositions?: boolean;
   /** Context-extension methods the scheme offers at evaluation time ('none' first); absent when it has none. */
   extensions?: readonly string[];
   /** Longest sequence the scheme can encode for a model trained at blockSize; Infinity when computed at run time. */
@@ -93,11 +101,11 @@ export interface PositionalScheme {
   /** Learned parameters, named `pos.*`; tables are not weight-decayed, projections may ask to be. */
   params?(ctx: SchemeContext): ParamSpec[];
   /** input hook: (T, C) added to the token embeddings. */
-  inputTable?(T: number, ctx: SchemeContext, params: Params): tf.Tensor2D;
+  inputTable?(T: number, ctx: SchemeContext, params: Params, positions?: Int32Array): tf.Tensor2D | tf.Tensor3D;
   /** rotate hook: q, k of shape (B, nh, T, hs) rotated by position; v is never passed. */
-  rotate?(q: tf.Tensor4D, k: tf.Tensor4D, ctx: SchemeContext): [tf.Tensor4D, tf.Tensor4D];
+  rotate?(q: tf.Tensor4D, k: tf.Tensor4D, ctx: SchemeContext, positions?: Int32Array): [tf.Tensor4D, tf.Tensor4D];
   /** bias hook: (nh, T, T) added to the scaled logits, row i = query position, column j = key position. */
-  logitBias?(T: number, ctx: SchemeContext, params: Params): tf.Tensor3D;
+  logitBias?(T: number, ctx: SchemeContext, params: Params, positions?: Int32Array): tf.Tensor3D | tf.Tensor4D;
   /** score hook: (B, nh, T, T) added to the raw q·kᵀ of `layer` before scaling; q, k are (B, nh, T, hs). */
   scoreTerms?(q: tf.Tensor4D, k: tf.Tensor4D, layer: number, ctx: SchemeContext, params: Params): tf.Tensor4D;
   /** score hook, value side: (B, nh, T, hs) added to the attention output, from the weights (B, nh, T, T). */
