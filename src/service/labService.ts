@@ -98,8 +98,9 @@ const CONTINUABLE: readonly RunStatus[] = ['interrupted', 'stopped', 'failed'];
 const LIVE: readonly RunStatus[] = ['running', 'paused'];
 
 export class LabService implements LabApi {
-  /** Opened on first use: a command whose settings are refused leaves no database behind (see `store`). */
+  /** A visitor's is opened on first use, so a command whose settings are refused leaves no database behind (`store`). */
   private openedStore: RunStore | null = null;
+  private storeClosed = false;
   private readonly listeners = new Set<LabEventListener>();
   private readonly queue = new RunQueue<RunCommand>((_runId, command) => {
     // A host that cannot start fails the run through onHostExit, which names why.
@@ -134,6 +135,8 @@ export class LabService implements LabApi {
 
   /** The lab instance opens its database at once (it recovers it); a visitor when it first reads or writes a run. */
   private get store(): RunStore {
+    // After close() nothing may open the database again (a late event, a call in flight).
+    if (this.storeClosed) throw new LabError('conflict', 'GPT Lab is shut down; its database is closed');
     this.openedStore ??= RunStore.open(this.options.dbPath);
     return this.openedStore;
   }
@@ -161,6 +164,7 @@ export class LabService implements LabApi {
     await this.analysis.stop();
     await this.host.stop();
     for (const coordinator of this.coordinators.values()) await coordinator.then((c) => c.close(), () => undefined);
+    this.storeClosed = true;
     this.openedStore?.close();
     if (this.lockPath) releaseDatabase(this.lockPath);
     this.listeners.clear();
