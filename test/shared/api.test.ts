@@ -61,8 +61,9 @@ describe('the contract', () => {
   });
 
   it('types every RunConfig field, and the default config passes', () => {
-    // posExtension is the one optional field without a default (absent from every run that was not fine-tuned).
-    expect(Object.keys(runConfigSchema.shape).sort()).toEqual([...Object.keys(DEFAULT_CONFIG), 'posExtension'].sort());
+    // The optional fields without a default: posExtension (absent from every run that was not fine-tuned) and
+    // randomPositions (absent from every run trained on positions 0…block−1).
+    expect(Object.keys(runConfigSchema.shape).sort()).toEqual([...Object.keys(DEFAULT_CONFIG), 'posExtension', 'randomPositions'].sort());
     expect(runConfigSchema.safeParse(DEFAULT_CONFIG).success).toBe(true);
   });
 });
