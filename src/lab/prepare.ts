@@ -24,6 +24,8 @@ export interface PreparedRun {
   corpus: Corpus;
   name: string;
   sweepKey?: string;
+  /** The number of cells of the sweep this run is one of. */
+  sweepSize?: number;
 }
 
 /**
@@ -70,6 +72,6 @@ export function prepareRun(input: StartRunInput, texts?: TextLookup, fileText?: 
 }
 
 /** The row fields every way of storing a prepared run shares: trained here, queued here, queued for workers. */
-export function runRowOf({ config, corpus, name, sweepKey }: PreparedRun) {
-  return { name, config, dataSource: corpus.source, dataHash: corpus.hash, vocab: storedVocab(corpus.tokenizer), sweepKey };
+export function runRowOf({ config, corpus, name, sweepKey, sweepSize }: PreparedRun) {
+  return { name, config, dataSource: corpus.source, dataHash: corpus.hash, vocab: storedVocab(corpus.tokenizer), sweepKey, sweepSize };
 }

@@ -133,7 +133,7 @@ export async function prepareSweep(
     try {
       const run = await prepare(cell);
       const sweepKey = sweepKeyOf(run.config, 'sweep', axes);
-      prepared.push({ ...cell, prepared: { ...run, sweepKey }, sweepKey });
+      prepared.push({ ...cell, prepared: { ...run, sweepKey, sweepSize: cells.length }, sweepKey });
     } catch (error) {
       if (!isCellProblem(error)) throw error;
       failures.push({ cell, error });

@@ -241,6 +241,8 @@ export const RUN_COLUMNS = {
   vocab: { column: 'vocab_json', sql: 'TEXT', value: z.array(z.string()).nullable().describe('a list of tokens'), contract: null, json: true, ifInvalid: null, create: 'optional', update: true },
   params: { column: 'params', sql: 'INTEGER', value: storedNumber, contract: nullableNumber, create: 'optional', update: true },
   sweepKey: { column: 'sweep_key', sql: 'TEXT', value: storedText, contract: z.string().nullable(), create: 'optional' },
+  /** How many cells the sweep (or seed group) that made the run had; null for a lone run and runs stored before v7. */
+  sweepSize: { column: 'sweep_size', sql: 'INTEGER', value: storedNumber, contract: nullableNumber, create: 'optional' },
   /** Times are ms since the epoch. createRun sets createdAt. */
   createdAt: { column: 'created_at', sql: 'INTEGER NOT NULL', value: z.number(), contract: z.number() },
   startedAt: { column: 'started_at', sql: 'INTEGER', value: storedNumber, contract: nullableNumber, update: true },

@@ -101,6 +101,10 @@ const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE runs ADD COLUMN parent_run_id INTEGER REFERENCES runs(id) ON DELETE SET NULL;
   `,
+  // v7: how many cells the sweep that made a run had, so the Sweeps view can say how many were deleted since.
+  `
+  ALTER TABLE runs ADD COLUMN sweep_size INTEGER;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

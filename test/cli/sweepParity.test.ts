@@ -40,6 +40,7 @@ function storedRuns(db: string) {
       id: run.id,
       name: run.name,
       sweepKey: run.sweepKey,
+      sweepSize: run.sweepSize,
       status: run.status,
       config: run.config,
       dataSource: run.dataSource,
@@ -80,6 +81,8 @@ describe('one grid, from the CLI and from the Sweeps view', () => {
     const uiRuns = storedRuns(uiDb);
     expect(uiRuns.map(({ id: _id, ...run }) => run)).toEqual(cliRuns.map(({ id: _id, ...run }) => run));
     expect(uiRuns.map((r) => r.name)).toEqual(['grid · none · pre-norm · dropout 0.1', 'grid · alibi · pre-norm · dropout 0.1']);
+    // Each run records its sweep's size, so the Sweeps view can say how many cells were deleted since.
+    expect(uiRuns.map((r) => r.sweepSize)).toEqual([2, 2]);
     expect(new Set([fromUi.sweepKey, ...fromCli.cells.map((c) => c.sweepKey), ...uiRuns.map((r) => r.sweepKey)])).toEqual(new Set([fromUi.sweepKey]));
 
     // The Sweeps view on the CLI's database: nothing to train, the CLI's runs are the sweep.

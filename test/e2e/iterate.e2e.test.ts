@@ -214,7 +214,7 @@ describe.skipIf(!hasChromium)(title, () => {
     await page.click(`[data-testid=confirm-delete-${cells[0].id}]`);
     await page.waitForSelector(`[data-testid=run-row-${cells[0].id}]`, { state: 'detached' });
     await page.click('[data-testid=nav-sweeps]');
-    await expect.poll(() => page.textContent(`[data-testid=sweep-${cells[1].sweepKey}] [data-testid=sweep-progress]`)).toBe('· 1 / 1 done · 1 of 2 deleted');
+    await expect.poll(() => page.textContent(`[data-testid="sweep-${cells[1].sweepKey}"] [data-testid=sweep-progress]`)).toBe('· 1 / 1 done · 1 of 2 deleted');
   });
 
   it('draws a lone val point as a marker in the val colour of the legend', async () => {

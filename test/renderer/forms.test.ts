@@ -188,6 +188,10 @@ describe('sweep progress', () => {
     expect(sweepProgress('sweep-abc-x1y2-of2', 1, 1)).toBe('1 / 1 done · 1 of 2 deleted');
     // Keys from before the count was recorded: what is there.
     expect(sweepProgress('sweep-abc-x1y2', 1, 1)).toBe('1 / 1 done');
+    // Sweep keys that name a grid's settings: the size the runs recorded.
+    expect(sweepProgress('sweep:9f2c', 1, 1, 2)).toBe('1 / 1 done · 1 of 2 deleted');
+    expect(sweepProgress('sweep:9f2c', 3, 2, 3)).toBe('2 / 3 done');
+    expect(sweepProgress('sweep:9f2c', 1, 1, null)).toBe('1 / 1 done');
   });
 });
 

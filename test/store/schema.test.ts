@@ -40,7 +40,7 @@ describe('schema', () => {
     const path = join(tempDir(), 'runs.db');
     writeFileSync(path, '');
     RunStore.open(path).close();
-    expect(SCHEMA_VERSION).toBe(6);
+    expect(SCHEMA_VERSION).toBe(7);
     inspect(path, (db) => {
       expect(userVersion(db)).toBe(SCHEMA_VERSION);
       expect(tableNames(db)).toEqual(TABLES);

@@ -31,9 +31,12 @@ export function plannedCells(sweepKey: string): number | null {
   return match ? Number(match[1]) : null;
 }
 
-/** A sweep's progress in words: done of queued, and the cells deleted since, so a deletion never reads as "done". */
-export function sweepProgress(sweepKey: string, present: number, done: number): string {
-  const planned = Math.max(present, plannedCells(sweepKey) ?? present);
+/**
+ * A sweep's progress in words: done of queued, and the cells deleted since, so a deletion never reads as "done".
+ * `recordedSize`: the largest sweep size its runs recorded (a wider grid over the same settings shares the group).
+ */
+export function sweepProgress(sweepKey: string, present: number, done: number, recordedSize: number | null = null): string {
+  const planned = Math.max(present, recordedSize ?? plannedCells(sweepKey) ?? present);
   const deleted = planned - present;
   return `${done} / ${present} done${deleted ? ` · ${deleted} of ${planned} deleted` : ''}`;
 }
