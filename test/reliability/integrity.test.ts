@@ -126,15 +126,20 @@ describe('faults that used to lose data or train a run twice', () => {
     const db = freshDb();
     const trainer = background(['train', ...NANO, '--threads', '2', '--steps', '30', '--db', db]);
     // The first sight of the row: with --threads 2 the helpers are still loading their backends.
+    // `train` goes through the service: the row is queued (no owner, and markInterrupted leaves queued rows alone)
+    // until the run starts, and the write that makes it running carries the trainer's pid.
     const first = await until(() => tryRow(db), 'the run row', 120_000, 5);
     const store = RunStore.open(db);
     const marked = store.markInterrupted();
     store.close();
-    expect(first).toMatchObject({ status: 'running', ownerPid: trainer.child.pid });
+    expect(['queued', 'running']).toContain(first.status);
+    if (first.status === 'running') expect(first.ownerPid).toBe(trainer.child.pid);
     expect(marked).toBe(0);
+    const running = await until(() => { const row = tryRow(db); return row && row.status !== 'queued' ? row : undefined; }, 'the run to start', 120_000, 5);
+    expect(running).toMatchObject({ status: 'running', ownerPid: trainer.child.pid });
     expect(await trainer.exited, trainer.stderr()).toBe(0);
     expect(runRow(db)).toMatchObject({ status: 'completed', lastStep: 29 });
-    outcomes.add('CLI (item 4)', 'gpt-lab runs (markInterrupted) at the first moment the run row of `train --threads 2` exists', 'the row already carries the trainer\'s pid (set in the same write that makes it running); nothing was marked interrupted and the run completed its 30 steps. Before: owner_pid stayed NULL until the helper threads started (~3 s with --threads 4) and a concurrent `runs` marked the training run interrupted');
+    outcomes.add('CLI (item 4)', 'gpt-lab runs (markInterrupted) at the first moment the run row of `train --threads 2` exists', 'the row is first queued with no owner (markInterrupted leaves queued rows alone), and the write that makes it running carries the trainer\'s pid; nothing was marked interrupted and the run completed its 30 steps. Before: owner_pid stayed NULL until the helper threads started (~3 s with --threads 4) and a concurrent `runs` marked the training run interrupted');
   }, 180_000);
 
   it('the error path marks the run failed with its cause even when saving its metrics fails again', async () => {

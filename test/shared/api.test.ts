@@ -41,7 +41,7 @@ describe('the contract', () => {
 
   it('derives RunInfo from RUN_COLUMNS: every run field in table order except the store-only vocabulary and owner, plus damaged', () => {
     expect(Object.keys(runRecordSchema.shape)).toEqual([
-      'id', 'name', 'status', 'config', 'backend', 'dataSource', 'dataHash', 'params', 'sweepKey', 'createdAt', 'startedAt',
+      'id', 'name', 'status', 'config', 'backend', 'dataSource', 'dataHash', 'params', 'sweepKey', 'sweepSize', 'createdAt', 'startedAt',
       'finishedAt', 'lastStep', 'finalTrainLoss', 'finalValLoss', 'tokensPerSecond', 'error', 'tags', 'notes', 'parentId', 'damaged',
     ]);
     expect(runRecordSchema.shape.config.parse(DEFAULT_CONFIG)).toEqual(DEFAULT_CONFIG);
