@@ -3,6 +3,10 @@
  * computes the loss and gradient of its rows, publishes them, waits for every other thread's, reduces them all the
  * way every thread does and applies the same optimizer step to its replica. Rare requests (sync, evaluate, report the
  * weights) arrive as messages.
+ *
+ * Its tensor reads are synchronous (dataSync) on purpose: helper threads exist only on the backends that compute on
+ * one thread under Node, wasm and cpu (lab/parallel/pendingHelpers.ts), where a read is a plain copy, and the thread
+ * blocks in Atomics.wait between steps anyway; the async reads the training paths need are for webgpu.
  */
 import * as tf from '@tensorflow/tfjs';
 import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
