@@ -122,17 +122,7 @@ export async function trainCells(ctx: RecipeContext, recipe: string, cells: { la
       const label = `${cell.label}, seed ${seed}`;
       const prepared = prepareRun({ config: { ...cell.config, seed }, name: `recipe ${recipe}: ${label}${ctx.quick ? ' (quick)' : ''}` });
       const sweepKey = sweepKeyOf(prepared.config, `recipe:${recipe}`, []);
-      // A finished run is reused only with its final checkpoint, which evaluation needs.
-      const done = ctx.store.findRunsBySweepKey(sweepKey).find((r) => (r.status === 'completed' || r.status === 'diverged') && ctx.store.latestCheckpoint(r.id));
-      let runId: number;
-      if (done) {
-        ctx.log(`${label}: reusing run ${done.id}`);
-        runId = done.id;
-      } else {
-        ctx.beforeRun?.();
-        ctx.log(`${label}: training ${prepared.config.steps} steps…`);
-        runId = (await trainNewRun(ctx.store, { ...prepared, sweepKey }, ctx.events)).runId;
-      }
+      const runId = await reusedOrTrained(ctx, sweepKey, label, `training ${prepared.config.steps} steps…`, async () => (await trainNewRun(ctx.store, { ...prepared, sweepKey }, ctx.events)).runId);
       const run = ctx.store.getRun(runId)!;
       ctx.log(`${label}: run ${runId} ${run.status}, val loss ${run.finalValLoss?.toFixed(4) ?? '–'}`);
       runs.push({ seed, runId, status: run.status, finalValLoss: run.finalValLoss, metrics: ctx.store.metrics(runId) });
@@ -140,6 +130,21 @@ export async function trainCells(ctx: RecipeContext, recipe: string, cells: { la
     trained.push({ label: cell.label, runs });
   }
   return trained;
+}
+
+/**
+ * The run of a recipe cell: a finished one under `sweepKey` (completed or diverged, with the final checkpoint its
+ * evaluation needs), else the one `train` makes now.
+ */
+async function reusedOrTrained(ctx: RecipeContext, sweepKey: string, label: string, doing: string, train: () => Promise<number>): Promise<number> {
+  const done = ctx.store.findRunsBySweepKey(sweepKey).find((r) => (r.status === 'completed' || r.status === 'diverged') && ctx.store.latestCheckpoint(r.id));
+  if (done) {
+    ctx.log(`${label}: reusing run ${done.id}`);
+    return done.id;
+  }
+  ctx.beforeRun?.();
+  ctx.log(`${label}: ${doing}`);
+  return train();
 }
 
 /** Mean training loss over the first `fraction` of the run: lower means the loss fell faster. */
@@ -430,18 +435,12 @@ async function finetunedChild(ctx: RecipeContext, recipe: string, parentId: numb
   const parent = ctx.store.getRun(parentId)!;
   const { steps, lr } = finetuneSize(ctx.quick);
   const sweepKey = sweepKeyOf(finetuneConfig(parent.config as RunConfig, { blockSize, steps, lr, ropeScaling }), `recipe:${recipe}:parent-${parentId}`);
-  const done = ctx.store.findRunsBySweepKey(sweepKey).find((r) => r.status === 'completed' || r.status === 'diverged');
-  let runId: number;
-  if (done) {
-    ctx.log(`${label}: reusing run ${done.id}`);
-    runId = done.id;
-  } else {
-    ctx.beforeRun?.();
-    ctx.log(`${label}: fine-tuning run ${parentId} for ${steps} steps at block ${blockSize}…`);
+  const runId = await reusedOrTrained(ctx, sweepKey, label, `fine-tuning run ${parentId} for ${steps} steps at block ${blockSize}…`, async () => {
     const name = `recipe ${recipe}: ${label}${ctx.quick ? ' (quick)' : ''}`;
-    runId = createFinetuneRun(ctx.store, { parentId, blockSize, steps, lr, ropeScaling, name, sweepKey }).runId;
-    await resumeRun(ctx.store, runId, ctx.events);
-  }
+    const { runId: childId } = createFinetuneRun(ctx.store, { parentId, blockSize, steps, lr, ropeScaling, name, sweepKey });
+    await resumeRun(ctx.store, childId, ctx.events);
+    return childId;
+  });
   const run = ctx.store.getRun(runId)!;
   return { seed: (run.config as RunConfig).seed, runId, status: run.status, finalValLoss: run.finalValLoss, metrics: ctx.store.metrics(runId) };
 }
