@@ -7,6 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 
 import { BACKEND_NAMES, backendLabel, type BackendChoice, type BackendName } from './backendNames';
+import { nativeGemmDescription } from './model/nativeGemm';
 
 export { BACKEND_CHOICES, BACKEND_NAMES, backendLabel, type BackendChoice, type BackendName } from './backendNames';
 
@@ -27,6 +28,8 @@ export interface BackendInfo {
   adapter?: AdapterInfo;
   /** Why higher rungs of the ladder were skipped, for the UI and --json output. */
   notes: string[];
+  /** wasm: the native BLAS its matmuls run on (`OpenBLAS 0.3.21 Haswell`), absent when they run on XNNPACK. */
+  matmul?: string;
 }
 
 /** Loaders get `forced` when the caller named their rung, so a software WebGPU adapter is acceptable. */
@@ -91,7 +94,9 @@ const LOADERS: Record<BackendName, Loader> = {
   wasm: async () => {
     await import('@tensorflow/tfjs-backend-wasm');
     // tfjs disables wasm threads under Node; in a browser with cross-origin isolation it may use more.
-    return (await tf.setBackend('wasm')) ? { gpu: false, threads: 1 } : null;
+    if (!(await tf.setBackend('wasm'))) return null;
+    const blas = nativeGemmDescription();
+    return { gpu: false, threads: 1, ...(blas.active ? { matmul: blas.text } : {}) };
   },
   cpu: async () => ((await tf.setBackend('cpu')) ? { gpu: false, threads: 1 } : null),
 };

@@ -5,9 +5,9 @@ export type BackendName = (typeof BACKEND_NAMES)[number];
 export const BACKEND_CHOICES = ['auto', ...BACKEND_NAMES] as const;
 export type BackendChoice = (typeof BACKEND_CHOICES)[number];
 
-/** What the badge and the CLI print: `webgpu · nvidia · ampere`, `wasm`. */
-export function backendLabel(info: { name: BackendName; adapter?: { vendor: string; architecture: string; description: string } }): string {
+/** What the badge and the CLI print: `webgpu · nvidia · ampere`, `wasm`, `wasm · OpenBLAS 0.3.21 Haswell`. */
+export function backendLabel(info: { name: BackendName; adapter?: { vendor: string; architecture: string; description: string }; matmul?: string }): string {
   const a = info.adapter;
-  if (!a) return info.name;
+  if (!a) return info.matmul ? `${info.name} · ${info.matmul}` : info.name;
   return [info.name, a.vendor || a.description || 'unknown adapter', a.architecture].filter(Boolean).join(' · ');
 }

@@ -77,8 +77,11 @@ function createWindow(): void {
 
 /** What an installed app lacks (the packager left it out), as a sentence; null when it is complete. */
 function installationProblem(): string | null {
-  const { missing, optionalMissing } = checkPackagedFiles(packagedLayout(process.resourcesPath), existsSync);
-  for (const what of optionalMissing) process.stderr.write(`gpt-lab: missing ${what}; that backend is unavailable\n`);
+  const layout = packagedLayout(process.resourcesPath);
+  const { missing, optionalMissing } = checkPackagedFiles(layout, existsSync);
+  for (const what of optionalMissing) process.stderr.write(`gpt-lab: missing ${what}; running without it\n`);
+  // The lab process, its hosts and their helper threads inherit it (src/engine/model/nativeGemm.ts).
+  if (existsSync(layout.blasAddon)) process.env.GPT_LAB_BLAS_ADDON ??= layout.blasAddon;
   return missing.length ? `This installation of GPT Lab is incomplete: missing ${missing.join('; ')}. Reinstall it.` : null;
 }
 

@@ -21,6 +21,8 @@ export interface PackagedLayout {
   wasmDir: string;
   /** Dawn for the WebGPU rung, with its platform DLLs beside it on Windows. */
   dawnBinary: string;
+  /** The BLAS matmul addon (native/blas), built where the app was packaged; optional like Dawn. */
+  blasAddon: string;
 }
 
 /** The `webgpu` package's folder for a platform: one universal build on macOS, one per arch elsewhere. */
@@ -41,13 +43,14 @@ export function packagedLayout(resourcesPath: string, platform: NodeJS.Platform 
     sqliteBinary: unpacked('node_modules', 'better-sqlite3', 'build', 'Release', 'better_sqlite3.node'),
     wasmDir: unpacked('node_modules', '@tensorflow', 'tfjs-backend-wasm', 'dist'),
     dawnBinary: unpacked('node_modules', 'webgpu', 'dist', dawnTarget(platform, arch), 'dawn.node'),
+    blasAddon: unpacked('native', 'blas', 'build', 'Release', 'gpt_lab_blas.node'),
   };
 }
 
 export interface PackagedFileCheck {
   /** What the app cannot run without: it refuses to start and names them. */
   missing: string[];
-  /** What only an optional rung needs (Dawn for WebGPU): the lab runs without it. */
+  /** What only an optional part needs (Dawn for WebGPU, the BLAS addon for faster CPU matmuls): the lab runs without it. */
   optionalMissing: string[];
 }
 
@@ -60,6 +63,9 @@ export function checkPackagedFiles(layout: PackagedLayout, exists: (path: string
       ["better-sqlite3's native module", layout.sqliteBinary],
       ["tfjs' WebAssembly backend", join(layout.wasmDir, 'tfjs-backend-wasm.wasm')],
     ]),
-    optionalMissing: absent([['Dawn, for the WebGPU backend', layout.dawnBinary]]),
+    optionalMissing: absent([
+      ['Dawn, for the WebGPU backend', layout.dawnBinary],
+      ['the BLAS addon, for faster matmuls on the CPU', layout.blasAddon],
+    ]),
   };
 }

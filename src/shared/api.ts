@@ -110,6 +110,8 @@ export const backendInfoSchema = z.object({
   threads: z.number(),
   adapter: z.object({ vendor: z.string(), architecture: z.string(), description: z.string(), software: z.boolean() }).optional(),
   notes: z.array(z.string()),
+  /** wasm: the native BLAS its matmuls ran on (absent: tfjs's XNNPACK kernels). */
+  matmul: z.string().optional(),
   /** The `gpt-lab worker` that trained the run, for runs of a sweep spread over machines (absent for local runs). */
   worker: z.string().optional(),
 });

@@ -57,6 +57,7 @@ describe("the installed app's layout", () => {
       sqliteBinary: '/opt/GPT Lab/resources/app.asar.unpacked/node_modules/better-sqlite3/build/Release/better_sqlite3.node',
       wasmDir: '/opt/GPT Lab/resources/app.asar.unpacked/node_modules/@tensorflow/tfjs-backend-wasm/dist',
       dawnBinary: '/opt/GPT Lab/resources/app.asar.unpacked/node_modules/webgpu/dist/linux-x64/dawn.node',
+      blasAddon: '/opt/GPT Lab/resources/app.asar.unpacked/native/blas/build/Release/gpt_lab_blas.node',
     });
   });
 
@@ -68,15 +69,17 @@ describe("the installed app's layout", () => {
     expect(packagedLayout('/r', 'darwin', 'arm64').dawnBinary).toBe('/r/app.asar.unpacked/node_modules/webgpu/dist/darwin-universal/dawn.node');
   });
 
-  it('names what the packager left out, and tells the optional Dawn apart', () => {
+  it('names what the packager left out, and tells the optional Dawn and BLAS addon apart', () => {
     const layout = packagedLayout('/r', 'linux', 'x64');
-    const present = new Set([join(layout.mainDir, 'labProcess.js'), join(layout.wasmDir, 'tfjs-backend-wasm.wasm'), layout.dawnBinary, layout.sqliteBinary]);
+    expect(layout.blasAddon).toBe('/r/app.asar.unpacked/native/blas/build/Release/gpt_lab_blas.node');
+    const present = new Set([join(layout.mainDir, 'labProcess.js'), join(layout.wasmDir, 'tfjs-backend-wasm.wasm'), layout.dawnBinary, layout.sqliteBinary, layout.blasAddon]);
     expect(checkPackagedFiles(layout, (path) => present.has(path))).toEqual({ missing: [], optionalMissing: [] });
     present.delete(layout.sqliteBinary);
     present.delete(layout.dawnBinary);
+    present.delete(layout.blasAddon);
     expect(checkPackagedFiles(layout, (path) => present.has(path))).toEqual({
       missing: [`better-sqlite3's native module (${layout.sqliteBinary})`],
-      optionalMissing: [`Dawn, for the WebGPU backend (${layout.dawnBinary})`],
+      optionalMissing: [`Dawn, for the WebGPU backend (${layout.dawnBinary})`, `the BLAS addon, for faster matmuls on the CPU (${layout.blasAddon})`],
     });
   });
 });

@@ -3,14 +3,18 @@
  * when they can (tfjs's own words: an op is the math, a kernel one backend's implementation of it):
  *   - GptLabMultiMatMul: many small 2-D matmuls in one call, each an XNNPACK fully connected operator on views of
  *     existing tensors (no copies): batched and attention matmuls at 2-D speed;
- *   - GptLabCopyBlocks: strided block copies on the heap (a split without tf.split's copy out of the heap).
+ *   - GptLabCopyBlocks: strided block copies on the heap (a split without tf.split's copy out of the heap);
+ *   - GptLabGemm: op(A)·op(B) (+ bias) by the machine's BLAS (./nativeGemm.ts) in place on the heap; GptLabMultiMatMul
+ *     runs its products there too when asked. Transposed operands are read as they lie (no transpose first).
  * They reach into the backend's internals (the heap, the tensor registry), so everything is feature-checked: a
  * backend without these members gets null from fastWasm() and the ops take their plain-tfjs path.
  */
 import * as tf from '@tensorflow/tfjs';
+import { nativeGemm, type NativeGemm } from './nativeGemm';
 
 interface WasmModule {
   HEAPU8: Uint8Array;
+  HEAPF32: Float32Array;
   _malloc(bytes: number): number;
   _register_tensor(id: number, size: number, offset: number): void;
   _dispose_data(id: number): void;
@@ -27,6 +31,7 @@ export interface WasmBackend {
 
 const MULTI_MATMUL = 'GptLabMultiMatMul';
 const COPY_BLOCKS = 'GptLabCopyBlocks';
+const GEMM = 'GptLabGemm';
 const MAX_MULTI_INPUTS = 6;
 const shapeScratch = new WeakMap<WasmBackend, number>();
 
@@ -56,20 +61,33 @@ export function fastWasm(): WasmBackend | null {
     if (ok && !tf.getKernel(MULTI_MATMUL, 'wasm'))
       tf.registerKernel({ kernelName: MULTI_MATMUL, backendName: 'wasm', kernelFunc: multiMatMulKernel as unknown as tf.KernelFunc });
     if (ok && !tf.getKernel(COPY_BLOCKS, 'wasm')) tf.registerKernel({ kernelName: COPY_BLOCKS, backendName: 'wasm', kernelFunc: copyBlocksKernel as unknown as tf.KernelFunc });
+    if (ok && !tf.getKernel(GEMM, 'wasm')) tf.registerKernel({ kernelName: GEMM, backendName: 'wasm', kernelFunc: gemmKernel as unknown as tf.KernelFunc });
     checkedBackends.set(be, ok);
   }
   return ok ? (be as WasmBackend) : null;
 }
 
+/** The wasm backend's matmuls can run on the machine's BLAS: fast kernels here and a native GEMM loaded. */
+export function blasReady(): boolean {
+  return fastWasm() !== null && nativeGemm() !== null;
+}
+
+function requireGemm(kernel: string): NativeGemm {
+  const gemm = nativeGemm();
+  if (!gemm) throw new Error(`${kernel}: no native BLAS in this process`);
+  return gemm;
+}
+
 /**
  * Many small 2-D matmuls in one kernel call. `plan` holds 8 numbers per product:
  * [input of A, element offset of A, input of B, offset of B, offset in the output, m, k, p] for
- * out[m×p] = A[m×k] · B[k×p], all row-major and contiguous. Each product runs as XNNPACK's fully connected
- * operator on views registered at those offsets (no copies); the views are unregistered right after.
+ * out[m×p] = A[m×k] · B[k×p], all row-major and contiguous. With `blas`, each product is one call of the native
+ * GEMM on those offsets; otherwise XNNPACK's fully connected operator on views registered at those offsets (no
+ * copies), unregistered right after.
  */
 function multiMatMulKernel(args: { inputs: Record<string, tf.TensorInfo>; backend: unknown; attrs: Record<string, unknown> }): tf.TensorInfo {
   const be = args.backend as WasmBackend;
-  const { outShape, plan } = args.attrs as { outShape: number[]; plan: Int32Array };
+  const { outShape, plan, blas } = args.attrs as { outShape: number[]; plan: Int32Array; blas: boolean };
   const inputs: tf.TensorInfo[] = [];
   for (let i = 0; i < MAX_MULTI_INPUTS && args.inputs[`i${i}`]; i++) inputs.push(args.inputs[`i${i}`]);
   const out = be.makeOutput(outShape, 'float32');
@@ -83,6 +101,7 @@ function multiMatMulKernel(args: { inputs: Record<string, tf.TensorInfo>; backen
   const offsets = inputs.map((t) => be.dataIdMap.get(t.dataId).memoryOffset);
   const sizes = inputs.map((t) => tf.util.sizeFromShape(t.shape));
   const outOffset = be.dataIdMap.get(out.dataId).memoryOffset;
+  const gemm = blas ? requireGemm(MULTI_MATMUL) : null;
   const aId = be.dataIdNextNumber++;
   const bId = be.dataIdNextNumber++;
   const oId = be.dataIdNextNumber++;
@@ -97,6 +116,10 @@ function multiMatMulKernel(args: { inputs: Record<string, tf.TensorInfo>; backen
     if (m * p === 0) continue;
     if (k === 0) {
       be.typedArrayFromHeap(out).fill(0, oo, oo + m * p);
+      continue;
+    }
+    if (gemm) {
+      gemm.gemm(w.HEAPF32, 0, 0, m, p, k, offsets[ai] / 4 + ao, k, offsets[bi] / 4 + bo, p, outOffset / 4 + oo, p, 0, -1, 1);
       continue;
     }
     if (dims.buffer !== w.HEAPU8.buffer) dims = new Int32Array(w.HEAPU8.buffer, shapes, 6);
@@ -126,11 +149,43 @@ function requireFastWasm(): void {
   if (!fastWasm()) throw new Error('this op needs the wasm backend (tfjs-backend-wasm 4.x)');
 }
 
-export function multiMatMul(inputs: tf.Tensor[], plan: Int32Array, outShape: number[]): tf.Tensor {
+/** The products of `plan` (see multiMatMulKernel), on the native BLAS when `blas` (else XNNPACK). */
+export function multiMatMul(inputs: tf.Tensor[], plan: Int32Array, outShape: number[], blas: boolean): tf.Tensor {
   requireFastWasm();
   const named: Record<string, tf.Tensor> = {};
   inputs.forEach((t, i) => (named[`i${i}`] = t));
-  return tf.engine().runKernel(MULTI_MATMUL, named, { outShape, plan } as unknown as tf.NamedAttrMap) as tf.Tensor;
+  return tf.engine().runKernel(MULTI_MATMUL, named, { outShape, plan, blas } as unknown as tf.NamedAttrMap) as tf.Tensor;
+}
+
+interface GemmAttrs {
+  transposeA: boolean;
+  transposeB: boolean;
+}
+
+/** op(a) (m×k) · op(b) (k×n) + bias (n), all float32 2-D tensors on the heap, by one native GEMM call. */
+function gemmKernel(args: { inputs: Record<string, tf.TensorInfo>; backend: unknown; attrs: Record<string, unknown> }): tf.TensorInfo {
+  const be = args.backend as WasmBackend;
+  const { transposeA, transposeB } = args.attrs as unknown as GemmAttrs;
+  const { a, b, bias } = args.inputs;
+  const gemm = requireGemm(GEMM);
+  if (a.shape.length !== 2 || b.shape.length !== 2) throw new Error(`${GEMM}: needs 2-D operands, got ${a.shape} and ${b.shape}`);
+  const [ar, ac] = a.shape;
+  const [br, bc] = b.shape;
+  const [m, k] = transposeA ? [ac, ar] : [ar, ac];
+  const [kb, n] = transposeB ? [bc, br] : [br, bc];
+  if (k !== kb) throw new Error(`${GEMM}: inner sizes differ (${a.shape}${transposeA ? 'ᵀ' : ''} · ${b.shape}${transposeB ? 'ᵀ' : ''})`);
+  if (bias && (bias.shape.length !== 1 || bias.shape[0] !== n)) throw new Error(`${GEMM}: bias of shape ${bias.shape} for ${n} columns`);
+  const out = be.makeOutput([m, n], 'float32');
+  const at = (t: tf.TensorInfo) => be.dataIdMap.get(t.dataId).memoryOffset / 4;
+  gemm.gemm(be.wasm.HEAPF32, transposeA ? 1 : 0, transposeB ? 1 : 0, m, n, k, at(a), ac, at(b), bc, at(out), n, 0, bias ? at(bias) : -1, 1);
+  return out;
+}
+
+/** op(a) · op(b) (+ bias) by the native BLAS; no gradient (the ops in ./ops.ts give it one). */
+export function gemm(a: tf.Tensor2D, b: tf.Tensor2D, transposeA: boolean, transposeB: boolean, bias?: tf.Tensor1D): tf.Tensor2D {
+  requireFastWasm();
+  const inputs: Record<string, tf.Tensor> = bias ? { a, b, bias } : { a, b };
+  return tf.engine().runKernel(GEMM, inputs, { transposeA, transposeB } as unknown as tf.NamedAttrMap) as tf.Tensor2D;
 }
 
 export interface CopyBlocksAttrs {

@@ -1,25 +1,30 @@
 /**
- * The custom wasm kernels (src/engine/model/wasmKernels.ts) on their own: products and block copies against hand
- * values, plans that would read or write past a tensor refused by name, and the feature check that sends every
- * other backend down the plain-tfjs path.
+ * The custom wasm kernels (src/engine/model/wasmKernels.ts) on their own: products (on XNNPACK and on the native
+ * BLAS) and block copies against hand values, plans that would read or write past a tensor refused by name, and the
+ * feature check that sends every other backend down the plain-tfjs path.
  */
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { copyBlocks, fastWasm, multiMatMul } from '../../../src/engine/model/wasmKernels';
+import { nativeGemm } from '../../../src/engine/model/nativeGemm';
+import { copyBlocks, fastWasm, gemm, multiMatMul } from '../../../src/engine/model/wasmKernels';
 import { useWasmBackend } from '../../helpers/backend';
 
 useWasmBackend();
 
 const values = (t: tf.Tensor): number[] => Array.from(t.dataSync());
 
-describe('GptLabMultiMatMul', () => {
+// The BLAS rows run wherever the addon and a BLAS load; CI installs both, and test/engine/model/nativeGemm.test.ts fails
+// there when they do not.
+const ENGINES = [false, ...(nativeGemm() ? [true] : [])];
+
+describe.each(ENGINES)('GptLabMultiMatMul (native BLAS: %s)', (blas) => {
   it('computes each planned product from slices of its inputs, in place in the output', () => {
     tf.tidy(() => {
       // a holds two 1×2 rows, b two 2×1 columns; out[0] = a[0:2]·b[0:2], out[1] = a[2:4]·b[2:4], out[2] = a[0:2]·b[2:4].
       const a = tf.tensor1d([1, 2, 3, 4]);
       const b = tf.tensor1d([5, 6, 7, 8]);
       const plan = Int32Array.from([0, 0, 1, 0, 0, 1, 2, 1, 0, 2, 1, 2, 1, 1, 2, 1, 0, 0, 1, 2, 2, 1, 2, 1]);
-      expect(values(multiMatMul([a, b], plan, [3]))).toEqual([1 * 5 + 2 * 6, 3 * 7 + 4 * 8, 1 * 7 + 2 * 8]);
+      expect(values(multiMatMul([a, b], plan, [3], blas))).toEqual([1 * 5 + 2 * 6, 3 * 7 + 4 * 8, 1 * 7 + 2 * 8]);
     });
   });
 
@@ -27,8 +32,8 @@ describe('GptLabMultiMatMul', () => {
     tf.tidy(() => {
       const a = tf.tensor2d([[1, 2], [3, 4]]);
       const b = tf.tensor2d([[1, 0, -1], [2, 1, 0]]);
-      expect(values(multiMatMul([a, b], Int32Array.from([0, 0, 1, 0, 0, 2, 2, 3]), [2, 3]))).toEqual(values(tf.matMul(a, b)));
-      expect(values(multiMatMul([a, b], Int32Array.from([0, 0, 1, 0, 0, 2, 0, 3]), [2, 3]))).toEqual([0, 0, 0, 0, 0, 0]);
+      expect(values(multiMatMul([a, b], Int32Array.from([0, 0, 1, 0, 0, 2, 2, 3]), [2, 3], blas))).toEqual(values(tf.matMul(a, b)));
+      expect(values(multiMatMul([a, b], Int32Array.from([0, 0, 1, 0, 0, 2, 0, 3]), [2, 3], blas))).toEqual([0, 0, 0, 0, 0, 0]);
     });
   });
 
@@ -36,9 +41,47 @@ describe('GptLabMultiMatMul', () => {
     tf.tidy(() => {
       const a = tf.tensor1d([1, 2, 3, 4]);
       const ok = [0, 0, 1, 0, 0, 1, 2, 1];
-      expect(() => multiMatMul([a, a], Int32Array.from([...ok, 0, 3, 1, 0, 1, 1, 2, 1]), [2])).toThrow('GptLabMultiMatMul: product 1 reads or writes out of bounds');
-      expect(() => multiMatMul([a, a], Int32Array.from([0, 0, 1, 0, 1, 1, 2, 1]), [1])).toThrow(/product 0/);
-      expect(() => multiMatMul([a, a], Int32Array.from([2, 0, 1, 0, 0, 1, 2, 1]), [1])).toThrow(/product 0/);
+      expect(() => multiMatMul([a, a], Int32Array.from([...ok, 0, 3, 1, 0, 1, 1, 2, 1]), [2], blas)).toThrow('GptLabMultiMatMul: product 1 reads or writes out of bounds');
+      expect(() => multiMatMul([a, a], Int32Array.from([0, 0, 1, 0, 1, 1, 2, 1]), [1], blas)).toThrow(/product 0/);
+      expect(() => multiMatMul([a, a], Int32Array.from([2, 0, 1, 0, 0, 1, 2, 1]), [1], blas)).toThrow(/product 0/);
+    });
+  });
+});
+
+describe.runIf(nativeGemm() !== null)('GptLabGemm (the native BLAS)', () => {
+  const a = [[1, 2, 3], [4, 5, 6]]; // 2×3
+  const b = [[1, -1], [0, 2], [3, 1]]; // 3×2
+  // a·b by hand: [1+0+9, -1+4+3] = [10, 6]; [4+0+18, -4+10+6] = [22, 12].
+  const ab = [10, 6, 22, 12];
+
+  it('gives a·b for every pair of transpose flags, reading transposed operands as they lie', () => {
+    tf.tidy(() => {
+      const A = tf.tensor2d(a);
+      const B = tf.tensor2d(b);
+      const At = tf.transpose(A) as tf.Tensor2D;
+      const Bt = tf.transpose(B) as tf.Tensor2D;
+      expect(values(gemm(A, B, false, false))).toEqual(ab);
+      expect(values(gemm(At, B, true, false))).toEqual(ab);
+      expect(values(gemm(A, Bt, false, true))).toEqual(ab);
+      expect(values(gemm(At, Bt, true, true))).toEqual(ab);
+    });
+  });
+
+  it('adds the bias to every row, and matches tf.matMul on random 37×53 · 53×29 to float rounding', () => {
+    tf.tidy(() => {
+      expect(values(gemm(tf.tensor2d(a), tf.tensor2d(b), false, false, tf.tensor1d([100, -100])))).toEqual([110, -94, 122, -88]);
+      const x = tf.randomNormal([37, 53], 0, 1, 'float32', 1) as tf.Tensor2D;
+      const w = tf.randomNormal([53, 29], 0, 1, 'float32', 2) as tf.Tensor2D;
+      const want = values(tf.matMul(x, w));
+      const got = values(gemm(x, w, false, false));
+      expect(Math.max(...got.map((g, i) => Math.abs(g - want[i])))).toBeLessThan(1e-4);
+    });
+  });
+
+  it('refuses operands whose sizes do not fit, naming them', () => {
+    tf.tidy(() => {
+      expect(() => gemm(tf.tensor2d(a), tf.tensor2d(a), false, false)).toThrow('GptLabGemm: inner sizes differ (2,3 · 2,3)');
+      expect(() => gemm(tf.tensor2d(a), tf.tensor2d(b), false, false, tf.tensor1d([1, 2, 3]))).toThrow('GptLabGemm: bias of shape 3 for 2 columns');
     });
   });
 });
@@ -70,7 +113,7 @@ describe('the feature check', () => {
     await tf.setBackend('cpu');
     try {
       expect(fastWasm()).toBeNull();
-      expect(() => tf.tidy(() => multiMatMul([tf.zeros([1])], new Int32Array(0), [1]))).toThrow('this op needs the wasm backend (tfjs-backend-wasm 4.x)');
+      expect(() => tf.tidy(() => multiMatMul([tf.zeros([1])], new Int32Array(0), [1], false))).toThrow('this op needs the wasm backend (tfjs-backend-wasm 4.x)');
     } finally {
       await tf.setBackend('wasm');
     }
