@@ -10,7 +10,7 @@
  *
  *   npm run bench [-- --configs S,M,L] [--backend webgpu,wasm,cpu] [--steps 20] [--warmup 3] [--repeat 1]
  *                 [--torch auto|off] [--torch-threads 2] [--python /usr/bin/python3]
- *                 [--threads 1,2] [--pos learned] [--eval-lengths] [--levers] [--user-steps 200] [--user-threads auto]
+ *                 [--threads 1,2] [--pos learned] [--eval-lengths] [--levers] [--user-steps 1000] [--user-seconds 45] [--user-threads auto]
  *                 [--quick] [--json out.json]
  *
  * --threads: thread counts for data-parallel training on the wasm/cpu backends (src/lab/parallel), each measured
@@ -20,13 +20,15 @@
  * architecture with their own positions, so the PyTorch column stays a learned-position minGPT).
  *
  * --user-steps: on wasm, after each config's in-process rows, `gpt-lab train` itself trains that config for this
- * many steps in a child process with the user's defaults (threads auto, samples, checkpoints, the store; evaluation
+ * many steps (default 1,000, the issue's run length, but no more than --user-seconds of training at the in-process
+ * loop's speed, at least 50: S trains 1,000 steps, M and L fewer) in a child process with the user's defaults (threads auto, samples, checkpoints, the store; evaluation
  * only at the end), and its end-to-end tokens/s is printed against the in-process loop on as many threads and
  * against PyTorch, with its steady state (median step of the run's second half, from the wall times it stored) and
- * its --profile phases (bench/userPath.ts). 0 skips it. --user-threads: the CLI's --threads for those runs, a list
+ * its fixed cost (wall time beyond its steps at the steady step time; evaluation and samples included, and shown)
+ * and its --profile phases (bench/userPath.ts). 0 skips it. --user-threads: the CLI's --threads for those runs, a list
  * (e.g. auto,1 compares every core with one).
  *
- * --quick: fewer steps everywhere (--steps 6 --warmup 2 --user-steps 60) unless given; ~3× shorter.
+ * --quick: fewer steps everywhere (--steps 6 --warmup 2 --user-steps 60 --user-seconds 10) unless given; ~3× shorter.
  *
  * Default settings take about 5 minutes on an idle 2-core machine (S, M and L; 1 and 2 threads; PyTorch; the CLI).
  *
@@ -48,7 +50,7 @@ import { Trainer } from '../src/engine/train/trainer';
 import { ThreadHelpers } from '../src/hosts/gradientThreads/client';
 import { CONFIGS, type BenchDims, type ConfigName } from './configs';
 import { runTorch, torchAvailable, torchConfig, type TorchOptions, type TorchResult } from './torch';
-import { phaseLine, runUserPath, type UserPathResult } from './userPath';
+import { phaseLine, phaseMs, runUserPath, type UserPathResult } from './userPath';
 
 const { values } = parseArgs({
   options: {
@@ -65,6 +67,7 @@ const { values } = parseArgs({
     pos: { type: 'string', default: 'learned' },
     threads: { type: 'string' },
     'user-steps': { type: 'string' },
+    'user-seconds': { type: 'string' },
     'user-threads': { type: 'string', default: 'auto' },
     quick: { type: 'boolean', default: false },
     json: { type: 'string' },
@@ -78,7 +81,14 @@ const quick = values.quick!;
 const steps = Number(process.argv.includes('--steps') || !quick ? values.steps : 6);
 const warmup = Number(process.argv.includes('--warmup') || !quick ? values.warmup : 2);
 const repeat = Math.max(1, Number(values.repeat));
-const userSteps = Number(values['user-steps'] ?? (quick ? 60 : 200));
+const userSteps = Number(values['user-steps'] ?? (quick ? 60 : 1000));
+// Given --user-steps alone, exactly that many; else capped at this many seconds of training at the loop's speed.
+const userSeconds = values['user-seconds'] !== undefined || values['user-steps'] === undefined ? Number(values['user-seconds'] ?? (quick ? 10 : 45)) : Infinity;
+/** The user path's step count for a config whose in-process loop takes msPerStep (null: unknown). */
+function userStepsFor(msPerStep: number | null): number {
+  if (!msPerStep || !Number.isFinite(userSeconds)) return userSteps;
+  return Math.min(userSteps, Math.max(50, Math.round((userSeconds * 1000) / msPerStep)));
+}
 const userThreads = values['user-threads']!.split(',');
 const threadCounts = [...new Set((values.threads ?? `1,${cores}`).split(',').map(Number))];
 for (const t of threadCounts) if (!Number.isInteger(t) || t < 1) throw new Error(`--threads: expected positive integers, got ${values.threads}`);
@@ -242,7 +252,8 @@ function userLine(name: ConfigName, user: UserPathResult, loop: number | null, t
     `${`${name} gpt-lab train`.padEnd(20)}${user.steps} steps ×${user.threads}: end to end ${user.endToEndTokensPerSecond.toFixed(0)} tok/s ` +
     `(${ratio(user.endToEndTokensPerSecond, loop)} of in-process ×${user.threads}, ${ratio(user.endToEndTokensPerSecond, torch)} of PyTorch); ` +
     `loop ${user.loopTokensPerSecond.toFixed(0)} tok/s (${ratio(user.loopTokensPerSecond, loop)}, ${ratio(user.loopTokensPerSecond, torch)}); ` +
-    `steady ${user.steadyTokensPerSecond.toFixed(0)} tok/s (${ratio(user.steadyTokensPerSecond, loop)}, ${ratio(user.steadyTokensPerSecond, torch)}); load ${os.loadavg()[0]!.toFixed(1)}\n` +
+    `steady ${user.steadyTokensPerSecond.toFixed(0)} tok/s (${ratio(user.steadyTokensPerSecond, loop)}, ${ratio(user.steadyTokensPerSecond, torch)}); ` +
+    `fixed cost ${(user.fixedMs / 1000).toFixed(2)} s (of which eval ${(phaseMs(user, 'eval') / 1000).toFixed(2)} s, sample ${(phaseMs(user, 'sample') / 1000).toFixed(2)} s); load ${os.loadavg()[0]!.toFixed(1)}\n` +
     `${''.padEnd(20)}phases: ${phaseLine(user)}`
   );
 }
@@ -300,7 +311,9 @@ for (const want of values.levers ? [] : candidates) {
       }
       if (ref && (!bestRef || (ref.tokensPerSecond ?? 0) > (bestRef.tokensPerSecond ?? 0))) bestRef = ref;
       for (const threads of userSteps > 0 && info.name === 'wasm' ? userThreads : []) {
-        const user = runUserPath(CONFIGS[name], userSteps, threads);
+        const expectedThreads = threads === 'auto' ? Math.max(...runs.map((r) => r.threads)) : Number(threads);
+        const planned = runs.find((r) => r.threads === expectedThreads)?.ours ?? null;
+        const user = runUserPath(CONFIGS[name], userStepsFor(planned?.msPerStep ?? null), threads);
         const loop = runs.find((r) => r.threads === user.threads)?.ours ?? null;
         userRows.push({ config: name, repeat: r, loadAverage: os.loadavg(), ...user, inProcessTokensPerSecond: loop?.tokensPerSecond ?? null, torchTokensPerSecond: ref?.tokensPerSecond ?? null });
         console.log(userLine(name, user, loop?.tokensPerSecond ?? null, ref?.tokensPerSecond ?? null));
@@ -315,7 +328,7 @@ for (const want of values.levers ? [] : candidates) {
 }
 
 /** The order in which --levers switches the optimisations on (cheapest and most general first). */
-const LEVER_ORDER: PerfLever[] = ['twoStageTranspose', 'rowSumMatmul', 'fusedBias', 'geluSigmoid', 'normGradients', 'crossEntropyGradient', 'slicedBatchMatMul', 'fusedAttention', 'fusedOptimizer', 'fastSplit'];
+const LEVER_ORDER: PerfLever[] = ['twoStageTranspose', 'rowSumMatmul', 'fusedBias', 'geluSigmoid', 'normGradients', 'crossEntropyGradient', 'slicedBatchMatMul', 'fusedAttention', 'fusedOptimizer', 'fastSplit', 'nativeGemm'];
 const leverRows = [];
 if (values.levers) {
   const info = await initBackend(requested?.[0] ?? 'wasm');

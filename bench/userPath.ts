@@ -28,6 +28,8 @@ export interface UserPathResult {
    */
   steadyTokensPerSecond: number;
   wallMs: number;
+  /** What the run cost beyond its steps: wall time less steps × the steady step (start-up, evaluation, samples, exit). */
+  fixedMs: number;
   phases: { phase: Phase | 'untimed'; ms: number; share: number }[];
 }
 
@@ -42,8 +44,10 @@ export function runUserPath(dims: BenchDims, steps: number, threads?: string): U
     const out = execFileSync(process.execPath, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], maxBuffer: 1 << 24 });
     const wallMs = performance.now() - started;
     const result = JSON.parse(out.trim().split('\n').at(-1)!) as { runId: number; tokensPerSecond: number; threads: number; profile: { phases: UserPathResult['phases'] } };
+    const steadyStepMs = medianLateStepMs(join(dir, 'runs.db'), result.runId);
     return {
-      steadyTokensPerSecond: (dims.batchSize * dims.blockSize) / (medianLateStepMs(join(dir, 'runs.db'), result.runId) / 1000),
+      steadyTokensPerSecond: (dims.batchSize * dims.blockSize) / (steadyStepMs / 1000),
+      fixedMs: wallMs - steps * steadyStepMs,
       steps,
       threads: result.threads,
       endToEndTokensPerSecond: (steps * dims.batchSize * dims.blockSize) / (wallMs / 1000),
@@ -67,6 +71,11 @@ function medianLateStepMs(db: string, runId: number): number {
   } finally {
     store.close();
   }
+}
+
+/** The milliseconds of one phase of the run's profile (0 when it did not occur). */
+export function phaseMs(result: UserPathResult, phase: Phase): number {
+  return result.phases.find((p) => p.phase === phase)?.ms ?? 0;
 }
 
 /** One line of phases with their share of the child's wall time, largest first; phases under 0.5 % left out. */

@@ -7,8 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 
 import { BACKEND_NAMES, backendLabel, type BackendChoice, type BackendName } from './backendNames';
-import { nativeGemmDescription } from './model/nativeGemm';
-
+import { matmulKernels } from './model/nativeGemm';
 export { BACKEND_CHOICES, BACKEND_NAMES, backendLabel, type BackendChoice, type BackendName } from './backendNames';
 
 export interface AdapterInfo {
@@ -95,8 +94,8 @@ const LOADERS: Record<BackendName, Loader> = {
     await import('@tensorflow/tfjs-backend-wasm');
     // tfjs disables wasm threads under Node; in a browser with cross-origin isolation it may use more.
     if (!(await tf.setBackend('wasm'))) return null;
-    const blas = nativeGemmDescription();
-    return { gpu: false, threads: 1, ...(blas.active ? { matmul: blas.text } : {}) };
+    const matmul = matmulKernels();
+    return { gpu: false, threads: 1, ...(matmul ? { matmul } : {}) };
   },
   cpu: async () => ((await tf.setBackend('cpu')) ? { gpu: false, threads: 1 } : null),
 };

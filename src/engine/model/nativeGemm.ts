@@ -88,6 +88,12 @@ export function nativeGemmDescription(): { active: boolean; text: string } {
   return { active: true, text: describeConfig(g.config) };
 }
 
+/** The BLAS this process's matmuls run on, null for tfjs's own kernels: what every replica of a run must share. */
+export function matmulKernels(): string | null {
+  const d = nativeGemmDescription();
+  return d.active ? d.text : null;
+}
+
 /** "OpenBLAS 0.3.21 NO_AFFINITY USE_OPENMP Haswell MAX_THREADS=64" → "OpenBLAS 0.3.21 Haswell". */
 export function describeConfig(config: string): string {
   const words = config.split(/\s+/).filter((w) => w && !/^(NO_|USE_|MAX_|DYNAMIC_ARCH|SMP)/.test(w));

@@ -21,6 +21,7 @@ import { Worker } from 'node:worker_threads';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { BackendName } from '../../engine/backend';
 import type { ModelConfig } from '../../engine/model/gpt';
+import { matmulKernels } from '../../engine/model/nativeGemm';
 import type { EvalBatch, GradientHelpers, ReplicaOptimizer, ReplicaState, Shard, ShardGradient } from '../../engine/train/shards';
 import { FAILED, helperBufferBytes, helperViews, OP_MESSAGE, OP_QUIT, OP_STEP, PUBLISHED, shardOf, type HelperReply, type HelperRequest, type HelperStart, type HelperViews } from './protocol';
 
@@ -91,7 +92,8 @@ export class ThreadHelpers implements GradientHelpers {
     const layout = { helpers: count, params, maxRows, blockSize: model.blockSize };
     const buffer = new SharedArrayBuffer(helperBufferBytes(layout));
     const views = helperViews(buffer, layout);
-    const workers = Array.from({ length: count }, (_, k) => startWorker({ index: k + 1, buffer, layout, model, backend, optimizer }));
+    const matmul = matmulKernels();
+    const workers = Array.from({ length: count }, (_, k) => startWorker({ index: k + 1, buffer, layout, model, backend, optimizer, matmul }));
     const ready = workers.map(
       (worker, k) =>
         new Promise<void>((resolve, reject) => {

@@ -12,6 +12,7 @@ import * as tf from '@tensorflow/tfjs';
 import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import { initBackend } from '../../engine/backend';
 import { GPT } from '../../engine/model/gpt';
+import { matmulKernels } from '../../engine/model/nativeGemm';
 import { AdamW, globalNorm } from '../../engine/train/adamw';
 import { applyStep, gradientTensors, reduceShards, type EvalBatch } from '../../engine/train/shards';
 import { FAILED, helperViews, OP_MESSAGE, OP_QUIT, PUBLISHED, shardOf, type HelperReply, type HelperRequest, type HelperStart } from './protocol';
@@ -24,6 +25,8 @@ const input = views.input(start.index);
 const threads = start.layout.helpers + 1;
 
 await initBackend(start.backend);
+if (matmulKernels() !== start.matmul)
+  throw new Error(`its matmuls would run on ${matmulKernels() ?? 'XNNPACK'} but the trainer's on ${start.matmul ?? 'XNNPACK'}: the replicas would drift apart`);
 const model = new GPT(start.model, 0);
 const variables = [...model.params.values()];
 const decayed = new Set(model.layout.filter((p) => p.decay).map((p) => p.name));

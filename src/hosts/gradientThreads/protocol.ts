@@ -96,6 +96,8 @@ export interface HelperStart {
   model: ModelConfig;
   backend: BackendName;
   optimizer: ReplicaOptimizer;
+  /** The native BLAS the trainer's matmuls run on (nativeGemmDescription), null for XNNPACK: a helper must match it. */
+  matmul: string | null;
 }
 
 /** Rare requests to a helper, and its replies (structured clones; see the header). */

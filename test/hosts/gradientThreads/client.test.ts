@@ -13,6 +13,7 @@ import { GPT, modelConfigOf } from '../../../src/engine/model/gpt';
 import { sequentialWindows } from '../../../src/engine/data/batches';
 import { replicaOptimizerOf, splitRows } from '../../../src/engine/train/shards';
 import { evaluateLoss, Trainer, type TrainerCallbacks } from '../../../src/engine/train/trainer';
+import { matmulKernels } from '../../../src/engine/model/nativeGemm';
 import { ThreadHelpers } from '../../../src/hosts/gradientThreads/client';
 import { resumeRun, trainNewRun } from '../../../src/lab/runner';
 import { prepareRun } from '../../../src/lab/prepare';
@@ -176,6 +177,20 @@ describe('data-parallel training on helper threads', () => {
       expect(() => helpers.begin([shard], 1e-3)).toThrow(/gradient helper thread 1 exited/);
     } finally {
       await helpers.dispose();
+      model.dispose();
+    }
+  });
+
+  it.runIf(matmulKernels() !== null)('a helper whose matmuls would run on other kernels than the trainer\'s refuses to start, naming both', async () => {
+    const model = new GPT({ vocabSize: 8, nLayer: 1, nHead: 1, nEmbd: 4, blockSize: 4, pos: 'none', posOptions: {}, norm: 'pre', normType: 'layer', causal: true, dropoutEmbd: 0, dropoutAttn: 0, dropoutResid: 0 }, 0);
+    const optimizer = { beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: 0.1, gradClip: 1 };
+    process.env.GPT_LAB_BLAS = 'off'; // read by the helper's fresh module; this process has loaded its BLAS already
+    try {
+      await expect(ThreadHelpers.start({ count: 1, model: model.cfg, params: model.parameterCount, maxRows: 1, backend: 'wasm', optimizer })).rejects.toThrow(
+        `gradient helper thread 1 could not start: its matmuls would run on XNNPACK but the trainer's on ${matmulKernels()}: the replicas would drift apart`,
+      );
+    } finally {
+      delete process.env.GPT_LAB_BLAS;
       model.dispose();
     }
   });
