@@ -65,7 +65,7 @@ describe.skipIf(!hasChromium)(title, () => {
     await page.goto(web.server.openUrl);
     await page.waitForSelector('[data-testid=view-new]');
     await page.waitForSelector('[data-testid=scheme-rope]');
-    await expect.poll(() => page.textContent('[data-testid=backend-badge]'), { timeout: 60_000 }).toMatch(/wasm\s*CPU/);
+    await expect.poll(() => page.textContent('[data-testid=backend-badge]'), { timeout: 60_000 }).toMatch(/^\s*wasm( · OpenBLAS [^·]+)?\s*CPU/);
     await page.waitForSelector('[data-testid=train-button]:not([disabled])');
     await page.waitForSelector('text=ready to train');
     await page.click('[data-testid=scheme-sinusoidal]');
