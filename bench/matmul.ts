@@ -56,7 +56,7 @@ function shapesOf(name: ConfigName): Shape[] {
   ];
 }
 
-console.log(`${'config'.padEnd(7)}${'product'.padEnd(24)}${'m×k·k×n'.padEnd(18)}${'XNNPACK GF/s'.padEnd(14)}${'BLAS GF/s'.padEnd(11)}ratio`);
+console.log(`${'config'.padEnd(7)}${'product'.padEnd(24)}${'m×k·k×n'.padEnd(20)}${'XNNPACK GF/s'.padEnd(14)}${'BLAS GF/s'.padEnd(11)}ratio`);
 const shapes: [string, Shape][] = [['-', { what: '1024² peak', m: 1024, k: 1024, n: 1024, transposeA: false, transposeB: false }]];
 for (const name of values.configs!.split(',') as ConfigName[]) for (const s of shapesOf(name)) shapes.push([name, s]);
 for (const [config, s] of shapes) {
@@ -67,7 +67,7 @@ for (const [config, s] of shapes) {
   const native = medianMs(() => gemm(a, b, s.transposeA, s.transposeB));
   const gflop = (2 * s.m * s.k * s.n) / 1e6;
   console.log(
-    `${config.padEnd(7)}${s.what.padEnd(24)}${`${s.m}×${s.k}·${s.k}×${s.n}`.padEnd(18)}${(gflop / xnn).toFixed(1).padEnd(14)}${(gflop / native).toFixed(1).padEnd(11)}${(xnn / native).toFixed(2)}`,
+    `${config.padEnd(7)}${s.what.padEnd(24)}${`${s.m}×${s.k}·${s.k}×${s.n}`.padEnd(20)}${(gflop / xnn).toFixed(1).padEnd(14)}${(gflop / native).toFixed(1).padEnd(11)}${(xnn / native).toFixed(2)}`,
   );
   a.dispose();
   b.dispose();
