@@ -13,6 +13,9 @@ import type { Phase } from '../src/engine/train/profile';
 import { RunStore } from '../src/store';
 import type { BenchDims } from './configs';
 
+/** The phases every step passes through; the rest of a run's time is its fixed cost. */
+const PER_STEP = new Set<Phase | 'untimed'>(['compute', 'read', 'store', 'progress', 'yield']);
+
 const cli = join(dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'gpt-lab.mjs');
 
 export interface UserPathResult {
@@ -28,7 +31,10 @@ export interface UserPathResult {
    */
   steadyTokensPerSecond: number;
   wallMs: number;
-  /** What the run cost beyond its steps: wall time less steps × the steady step (start-up, evaluation, samples, exit). */
+  /**
+   * What the run cost beyond its steps: every phase of its profile but the per-step ones (compute, read, store,
+   * progress, yield), i.e. start-up, evaluation, samples, checkpoints, exit and the untimed rest.
+   */
   fixedMs: number;
   phases: { phase: Phase | 'untimed'; ms: number; share: number }[];
 }
@@ -44,10 +50,9 @@ export function runUserPath(dims: BenchDims, steps: number, threads?: string): U
     const out = execFileSync(process.execPath, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], maxBuffer: 1 << 24 });
     const wallMs = performance.now() - started;
     const result = JSON.parse(out.trim().split('\n').at(-1)!) as { runId: number; tokensPerSecond: number; threads: number; profile: { phases: UserPathResult['phases'] } };
-    const steadyStepMs = medianLateStepMs(join(dir, 'runs.db'), result.runId);
     return {
-      steadyTokensPerSecond: (dims.batchSize * dims.blockSize) / (steadyStepMs / 1000),
-      fixedMs: wallMs - steps * steadyStepMs,
+      steadyTokensPerSecond: (dims.batchSize * dims.blockSize) / (medianLateStepMs(join(dir, 'runs.db'), result.runId) / 1000),
+      fixedMs: result.profile.phases.filter((p) => !PER_STEP.has(p.phase)).reduce((sum, p) => sum + p.ms, 0),
       steps,
       threads: result.threads,
       endToEndTokensPerSecond: (steps * dims.batchSize * dims.blockSize) / (wallMs / 1000),

@@ -19,7 +19,7 @@
  * Every fast path has a plain-tfjs fallback used on the other backends; both compute the same function.
  */
 import * as tf from '@tensorflow/tfjs';
-import { blasReady, copyBlocks, fastWasm, gemm, multiMatMul } from './wasmKernels';
+import { blasReady, copyBlocks, fastWasm, gemm, multiMatMul, PLAN_STRIDE, TRANSPOSE_A, TRANSPOSE_B } from './wasmKernels';
 
 type CustomGradFn = Parameters<typeof tf.customGrad>[0];
 const custom = <F>(f: unknown): F => tf.customGrad(f as CustomGradFn) as unknown as F;
@@ -180,15 +180,20 @@ function transposeLast2(x: tf.Tensor3D): tf.Tensor3D {
 /** op(a) · op(b) for 3-D a, b with the same batch; no gradient (used inside forward and gradient functions). */
 function bmm(a: tf.Tensor3D, b: tf.Tensor3D, transposeA: boolean, transposeB: boolean): tf.Tensor3D {
   if (!perfLevers.slicedBatchMatMul || !fastWasm()) return tf.matMul(a, b, transposeA, transposeB);
+  const blas = onBlas();
   return tf.tidy(() => {
-    const A = transposeA ? transposeLast2(a) : a;
-    const B = transposeB ? transposeLast2(b) : b;
-    const [n, m, k] = A.shape;
-    const p = B.shape[2];
-    if (B.shape[0] !== n || B.shape[1] !== k) throw new Error(`batchMatMul: shapes ${A.shape} and ${B.shape} do not match`);
-    const plan = new Int32Array(8 * n);
-    for (let i = 0; i < n; i++) plan.set([0, i * m * k, 1, i * k * p, i * m * p, m, k, p], 8 * i);
-    return multiMatMul([A, B], plan, [n, m, p], onBlas()) as tf.Tensor3D;
+    // The BLAS reads a transposed slice as it lies; XNNPACK needs it transposed first.
+    const A = transposeA && !blas ? transposeLast2(a) : a;
+    const B = transposeB && !blas ? transposeLast2(b) : b;
+    const ta = transposeA && blas;
+    const tb = transposeB && blas;
+    const [n, m, k] = ta ? [A.shape[0], A.shape[2], A.shape[1]] : A.shape;
+    const [nb, kb, p] = tb ? [B.shape[0], B.shape[2], B.shape[1]] : B.shape;
+    if (nb !== n || kb !== k) throw new Error(`batchMatMul: shapes ${a.shape} and ${b.shape} do not match`);
+    const flags = (ta ? TRANSPOSE_A : 0) | (tb ? TRANSPOSE_B : 0);
+    const plan = new Int32Array(PLAN_STRIDE * n);
+    for (let i = 0; i < n; i++) plan.set([0, i * m * k, 1, i * k * p, i * m * p, m, k, p, flags], PLAN_STRIDE * i);
+    return multiMatMul([A, B], plan, [n, m, p], blas) as tf.Tensor3D;
   });
 }
 
@@ -372,24 +377,30 @@ export function fusedAttention(qkv: tf.Tensor3D, bias: tf.Tensor | null, shape: 
   // Offsets of head h of batch b in the (B, 3nh, T, hs) layout: part 0 = q, 1 = k, 2 = v.
   const headOffset = (part: number, i: number): number => ((Math.floor(i / nh) * 3 + part) * nh + (i % nh)) * T * hs;
   const plan = (rows: (i: number) => number[]): Int32Array => {
-    const out = new Int32Array(8 * BH);
-    for (let i = 0; i < BH; i++) out.set(rows(i), 8 * i);
+    const out = new Int32Array(PLAN_STRIDE * BH);
+    for (let i = 0; i < BH; i++) out.set(rows(i), PLAN_STRIDE * i);
     return out;
   };
-  const scoresPlan = plan((i) => [0, headOffset(0, i), 1, headOffset(1, i), i * T * T, T, hs, T]); // q · kᵀ
-  const valuesPlan = plan((i) => [0, i * T * T, 1, headOffset(2, i), i * T * hs, T, T, hs]); // P · v
-  const dWeightsPlan = plan((i) => [0, i * T * hs, 1, headOffset(2, i), i * T * T, T, hs, T]); // dY · vᵀ
-  const dHeadsPlan = new Int32Array(8 * 3 * BH);
-  for (let i = 0; i < BH; i++) {
-    dHeadsPlan.set([0, i * T * T, 3, headOffset(1, i), headOffset(0, i), T, T, hs], 24 * i); // dq = dS · k
-    dHeadsPlan.set([1, i * T * T, 3, headOffset(0, i), headOffset(1, i), T, T, hs], 24 * i + 8); // dk = dSᵀ · q
-    dHeadsPlan.set([2, i * T * T, 4, i * T * hs, headOffset(2, i), T, T, hs], 24 * i + 16); // dv = Pᵀ · dY
-  }
+  // On the BLAS, kᵀ, vᵀ, dSᵀ and Pᵀ are read where k, v, dS and P lie (a plan flag); XNNPACK needs transposed
+  // copies (hdT, dsT, pT). A slice's offset is the same in both layouts, so the plans differ only in their flags.
   const blas = onBlas();
+  const tA = blas ? TRANSPOSE_A : 0;
+  const tB = blas ? TRANSPOSE_B : 0;
+  const transposedCopy = (x: tf.Tensor, rows: number, cols: number): tf.Tensor => (blas ? x : transposeLast2(tf.reshape(x, [x.size / (rows * cols), rows, cols]) as tf.Tensor3D));
+  const scoresPlan = plan((i) => [0, headOffset(0, i), 1, headOffset(1, i), i * T * T, T, hs, T, tB]); // q · kᵀ
+  const valuesPlan = plan((i) => [0, i * T * T, 1, headOffset(2, i), i * T * hs, T, T, hs, 0]); // P · v
+  const dWeightsPlan = plan((i) => [0, i * T * hs, 1, headOffset(2, i), i * T * T, T, hs, T, tB]); // dY · vᵀ
+  const dHeadsPlan = new Int32Array(PLAN_STRIDE * 3 * BH);
+  for (let i = 0; i < BH; i++) {
+    const at = 3 * PLAN_STRIDE * i;
+    dHeadsPlan.set([0, i * T * T, 3, headOffset(1, i), headOffset(0, i), T, T, hs, 0], at); // dq = dS · k
+    dHeadsPlan.set([1, i * T * T, 3, headOffset(0, i), headOffset(1, i), T, T, hs, tA], at + PLAN_STRIDE); // dk = dSᵀ · q
+    dHeadsPlan.set([2, i * T * T, 4, i * T * hs, headOffset(2, i), T, T, hs, tA], at + 2 * PLAN_STRIDE); // dv = Pᵀ · dY
+  }
   const body = (x: tf.Tensor3D, b: tf.Tensor | null, save: tf.GradSaveFunc) => {
     const [y, heads, headsT, weights] = tf.tidy(() => {
       const hd = tf.transpose(tf.reshape(x, [B, T, 3 * nh, hs]), [0, 2, 1, 3]); // (B, 3nh, T, hs)
-      const hdT = transposeLast2(tf.reshape(hd, [B * 3 * nh, T, hs]) as tf.Tensor3D); // (B·3nh, hs, T)
+      const hdT = transposedCopy(hd, T, hs); // (B·3nh, hs, T), or hd itself on the BLAS
       let z = multiMatMul([hd, hdT], scoresPlan, [B, nh, T, T], blas);
       if (scale !== 1) z = tf.mul(z, scale);
       if (b) z = tf.add(z, b);
@@ -407,9 +418,7 @@ export function fusedAttention(qkv: tf.Tensor3D, bias: tf.Tensor | null, shape: 
           const dp = multiMatMul([dyh, hdT], dWeightsPlan, [B, nh, T, T], blas);
           const dz = tf.mul(p, tf.sub(dp, tf.sum(tf.mul(dp, p), -1, true))); // softmax backward
           const ds = scale !== 1 ? tf.mul(dz, scale) : dz;
-          const dsT = transposeLast2(tf.reshape(ds, [BH, T, T]) as tf.Tensor3D);
-          const pT = transposeLast2(tf.reshape(p, [BH, T, T]) as tf.Tensor3D);
-          const dHeads = multiMatMul([ds, dsT, pT, hd, dyh], dHeadsPlan, [B, 3 * nh, T, hs], blas);
+          const dHeads = multiMatMul([ds, transposedCopy(ds, T, T), transposedCopy(p, T, T), hd, dyh], dHeadsPlan, [B, 3 * nh, T, hs], blas);
           const dx = tf.reshape(tf.transpose(dHeads, [0, 2, 1, 3]), [B, T, 3 * C]);
           return b ? [dx, sumToShape(dz, b.shape)] : [dx];
         }),

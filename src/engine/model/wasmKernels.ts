@@ -78,12 +78,19 @@ function requireGemm(kernel: string): NativeGemm {
   return gemm;
 }
 
+/** Numbers per product in a GptLabMultiMatMul plan (see multiMatMulKernel). */
+export const PLAN_STRIDE = 9;
+/** Plan flags: A is stored k×m (read transposed), B is stored p×k. */
+export const TRANSPOSE_A = 1;
+export const TRANSPOSE_B = 2;
+
 /**
- * Many small 2-D matmuls in one kernel call. `plan` holds 8 numbers per product:
- * [input of A, element offset of A, input of B, offset of B, offset in the output, m, k, p] for
- * out[m×p] = A[m×k] · B[k×p], all row-major and contiguous. With `blas`, each product is one call of the native
- * GEMM on those offsets; otherwise XNNPACK's fully connected operator on views registered at those offsets (no
- * copies), unregistered right after.
+ * Many small 2-D matmuls in one kernel call. `plan` holds PLAN_STRIDE numbers per product:
+ * [input of A, element offset of A, input of B, offset of B, offset in the output, m, k, p, flags] for
+ * out[m×p] = op(A)·op(B), op(A) m×k and op(B) k×p, all row-major and contiguous; flags TRANSPOSE_A / TRANSPOSE_B
+ * say an operand is stored transposed. With `blas`, each product is one call of the native GEMM on those offsets
+ * (a transposed operand costs nothing); otherwise XNNPACK's fully connected operator on views registered at those
+ * offsets (no copies), unregistered right after (a transposed operand takes tfjs's slow loop: plan them for BLAS).
  */
 function multiMatMulKernel(args: { inputs: Record<string, tf.TensorInfo>; backend: unknown; attrs: Record<string, unknown> }): tf.TensorInfo {
   const be = args.backend as WasmBackend;
@@ -108,36 +115,41 @@ function multiMatMulKernel(args: { inputs: Record<string, tf.TensorInfo>; backen
   let lastM = -1;
   let lastK = -1;
   let lastP = -1;
+  let lastFlags = -1;
   let dims = new Int32Array(w.HEAPU8.buffer, shapes, 6);
-  for (let i = 0; i < plan.length; i += 8) {
-    const ai = plan[i], ao = plan[i + 1], bi = plan[i + 2], bo = plan[i + 3], oo = plan[i + 4], m = plan[i + 5], k = plan[i + 6], p = plan[i + 7];
-    if (ai >= inputs.length || bi >= inputs.length || ao < 0 || bo < 0 || oo < 0 || ao + m * k > sizes[ai] || bo + k * p > sizes[bi] || oo + m * p > outSize)
-      throw new Error(`${MULTI_MATMUL}: product ${i / 8} reads or writes out of bounds`);
+  if (plan.length % PLAN_STRIDE !== 0) throw new Error(`${MULTI_MATMUL}: a plan holds ${PLAN_STRIDE} numbers per product, got ${plan.length}`);
+  for (let i = 0; i < plan.length; i += PLAN_STRIDE) {
+    const ai = plan[i], ao = plan[i + 1], bi = plan[i + 2], bo = plan[i + 3], oo = plan[i + 4], m = plan[i + 5], k = plan[i + 6], p = plan[i + 7], flags = plan[i + 8];
+    if (ai >= inputs.length || bi >= inputs.length || ao < 0 || bo < 0 || oo < 0 || ao + m * k > sizes[ai] || bo + k * p > sizes[bi] || oo + m * p > outSize || flags < 0 || flags > 3)
+      throw new Error(`${MULTI_MATMUL}: product ${i / PLAN_STRIDE} reads or writes out of bounds`);
+    const ta = flags & TRANSPOSE_A ? 1 : 0;
+    const tb = flags & TRANSPOSE_B ? 1 : 0;
     if (m * p === 0) continue;
     if (k === 0) {
       be.typedArrayFromHeap(out).fill(0, oo, oo + m * p);
       continue;
     }
     if (gemm) {
-      gemm.gemm(w.HEAPF32, 0, 0, m, p, k, offsets[ai] / 4 + ao, k, offsets[bi] / 4 + bo, p, outOffset / 4 + oo, p, 0, -1, 1);
+      gemm.gemm(w.HEAPF32, ta, tb, m, p, k, offsets[ai] / 4 + ao, ta ? m : k, offsets[bi] / 4 + bo, tb ? k : p, outOffset / 4 + oo, p, 0, -1, 1);
       continue;
     }
     if (dims.buffer !== w.HEAPU8.buffer) dims = new Int32Array(w.HEAPU8.buffer, shapes, 6);
-    if (m !== lastM || k !== lastK || p !== lastP) {
+    if (m !== lastM || k !== lastK || p !== lastP || flags !== lastFlags) {
       dims[0] = 1;
-      dims[1] = m;
-      dims[2] = k;
+      dims[1] = ta ? k : m;
+      dims[2] = ta ? m : k;
       dims[3] = 1;
-      dims[4] = k;
-      dims[5] = p;
+      dims[4] = tb ? p : k;
+      dims[5] = tb ? k : p;
       lastM = m;
       lastK = k;
       lastP = p;
+      lastFlags = flags;
     }
     w._register_tensor(aId, m * k, offsets[ai] + 4 * ao);
     w._register_tensor(bId, k * p, offsets[bi] + 4 * bo);
     w._register_tensor(oId, m * p, outOffset + 4 * oo);
-    w._BatchMatMul(aId, shapes, 3, bId, shapes + 12, 3, 0, 0, oId);
+    w._BatchMatMul(aId, shapes, 3, bId, shapes + 12, 3, ta, tb, oId);
     w._dispose_data(aId);
     w._dispose_data(bId); // also drops XNNPACK's cached operator (packed weights) for this view
     w._dispose_data(oId);

@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { nativeGemm } from '../../../src/engine/model/nativeGemm';
-import { copyBlocks, fastWasm, gemm, multiMatMul } from '../../../src/engine/model/wasmKernels';
+import { copyBlocks, fastWasm, gemm, multiMatMul, TRANSPOSE_A, TRANSPOSE_B } from '../../../src/engine/model/wasmKernels';
 import { useWasmBackend } from '../../helpers/backend';
 
 useWasmBackend();
@@ -23,7 +23,7 @@ describe.each(ENGINES)('GptLabMultiMatMul (native BLAS: %s)', (blas) => {
       // a holds two 1×2 rows, b two 2×1 columns; out[0] = a[0:2]·b[0:2], out[1] = a[2:4]·b[2:4], out[2] = a[0:2]·b[2:4].
       const a = tf.tensor1d([1, 2, 3, 4]);
       const b = tf.tensor1d([5, 6, 7, 8]);
-      const plan = Int32Array.from([0, 0, 1, 0, 0, 1, 2, 1, 0, 2, 1, 2, 1, 1, 2, 1, 0, 0, 1, 2, 2, 1, 2, 1]);
+      const plan = Int32Array.from([0, 0, 1, 0, 0, 1, 2, 1, 0, 0, 2, 1, 2, 1, 1, 2, 1, 0, 0, 0, 1, 2, 2, 1, 2, 1, 0]);
       expect(values(multiMatMul([a, b], plan, [3], blas))).toEqual([1 * 5 + 2 * 6, 3 * 7 + 4 * 8, 1 * 7 + 2 * 8]);
     });
   });
@@ -32,18 +32,33 @@ describe.each(ENGINES)('GptLabMultiMatMul (native BLAS: %s)', (blas) => {
     tf.tidy(() => {
       const a = tf.tensor2d([[1, 2], [3, 4]]);
       const b = tf.tensor2d([[1, 0, -1], [2, 1, 0]]);
-      expect(values(multiMatMul([a, b], Int32Array.from([0, 0, 1, 0, 0, 2, 2, 3]), [2, 3], blas))).toEqual(values(tf.matMul(a, b)));
-      expect(values(multiMatMul([a, b], Int32Array.from([0, 0, 1, 0, 0, 2, 0, 3]), [2, 3], blas))).toEqual([0, 0, 0, 0, 0, 0]);
+      expect(values(multiMatMul([a, b], Int32Array.from([0, 0, 1, 0, 0, 2, 2, 3, 0]), [2, 3], blas))).toEqual(values(tf.matMul(a, b)));
+      expect(values(multiMatMul([a, b], Int32Array.from([0, 0, 1, 0, 0, 2, 0, 3, 0]), [2, 3], blas))).toEqual([0, 0, 0, 0, 0, 0]);
+    });
+  });
+
+  it('reads an operand stored transposed where a flag says so: the same products as explicit transposes', () => {
+    tf.tidy(() => {
+      const a = tf.tensor2d([[1, 2, 3], [4, 5, 6]]); // 2×3
+      const b = tf.tensor2d([[1, -1], [0, 2], [3, 1]]); // 3×2; a·b = [[10, 6], [22, 12]]
+      const at = tf.transpose(a);
+      const bt = tf.transpose(b);
+      const product = (flags: number) => Int32Array.from([0, 0, 1, 0, 0, 2, 3, 2, flags]);
+      expect(values(multiMatMul([at, b], product(TRANSPOSE_A), [2, 2], blas))).toEqual([10, 6, 22, 12]);
+      expect(values(multiMatMul([a, bt], product(TRANSPOSE_B), [2, 2], blas))).toEqual([10, 6, 22, 12]);
+      expect(values(multiMatMul([at, bt], product(TRANSPOSE_A | TRANSPOSE_B), [2, 2], blas))).toEqual([10, 6, 22, 12]);
     });
   });
 
   it('refuses a plan that reads or writes out of bounds, naming the product', () => {
     tf.tidy(() => {
       const a = tf.tensor1d([1, 2, 3, 4]);
-      const ok = [0, 0, 1, 0, 0, 1, 2, 1];
-      expect(() => multiMatMul([a, a], Int32Array.from([...ok, 0, 3, 1, 0, 1, 1, 2, 1]), [2], blas)).toThrow('GptLabMultiMatMul: product 1 reads or writes out of bounds');
-      expect(() => multiMatMul([a, a], Int32Array.from([0, 0, 1, 0, 1, 1, 2, 1]), [1], blas)).toThrow(/product 0/);
-      expect(() => multiMatMul([a, a], Int32Array.from([2, 0, 1, 0, 0, 1, 2, 1]), [1], blas)).toThrow(/product 0/);
+      const ok = [0, 0, 1, 0, 0, 1, 2, 1, 0];
+      expect(() => multiMatMul([a, a], Int32Array.from([...ok, 0, 3, 1, 0, 1, 1, 2, 1, 0]), [2], blas)).toThrow('GptLabMultiMatMul: product 1 reads or writes out of bounds');
+      expect(() => multiMatMul([a, a], Int32Array.from([0, 0, 1, 0, 1, 1, 2, 1, 0]), [1], blas)).toThrow(/product 0/);
+      expect(() => multiMatMul([a, a], Int32Array.from([2, 0, 1, 0, 0, 1, 2, 1, 0]), [1], blas)).toThrow(/product 0/);
+      expect(() => multiMatMul([a, a], Int32Array.from([0, 0, 1, 0, 0, 1, 2, 1, 4]), [1], blas)).toThrow(/product 0/);
+      expect(() => multiMatMul([a, a], Int32Array.from(ok.slice(0, 8)), [1], blas)).toThrow('GptLabMultiMatMul: a plan holds 9 numbers per product, got 8');
     });
   });
 });
