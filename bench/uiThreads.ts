@@ -3,8 +3,8 @@
  * Chromium (headless, software rendering: the window's drawing costs CPU as it does on a laptop without a GPU
  * compositor) showing a run's live view while the run trains, once per `--threads` choice, the choices alternating
  * over `--rounds`. For each run: its tokens/s (the trainer's own figure), and what the user sees of the page while
- * it trains — frame gaps from requestAnimationFrame (median, p95, max) and the long tasks (> 50 ms) the page's main
- * thread ran, from PerformanceObserver — and how far the live chart lags the run (steps stored vs steps drawn).
+ * it trains: frame gaps from requestAnimationFrame (median, p95, max) and the long tasks (> 50 ms) the page's main
+ * thread ran, from PerformanceObserver.
  *
  *   npx tsx bench/uiThreads.ts [--preset nano] [--steps 300] [--threads auto,1] [--rounds 2] [--json out.json]
  */
@@ -33,20 +33,21 @@ interface PageLoad {
   longTasks: number[];
 }
 
-/** Starts recording frame times and long tasks in the page. */
-async function record(page: Page): Promise<void> {
-  await page.evaluate(() => {
-    const w = window as unknown as { __load: PageLoad };
-    w.__load = { frames: [], longTasks: [] };
-    const frame = (t: number) => {
-      w.__load.frames.push(t);
-      requestAnimationFrame(frame);
-    };
+/**
+ * Starts recording frame times and long tasks in the page. A string, not a function: tsx would wrap a function's
+ * inner functions in a helper the page does not have.
+ */
+const RECORD = `
+  if (!window.__load) {
+    const frame = (t) => { window.__load.frames.push(t); requestAnimationFrame(frame); };
     requestAnimationFrame(frame);
-    new PerformanceObserver((list) => {
-      for (const entry of list.getEntries()) w.__load.longTasks.push(entry.duration);
-    }).observe({ type: 'longtask', buffered: false });
-  });
+    new PerformanceObserver((list) => { for (const e of list.getEntries()) window.__load.longTasks.push(e.duration); }).observe({ type: 'longtask' });
+  }
+  window.__load = { frames: [], longTasks: [] };
+`;
+
+async function record(page: Page): Promise<void> {
+  await page.evaluate(RECORD);
 }
 
 const quantile = (sorted: number[], q: number): number => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
@@ -61,7 +62,7 @@ try {
   await page.goto(web.server.openUrl);
   await page.waitForSelector('[data-testid=view-new]');
   console.log(`${os.cpus().length} cores, preset ${values.preset}, ${steps} steps, load ${os.loadavg()[0]!.toFixed(1)}`);
-  console.log(`${'round'.padEnd(7)}${'threads'.padEnd(9)}${'tok/s'.padEnd(9)}${'frame p50/p95/max ms'.padEnd(23)}${'long tasks (n, total ms)'.padEnd(26)}chart lag at the end (steps)`);
+  console.log(`${'round'.padEnd(7)}${'threads'.padEnd(9)}${'tok/s'.padEnd(9)}${'frame p50/p95/max ms'.padEnd(23)}${'long tasks (n, total ms)'}`);
   for (let round = 1; round <= Number(values.rounds); round++) {
     for (const threads of choices) {
       const { runId } = await web.service.startRun({ config: { preset: values.preset as 'nano', steps, threads, sampleEvery: 0 } });
@@ -69,16 +70,11 @@ try {
       await page.waitForSelector('[data-testid=live-status][data-status=running]', { timeout: 120_000 });
       await record(page);
       let run = await web.service.getRun({ runId });
-      let lag = NaN;
       while (run.status === 'running' || run.status === 'queued') {
         await page.waitForTimeout(250);
         run = await web.service.getRun({ runId });
-        if (run.status === 'running') {
-          const drawn = Number(await page.getAttribute('[data-testid=loss-chart]', 'data-points'));
-          lag = (run.lastStep ?? 0) + 1 - drawn;
-        }
       }
-      const load = await page.evaluate(() => (window as unknown as { __load: PageLoad }).__load);
+      const load = (await page.evaluate('window.__load')) as PageLoad;
       const gaps = load.frames.slice(1).map((t, i) => t - load.frames[i]!).sort((a, b) => a - b);
       const row = {
         round,
@@ -91,13 +87,12 @@ try {
         frameMax: gaps.at(-1) ?? NaN,
         longTasks: load.longTasks.length,
         longTaskMs: load.longTasks.reduce((a, b) => a + b, 0),
-        chartLagSteps: lag,
       };
       rows.push(row);
       const f = (x: number) => x.toFixed(0);
       console.log(
         `${String(round).padEnd(7)}${`${threads}${threads === 'auto' ? `=${row.resolvedThreads}` : ''}`.padEnd(9)}${f(row.tokensPerSecond ?? NaN).padEnd(9)}` +
-          `${`${row.frameP50.toFixed(1)} / ${row.frameP95.toFixed(1)} / ${f(row.frameMax)}`.padEnd(23)}${`${row.longTasks}, ${f(row.longTaskMs)}`.padEnd(26)}${row.chartLagSteps}`,
+          `${`${row.frameP50.toFixed(1)} / ${row.frameP95.toFixed(1)} / ${f(row.frameMax)}`.padEnd(23)}${row.longTasks}, ${f(row.longTaskMs)}`,
       );
     }
   }
