@@ -3,7 +3,8 @@
  * `npm run gpu-bundle [-- --out dir] [--level 0-9]`: a GPU check for a machine with a GPU but no package registry. Writes one folder
  * (default gpu-bundle/, git-ignored) holding run.sh and payload.tar.xz: this Node binary, the throughput bench and
  * its gradient worker bundled by esbuild into one file each, tfjs's wasm files, Dawn's linux-x64 binary (npm
- * `webgpu`), the PyTorch reference script and libvulkan.so.1 for machines without a Vulkan loader. run.sh unpacks
+ * `webgpu`), the PyTorch reference script, libvulkan.so.1 for machines without a Vulkan loader, and the BLAS addon
+ * (native/blas) with this machine's OpenBLAS and the libraries it needs, for machines without one. run.sh unpacks
  * it, finds the GPU's Vulkan driver and prints the bench's JSON (see run.sh). Linux x64 only: Dawn's binary and
  * Node's are this machine's.
  */
@@ -26,6 +27,10 @@ if (process.platform !== 'linux' || process.arch !== 'x64') throw new Error(`gpu
 const dawn = join(root, 'node_modules/webgpu/dist/linux-x64/dawn.node');
 if (!existsSync(dawn)) throw new Error(`gpu-bundle: ${dawn} is missing; install the optional dependency \`webgpu\``);
 const vulkanLoader = ['/usr/lib/x86_64-linux-gnu/libvulkan.so.1', '/usr/lib64/libvulkan.so.1', '/usr/lib/libvulkan.so.1'].find(existsSync);
+const blasAddon = join(root, 'native/blas/build/Release/gpt_lab_blas.node');
+// OpenBLAS and what it links (ldd: libgfortran, libquadmath, libgomp), copied only where all are found.
+const blasLibs = ['libopenblas.so.0', 'libgfortran.so.5', 'libquadmath.so.0', 'libgomp.so.1'].map((name) => join('/usr/lib/x86_64-linux-gnu', name));
+const withBlas = existsSync(blasAddon) && blasLibs.every(existsSync);
 
 const stage = mkdtempSync(join(tmpdir(), 'gpt-lab-gpu-bundle-'));
 try {
@@ -65,6 +70,11 @@ try {
     mkdirSync(join(stage, 'lib'));
     copyFileSync(vulkanLoader, join(stage, 'lib/libvulkan.so.1'));
   }
+  if (withBlas) {
+    mkdirSync(join(stage, 'blas'));
+    copyFileSync(blasAddon, join(stage, 'blas/gpt_lab_blas.node'));
+    for (const lib of blasLibs) copyFileSync(lib, join(stage, 'blas', lib.split('/').at(-1)));
+  }
   copyFileSync(process.execPath, join(stage, 'node'));
   writeFileSync(join(stage, 'VERSION'), `gpt-lab gpu-bundle, node ${process.version}, built ${new Date().toISOString()}\n`);
 
@@ -78,5 +88,7 @@ try {
 }
 
 const bytes = ['payload.tar.xz', 'run.sh'].reduce((sum, name) => sum + statSync(join(out, name)).size, 0);
-console.log(`gpu-bundle: ${out} (${(bytes / 2 ** 20).toFixed(1)} MiB)${vulkanLoader ? '' : '; no libvulkan.so.1 here to include'}`);
+console.log(
+  `gpu-bundle: ${out} (${(bytes / 2 ** 20).toFixed(1)} MiB)${vulkanLoader ? '' : '; no libvulkan.so.1 here to include'}${withBlas ? '' : '; no BLAS addon or OpenBLAS here to include (wasm on XNNPACK)'}`,
+);
 if (bytes > MAX_BYTES) throw new Error(`gpu-bundle: ${(bytes / 2 ** 20).toFixed(1)} MiB is over the ${MAX_BYTES / 2 ** 20} MiB limit`);

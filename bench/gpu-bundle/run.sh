@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # GPT Lab's GPU check (built by `npm run gpu-bundle`): unpacks Node, the throughput bench and Dawn, points Vulkan at
 # the GPU's driver, and prints one JSON object on stdout: the bench on webgpu and on wasm for each config, and the
-# wasm bench at several thread counts. The bench's tables go to stderr.
+# wasm bench at several thread counts (its matmuls on the bundled BLAS addon, with the system's OpenBLAS or the
+# bundled one). The bench's tables go to stderr. The CLI is not in the bundle, so the user's path is not measured.
 #
 #   ./run.sh [--configs S,M,L] [--steps 20] [--warmup 3] [--threads 1,2,4,8,16] [--icd /path/to/icd.json] [--keep DIR]
 #
@@ -63,8 +64,16 @@ if ! { command -v ldconfig >/dev/null && ldconfig -p | grep -q 'libvulkan\.so\.1
   export LD_LIBRARY_PATH="$work/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 fi
 export GPT_LAB_GRADIENT_WORKER=$work/gradientWorker.mjs
+if [ -d "$work/blas" ]; then
+  export GPT_LAB_BLAS_ADDON=$work/blas/gpt_lab_blas.node
+  # The bundled OpenBLAS (and its libgfortran, libgomp) only where the system has none.
+  if ! { command -v ldconfig >/dev/null && ldconfig -p | grep -q 'libopenblas\.so\.0 '; }; then
+    export GPT_LAB_BLAS_LIBRARY=$work/blas/libopenblas.so.0
+    export LD_LIBRARY_PATH="$work/blas${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+  fi
+fi
 
-bench() { "$work/node" "$work/bench.mjs" --configs "$configs" --steps "$steps" --warmup "$warmup" "$@" >&2; }
+bench() { "$work/node" "$work/bench.mjs" --configs "$configs" --steps "$steps" --warmup "$warmup" --user-steps 0 "$@" >&2; }
 bench --backend webgpu --threads 1 --json "$work/webgpu.json"
 bench --backend wasm --threads 1 --json "$work/wasm.json"
 bench --backend wasm --threads "$threads" --torch off --json "$work/threads.json"

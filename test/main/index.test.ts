@@ -113,7 +113,7 @@ function installedResources(omit?: 'sqliteBinary'): string {
   const resources = mkdtempSync(join(tmpdir(), 'gpt-lab-resources-'));
   temps.push(resources);
   const layout = packagedLayout(resources);
-  const files = [join(layout.mainDir, 'labProcess.js'), join(layout.wasmDir, 'tfjs-backend-wasm.wasm'), layout.dawnBinary, ...(omit ? [] : [layout.sqliteBinary])];
+  const files = [join(layout.mainDir, 'labProcess.js'), join(layout.wasmDir, 'tfjs-backend-wasm.wasm'), layout.dawnBinary, layout.blasAddon, ...(omit ? [] : [layout.sqliteBinary])];
   for (const file of files) {
     mkdirSync(dirname(file), { recursive: true });
     writeFileSync(file, '');
