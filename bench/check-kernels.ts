@@ -10,7 +10,7 @@ import * as tf from '@tensorflow/tfjs';
 import { parseArgs } from 'node:util';
 import { initBackend } from '../src/engine/backend';
 import { GPT, type ModelConfig } from '../src/engine/model/gpt';
-import { setFastPaths } from '../src/engine/model/ops';
+import { setFastPaths } from '../src/engine/model/levers';
 import { resolveSchemeOptions, SCHEME_NAMES } from '../src/engine/model/positional/registry';
 import { createRng } from '../src/engine/rng';
 import { AdamW } from '../src/engine/train/adamw';

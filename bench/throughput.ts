@@ -44,7 +44,7 @@ import { resolveConfig } from '../src/engine/config';
 import { buildCorpus } from '../src/engine/data/corpus';
 import { evalAtLengths } from '../src/engine/eval/extrapolation';
 import { GPT, modelConfigOf } from '../src/engine/model/gpt';
-import { perfLevers, setFastPaths, type PerfLever } from '../src/engine/model/ops';
+import { perfLevers, setFastPaths, type PerfLever } from '../src/engine/model/levers';
 import { replicaOptimizerOf, splitRows } from '../src/engine/train/shards';
 import { Trainer } from '../src/engine/train/trainer';
 import { ThreadHelpers } from '../src/hosts/gradientThreads/client';
@@ -328,7 +328,7 @@ for (const want of values.levers ? [] : candidates) {
 }
 
 /** The order in which --levers switches the optimisations on (cheapest and most general first). */
-const LEVER_ORDER: PerfLever[] = ['twoStageTranspose', 'rowSumMatmul', 'fusedBias', 'geluSigmoid', 'normGradients', 'crossEntropyGradient', 'slicedBatchMatMul', 'fusedAttention', 'fusedOptimizer', 'fastSplit', 'nativeGemm'];
+const LEVER_ORDER: PerfLever[] = ['twoStageTranspose', 'rowSumMatmul', 'fusedBias', 'geluSigmoid', 'normGradients', 'crossEntropyGradient', 'slicedBatchMatMul', 'fusedAttention', 'fusedOptimizer', 'fastSplit', 'nativeGemm', 'sharedClones'];
 const leverRows = [];
 if (values.levers) {
   const info = await initBackend(requested?.[0] ?? 'wasm');

@@ -10,7 +10,7 @@ import { initBackend, type BackendInfo, type BackendName } from '../../src/engin
 import { resolveConfig, type RunConfig } from '../../src/engine/config';
 import { buildCorpus, type Corpus } from '../../src/engine/data';
 import { GPT, modelConfigOf } from '../../src/engine/model/gpt';
-import { setFastPaths } from '../../src/engine/model/ops';
+import { setFastPaths } from '../../src/engine/model/levers';
 import { Trainer } from '../../src/engine/train/trainer';
 import { parityFixture } from '../helpers/fixtures';
 import { expectParity, type Case } from '../helpers/parity';

@@ -5,11 +5,13 @@
  *     existing tensors (no copies): batched and attention matmuls at 2-D speed;
  *   - GptLabCopyBlocks: strided block copies on the heap (a split without tf.split's copy out of the heap);
  *   - GptLabGemm: op(A)·op(B) (+ bias) by the machine's BLAS (./nativeGemm.ts) in place on the heap; GptLabMultiMatMul
- *     runs its products there too when asked. Transposed operands are read as they lie (no transpose first).
+ *     runs its products there too when asked. Transposed operands are read as they lie (no transpose first);
+ *   - Identity (replacing the backend's own): a clone shares its input's data, reference-counted, instead of copying.
  * They reach into the backend's internals (the heap, the tensor registry), so everything is feature-checked: a
  * backend without these members gets null from fastWasm() and the ops take their plain-tfjs path.
  */
 import * as tf from '@tensorflow/tfjs';
+import { perfLevers } from './levers';
 import { nativeGemm, type NativeGemm } from './nativeGemm';
 
 interface WasmModule {
@@ -27,11 +29,13 @@ export interface WasmBackend {
   dataIdNextNumber: number;
   makeOutput(shape: number[], dtype: 'float32'): tf.TensorInfo;
   typedArrayFromHeap(t: tf.TensorInfo): Float32Array;
+  incRef(dataId: unknown): void;
 }
 
 const MULTI_MATMUL = 'GptLabMultiMatMul';
 const COPY_BLOCKS = 'GptLabCopyBlocks';
 const GEMM = 'GptLabGemm';
+const IDENTITY = 'Identity';
 const MAX_MULTI_INPUTS = 6;
 const shapeScratch = new WeakMap<WasmBackend, number>();
 
@@ -44,6 +48,7 @@ function hasWasmInternals(be: Partial<WasmBackend>): be is WasmBackend {
     typeof w._dispose_data === 'function' &&
     typeof w._malloc === 'function' &&
     typeof be.makeOutput === 'function' &&
+    typeof be.incRef === 'function' &&
     typeof be.dataIdNextNumber === 'number' &&
     !!be.dataIdMap
   );
@@ -62,10 +67,33 @@ export function fastWasm(): WasmBackend | null {
       tf.registerKernel({ kernelName: MULTI_MATMUL, backendName: 'wasm', kernelFunc: multiMatMulKernel as unknown as tf.KernelFunc });
     if (ok && !tf.getKernel(COPY_BLOCKS, 'wasm')) tf.registerKernel({ kernelName: COPY_BLOCKS, backendName: 'wasm', kernelFunc: copyBlocksKernel as unknown as tf.KernelFunc });
     if (ok && !tf.getKernel(GEMM, 'wasm')) tf.registerKernel({ kernelName: GEMM, backendName: 'wasm', kernelFunc: gemmKernel as unknown as tf.KernelFunc });
+    if (ok) shareClones();
     checkedBackends.set(be, ok);
   }
   return ok ? (be as WasmBackend) : null;
 }
+
+/**
+ * tfjs keeps every tensor a custom gradient saves by cloning it (the Identity kernel), and tfjs-wasm's Identity copies
+ * the data: a copy of each saved activation, every step (5 % of an M or L step). The cpu and webgl backends share the
+ * data instead, reference-counted; so does this replacement, with the sharedClones lever on. Nothing in GPT Lab
+ * writes into a tensor's memory after making it (every kernel writes only its fresh outputs), so a shared clone
+ * cannot be told apart from a copy.
+ */
+function shareClones(): void {
+  const current = tf.getKernel(IDENTITY, 'wasm');
+  if (!current || current.kernelFunc === sharedIdentity) return;
+  const copy = current.kernelFunc;
+  sharedIdentity = (args) => {
+    const x = (args.inputs as { x: tf.TensorInfo }).x;
+    if (!perfLevers.sharedClones || x.dtype === 'string') return copy(args);
+    (args.backend as unknown as WasmBackend).incRef(x.dataId);
+    return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+  };
+  tf.unregisterKernel(IDENTITY, 'wasm');
+  tf.registerKernel({ ...current, kernelFunc: sharedIdentity });
+}
+let sharedIdentity: tf.KernelFunc | null = null;
 
 /** The wasm backend's matmuls can run on the machine's BLAS: fast kernels here and a native GEMM loaded. */
 export function blasReady(): boolean {

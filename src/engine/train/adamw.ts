@@ -10,7 +10,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { readAll } from '../read';
-import { perfLevers } from '../model/ops';
+import { perfLevers } from '../model/levers';
 
 export interface AdamWOptions {
   beta1: number;

@@ -3,7 +3,7 @@
  * gradients of every parameter out, for every scheme × norm placement and at lengths past the block.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { setFastPaths } from '../../../src/engine/model/ops';
+import { setFastPaths } from '../../../src/engine/model/levers';
 import { SCHEME_NAMES } from '../../../src/engine/model/positional/registry';
 import { useWasmBackend } from '../../helpers/backend';
 import { parityFixture } from '../../helpers/fixtures';

@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
+import { perfLevers } from '../../../src/engine/model/levers';
 import { nativeGemm } from '../../../src/engine/model/nativeGemm';
 import { copyBlocks, fastWasm, gemm, multiMatMul, TRANSPOSE_A, TRANSPOSE_B } from '../../../src/engine/model/wasmKernels';
 import { useWasmBackend } from '../../helpers/backend';
@@ -119,6 +120,32 @@ describe('GptLabCopyBlocks', () => {
       expect(() => copyBlocks(x, { outShape: [4], blocks: 2, length: 2, srcStride: 3, srcOffset: 0, dstStride: 2, dstOffset: 0, zero: false })).toThrow('GptLabCopyBlocks: block 1 out of bounds');
       expect(() => copyBlocks(x, { outShape: [2], blocks: 2, length: 1, srcStride: 1, srcOffset: 0, dstStride: 2, dstOffset: 0, zero: false })).toThrow('GptLabCopyBlocks: block 1 out of bounds');
     });
+  });
+});
+
+describe('Identity (clones share their data)', () => {
+  it('a clone shares its input\'s data and outlives it; with the lever off it is a copy; nothing leaks', () => {
+    expect(fastWasm()).not.toBeNull();
+    const before = tf.memory();
+    const x = tf.tensor1d([1, 2, 3]);
+    const y = tf.clone(x);
+    expect(y.dataId).toBe(x.dataId);
+    x.dispose();
+    expect(values(y)).toEqual([1, 2, 3]); // still there: the data is freed with its last tensor
+    y.dispose();
+    expect(tf.memory().numTensors).toBe(before.numTensors);
+    expect(tf.memory().numDataBuffers).toBe(before.numDataBuffers);
+    perfLevers.sharedClones = false;
+    try {
+      const a = tf.tensor1d([4, 5]);
+      const b = tf.clone(a);
+      expect(b.dataId).not.toBe(a.dataId);
+      expect(values(b)).toEqual([4, 5]);
+      tf.dispose([a, b]);
+    } finally {
+      perfLevers.sharedClones = true;
+    }
+    expect(tf.memory().numDataBuffers).toBe(before.numDataBuffers);
   });
 });
 
