@@ -13,7 +13,9 @@
  * Threads: GPT Lab parallelises training by running one replica per core (worker threads), so the BLAS must run each
  * call on the calling thread. The library is opened with OPENBLAS_NUM_THREADS=1 and OMP_NUM_THREADS=1 in the
  * environment (read by OpenBLAS and libgomp while they load) and the process's own values are put back right after,
- * so processes started later (the PyTorch reference of the bench) inherit the environment they were given.
+ * so processes started later (the PyTorch reference of the bench) inherit the environment they were given. The
+ * library is opened once per process, by the first thread that loads the addon: the trainer's, before it starts any
+ * helper thread (ThreadHelpers.start asks for the kernels first), so no other JS thread reads the environment then.
  */
 #include <node_api.h>
 #include <stdint.h>
@@ -78,21 +80,23 @@ static char *saved_env(const char *name) {
 
 static int is_accelerate(const char *path) { return strstr(path, "Accelerate") != NULL; }
 
+enum { OPENED = 1, NOT_FOUND = 0, NOT_A_BLAS = -1 };
+
 static int try_library(const char *path) {
   void *lib = OPEN_LIBRARY(path);
-  if (!lib) return 0;
+  if (!lib) return NOT_FOUND;
   sgemm_fn found = (sgemm_fn)FIND_SYMBOL(lib, "cblas_sgemm");
   get_config_fn get_config = (get_config_fn)FIND_SYMBOL(lib, "openblas_get_config");
   if (!found || (!get_config && !is_accelerate(path))) {
     CLOSE_LIBRARY(lib);
-    return 0;
+    return NOT_A_BLAS;
   }
   set_threads_fn set_threads = (set_threads_fn)FIND_SYMBOL(lib, "openblas_set_num_threads");
   if (set_threads) set_threads(1);
   snprintf(library, sizeof library, "%s", path);
   snprintf(config, sizeof config, "%s", get_config ? get_config() : "Accelerate");
   sgemm = found;
-  return 1;
+  return OPENED;
 }
 
 static void open_blas(void) {
@@ -102,7 +106,9 @@ static void open_blas(void) {
   set_env("OPENBLAS_NUM_THREADS", "1");
   set_env("OMP_NUM_THREADS", "1");
   if (forced && *forced) {
-    if (!try_library(forced)) snprintf(failure, sizeof failure, "GPT_LAB_BLAS_LIBRARY=%s has no cblas_sgemm of OpenBLAS or Accelerate", forced);
+    int result = try_library(forced);
+    if (result == NOT_FOUND) snprintf(failure, sizeof failure, "GPT_LAB_BLAS_LIBRARY=%s could not be opened", forced);
+    if (result == NOT_A_BLAS) snprintf(failure, sizeof failure, "GPT_LAB_BLAS_LIBRARY=%s is not OpenBLAS or Accelerate (no cblas_sgemm, or no openblas_get_config)", forced);
   } else {
     for (int i = 0; CANDIDATES[i] && !sgemm; i++) try_library(CANDIDATES[i]);
     if (!sgemm) snprintf(failure, sizeof failure, "no OpenBLAS or Accelerate library found");

@@ -1,6 +1,6 @@
 /** What a command that trains shows while and after it trains: the progress line, the result, the --profile table. */
 import cliProgress from 'cli-progress';
-import { backendLabel } from '../engine/backend';
+import { BACKEND_NAMES, backendLabel } from '../engine/backend';
 import type { PhaseProfile } from '../engine/train/profile';
 import type { StepMetrics } from '../engine/train/trainer';
 import type { RunEvents, RunResult } from '../lab/runner';
@@ -35,7 +35,7 @@ export function progressReporter(totalSteps: number, startStep: number): RunEven
 /** What `--json` prints for a run; a diverged run says why (e.g. "loss became NaN at step 41"). */
 export function resultSummary(result: RunResult): Record<string, unknown> {
   const { runId, status, steps, finalTrainLoss, finalValLoss, tokensPerSecond, backend, params, message } = result;
-  const summary = { runId, status, steps, finalTrainLoss, finalValLoss, tokensPerSecond, backend: backend.name, threads: backend.threads, gpu: backend.gpu, adapter: backend.adapter, params };
+  const summary = { runId, status, steps, finalTrainLoss, finalValLoss, tokensPerSecond, backend: backend.name, threads: backend.threads, gpu: backend.gpu, adapter: backend.adapter, matmul: backend.matmul, notes: backend.notes, params };
   return message ? { ...summary, message } : summary;
 }
 
@@ -50,6 +50,9 @@ export function printResult(result: RunResult, json: boolean, profile?: ProfileR
   const val = result.finalValLoss === null ? '–' : result.finalValLoss.toFixed(4);
   process.stdout.write(`run ${result.runId} ${result.status} after ${result.steps} steps: val loss ${val}, ${Math.round(result.tokensPerSecond)} tok/s on ${backendLabel(result.backend)}${result.backend.gpu ? ' (GPU)' : ''}\n`);
   if (result.message) process.stdout.write(`${result.message}\n`);
+  // What the chosen backend falls short of (a GPU package on the CPU, no BLAS); which rungs were skipped and why
+  // ("name: reason") stays in --json and the app's badge, or every run on a CPU machine would list them.
+  for (const note of result.backend.notes.filter((n) => !BACKEND_NAMES.some((name) => n.startsWith(`${name}: `)))) process.stderr.write(`note: ${note}\n`);
 }
 
 /** The --profile table, on stderr: each phase's milliseconds and share of the process's wall time. */

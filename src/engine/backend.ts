@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 
 import { BACKEND_NAMES, backendLabel, type BackendChoice, type BackendName } from './backendNames';
-import { matmulKernels } from './model/nativeGemm';
+import { matmulKernels, nativeGemmDescription } from './model/nativeGemm';
 export { BACKEND_CHOICES, BACKEND_NAMES, backendLabel, type BackendChoice, type BackendName } from './backendNames';
 
 export interface AdapterInfo {
@@ -126,6 +126,8 @@ export async function initBackend(preferred?: BackendName): Promise<BackendInfo>
         await tf.ready();
         if (name === 'tfjs-node-gpu' && !loaded.gpu) notes.push('tfjs-node-gpu loaded but found no usable CUDA GPU: running on the CPU');
         if (loaded.adapter?.software) notes.push(`webgpu runs on a software adapter (${loaded.adapter.description || loaded.adapter.architecture}): on the CPU, not a GPU`);
+        const blas = nativeGemmDescription();
+        if (name === 'wasm' && !blas.active && !/^GPT_LAB_BLAS=/.test(blas.text)) notes.push(`wasm's matmuls run on tfjs's own kernels, not the machine's BLAS: ${blas.text}`);
         const info: BackendInfo = { name, ...loaded, notes };
         if (preferred) loadedFor.set(preferred, info);
         processDefault ??= info;

@@ -22,12 +22,12 @@ interface CliResult {
 
 let dir: string;
 
-function run(args: string[]): Promise<CliResult> {
+function run(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
   return new Promise((resolvePromise, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], {
       cwd: ROOT,
       // Never fall back to the user's real database, whatever a test forgets to pass.
-      env: { ...process.env, GPT_LAB_DB: join(dir, 'default-should-not-exist.db'), NO_COLOR: '1', FORCE_COLOR: '0' },
+      env: { ...process.env, GPT_LAB_DB: join(dir, 'default-should-not-exist.db'), NO_COLOR: '1', FORCE_COLOR: '0', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -173,8 +173,9 @@ describe('train → runs → export', () => {
     expect(lines).toHaveLength(2); // one line and its newline
     expect(lines[1]).toBe('');
     const result = JSON.parse(lines[0]) as Record<string, unknown>;
+    // matmul: the BLAS the wasm rung's matmuls ran on (CI has one: test/engine/model/nativeGemm.test.ts).
     expect(Object.keys(result).sort()).toEqual(
-      ['backend', 'threads', 'finalTrainLoss', 'finalValLoss', 'gpu', 'params', 'runId', 'status', 'steps', 'tokensPerSecond'].sort(),
+      ['backend', 'threads', 'finalTrainLoss', 'finalValLoss', 'gpu', 'notes', 'params', 'runId', 'status', 'steps', 'tokensPerSecond', ...(result.matmul ? ['matmul'] : [])].sort(),
     );
     // threads 'auto' by default: every core, at most one per batch row; stored resolved with the run.
     expect(result.threads).toBe(Math.min(availableParallelism(), 8));
@@ -224,6 +225,23 @@ describe('train → runs → export', () => {
     expect(exported.name).toBe(listed.name);
     expect(exported.config).toEqual(config);
     expect(exported.metrics.map((m) => m.step)).toEqual(Array.from({ length: 40 }, (_, i) => i));
+  });
+});
+
+describe('train without the BLAS it was told to use', () => {
+  it('trains on tfjs\'s own kernels and says why, on stderr and in --json', async () => {
+    const env = { GPT_LAB_BLAS_LIBRARY: '/nonexistent/libopenblas.so' };
+    const args = ['train', '--data', 'builtin:toy-english', '--layers', '1', '--heads', '2', '--embd', '16', '--block', '16', '--batch', '8', '--steps', '2'];
+    const note = "wasm's matmuls run on tfjs's own kernels, not the machine's BLAS: GPT_LAB_BLAS_LIBRARY=/nonexistent/libopenblas.so could not be opened";
+    const human = await run([...args, '--db', freshPath('runs.db')], env);
+    expect(human.status, human.stderr).toBe(0);
+    expect(human.stdout).toMatch(/tok\/s on wasm\n$/);
+    expect(human.stderr).toContain(`note: ${note}\n`);
+    expect(human.stderr).not.toMatch(/note: (tfjs-node|webgpu|tfjs-node-gpu): /); // skipped rungs stay out of the way
+    const json = await run([...args, '--db', freshPath('runs.db'), '--json'], env);
+    const result = JSON.parse(json.stdout) as { matmul?: string; notes: string[] };
+    expect(result.matmul).toBeUndefined();
+    expect(result.notes).toContain(note);
   });
 });
 

@@ -5,6 +5,7 @@
  * addon must load (`.ci/run` installs OpenBLAS and `npm ci` builds the addon), so the BLAS path is what CI tests.
  */
 import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { backendLabel } from '../../../src/engine/backendNames';
@@ -108,6 +109,15 @@ describe.runIf(nativeGemm() !== null)('the addon', () => {
     });
     await worker.terminate();
     expect(result).toEqual([10, 6, 22, 12]);
+  });
+
+  it('says why a library named by GPT_LAB_BLAS_LIBRARY was not taken', () => {
+    const addon = new URL('../../../native/blas/build/Release/gpt_lab_blas.node', import.meta.url).pathname;
+    const failure = (library: string) =>
+      JSON.parse(spawnSync(process.execPath, ['-e', `const a = require(${JSON.stringify(addon)}); console.log(JSON.stringify([a.available, a.failure]))`], { env: { ...process.env, GPT_LAB_BLAS_LIBRARY: library }, encoding: 'utf8' }).stdout);
+    expect(failure('/nonexistent/libopenblas.so')).toEqual([false, 'GPT_LAB_BLAS_LIBRARY=/nonexistent/libopenblas.so could not be opened']);
+    const libm = ['/lib/x86_64-linux-gnu/libm.so.6', '/lib/aarch64-linux-gnu/libm.so.6', '/usr/lib/libm.so.6'].find(existsSync);
+    if (libm) expect(failure(libm)).toEqual([false, `GPT_LAB_BLAS_LIBRARY=${libm} is not OpenBLAS or Accelerate (no cblas_sgemm, or no openblas_get_config)`]);
   });
 
   it("leaves OMP_NUM_THREADS and OPENBLAS_NUM_THREADS as the process had them (children inherit the user's)", () => {
